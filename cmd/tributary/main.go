@@ -1,0 +1,136 @@
+// Command tributary is the Tributary streaming platform in one binary.
+//
+//	tributary serve   run the server (Kinesis API) with its embedded store
+//	tributary bench   measure put/get throughput, optionally against kinesalite
+//	tributary version print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/server"
+	"github.com/tributary-data/tributary/internal/store"
+)
+
+const usage = `Tributary: a Kinesis-compatible streaming platform in one binary.
+
+Usage:
+  tributary serve [flags]     run the server with its embedded store
+  tributary bench [flags]     benchmark PutRecords/GetRecords (see docs/benchmarks.md)
+  tributary version           print the version
+
+Run 'tributary <command> -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes a subcommand and returns the process exit code: 0 on
+// success, 2 for a usage error, 1 for any other failure.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(ctx, args[1:], stderr)
+	case "bench":
+		err = bench(ctx, args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "tributary", version())
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "tributary: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintln(stderr, "tributary:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "tributary:", err)
+		return 1
+	}
+}
+
+// usageError marks errors in how a command was invoked.
+type usageError struct{ error }
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// serveFlags registers the server's flags on fs and returns the config
+// they fill in.
+func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
+	cfg := &server.Config{}
+	fs.StringVar(&cfg.Addr, "listen", ":4567", "address for the Kinesis API (HTTP/1.1 and cleartext HTTP/2)")
+	fs.StringVar(&cfg.Store.Dir, "data-dir", "./data", "directory for stored data")
+	fs.BoolVar(&cfg.Store.InMemory, "in-memory", false, "keep everything in memory; nothing survives a restart")
+	durability := fs.String("durability", string(store.Interval), "when writes are acknowledged: 'interval' (after the OS has them; fsync every -sync-interval) or 'sync' (after fsync)")
+	fs.DurationVar(&cfg.Store.SyncInterval, "sync-interval", time.Second, "how often to fsync in interval durability")
+	fs.DurationVar(&cfg.Kinesis.CreateDelay, "create-stream-delay", 500*time.Millisecond, "how long a new stream stays CREATING")
+	fs.DurationVar(&cfg.Kinesis.DeleteDelay, "delete-stream-delay", 500*time.Millisecond, "how long a deleted stream stays DELETING")
+	fs.IntVar(&cfg.Kinesis.ShardLimit, "shard-limit", 500, "open shards allowed per account and region")
+	fs.StringVar(&cfg.Kinesis.DefaultAccount, "account-id", "000000000000", "account of requests whose access key id is not a 12-digit account id")
+	fs.StringVar(&cfg.Kinesis.DefaultRegion, "region", "us-east-1", "region of requests that carry no credential scope")
+	fs.DurationVar(&cfg.Kinesis.RetentionHour, "retention-hour", time.Hour, "length of one hour of retention (shorten only for testing expiry)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	return cfg, durability, logLevel
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg, durability, logLevel := serveFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))}
+	}
+	d, err := store.ParseDurability(*durability)
+	if err != nil {
+		return usageError{err}
+	}
+	cfg.Store.Durability = d
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError{fmt.Errorf("-log-level: %w", err)}
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	srv, err := server.Start(ctx, *cfg)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	cfg.Logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
+}

@@ -1,0 +1,87 @@
+package kinesis
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// The records one request puts into one shard are stored as a single log
+// message. That is what gives group commit: with synchronous durability
+// JetStream fsyncs once per message, so a 500-record PutRecords costs one
+// fsync per shard it touches instead of 500. A record's sequence number
+// encodes (message sequence, index in the batch), so every record stays
+// individually addressable.
+//
+// Payload: version byte, uvarint record count, then per record a uvarint
+// length and the partition key, a uvarint length and the data.
+
+const batchVersion = 1
+
+// maxBatch bounds records per message: PutRecords takes at most 500.
+const maxBatch = 1 << indexBits
+
+// indexBits is how many low bits of a sequence index hold the position
+// within a batch; the rest hold the log message's sequence.
+const indexBits = 10
+
+func seqIndex(msgSeq uint64, i int) uint64 { return msgSeq<<indexBits | uint64(i) }
+
+func splitSeqIndex(ix uint64) (msgSeq uint64, i int) {
+	return ix >> indexBits, int(ix & (maxBatch - 1))
+}
+
+type batchRecord struct {
+	PartitionKey string
+	Data         []byte
+}
+
+func encodeBatch(recs []batchRecord) []byte {
+	n := 1 + binary.MaxVarintLen64
+	for _, r := range recs {
+		n += 2*binary.MaxVarintLen64 + len(r.PartitionKey) + len(r.Data)
+	}
+	b := make([]byte, 0, n)
+	b = append(b, batchVersion)
+	b = binary.AppendUvarint(b, uint64(len(recs)))
+	for _, r := range recs {
+		b = appendString(b, r.PartitionKey)
+		b = binary.AppendUvarint(b, uint64(len(r.Data)))
+		b = append(b, r.Data...)
+	}
+	return b
+}
+
+var errBadBatch = errors.New("corrupt record batch")
+
+// decodeBatch calls fn for each record from index `from` on. The record's
+// slices alias p. It stops early when fn returns false.
+func decodeBatch(p []byte, from int, fn func(i int, pk string, data []byte) bool) (count int, err error) {
+	if len(p) < 2 || p[0] != batchVersion {
+		return 0, errBadBatch
+	}
+	n, k := binary.Uvarint(p[1:])
+	if k <= 0 {
+		return 0, errBadBatch
+	}
+	p = p[1+k:]
+	next := func() ([]byte, bool) {
+		l, k := binary.Uvarint(p)
+		if k <= 0 || uint64(len(p)-k) < l {
+			return nil, false
+		}
+		v := p[k : k+int(l)]
+		p = p[k+int(l):]
+		return v, true
+	}
+	for i := 0; i < int(n); i++ {
+		pk, ok1 := next()
+		data, ok2 := next()
+		if !ok1 || !ok2 {
+			return int(n), errBadBatch
+		}
+		if i >= from && !fn(i, string(pk), data) {
+			return int(n), nil
+		}
+	}
+	return int(n), nil
+}

@@ -1,0 +1,269 @@
+package kinesis
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The AWS JSON 1.1 protocol: POST / with X-Amz-Target naming the action,
+// a JSON object body, and errors as {"__type","message"} with an HTTP
+// status. The order of the checks below follows AWS's front end, because
+// clients see the first failure and some branch on which one it is.
+
+const (
+	contentTypeJSON = "application/x-amz-json-1.1"
+	contentTypeCBOR = "application/x-amz-cbor-1.1"
+	// maxBody bounds a request body; PutRecords' 5 MiB of data grows by a
+	// third in base64, plus JSON framing.
+	maxBody = 7 << 20
+)
+
+// action decodes a request body and runs one API action.
+type action func(ctx context.Context, s *Service, c caller, body []byte) (any, *Error)
+
+// bind adapts a typed action method to the action signature.
+func bind[In any](fn func(s *Service, ctx context.Context, c caller, in *In) (any, *Error)) action {
+	return func(ctx context.Context, s *Service, c caller, body []byte) (any, *Error) {
+		in := new(In)
+		if err := decodeBody(body, in); err != nil {
+			return nil, err
+		}
+		return fn(s, ctx, c, in)
+	}
+}
+
+func (s *Service) increaseRetention(ctx context.Context, c caller, in *retentionInput) (any, *Error) {
+	return s.changeRetention(ctx, c, in, true)
+}
+
+func (s *Service) decreaseRetention(ctx context.Context, c caller, in *retentionInput) (any, *Error) {
+	return s.changeRetention(ctx, c, in, false)
+}
+
+var actions = map[string]action{
+	"CreateStream":                  bind((*Service).createStream),
+	"DeleteStream":                  bind((*Service).deleteStream),
+	"DescribeStream":                bind((*Service).describeStream),
+	"DescribeStreamSummary":         bind((*Service).describeStreamSummary),
+	"ListStreams":                   bind((*Service).listStreams),
+	"ListShards":                    bind((*Service).listShards),
+	"IncreaseStreamRetentionPeriod": bind((*Service).increaseRetention),
+	"DecreaseStreamRetentionPeriod": bind((*Service).decreaseRetention),
+	"AddTagsToStream":               bind((*Service).addTagsToStream),
+	"RemoveTagsFromStream":          bind((*Service).removeTagsFromStream),
+	"ListTagsForStream":             bind((*Service).listTagsForStream),
+	"TagResource":                   bind((*Service).tagResource),
+	"UntagResource":                 bind((*Service).untagResource),
+	"ListTagsForResource":           bind((*Service).listTagsForResource),
+	"DescribeLimits":                bind((*Service).describeLimits),
+	"PutRecord":                     bind((*Service).putRecord),
+	"PutRecords":                    bind((*Service).putRecords),
+	"GetShardIterator":              bind((*Service).getShardIterator),
+	"GetRecords":                    bind((*Service).getRecords),
+}
+
+// ActionName returns the action an X-Amz-Target names, or "unknown", so
+// that metrics labels stay bounded whatever clients send.
+func ActionName(target string) string {
+	if name, ok := trimAction(target); ok && actions[name] != nil {
+		return name
+	}
+	return "unknown"
+}
+
+// decodeBody decodes a JSON object into in. Unknown members are ignored
+// and null members count as absent, as on AWS.
+func decodeBody(body []byte, in any) *Error {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return &Error{Type: "SerializationException", Status: http.StatusBadRequest}
+	}
+	if err := json.Unmarshal(body, in); err != nil {
+		var ae *Error
+		if errors.As(err, &ae) {
+			return ae
+		}
+		return &Error{Type: "SerializationException", Status: http.StatusBadRequest}
+	}
+	return nil
+}
+
+// ServeHTTP implements the Kinesis endpoint.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	h := w.Header()
+	h.Set("x-amzn-RequestId", uuid.NewString())
+	var id2 [72]byte
+	_, _ = rand.Read(id2[:])
+	h.Set("x-amz-id-2", base64.StdEncoding.EncodeToString(id2[:]))
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h.Set("Access-Control-Allow-Origin", "*")
+		if r.Method == http.MethodOptions {
+			h.Del("x-amz-id-2")
+			h.Set("Access-Control-Max-Age", "172800")
+			if v := r.Header.Get("Access-Control-Request-Headers"); v != "" {
+				h.Set("Access-Control-Allow-Headers", v)
+			}
+			if v := r.Header.Get("Access-Control-Request-Method"); v != "" {
+				h.Set("Access-Control-Allow-Methods", v)
+			}
+			h.Set("Content-Length", "0")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		h.Set("Access-Control-Expose-Headers", "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
+	}
+
+	target := r.Header.Get("X-Amz-Target")
+	if r.Method != http.MethodPost {
+		writeXML(w, http.StatusForbidden, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n")
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	ct = strings.TrimSpace(ct)
+	name, known := trimAction(target)
+	act := actions[name]
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
+		return
+	}
+	if len(body) > maxBody {
+		w.Header().Del("Content-Type")
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return
+	}
+	if ct != contentTypeJSON && ct != "application/json" {
+		if ct == contentTypeCBOR {
+			s.writeError(w, newError("UnknownOperationException", http.StatusBadRequest, "CBOR is not supported yet; use %s.", contentTypeJSON))
+			return
+		}
+		if !strings.Contains(target, ".") {
+			writeXML(w, http.StatusForbidden, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n")
+			return
+		}
+		writeXML(w, http.StatusNotFound, "<UnknownOperationException/>\n")
+		return
+	}
+	if ct == "application/json" {
+		h.Set("Content-Type", "application/json")
+		if !json.Valid(body) || len(bytes.TrimSpace(body)) == 0 || bytes.TrimSpace(body)[0] != '{' {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"Output":{"__type":"com.amazon.coral.service#SerializationException"},"Version":"1.0"}`))
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}`))
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if act != nil {
+			s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
+		} else {
+			s.writeError(w, &Error{Type: "UnknownOperationException", Status: http.StatusBadRequest})
+		}
+		return
+	}
+	if !known || act == nil {
+		s.writeError(w, &Error{Type: "UnknownOperationException", Status: http.StatusBadRequest})
+		return
+	}
+
+	c := s.callerOf(r)
+	out, aerr := act(r.Context(), s, c, body)
+	if aerr != nil {
+		s.writeError(w, aerr)
+		s.log.Debug("request failed", "action", name, "type", aerr.Type, "msg", aerr.Message, "took", time.Since(start))
+		return
+	}
+	s.writeJSON(w, out)
+	s.log.Debug("request", "action", name, "took", time.Since(start))
+}
+
+var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]+/([^/]+)/`)
+
+// callerOf finds the account and region of a request. The region comes
+// from the SigV4 credential scope. The account is the access key id when
+// that is a 12-digit number (so tests can act as several accounts), and
+// the configured default account otherwise.
+func (s *Service) callerOf(r *http.Request) caller {
+	c := caller{account: s.cfg.DefaultAccount, region: s.cfg.DefaultRegion}
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if m := credentialRE.FindStringSubmatch(auth); m != nil {
+			cred = m[1] + "/x/" + m[2] + "/"
+		}
+	}
+	if parts := strings.Split(cred, "/"); len(parts) >= 3 {
+		if parts[2] != "" {
+			c.region = parts[2]
+		}
+		if key := parts[0]; len(key) == 12 && strings.Trim(key, "0123456789") == "" {
+			c.account = key
+		}
+	}
+	return c
+}
+
+func writeXML(w http.ResponseWriter, status int, body string) {
+	w.Header().Del("Content-Type")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
+}
+
+func (s *Service) writeJSON(w http.ResponseWriter, out any) {
+	w.Header().Set("Content-Type", contentTypeJSON)
+	if out == nil {
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		s.writeError(w, errInternal(err))
+		return
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	_, _ = w.Write(b)
+}
+
+func (s *Service) writeError(w http.ResponseWriter, e *Error) {
+	if e.Status == 0 {
+		e.Status = http.StatusBadRequest
+	}
+	body := map[string]string{"__type": e.Type}
+	if e.Message != "" {
+		// SerializationException alone spells the key with a capital M.
+		if e.Type == "SerializationException" {
+			body["Message"] = e.Message
+		} else {
+			body["message"] = e.Message
+		}
+	}
+	if e.Status >= 500 {
+		s.log.Error("internal failure", "err", e.Message)
+	}
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", contentTypeJSON)
+	w.Header().Set("x-amzn-ErrorType", e.Type)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(e.Status)
+	_, _ = w.Write(b)
+}

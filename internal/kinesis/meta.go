@@ -1,0 +1,296 @@
+package kinesis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/store"
+)
+
+// streamMeta is everything known about a stream except its records. It is
+// stored as JSON under one KV key and changed only by compare-and-set.
+type streamMeta struct {
+	Name    string    `json:"name"`
+	Account string    `json:"account"`
+	Region  string    `json:"region"`
+	UID     string    `json:"uid"` // names the stream's logs; new for each incarnation
+	Created time.Time `json:"created"`
+	// Status is the stored state. A CREATING or DELETING stream finishes
+	// its transition at TransitionAt; see effectiveStatus.
+	Status            string            `json:"status"`
+	TransitionAt      time.Time         `json:"transitionAt"`
+	RetentionHours    int               `json:"retentionHours"`
+	Mode              string            `json:"mode"`
+	Shards            []shardMeta       `json:"shards"`
+	Tags              map[string]string `json:"tags,omitempty"`
+	ShardLevelMetrics []string          `json:"shardLevelMetrics,omitempty"`
+	MaxRecordSizeKiB  int               `json:"maxRecordSizeKiB"`
+}
+
+type shardMeta struct {
+	Index          int       `json:"index"`
+	Start          string    `json:"start"` // decimal hash keys
+	End            string    `json:"end"`
+	Created        time.Time `json:"created"`
+	Parent         string    `json:"parent,omitempty"`
+	AdjacentParent string    `json:"adjacentParent,omitempty"`
+	Closed         time.Time `json:"closed,omitzero"`
+	EndingSeq      string    `json:"endingSeq,omitempty"`
+}
+
+func (m *streamMeta) arn() string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", m.Region, m.Account, m.Name)
+}
+
+// effectiveStatus is the status clients see now: transitions complete on
+// their own once their delay has passed, without a write.
+func (m *streamMeta) effectiveStatus(now time.Time) string {
+	if m.Status == statusCreating && !now.Before(m.TransitionAt) {
+		return statusActive
+	}
+	return m.Status
+}
+
+func (m *streamMeta) openShards() int {
+	n := 0
+	for _, s := range m.Shards {
+		if s.EndingSeq == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// logName names the JetStream log of one shard.
+func (m *streamMeta) logName(shardIndex int) string {
+	return fmt.Sprintf("KS_%s_%d", m.UID, shardIndex)
+}
+
+// startingSequence is the SequenceNumberRange.StartingSequenceNumber of a shard.
+func (s *shardMeta) startingSequence() string {
+	return shard.Sequence{ShardCreated: s.Created.Unix(), ShardIndex: s.Index, RecordTime: s.Created.Unix()}.String()
+}
+
+const (
+	statusCreating = "CREATING"
+	statusActive   = "ACTIVE"
+	statusDeleting = "DELETING"
+	statusUpdating = "UPDATING"
+)
+
+// streamKey is the KV key of a stream. Stream names may contain dots,
+// which KV keys use as separators, so the name is hex-encoded.
+func streamKey(account, region, name string) string {
+	return "stream." + account + "." + region + "." + hex.EncodeToString([]byte(name))
+}
+
+func newUID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// routing is the parsed, ready-to-search form of a stream's open shards.
+type routing struct {
+	ranges  []shard.Range // sorted by start, open shards only
+	indexes []int         // shard index of each range
+}
+
+func newRouting(m *streamMeta) (*routing, error) {
+	r := &routing{}
+	type item struct {
+		rg  shard.Range
+		idx int
+	}
+	var items []item
+	for _, s := range m.Shards {
+		if s.EndingSeq != "" {
+			continue
+		}
+		start, err := shard.ParseHashKey(s.Start)
+		if err != nil {
+			return nil, fmt.Errorf("stream %s shard %d: %w", m.Name, s.Index, err)
+		}
+		end, err := shard.ParseHashKey(s.End)
+		if err != nil {
+			return nil, fmt.Errorf("stream %s shard %d: %w", m.Name, s.Index, err)
+		}
+		items = append(items, item{shard.Range{Start: start, End: end}, s.Index})
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].rg.Start.Cmp(items[j].rg.Start) < 0 })
+	for _, it := range items {
+		r.ranges = append(r.ranges, it.rg)
+		r.indexes = append(r.indexes, it.idx)
+	}
+	return r, nil
+}
+
+// route returns the index of the open shard owning hash key k.
+func (r *routing) route(k shard.HashKey) (int, bool) {
+	i := sort.Search(len(r.ranges), func(i int) bool { return r.ranges[i].End.Cmp(k) >= 0 })
+	if i == len(r.ranges) || !r.ranges[i].Contains(k) {
+		return 0, false
+	}
+	return r.indexes[i], true
+}
+
+// cached is a stream's metadata as last read or written, with its revision.
+type cached struct {
+	meta    *streamMeta
+	rev     uint64
+	routing *routing
+}
+
+// catalog is the metadata of all streams: the KV bucket is the truth, and
+// an in-memory copy serves the hot path (every PutRecords needs routing).
+// The copy is refreshed from every successful write and from the bucket.
+type catalog struct {
+	st *store.Store
+	mu sync.RWMutex
+	m  map[string]*cached
+}
+
+func newCatalog(ctx context.Context, st *store.Store) (*catalog, error) {
+	c := &catalog{st: st, m: map[string]*cached{}}
+	entries, err := st.List(ctx, "stream.>")
+	if err != nil {
+		return nil, fmt.Errorf("load stream catalog: %w", err)
+	}
+	for _, e := range entries {
+		if err := c.remember(e.Key, e.Value, e.Revision); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *catalog) remember(key string, value []byte, rev uint64) error {
+	var m streamMeta
+	if err := json.Unmarshal(value, &m); err != nil {
+		return fmt.Errorf("decode stream %s: %w", key, err)
+	}
+	r, err := newRouting(&m)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.m[key]; ok && old.rev > rev {
+		return nil
+	}
+	c.m[key] = &cached{meta: &m, rev: rev, routing: r}
+	return nil
+}
+
+// get returns a stream's metadata; callers must not modify it.
+func (c *catalog) get(key string) (*cached, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	e, ok := c.m[key]
+	return e, ok
+}
+
+// all returns every stream whose key starts with prefix, sorted by name.
+func (c *catalog) all(prefix string) []*streamMeta {
+	c.mu.RLock()
+	var out []*streamMeta
+	for k, e := range c.m {
+		if strings.HasPrefix(k, prefix) {
+			out = append(out, e.meta)
+		}
+	}
+	c.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func (c *catalog) create(ctx context.Context, m *streamMeta) error {
+	key := streamKey(m.Account, m.Region, m.Name)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	rev, err := c.st.Create(ctx, key, b)
+	if err != nil {
+		return err
+	}
+	return c.remember(key, b, rev)
+}
+
+// errStop lets an update function end the update without writing.
+var errStop = errors.New("no change")
+
+// update applies fn to a fresh copy of a stream's metadata and writes it
+// back with compare-and-set, retrying when another writer got there first.
+// fn returns an *Error to fail the request, or errStop to write nothing.
+func (c *catalog) update(ctx context.Context, key string, fn func(m *streamMeta) error) (*streamMeta, error) {
+	for attempt := 0; ; attempt++ {
+		cur, ok := c.get(key)
+		if !ok {
+			return nil, store.ErrNotFound
+		}
+		if attempt > 0 { // our copy was stale: reload from the bucket
+			e, err := c.st.Get(ctx, key)
+			if errors.Is(err, store.ErrNotFound) {
+				c.forget(key, cur.rev)
+				return nil, store.ErrNotFound
+			}
+			if err != nil {
+				return nil, err
+			}
+			if err := c.remember(key, e.Value, e.Revision); err != nil {
+				return nil, err
+			}
+			cur, _ = c.get(key)
+		}
+		b, _ := json.Marshal(cur.meta)
+		var m streamMeta
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, err
+		}
+		if err := fn(&m); err != nil {
+			if errors.Is(err, errStop) {
+				return cur.meta, nil
+			}
+			return nil, err
+		}
+		nb, err := json.Marshal(&m)
+		if err != nil {
+			return nil, err
+		}
+		rev, err := c.st.Update(ctx, key, nb, cur.rev)
+		if errors.Is(err, store.ErrConflict) && attempt < 100 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &m, c.remember(key, nb, rev)
+	}
+}
+
+// remove deletes a stream's metadata if it is still at revision rev.
+func (c *catalog) remove(ctx context.Context, key string, rev uint64) error {
+	if err := c.st.Delete(ctx, key, rev); err != nil {
+		return err
+	}
+	c.forget(key, rev)
+	return nil
+}
+
+func (c *catalog) forget(key string, rev uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.m[key]; ok && e.rev <= rev {
+		delete(c.m, key)
+	}
+}

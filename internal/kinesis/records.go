@@ -1,0 +1,569 @@
+package kinesis
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/store"
+)
+
+// Data-plane actions: writing records and reading them back.
+
+const (
+	maxRecordBytes      = 1 << 20  // data + partition key, by default
+	maxPutRecordsBytes  = 5 << 20  // one PutRecords request
+	maxGetRecordsBytes  = 10 << 20 // one GetRecords response
+	maxGetRecordsCount  = 10000
+	hashKeyPattern      = `0|([1-9]\d{0,38})`
+	sequencePattern     = `0|([1-9]\d{0,128})`
+	putRecordsEntryName = "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310"
+)
+
+var (
+	hashKeyRE  = regexp.MustCompile(`^(0|([1-9]\d{0,38}))$`)
+	sequenceRE = regexp.MustCompile(`^(0|([1-9]\d{0,128}))$`)
+)
+
+func renderBlob(b []byte) string {
+	return fmt.Sprintf("'java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]'", len(b), len(b))
+}
+
+// checkRecord validates one record's members under prefix.
+func checkRecord(v *validation, prefix string, pk *Str, ehk *Str, data *Blob) {
+	if v.notNull(prefix+"partitionKey", pk != nil) {
+		v.lenRange(prefix+"partitionKey", string(*pk), 1, 256)
+	}
+	if ehk != nil {
+		v.pattern(prefix+"explicitHashKey", string(*ehk), hashKeyPattern, hashKeyRE.MatchString(string(*ehk)))
+	}
+	if v.notNull(prefix+"data", data != nil) && len(*data) > maxRecordBytes {
+		v.msgs = append(v.msgs, fmt.Sprintf("Value %s at '%sdata' failed to satisfy constraint: Member must have length less than or equal to %d", renderBlob(*data), prefix, maxRecordBytes))
+	}
+}
+
+// hashKeyFor is the hash key a record routes by.
+func hashKeyFor(pk string, ehk *Str) (shard.HashKey, *Error) {
+	if ehk == nil {
+		return shard.HashPartitionKey(pk), nil
+	}
+	k, err := shard.ParseHashKey(string(*ehk))
+	if err != nil {
+		return k, errInvalidArgument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", *ehk)
+	}
+	return k, nil
+}
+
+// writable returns the stream a put goes to. AWS answers puts to a stream
+// that is not ACTIVE or UPDATING as if it did not exist.
+func (s *Service) writable(ref streamRef) (*cached, *Error) {
+	e, aerr := s.lookup(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if st := e.meta.effectiveStatus(time.Now()); st != statusActive && st != statusUpdating {
+		return nil, streamNotFound(ref.name, ref.account)
+	}
+	return e, nil
+}
+
+// putResult is where one record landed.
+type putResult struct {
+	shardIndex int
+	seq        string
+	err        *Error
+}
+
+// put stores records (already validated and routed) and returns their
+// sequence numbers in input order. Records for one shard go in one log
+// message: one storage write, and with sync durability one fsync, per
+// shard per request.
+func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards []int) []putResult {
+	m := e.meta
+	type group struct {
+		shard int
+		idx   []int // positions in recs
+		p     store.Pending
+	}
+	var groups []*group
+	byShard := map[int]*group{}
+	for i, sh := range shards {
+		g := byShard[sh]
+		if g == nil {
+			g = &group{shard: sh}
+			byShard[sh] = g
+			groups = append(groups, g)
+		}
+		g.idx = append(g.idx, i)
+	}
+	for _, g := range groups {
+		batch := make([]batchRecord, len(g.idx))
+		for j, i := range g.idx {
+			batch[j] = recs[i]
+		}
+		g.p = s.st.AppendAsync(m.logName(g.shard), encodeBatch(batch))
+	}
+	out := make([]putResult, len(recs))
+	now := time.Now().Unix()
+	for _, g := range groups {
+		msgSeq, err := g.p.Wait(ctx)
+		created := m.Shards[g.shard].Created.Unix()
+		for j, i := range g.idx {
+			out[i].shardIndex = g.shard
+			if err != nil {
+				s.log.Error("storing records", "stream", m.Name, "shard", g.shard, "err", err)
+				out[i].err = &Error{Type: "InternalFailure", Message: "Internal service failure."}
+				continue
+			}
+			out[i].seq = shard.Sequence{ShardCreated: created, ShardIndex: g.shard,
+				Index: seqIndex(msgSeq, j), RecordTime: now}.String()
+		}
+	}
+	return out
+}
+
+type putRecordInput struct {
+	StreamName                *Str  `json:"StreamName"`
+	StreamARN                 *Str  `json:"StreamARN"`
+	PartitionKey              *Str  `json:"PartitionKey"`
+	Data                      *Blob `json:"Data"`
+	ExplicitHashKey           *Str  `json:"ExplicitHashKey"`
+	SequenceNumberForOrdering *Str  `json:"SequenceNumberForOrdering"`
+}
+
+type putRecordOutput struct {
+	ShardId        string `json:"ShardId"`
+	SequenceNumber string `json:"SequenceNumber"`
+	EncryptionType string `json:"EncryptionType"`
+}
+
+func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (any, *Error) {
+	var v validation
+	if in.SequenceNumberForOrdering != nil {
+		sq := string(*in.SequenceNumberForOrdering)
+		v.pattern("sequenceNumberForOrdering", sq, sequencePattern, sequenceRE.MatchString(sq))
+	}
+	checkRecord(&v, "", in.PartitionKey, in.ExplicitHashKey, in.Data)
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	e, aerr := s.writable(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if len(*in.Data)+len(*in.PartitionKey) > maxRecordBytes {
+		return nil, errInvalidArgument("Record size (data and partition key) of %d bytes exceeds the limit of %d bytes.", len(*in.Data)+len(*in.PartitionKey), maxRecordBytes)
+	}
+	k, aerr := hashKeyFor(string(*in.PartitionKey), in.ExplicitHashKey)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if in.SequenceNumberForOrdering != nil {
+		sq, err := shard.ParseSequence(string(*in.SequenceNumberForOrdering))
+		if err != nil || sq.RecordTime > time.Now().Unix()+1 {
+			return nil, errInvalidArgument("ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", *in.SequenceNumberForOrdering, ref.name, ref.account)
+		}
+	}
+	sh, ok := e.routing.route(k)
+	if !ok {
+		return nil, errInternal(fmt.Errorf("no open shard of %s owns hash key %s", ref.name, k))
+	}
+	res := s.put(ctx, e, []batchRecord{{string(*in.PartitionKey), *in.Data}}, []int{sh})[0]
+	if res.err != nil {
+		return nil, &Error{Type: "InternalFailure", Status: 500, Message: res.err.Message}
+	}
+	return putRecordOutput{shard.ID(res.shardIndex), res.seq, "NONE"}, nil
+}
+
+type putRecordsEntry struct {
+	PartitionKey    *Str  `json:"PartitionKey"`
+	Data            *Blob `json:"Data"`
+	ExplicitHashKey *Str  `json:"ExplicitHashKey"`
+}
+
+func (p *putRecordsEntry) UnmarshalJSON(raw []byte) error {
+	if err := checkObject(raw); err != nil {
+		return err
+	}
+	type plain putRecordsEntry
+	return json.Unmarshal(raw, (*plain)(p))
+}
+
+type putRecordsEntries []putRecordsEntry
+
+func (l *putRecordsEntries) UnmarshalJSON(raw []byte) error {
+	if err := checkList(raw); err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, (*[]putRecordsEntry)(l))
+}
+
+type putRecordsInput struct {
+	StreamName *Str               `json:"StreamName"`
+	StreamARN  *Str               `json:"StreamARN"`
+	Records    *putRecordsEntries `json:"Records"`
+}
+
+type putRecordsResult struct {
+	SequenceNumber string `json:"SequenceNumber,omitempty"`
+	ShardId        string `json:"ShardId,omitempty"`
+	ErrorCode      string `json:"ErrorCode,omitempty"`
+	ErrorMessage   string `json:"ErrorMessage,omitempty"`
+}
+
+type putRecordsOutput struct {
+	FailedRecordCount int                `json:"FailedRecordCount"`
+	Records           []putRecordsResult `json:"Records"`
+	EncryptionType    string             `json:"EncryptionType"`
+}
+
+func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput) (any, *Error) {
+	var v validation
+	if v.notNull("records", in.Records != nil) {
+		recs := *in.Records
+		if len(recs) < 1 || len(recs) > 500 {
+			items := make([]string, len(recs))
+			for i := range items {
+				items[i] = putRecordsEntryName
+			}
+			bound := "greater than or equal to 1"
+			if len(recs) > 500 {
+				bound = "less than or equal to 500"
+			}
+			v.add(quote("["+strings.Join(items, ", ")+"]"), "records", "have length "+bound)
+		}
+		for i := range recs {
+			r := &recs[i]
+			checkRecord(&v, "records."+strconv.Itoa(i+1)+".member.", r.PartitionKey, r.ExplicitHashKey, r.Data)
+			if len(v.msgs) >= maxValidationErrors {
+				break
+			}
+		}
+	}
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	e, aerr := s.writable(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	entries := *in.Records
+	recs := make([]batchRecord, len(entries))
+	shards := make([]int, len(entries))
+	total := 0
+	for i := range entries {
+		r := &entries[i]
+		total += len(*r.Data) + len(*r.PartitionKey)
+		k, aerr := hashKeyFor(string(*r.PartitionKey), r.ExplicitHashKey)
+		if aerr != nil {
+			return nil, aerr
+		}
+		sh, ok := e.routing.route(k)
+		if !ok {
+			return nil, errInternal(fmt.Errorf("no open shard of %s owns hash key %s", ref.name, k))
+		}
+		recs[i] = batchRecord{string(*r.PartitionKey), *r.Data}
+		shards[i] = sh
+	}
+	if total > maxPutRecordsBytes {
+		return nil, errInvalidArgument("Records size exceeds 5 MB limit")
+	}
+	results := s.put(ctx, e, recs, shards)
+	out := putRecordsOutput{Records: make([]putRecordsResult, len(results)), EncryptionType: "NONE"}
+	for i, r := range results {
+		if r.err != nil {
+			out.FailedRecordCount++
+			out.Records[i] = putRecordsResult{ErrorCode: r.err.Type, ErrorMessage: r.err.Message}
+			continue
+		}
+		out.Records[i] = putRecordsResult{SequenceNumber: r.seq, ShardId: shard.ID(r.shardIndex)}
+	}
+	return out, nil
+}
+
+type getShardIteratorInput struct {
+	StreamName             *Str       `json:"StreamName"`
+	StreamARN              *Str       `json:"StreamARN"`
+	ShardId                *Str       `json:"ShardId"`
+	ShardIteratorType      *Str       `json:"ShardIteratorType"`
+	StartingSequenceNumber *Str       `json:"StartingSequenceNumber"`
+	Timestamp              *Timestamp `json:"Timestamp"`
+}
+
+var iteratorTypes = []string{"AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"}
+
+func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIteratorInput) (any, *Error) {
+	var v validation
+	if v.notNull("shardId", in.ShardId != nil) {
+		checkShardID(&v, "shardId", in.ShardId)
+	}
+	if v.notNull("shardIteratorType", in.ShardIteratorType != nil) {
+		v.enum("shardIteratorType", string(*in.ShardIteratorType), iteratorTypes...)
+	}
+	if in.StartingSequenceNumber != nil {
+		sq := string(*in.StartingSequenceNumber)
+		v.pattern("startingSequenceNumber", sq, sequencePattern, sequenceRE.MatchString(sq))
+	}
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	idx, ok := shard.ParseID(string(*in.ShardId))
+	if !ok {
+		return nil, errResourceNotFound("Could not find shard %s in stream %s under account %s.", *in.ShardId, ref.name, ref.account)
+	}
+	shardID := shard.ID(idx)
+	noShard := errResourceNotFound("Shard %s in stream %s under account %s does not exist", shardID, ref.name, ref.account)
+	e, aerr := s.lookup(ref)
+	if aerr != nil {
+		return nil, noShard
+	}
+	m := e.meta
+	if idx >= len(m.Shards) || m.effectiveStatus(time.Now()) == statusCreating {
+		return nil, noShard
+	}
+	sh := &m.Shards[idx]
+	typ := string(*in.ShardIteratorType)
+	const either = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s StartingSequenceNumber."
+	it := iterator{Created: time.Now(), ShardIndex: idx, UID: m.UID, Account: m.Account, Region: m.Region, Stream: m.Name}
+	switch typ {
+	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
+		if in.StartingSequenceNumber == nil {
+			return nil, errInvalidArgument(either, typ, "no")
+		}
+		str := string(*in.StartingSequenceNumber)
+		sq, err := shard.ParseSequence(str)
+		if err != nil {
+			return nil, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", str, shardID, ref.name, ref.account)
+		}
+		if sq.ShardIndex != idx {
+			return nil, errInvalidArgument("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shard.ID(sq.ShardIndex), shardID)
+		}
+		if sq.ShardCreated != sh.Created.Unix() {
+			return nil, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", str, shardID, ref.name, ref.account)
+		}
+		msgSeq, i := splitSeqIndex(sq.Index)
+		if typ == "AFTER_SEQUENCE_NUMBER" && msgSeq > 0 {
+			i++
+		}
+		it.Seq, it.Index = msgSeq, uint16(i)
+	case "TRIM_HORIZON", "LATEST":
+		if in.StartingSequenceNumber != nil {
+			return nil, errInvalidArgument(either, typ, "also a")
+		}
+		if typ == "LATEST" {
+			st, err := s.st.State(ctx, m.logName(idx))
+			if err != nil {
+				return nil, mapStoreErr(ref, err)
+			}
+			it.Seq = st.LastSeq + 1
+		}
+	case "AT_TIMESTAMP":
+		if in.Timestamp == nil {
+			return nil, errInvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+		}
+		now := time.Now()
+		if in.Timestamp.After(now) {
+			return nil, errInvalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", in.Timestamp.UnixMilli(), now.UnixMilli())
+		}
+		it.AtTime = in.Timestamp.Time
+		if it.AtTime.IsZero() || it.AtTime.UnixMilli() == 0 {
+			it.AtTime = time.UnixMilli(1)
+		}
+	}
+	return struct {
+		ShardIterator string `json:"ShardIterator"`
+	}{s.iters.seal(it)}, nil
+}
+
+type getRecordsInput struct {
+	ShardIterator *Str `json:"ShardIterator"`
+	Limit         *Int `json:"Limit"`
+	StreamARN     *Str `json:"StreamARN"`
+}
+
+// javaDate renders a time as Java's Date.toString does, which is how AWS
+// prints times in ExpiredIteratorException.
+const javaDate = "Mon Jan 02 15:04:05 UTC 2006"
+
+func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput) (any, *Error) {
+	var v validation
+	if in.Limit != nil {
+		v.intRange("limit", int64(*in.Limit), 1, maxGetRecordsCount)
+	}
+	if v.notNull("shardIterator", in.ShardIterator != nil) {
+		v.lenRange("shardIterator", string(*in.ShardIterator), 1, 512)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	it, err := s.iters.open(string(*in.ShardIterator))
+	if err != nil {
+		return nil, errInvalidArgument("Invalid ShardIterator.")
+	}
+	now := time.Now()
+	if now.Sub(it.Created) > iteratorTTL {
+		return nil, errExpiredIterator("Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds.",
+			it.Created.UTC().Format(javaDate), now.UTC().Format(javaDate), iteratorTTL.Milliseconds())
+	}
+	ref := streamRef{it.Account, it.Region, it.Stream}
+	noShard := errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), it.Stream, it.Account)
+	e, aerr := s.lookup(ref)
+	if aerr != nil || e.meta.UID != it.UID || it.ShardIndex >= len(e.meta.Shards) {
+		return nil, noShard
+	}
+	limit := maxGetRecordsCount
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	logName := e.meta.logName(it.ShardIndex)
+	var res store.ReadResult
+	if !it.AtTime.IsZero() {
+		res, err = s.st.ReadFromTime(ctx, logName, it.AtTime, limit, maxGetRecordsBytes+64<<10)
+	} else {
+		res, err = s.st.Read(ctx, logName, it.Seq, limit, maxGetRecordsBytes+64<<10)
+	}
+	if err != nil {
+		return nil, mapStoreErr(ref, err)
+	}
+
+	created := e.meta.Shards[it.ShardIndex].Created.Unix()
+	out := getRecordsOutput{}
+	next := it
+	next.AtTime = time.Time{}
+	if !it.AtTime.IsZero() && len(res.Messages) == 0 {
+		// Nothing at or after the timestamp yet: continue from the tip.
+		st, err := s.st.State(ctx, logName)
+		if err != nil {
+			return nil, mapStoreErr(ref, err)
+		}
+		next.Seq, next.Index = st.LastSeq+1, 0
+	}
+	bytes := 0
+	atTip := res.Pending == 0
+	var lastArrival time.Time
+	for mi, msg := range res.Messages {
+		from := 0
+		if msg.Seq == it.Seq {
+			from = int(it.Index)
+		}
+		full := false
+		count, derr := decodeBatch(msg.Data, from, func(i int, pk string, data []byte) bool {
+			if len(out.records) == limit || (len(out.records) > 0 && bytes+len(data) > maxGetRecordsBytes) {
+				full = true
+				next.Seq, next.Index = msg.Seq, uint16(i)
+				return false
+			}
+			bytes += len(data)
+			out.records = append(out.records, outRecord{
+				seq: shard.Sequence{ShardCreated: created, ShardIndex: it.ShardIndex,
+					Index: seqIndex(msg.Seq, i), RecordTime: msg.Time.Unix()}.String(),
+				arrival: msg.Time, pk: pk, data: data,
+			})
+			lastArrival = msg.Time
+			return true
+		})
+		if derr != nil {
+			return nil, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
+		}
+		if full {
+			atTip = false
+			break
+		}
+		_ = count
+		next.Seq, next.Index = msg.Seq+1, 0
+		if mi == len(res.Messages)-1 && len(out.records) == limit {
+			break
+		}
+	}
+	if !atTip && !lastArrival.IsZero() {
+		out.millisBehind = now.Sub(lastArrival).Milliseconds()
+		if out.millisBehind < 0 {
+			out.millisBehind = 0
+		}
+	}
+	next.Created = now
+	out.next = s.iters.seal(next)
+	return out, nil
+}
+
+type outRecord struct {
+	seq     string
+	arrival time.Time
+	pk      string
+	data    []byte
+}
+
+// getRecordsOutput encodes itself: GetRecords responses are the largest
+// the server writes, and encoding them by hand avoids reflection and a
+// copy of every payload.
+type getRecordsOutput struct {
+	records      []outRecord
+	next         string
+	millisBehind int64
+}
+
+func (o getRecordsOutput) MarshalJSON() ([]byte, error) {
+	n := 64 + len(o.next)
+	for _, r := range o.records {
+		n += 140 + len(r.pk)*2 + base64.StdEncoding.EncodedLen(len(r.data))
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"Records":[`...)
+	for i, r := range o.records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"SequenceNumber":"`...)
+		b = append(b, r.seq...)
+		b = append(b, `","ApproximateArrivalTimestamp":`...)
+		b = appendEpoch(b, r.arrival)
+		b = append(b, `,"Data":"`...)
+		b = base64.StdEncoding.AppendEncode(b, r.data)
+		b = append(b, `","PartitionKey":`...)
+		b = appendJSONString(b, r.pk)
+		b = append(b, '}')
+	}
+	b = append(b, `],"MillisBehindLatest":`...)
+	b = strconv.AppendInt(b, o.millisBehind, 10)
+	if o.next != "" {
+		b = append(b, `,"NextShardIterator":"`...)
+		b = append(b, o.next...)
+		b = append(b, '"')
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as a JSON string, taking the fast path for
+// the common case of plain printable ASCII.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}

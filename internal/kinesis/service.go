@@ -1,0 +1,266 @@
+// Package kinesis implements the Amazon Kinesis Data Streams API over
+// Tributary's store: the actions, their validation and errors as AWS words
+// them, and the AWS JSON 1.1 protocol that carries them over HTTP.
+package kinesis
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/store"
+)
+
+// Config holds the knobs of the Kinesis service.
+type Config struct {
+	// DefaultAccount is the account of requests whose access key is not a
+	// 12-digit account id.
+	DefaultAccount string
+	// DefaultRegion is used when a request carries no credential scope.
+	DefaultRegion string
+	// CreateDelay and DeleteDelay are how long streams stay CREATING and
+	// DELETING, so that clients' wait loops are exercised as on AWS.
+	CreateDelay, DeleteDelay time.Duration
+	// ShardLimit is the open-shard quota per account and region.
+	ShardLimit int
+	// RetentionHour is the length of one hour of retention. It is an hour;
+	// tests shorten it to watch records expire.
+	RetentionHour time.Duration
+	Logger        *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.DefaultAccount == "" {
+		c.DefaultAccount = "000000000000"
+	}
+	if c.DefaultRegion == "" {
+		c.DefaultRegion = "us-east-1"
+	}
+	if c.ShardLimit == 0 {
+		c.ShardLimit = 500
+	}
+	if c.RetentionHour == 0 {
+		c.RetentionHour = time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Service is the Kinesis API over a store. It is safe for concurrent use.
+type Service struct {
+	cfg   Config
+	st    *store.Store
+	cat   *catalog
+	iters *iteratorCodec
+	log   *slog.Logger
+
+	// createMu serialises CreateStream so that the shard quota check and
+	// the creation are one step.
+	createMu sync.Mutex
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New opens the Kinesis service over st and finishes any stream
+// transitions a previous run left half done.
+func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
+	cfg.defaults()
+	cat, err := newCatalog(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	key, err := iteratorKey(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	codec, err := newIteratorCodec(key)
+	if err != nil {
+		return nil, err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel}
+	for _, m := range cat.all("stream.") {
+		switch m.Status {
+		case statusCreating:
+			// A crash may have come between writing the metadata and
+			// creating the logs.
+			if err := s.ensureLogs(ctx, m); err != nil {
+				return nil, err
+			}
+		case statusDeleting:
+			s.scheduleDelete(m)
+		}
+	}
+	return s, nil
+}
+
+// Close stops background work.
+func (s *Service) Close() {
+	s.cancel()
+	s.wg.Wait()
+}
+
+// iteratorKey loads the key that seals shard iterators, creating it once.
+func iteratorKey(ctx context.Context, st *store.Store) ([]byte, error) {
+	const k = "server.iterator-key"
+	e, err := st.Get(ctx, k)
+	if err == nil {
+		return e.Value, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	if _, err := st.Create(ctx, k, key); errors.Is(err, store.ErrExists) {
+		e, err := st.Get(ctx, k)
+		return e.Value, err
+	} else if err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// caller is who a request comes from: Kinesis resources are scoped by
+// account and region.
+type caller struct{ account, region string }
+
+var streamNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]+$`)
+
+const streamNamePattern = "[a-zA-Z0-9_.-]+"
+
+// streamRef is a stream named by name or ARN in a request.
+type streamRef struct {
+	account, region, name string
+}
+
+func (r streamRef) key() string { return streamKey(r.account, r.region, r.name) }
+
+var streamARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)$`)
+
+// checkStreamName validates an optional StreamName/StreamARN pair the way
+// AWS does and reports the problems into v.
+func checkStreamName(v *validation, name, arn *Str, required bool) {
+	if name != nil {
+		v.pattern("streamName", string(*name), streamNamePattern, streamNameRE.MatchString(string(*name)))
+		v.lenRange("streamName", string(*name), 1, 128)
+	} else if arn == nil && required {
+		v.notNull("streamName", false)
+	}
+	if arn != nil {
+		v.pattern("streamARN", string(*arn), `arn:aws.*:kinesis:.*:\d{12}:stream/\S+`, streamARNRE.MatchString(string(*arn)))
+		v.lenRange("streamARN", string(*arn), 1, 2048)
+	}
+}
+
+// resolve turns a request's StreamName/StreamARN into a stream reference.
+// An ARN names its own account and region.
+func (c caller) resolve(name, arn *Str) (streamRef, *Error) {
+	if arn != nil {
+		m := streamARNRE.FindStringSubmatch(string(*arn))
+		if m == nil {
+			return streamRef{}, errInvalidArgument("Invalid StreamARN %s.", *arn)
+		}
+		if name != nil && string(*name) != m[3] {
+			return streamRef{}, errInvalidArgument("StreamARN %s and StreamName %s do not refer to the same stream.", *arn, *name)
+		}
+		return streamRef{account: m[2], region: m[1], name: m[3]}, nil
+	}
+	if name == nil {
+		return streamRef{}, errInvalidArgument("Either StreamName or StreamARN should be provided.")
+	}
+	return streamRef{account: c.account, region: c.region, name: string(*name)}, nil
+}
+
+// lookup returns a visible stream's metadata.
+func (s *Service) lookup(ref streamRef) (*cached, *Error) {
+	e, ok := s.cat.get(ref.key())
+	if !ok || (e.meta.Status == statusDeleting && !time.Now().Before(e.meta.TransitionAt)) {
+		return nil, streamNotFound(ref.name, ref.account)
+	}
+	return e, nil
+}
+
+// mapStoreErr converts a store failure into the client-visible error.
+func mapStoreErr(ref streamRef, err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return streamNotFound(ref.name, ref.account)
+	}
+	return errInternal(err)
+}
+
+func (s *Service) ensureLogs(ctx context.Context, m *streamMeta) error {
+	for _, sh := range m.Shards {
+		err := s.st.CreateLog(ctx, m.logName(sh.Index), s.retention(m.RetentionHours))
+		if err != nil && !errors.Is(err, store.ErrExists) {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) retention(hours int) time.Duration {
+	return time.Duration(hours) * s.cfg.RetentionHour
+}
+
+// scheduleDelete removes a DELETING stream's data and metadata once its
+// delay has passed. It is idempotent, so it also resumes after a crash.
+func (s *Service) scheduleDelete(m *streamMeta) {
+	key := streamKey(m.Account, m.Region, m.Name)
+	uid := m.UID
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-time.After(time.Until(m.TransitionAt)):
+		case <-s.ctx.Done():
+			return
+		}
+		if err := s.finishDelete(s.ctx, key, uid); err != nil && s.ctx.Err() == nil {
+			s.log.Error("finishing stream deletion", "stream", m.Name, "err", err)
+		}
+	}()
+}
+
+func (s *Service) finishDelete(ctx context.Context, key, uid string) error {
+	e, ok := s.cat.get(key)
+	if !ok || e.meta.UID != uid {
+		return nil
+	}
+	for _, sh := range e.meta.Shards {
+		if err := s.st.DeleteLog(ctx, e.meta.logName(sh.Index)); err != nil {
+			return err
+		}
+	}
+	err := s.cat.remove(ctx, key, e.rev)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// streamARN renders a stream's ARN from its reference.
+func (r streamRef) arn() string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", r.region, r.account, r.name)
+}
+
+func trimAction(target string) (string, bool) {
+	const prefix = "Kinesis_20131202."
+	if !strings.HasPrefix(target, prefix) || len(target) == len(prefix) {
+		return "", false
+	}
+	return target[len(prefix):], true
+}

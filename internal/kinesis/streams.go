@@ -1,0 +1,676 @@
+package kinesis
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/store"
+)
+
+// Control-plane actions: creating, describing, listing and configuring
+// streams. Each takes the decoded request and returns the response value.
+
+type streamModeDetails struct {
+	StreamMode *Str `json:"StreamMode"`
+}
+
+func (d *streamModeDetails) UnmarshalJSON(raw []byte) error {
+	if err := checkObject(raw); err != nil {
+		return err
+	}
+	type plain streamModeDetails
+	return json.Unmarshal(raw, (*plain)(d))
+}
+
+type modeOut struct {
+	StreamMode string `json:"StreamMode"`
+}
+
+type createStreamInput struct {
+	StreamName         *Str               `json:"StreamName"`
+	ShardCount         *Int               `json:"ShardCount"`
+	StreamModeDetails  *streamModeDetails `json:"StreamModeDetails"`
+	Tags               *StrMap            `json:"Tags"`
+	MaxRecordSizeInKiB *Int               `json:"MaxRecordSizeInKiB"`
+}
+
+const (
+	modeProvisioned = "PROVISIONED"
+	modeOnDemand    = "ON_DEMAND"
+	onDemandShards  = 4
+)
+
+func (s *Service) createStream(ctx context.Context, c caller, in *createStreamInput) (any, *Error) {
+	var v validation
+	mode := modeProvisioned
+	if in.StreamModeDetails != nil {
+		if v.notNull("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil) {
+			mode = string(*in.StreamModeDetails.StreamMode)
+			v.enum("streamModeDetails.streamMode", mode, modeProvisioned, modeOnDemand)
+		}
+	}
+	if in.ShardCount != nil {
+		v.intRange("shardCount", int64(*in.ShardCount), 1, 1<<31-1)
+	}
+	if v.notNull("streamName", in.StreamName != nil) {
+		checkStreamName(&v, in.StreamName, nil, true)
+	}
+	if in.Tags != nil {
+		checkTagMap(&v, "tags", *in.Tags, 50)
+	}
+	if in.MaxRecordSizeInKiB != nil {
+		v.intRange("maxRecordSizeInKiB", int64(*in.MaxRecordSizeInKiB), 1024, 10240)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	shards := onDemandShards
+	switch {
+	case in.ShardCount != nil:
+		shards = int(*in.ShardCount)
+	case mode == modeProvisioned:
+		return nil, errInvalidArgument("ShardCount must be provided for PROVISIONED streams.")
+	}
+	if in.Tags != nil {
+		if err := checkTagChars(*in.Tags, "add tags to", string(*in.StreamName), c.account); err != nil {
+			return nil, err
+		}
+	}
+	ref := streamRef{c.account, c.region, string(*in.StreamName)}
+
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if e, ok := s.cat.get(ref.key()); ok {
+		if e.meta.Status != statusDeleting || time.Now().Before(e.meta.TransitionAt) {
+			return nil, errResourceInUse("Stream %s under account %s already exists.", ref.name, ref.account)
+		}
+		if err := s.finishDelete(ctx, ref.key(), e.meta.UID); err != nil {
+			return nil, errInternal(err)
+		}
+	}
+	open := 0
+	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
+		open += m.openShards()
+	}
+	if open+shards > s.cfg.ShardLimit {
+		return nil, errLimitExceeded("This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
+			c.account, c.region, open, s.cfg.ShardLimit, shards)
+	}
+	now := time.Now().Truncate(time.Second)
+	m := &streamMeta{
+		Name: ref.name, Account: ref.account, Region: ref.region,
+		UID: newUID(), Created: now, Status: statusCreating,
+		TransitionAt:   now.Add(s.cfg.CreateDelay),
+		RetentionHours: 24, Mode: mode, MaxRecordSizeKiB: 1024,
+	}
+	if s.cfg.CreateDelay == 0 {
+		m.TransitionAt = time.Time{}
+	}
+	if in.MaxRecordSizeInKiB != nil {
+		m.MaxRecordSizeKiB = int(*in.MaxRecordSizeInKiB)
+	}
+	if in.Tags != nil && len(*in.Tags) > 0 {
+		m.Tags = map[string]string(*in.Tags)
+	}
+	for i, r := range shard.SplitEvenly(shards) {
+		m.Shards = append(m.Shards, shardMeta{Index: i, Start: r.Start.String(), End: r.End.String(), Created: now})
+	}
+	if err := s.cat.create(ctx, m); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return nil, errResourceInUse("Stream %s under account %s already exists.", ref.name, ref.account)
+		}
+		return nil, errInternal(err)
+	}
+	if err := s.ensureLogs(ctx, m); err != nil {
+		return nil, errInternal(err)
+	}
+	return nil, nil
+}
+
+type deleteStreamInput struct {
+	StreamName              *Str  `json:"StreamName"`
+	StreamARN               *Str  `json:"StreamARN"`
+	EnforceConsumerDeletion *Bool `json:"EnforceConsumerDeletion"`
+}
+
+func (s *Service) deleteStream(ctx context.Context, c caller, in *deleteStreamInput) (any, *Error) {
+	var v validation
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if _, aerr := s.lookup(ref); aerr != nil {
+		return nil, aerr
+	}
+	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		if m.Status == statusDeleting {
+			return errStop
+		}
+		m.Status = statusDeleting
+		m.TransitionAt = time.Now().Add(s.cfg.DeleteDelay)
+		return nil
+	})
+	if err != nil {
+		return nil, mapStoreErr(ref, err)
+	}
+	if s.cfg.DeleteDelay == 0 {
+		if err := s.finishDelete(ctx, ref.key(), m.UID); err != nil {
+			return nil, errInternal(err)
+		}
+		return nil, nil
+	}
+	s.scheduleDelete(m)
+	return nil, nil
+}
+
+// Shard descriptions as DescribeStream and ListShards return them.
+
+type hashKeyRange struct {
+	StartingHashKey string `json:"StartingHashKey"`
+	EndingHashKey   string `json:"EndingHashKey"`
+}
+
+type sequenceNumberRange struct {
+	StartingSequenceNumber string `json:"StartingSequenceNumber"`
+	EndingSequenceNumber   string `json:"EndingSequenceNumber,omitempty"`
+}
+
+type shardOut struct {
+	ShardId               string              `json:"ShardId"`
+	ParentShardId         string              `json:"ParentShardId,omitempty"`
+	AdjacentParentShardId string              `json:"AdjacentParentShardId,omitempty"`
+	HashKeyRange          hashKeyRange        `json:"HashKeyRange"`
+	SequenceNumberRange   sequenceNumberRange `json:"SequenceNumberRange"`
+}
+
+func describeShard(sh *shardMeta) shardOut {
+	return shardOut{
+		ShardId:               shard.ID(sh.Index),
+		ParentShardId:         sh.Parent,
+		AdjacentParentShardId: sh.AdjacentParent,
+		HashKeyRange:          hashKeyRange{sh.Start, sh.End},
+		SequenceNumberRange:   sequenceNumberRange{sh.startingSequence(), sh.EndingSeq},
+	}
+}
+
+type enhancedMetrics struct {
+	ShardLevelMetrics []string `json:"ShardLevelMetrics"`
+}
+
+func metricsOut(m *streamMeta) []enhancedMetrics {
+	l := m.ShardLevelMetrics
+	if l == nil {
+		l = []string{}
+	}
+	return []enhancedMetrics{{l}}
+}
+
+type describeStreamInput struct {
+	StreamName            *Str `json:"StreamName"`
+	StreamARN             *Str `json:"StreamARN"`
+	Limit                 *Int `json:"Limit"`
+	ExclusiveStartShardId *Str `json:"ExclusiveStartShardId"`
+}
+
+type streamDescription struct {
+	StreamName              string            `json:"StreamName"`
+	StreamARN               string            `json:"StreamARN"`
+	StreamStatus            string            `json:"StreamStatus"`
+	StreamModeDetails       modeOut           `json:"StreamModeDetails"`
+	Shards                  []shardOut        `json:"Shards"`
+	HasMoreShards           bool              `json:"HasMoreShards"`
+	RetentionPeriodHours    int               `json:"RetentionPeriodHours"`
+	StreamCreationTimestamp Timestamp         `json:"StreamCreationTimestamp"`
+	EnhancedMonitoring      []enhancedMetrics `json:"EnhancedMonitoring"`
+	EncryptionType          string            `json:"EncryptionType"`
+}
+
+func checkShardID(v *validation, field string, id *Str) {
+	if id != nil {
+		v.pattern(field, string(*id), streamNamePattern, streamNameRE.MatchString(string(*id)))
+		v.lenRange(field, string(*id), 1, 128)
+	}
+}
+
+func (s *Service) describeStream(_ context.Context, c caller, in *describeStreamInput) (any, *Error) {
+	var v validation
+	if in.Limit != nil {
+		v.intRange("limit", int64(*in.Limit), 1, 10000)
+	}
+	checkShardID(&v, "exclusiveStartShardId", in.ExclusiveStartShardId)
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	e, aerr := s.lookup(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	m := e.meta
+	limit := 100
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	status := m.effectiveStatus(time.Now())
+	out := streamDescription{
+		StreamName: m.Name, StreamARN: m.arn(), StreamStatus: status,
+		StreamModeDetails: modeOut{m.Mode}, Shards: []shardOut{},
+		RetentionPeriodHours:    m.RetentionHours,
+		StreamCreationTimestamp: Timestamp{m.Created},
+		EnhancedMonitoring:      metricsOut(m), EncryptionType: "NONE",
+	}
+	if status != statusCreating {
+		for i := range m.Shards {
+			sh := &m.Shards[i]
+			if in.ExclusiveStartShardId != nil && shard.ID(sh.Index) <= string(*in.ExclusiveStartShardId) {
+				continue
+			}
+			if len(out.Shards) == limit {
+				out.HasMoreShards = true
+				break
+			}
+			out.Shards = append(out.Shards, describeShard(sh))
+		}
+	}
+	return struct {
+		StreamDescription streamDescription `json:"StreamDescription"`
+	}{out}, nil
+}
+
+type streamRefInput struct {
+	StreamName *Str `json:"StreamName"`
+	StreamARN  *Str `json:"StreamARN"`
+}
+
+type streamSummary struct {
+	StreamName              string            `json:"StreamName"`
+	StreamARN               string            `json:"StreamARN"`
+	StreamStatus            string            `json:"StreamStatus"`
+	StreamModeDetails       modeOut           `json:"StreamModeDetails"`
+	RetentionPeriodHours    int               `json:"RetentionPeriodHours"`
+	StreamCreationTimestamp Timestamp         `json:"StreamCreationTimestamp"`
+	EnhancedMonitoring      []enhancedMetrics `json:"EnhancedMonitoring"`
+	EncryptionType          string            `json:"EncryptionType"`
+	OpenShardCount          int               `json:"OpenShardCount"`
+	ConsumerCount           int               `json:"ConsumerCount"`
+	StreamId                string            `json:"StreamId"`
+	MaxRecordSizeInKiB      int               `json:"MaxRecordSizeInKiB"`
+}
+
+func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamRefInput) (any, *Error) {
+	var v validation
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	e, aerr := s.lookup(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	m := e.meta
+	return struct {
+		StreamDescriptionSummary streamSummary `json:"StreamDescriptionSummary"`
+	}{streamSummary{
+		StreamName: m.Name, StreamARN: m.arn(), StreamStatus: m.effectiveStatus(time.Now()),
+		StreamModeDetails: modeOut{m.Mode}, RetentionPeriodHours: m.RetentionHours,
+		StreamCreationTimestamp: Timestamp{m.Created}, EnhancedMonitoring: metricsOut(m),
+		EncryptionType: "NONE", OpenShardCount: m.openShards(), StreamId: m.UID,
+		MaxRecordSizeInKiB: m.MaxRecordSizeKiB,
+	}}, nil
+}
+
+type listStreamsInput struct {
+	Limit                    *Int `json:"Limit"`
+	ExclusiveStartStreamName *Str `json:"ExclusiveStartStreamName"`
+	NextToken                *Str `json:"NextToken"`
+}
+
+type listedStream struct {
+	StreamName              string    `json:"StreamName"`
+	StreamARN               string    `json:"StreamARN"`
+	StreamStatus            string    `json:"StreamStatus"`
+	StreamModeDetails       modeOut   `json:"StreamModeDetails"`
+	StreamCreationTimestamp Timestamp `json:"StreamCreationTimestamp"`
+}
+
+type listStreamsOutput struct {
+	StreamNames     []string       `json:"StreamNames"`
+	HasMoreStreams  bool           `json:"HasMoreStreams"`
+	StreamSummaries []listedStream `json:"StreamSummaries"`
+	NextToken       string         `json:"NextToken,omitempty"`
+}
+
+// nextTokenTTL is how long ListStreams and ListShards tokens stay valid.
+const nextTokenTTL = 300 * time.Second
+
+// pageToken is the opaque NextToken of the paginated list actions: where
+// the previous page ended, and when it was issued.
+type pageToken struct {
+	After   string `json:"a"`
+	Stream  string `json:"s,omitempty"`
+	Account string `json:"c,omitempty"`
+	Region  string `json:"r,omitempty"`
+	Issued  int64  `json:"t"`
+}
+
+func (t pageToken) encode() string {
+	b, _ := json.Marshal(t)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodePageToken(s string) (pageToken, *Error) {
+	var t pageToken
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || json.Unmarshal(b, &t) != nil || t.Issued == 0 {
+		return t, errInvalidArgument("Invalid NextToken.")
+	}
+	if time.Since(time.UnixMilli(t.Issued)) > nextTokenTTL {
+		return t, errExpiredNextToken("The timestamp sent with the NextToken has expired.")
+	}
+	return t, nil
+}
+
+func (s *Service) listStreams(_ context.Context, c caller, in *listStreamsInput) (any, *Error) {
+	var v validation
+	if in.Limit != nil {
+		v.intRange("limit", int64(*in.Limit), 1, 10000)
+	}
+	if in.ExclusiveStartStreamName != nil {
+		checkStreamName(&v, in.ExclusiveStartStreamName, nil, false)
+		// AWS names the member, not streamName, in this message.
+		for i, m := range v.msgs {
+			v.msgs[i] = strings.Replace(m, "'streamName'", "'exclusiveStartStreamName'", 1)
+		}
+	}
+	if in.NextToken != nil {
+		v.lenRange("nextToken", string(*in.NextToken), 1, 1048576)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	limit := 100
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	after := ""
+	if in.ExclusiveStartStreamName != nil {
+		after = string(*in.ExclusiveStartStreamName)
+	}
+	if in.NextToken != nil {
+		t, aerr := decodePageToken(string(*in.NextToken))
+		if aerr != nil {
+			return nil, aerr
+		}
+		after = t.After
+	}
+	out := listStreamsOutput{StreamNames: []string{}, StreamSummaries: []listedStream{}}
+	now := time.Now()
+	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
+		if (after != "" && m.Name <= after) || (m.Status == statusDeleting && !now.Before(m.TransitionAt)) {
+			continue
+		}
+		if len(out.StreamNames) == limit {
+			out.HasMoreStreams = true
+			out.NextToken = pageToken{After: out.StreamNames[limit-1], Issued: now.UnixMilli()}.encode()
+			break
+		}
+		out.StreamNames = append(out.StreamNames, m.Name)
+		out.StreamSummaries = append(out.StreamSummaries, listedStream{
+			StreamName: m.Name, StreamARN: m.arn(), StreamStatus: m.effectiveStatus(now),
+			StreamModeDetails: modeOut{m.Mode}, StreamCreationTimestamp: Timestamp{m.Created},
+		})
+	}
+	return out, nil
+}
+
+type shardFilter struct {
+	Type      *Str       `json:"Type"`
+	ShardId   *Str       `json:"ShardId"`
+	Timestamp *Timestamp `json:"Timestamp"`
+}
+
+func (f *shardFilter) UnmarshalJSON(raw []byte) error {
+	if err := checkObject(raw); err != nil {
+		return err
+	}
+	type plain shardFilter
+	return json.Unmarshal(raw, (*plain)(f))
+}
+
+type listShardsInput struct {
+	StreamName              *Str         `json:"StreamName"`
+	StreamARN               *Str         `json:"StreamARN"`
+	NextToken               *Str         `json:"NextToken"`
+	ExclusiveStartShardId   *Str         `json:"ExclusiveStartShardId"`
+	MaxResults              *Int         `json:"MaxResults"`
+	StreamCreationTimestamp *Timestamp   `json:"StreamCreationTimestamp"`
+	ShardFilter             *shardFilter `json:"ShardFilter"`
+}
+
+var shardFilterTypes = []string{"AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_HORIZON", "AT_LATEST", "AT_TIMESTAMP", "FROM_TIMESTAMP"}
+
+func (s *Service) listShards(_ context.Context, c caller, in *listShardsInput) (any, *Error) {
+	var v validation
+	checkShardID(&v, "exclusiveStartShardId", in.ExclusiveStartShardId)
+	if in.MaxResults != nil {
+		v.intRange("maxResults", int64(*in.MaxResults), 1, 10000)
+	}
+	if in.NextToken != nil {
+		v.lenRange("nextToken", string(*in.NextToken), 1, 1048576)
+	}
+	checkStreamName(&v, in.StreamName, in.StreamARN, false)
+	if f := in.ShardFilter; f != nil {
+		if v.notNull("shardFilter.type", f.Type != nil) {
+			v.enum("shardFilter.type", string(*f.Type), shardFilterTypes...)
+		}
+		checkShardID(&v, "shardFilter.shardId", f.ShardId)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+
+	after := ""
+	var ref streamRef
+	if in.NextToken != nil {
+		for _, other := range []struct {
+			set  bool
+			name string
+		}{
+			{in.StreamName != nil, "StreamName"}, {in.StreamARN != nil, "StreamARN"},
+			{in.ExclusiveStartShardId != nil, "ExclusiveStartShardId"},
+			{in.ShardFilter != nil, "ShardFilter"},
+			{in.StreamCreationTimestamp != nil, "StreamCreationTimestamp"},
+		} {
+			if other.set {
+				return nil, errInvalidArgument("NextToken and %s cannot be provided together.", other.name)
+			}
+		}
+		t, aerr := decodePageToken(string(*in.NextToken))
+		if aerr != nil {
+			return nil, aerr
+		}
+		if t.Stream == "" {
+			return nil, errInvalidArgument("Invalid NextToken.")
+		}
+		ref = streamRef{t.Account, t.Region, t.Stream}
+		after = t.After
+	} else {
+		if in.StreamName == nil && in.StreamARN == nil {
+			return nil, errInvalidArgument("Either NextToken or StreamName should be provided.")
+		}
+		var aerr *Error
+		if ref, aerr = c.resolve(in.StreamName, in.StreamARN); aerr != nil {
+			return nil, aerr
+		}
+		if in.ExclusiveStartShardId != nil {
+			after = string(*in.ExclusiveStartShardId)
+		}
+	}
+	e, aerr := s.lookup(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	m := e.meta
+	if in.StreamCreationTimestamp != nil && in.StreamCreationTimestamp.Unix() != m.Created.Unix() {
+		return nil, streamNotFound(ref.name, ref.account)
+	}
+	keep, aerr := s.shardFilterFunc(m, in.ShardFilter, &after)
+	if aerr != nil {
+		return nil, aerr
+	}
+	limit := 1000
+	if in.MaxResults != nil && int(*in.MaxResults) < limit {
+		limit = int(*in.MaxResults)
+	}
+	out := struct {
+		Shards    []shardOut `json:"Shards"`
+		NextToken string     `json:"NextToken,omitempty"`
+	}{Shards: []shardOut{}}
+	if m.effectiveStatus(time.Now()) == statusCreating {
+		return out, nil
+	}
+	for i := range m.Shards {
+		sh := &m.Shards[i]
+		if (after != "" && shard.ID(sh.Index) <= after) || !keep(sh) {
+			continue
+		}
+		if len(out.Shards) == limit {
+			out.NextToken = pageToken{After: out.Shards[limit-1].ShardId, Stream: ref.name,
+				Account: ref.account, Region: ref.region, Issued: time.Now().UnixMilli()}.encode()
+			break
+		}
+		out.Shards = append(out.Shards, describeShard(sh))
+	}
+	return out, nil
+}
+
+// shardFilterFunc returns the predicate a ListShards ShardFilter selects.
+// AFTER_SHARD_ID moves the start of the listing instead.
+func (s *Service) shardFilterFunc(m *streamMeta, f *shardFilter, after *string) (func(*shardMeta) bool, *Error) {
+	all := func(*shardMeta) bool { return true }
+	if f == nil {
+		return all, nil
+	}
+	horizon := time.Now().Add(-s.retention(m.RetentionHours))
+	if horizon.Before(m.Created) {
+		horizon = m.Created
+	}
+	openAt := func(sh *shardMeta, t time.Time) bool {
+		return !sh.Created.After(t) && (sh.Closed.IsZero() || !sh.Closed.Before(t))
+	}
+	switch string(*f.Type) {
+	case "AFTER_SHARD_ID":
+		if f.ShardId == nil {
+			return nil, errInvalidArgument("ShardId must be supplied in a ShardFilter with a Type of AFTER_SHARD_ID.")
+		}
+		if string(*f.ShardId) > *after {
+			*after = string(*f.ShardId)
+		}
+		return all, nil
+	case "AT_TRIM_HORIZON":
+		return func(sh *shardMeta) bool { return openAt(sh, horizon) }, nil
+	case "FROM_TRIM_HORIZON":
+		return func(sh *shardMeta) bool { return sh.Closed.IsZero() || sh.Closed.After(horizon) }, nil
+	case "AT_LATEST":
+		return func(sh *shardMeta) bool { return sh.EndingSeq == "" }, nil
+	case "AT_TIMESTAMP", "FROM_TIMESTAMP":
+		if f.Timestamp == nil {
+			return nil, errInvalidArgument("Timestamp must be supplied in a ShardFilter with a Type of FROM_TIMESTAMP or AT_TIMESTAMP.")
+		}
+		t := f.Timestamp.Time
+		if t.Before(horizon) {
+			t = horizon
+		}
+		if string(*f.Type) == "AT_TIMESTAMP" {
+			return func(sh *shardMeta) bool { return openAt(sh, t) }, nil
+		}
+		return func(sh *shardMeta) bool { return sh.Closed.IsZero() || !sh.Closed.Before(t) }, nil
+	}
+	return all, nil
+}
+
+type retentionInput struct {
+	StreamName           *Str `json:"StreamName"`
+	StreamARN            *Str `json:"StreamARN"`
+	RetentionPeriodHours *Int `json:"RetentionPeriodHours"`
+}
+
+func (s *Service) changeRetention(ctx context.Context, c caller, in *retentionInput, increase bool) (any, *Error) {
+	var v validation
+	v.notNull("retentionPeriodHours", in.RetentionPeriodHours != nil)
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if _, aerr := s.lookup(ref); aerr != nil {
+		return nil, aerr
+	}
+	hours := int(*in.RetentionPeriodHours)
+	switch {
+	case hours < 24:
+		return nil, errInvalidArgument("Minimum allowed retention period is 24 hours. Requested retention period (%d hours) is too short.", hours)
+	case hours > 8760:
+		return nil, errInvalidArgument("Maximum allowed retention period is 8760 hours. Requested retention period (%d hours) is too long.", hours)
+	}
+	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		if increase && hours < m.RetentionHours {
+			return errInvalidArgument("Requested retention period (%d hours) for stream %s can not be shorter than existing retention period (%d hours). Use DecreaseRetentionPeriod API.", hours, m.Name, m.RetentionHours)
+		}
+		if !increase && hours > m.RetentionHours {
+			return errInvalidArgument("Requested retention period (%d hours) for stream %s can not be longer than existing retention period (%d hours). Use IncreaseRetentionPeriod API.", hours, m.Name, m.RetentionHours)
+		}
+		if hours == m.RetentionHours {
+			return errStop
+		}
+		m.RetentionHours = hours
+		return nil
+	})
+	if err != nil {
+		return nil, mapStoreErr(ref, err)
+	}
+	for _, sh := range m.Shards {
+		if err := s.st.SetLogMaxAge(ctx, m.logName(sh.Index), s.retention(m.RetentionHours)); err != nil {
+			return nil, errInternal(err)
+		}
+	}
+	return nil, nil
+}
+
+type describeLimitsOutput struct {
+	ShardLimit               int `json:"ShardLimit"`
+	OpenShardCount           int `json:"OpenShardCount"`
+	OnDemandStreamCount      int `json:"OnDemandStreamCount"`
+	OnDemandStreamCountLimit int `json:"OnDemandStreamCountLimit"`
+}
+
+func (s *Service) describeLimits(_ context.Context, c caller, _ *struct{}) (any, *Error) {
+	out := describeLimitsOutput{ShardLimit: s.cfg.ShardLimit, OnDemandStreamCountLimit: 50}
+	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
+		out.OpenShardCount += m.openShards()
+		if m.Mode == modeOnDemand {
+			out.OnDemandStreamCount++
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,303 @@
+package kinesis
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Tagging: the stream-named actions (AddTagsToStream...) and the ARN-named
+// ones (TagResource...) share one implementation.
+
+const maxTagsPerStream = 50
+
+var tagCharsRE = regexp.MustCompile(`^[\p{L}\p{Z}\d_./=+\-@:]*$`)
+
+func checkTagMap(v *validation, field string, tags StrMap, max int) {
+	if len(tags) < 1 || len(tags) > max {
+		v.add(quote(renderMap(tags)), field, fmt.Sprintf("have length less than or equal to %d", max))
+		if len(tags) < 1 {
+			v.msgs[len(v.msgs)-1] = strings.Replace(v.msgs[len(v.msgs)-1], fmt.Sprintf("less than or equal to %d", max), "greater than or equal to 1", 1)
+		}
+	}
+	for k, val := range tags {
+		if len([]rune(k)) < 1 || len([]rune(k)) > 128 {
+			v.msgs = append(v.msgs, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]", renderMap(tags), field))
+			break
+		}
+		if len([]rune(val)) > 256 {
+			v.msgs = append(v.msgs, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 256, Member must have length greater than or equal to 0]", renderMap(tags), field))
+			break
+		}
+	}
+}
+
+func checkTagKeys(v *validation, field string, keys []string) {
+	if len(keys) < 1 {
+		v.add(quote("[]"), field, "have length greater than or equal to 1")
+	}
+	if len(keys) > 50 {
+		v.add(quote("["+strings.Join(keys, ", ")+"]"), field, "have length less than or equal to 50")
+	}
+	for _, k := range keys {
+		if len([]rune(k)) < 1 || len([]rune(k)) > 128 {
+			v.msgs = append(v.msgs, fmt.Sprintf("Value '[%s]' at '%s' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]", strings.Join(keys, ", "), field))
+			break
+		}
+	}
+}
+
+// renderMap echoes a map the way AWS's Java front end prints it.
+func renderMap(m StrMap) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func checkTagChars(tags map[string]string, verb, stream, account string) *Error {
+	for k, val := range tags {
+		if !tagCharsRE.MatchString(k) || !tagCharsRE.MatchString(val) {
+			return errInvalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - %% @.")
+		}
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return errInvalidArgument("Failed to %s stream %s under account %s because some tags contained illegal characters. The tag key prefix 'aws:' is reserved.", verb, stream, account)
+		}
+	}
+	return nil
+}
+
+func (s *Service) addTags(ctx context.Context, ref streamRef, tags map[string]string) *Error {
+	if _, aerr := s.lookup(ref); aerr != nil {
+		return aerr
+	}
+	if aerr := checkTagChars(tags, "add tags to", ref.name, ref.account); aerr != nil {
+		return aerr
+	}
+	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		merged := map[string]string{}
+		for k, v := range m.Tags {
+			merged[k] = v
+		}
+		for k, v := range tags {
+			merged[k] = v
+		}
+		if len(merged) > maxTagsPerStream {
+			return errInvalidArgument("Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.", m.Name, m.Account, maxTagsPerStream)
+		}
+		m.Tags = merged
+		return nil
+	})
+	if err != nil {
+		return mapStoreErr(ref, err)
+	}
+	return nil
+}
+
+func (s *Service) removeTags(ctx context.Context, ref streamRef, keys []string) *Error {
+	if _, aerr := s.lookup(ref); aerr != nil {
+		return aerr
+	}
+	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		for _, k := range keys {
+			delete(m.Tags, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return mapStoreErr(ref, err)
+	}
+	return nil
+}
+
+type tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// sortedTags lists a stream's tags in key order, after `after` if set.
+func sortedTags(m *streamMeta, after string) []tag {
+	out := []tag{}
+	for k, v := range m.Tags {
+		if after == "" || k > after {
+			out = append(out, tag{k, v})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+type addTagsInput struct {
+	StreamName *Str    `json:"StreamName"`
+	StreamARN  *Str    `json:"StreamARN"`
+	Tags       *StrMap `json:"Tags"`
+}
+
+func (s *Service) addTagsToStream(ctx context.Context, c caller, in *addTagsInput) (any, *Error) {
+	var v validation
+	if v.notNull("tags", in.Tags != nil) {
+		checkTagMap(&v, "tags", *in.Tags, 50)
+	}
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return nil, s.addTags(ctx, ref, *in.Tags)
+}
+
+type removeTagsInput struct {
+	StreamName *Str     `json:"StreamName"`
+	StreamARN  *Str     `json:"StreamARN"`
+	TagKeys    *StrList `json:"TagKeys"`
+}
+
+func (s *Service) removeTagsFromStream(ctx context.Context, c caller, in *removeTagsInput) (any, *Error) {
+	var v validation
+	if v.notNull("tagKeys", in.TagKeys != nil) {
+		checkTagKeys(&v, "tagKeys", *in.TagKeys)
+	}
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return nil, s.removeTags(ctx, ref, *in.TagKeys)
+}
+
+type listTagsForStreamInput struct {
+	StreamName           *Str `json:"StreamName"`
+	StreamARN            *Str `json:"StreamARN"`
+	Limit                *Int `json:"Limit"`
+	ExclusiveStartTagKey *Str `json:"ExclusiveStartTagKey"`
+}
+
+func (s *Service) listTagsForStream(_ context.Context, c caller, in *listTagsForStreamInput) (any, *Error) {
+	var v validation
+	if in.Limit != nil {
+		v.intRange("limit", int64(*in.Limit), 1, 50)
+	}
+	if in.ExclusiveStartTagKey != nil {
+		v.lenRange("exclusiveStartTagKey", string(*in.ExclusiveStartTagKey), 1, 128)
+	}
+	checkStreamName(&v, in.StreamName, in.StreamARN, true)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	e, aerr := s.lookup(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	after := ""
+	if in.ExclusiveStartTagKey != nil {
+		after = string(*in.ExclusiveStartTagKey)
+	}
+	limit := 50
+	if in.Limit != nil {
+		limit = int(*in.Limit)
+	}
+	tags := sortedTags(e.meta, after)
+	more := len(tags) > limit
+	if more {
+		tags = tags[:limit]
+	}
+	return struct {
+		Tags        []tag `json:"Tags"`
+		HasMoreTags bool  `json:"HasMoreTags"`
+	}{tags, more}, nil
+}
+
+// Resource-ARN tagging. Stream ARNs are the only taggable resources until
+// enhanced fan-out consumers exist.
+
+var resourceARNRE = regexp.MustCompile(`^arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+$`)
+
+func checkResourceARN(v *validation, arn *Str) {
+	if v.notNull("resourceARN", arn != nil) {
+		v.pattern("resourceARN", string(*arn), `arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+`, resourceARNRE.MatchString(string(*arn)))
+		v.lenRange("resourceARN", string(*arn), 1, 2048)
+	}
+}
+
+type tagResourceInput struct {
+	ResourceARN *Str    `json:"ResourceARN"`
+	Tags        *StrMap `json:"Tags"`
+}
+
+func (s *Service) tagResource(ctx context.Context, c caller, in *tagResourceInput) (any, *Error) {
+	var v validation
+	if v.notNull("tags", in.Tags != nil) {
+		checkTagMap(&v, "tags", *in.Tags, 200)
+	}
+	checkResourceARN(&v, in.ResourceARN)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(nil, in.ResourceARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return nil, s.addTags(ctx, ref, *in.Tags)
+}
+
+type untagResourceInput struct {
+	ResourceARN *Str     `json:"ResourceARN"`
+	TagKeys     *StrList `json:"TagKeys"`
+}
+
+func (s *Service) untagResource(ctx context.Context, c caller, in *untagResourceInput) (any, *Error) {
+	var v validation
+	if v.notNull("tagKeys", in.TagKeys != nil) {
+		checkTagKeys(&v, "tagKeys", *in.TagKeys)
+	}
+	checkResourceARN(&v, in.ResourceARN)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(nil, in.ResourceARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return nil, s.removeTags(ctx, ref, *in.TagKeys)
+}
+
+type listTagsForResourceInput struct {
+	ResourceARN *Str `json:"ResourceARN"`
+}
+
+func (s *Service) listTagsForResource(_ context.Context, c caller, in *listTagsForResourceInput) (any, *Error) {
+	var v validation
+	checkResourceARN(&v, in.ResourceARN)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, aerr := c.resolve(nil, in.ResourceARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	e, aerr := s.lookup(ref)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return struct {
+		Tags []tag `json:"Tags"`
+	}{sortedTags(e.meta, "")}, nil
+}

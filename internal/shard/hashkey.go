@@ -1,0 +1,130 @@
+// Package shard holds the arithmetic of Kinesis shards: 128-bit hash keys
+// and their ranges, MD5 partition-key routing, shard ids and the 56-digit
+// sequence numbers. It is pure logic with no I/O, so every client-visible
+// number Tributary produces can be tested on its own.
+package shard
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+	"math/bits"
+)
+
+// HashKey is an unsigned 128-bit integer, the space partition keys hash into.
+type HashKey struct{ Hi, Lo uint64 }
+
+// MaxHashKey is 2^128 - 1, the end of the last shard's range.
+var MaxHashKey = HashKey{^uint64(0), ^uint64(0)}
+
+// HashPartitionKey routes a partition key the way Kinesis does: the MD5 of
+// its UTF-8 bytes read as a big-endian 128-bit integer.
+func HashPartitionKey(key string) HashKey {
+	sum := md5.Sum([]byte(key))
+	return HashKey{binary.BigEndian.Uint64(sum[:8]), binary.BigEndian.Uint64(sum[8:])}
+}
+
+// Cmp returns -1, 0 or +1 as h is less than, equal to or greater than o.
+func (h HashKey) Cmp(o HashKey) int {
+	switch {
+	case h.Hi < o.Hi:
+		return -1
+	case h.Hi > o.Hi:
+		return 1
+	case h.Lo < o.Lo:
+		return -1
+	case h.Lo > o.Lo:
+		return 1
+	}
+	return 0
+}
+
+// Add1 returns h+1, wrapping at 2^128.
+func (h HashKey) Add1() HashKey {
+	lo, c := bits.Add64(h.Lo, 1, 0)
+	return HashKey{h.Hi + c, lo}
+}
+
+// Sub1 returns h-1, wrapping at 0.
+func (h HashKey) Sub1() HashKey {
+	lo, b := bits.Sub64(h.Lo, 1, 0)
+	return HashKey{h.Hi - b, lo}
+}
+
+func (h HashKey) big() *big.Int {
+	b := new(big.Int).SetUint64(h.Hi)
+	b.Lsh(b, 64)
+	return b.Or(b, new(big.Int).SetUint64(h.Lo))
+}
+
+func fromBig(b *big.Int) HashKey {
+	lo := new(big.Int).And(b, new(big.Int).SetUint64(^uint64(0))).Uint64()
+	hi := new(big.Int).Rsh(b, 64).Uint64()
+	return HashKey{hi, lo}
+}
+
+// String renders h in decimal, as Kinesis does on the wire.
+func (h HashKey) String() string { return h.big().Text(10) }
+
+// ErrHashKey reports a string that is not a decimal 128-bit integer.
+var ErrHashKey = errors.New("not a hash key")
+
+// ParseHashKey parses a decimal hash key in 0..2^128-1.
+func ParseHashKey(s string) (HashKey, error) {
+	if s == "" || len(s) > 39 || (len(s) > 1 && s[0] == '0') {
+		return HashKey{}, fmt.Errorf("%q: %w", s, ErrHashKey)
+	}
+	b, ok := new(big.Int).SetString(s, 10)
+	if !ok || b.Sign() < 0 || b.BitLen() > 128 {
+		return HashKey{}, fmt.Errorf("%q: %w", s, ErrHashKey)
+	}
+	return fromBig(b), nil
+}
+
+// Range is an inclusive range of hash keys owned by one shard.
+type Range struct{ Start, End HashKey }
+
+// Contains reports whether k falls in r.
+func (r Range) Contains(k HashKey) bool { return r.Start.Cmp(k) <= 0 && k.Cmp(r.End) <= 0 }
+
+// SplitEvenly divides the whole key space into n contiguous ranges the way
+// CreateStream does: each starts at i*floor(2^128/n), the last ends at 2^128-1.
+func SplitEvenly(n int) []Range {
+	space := new(big.Int).Lsh(big.NewInt(1), 128)
+	step := new(big.Int).Div(space, big.NewInt(int64(n)))
+	out := make([]Range, n)
+	for i := range n {
+		start := new(big.Int).Mul(step, big.NewInt(int64(i)))
+		out[i].Start = fromBig(start)
+		if i > 0 {
+			out[i-1].End = out[i].Start.Sub1()
+		}
+	}
+	out[n-1].End = MaxHashKey
+	return out
+}
+
+// ID formats a shard index as Kinesis's shard id, shardId-000000000000.
+func ID(index int) string { return fmt.Sprintf("shardId-%012d", index) }
+
+// ParseID returns the index in a shard id. It accepts the forms AWS does:
+// the full id, or just the number (GetShardIterator takes "0" for shard 0).
+func ParseID(id string) (int, bool) {
+	digits := id
+	if len(id) > 8 && id[:8] == "shardId-" {
+		digits = id[8:]
+	}
+	if digits == "" || len(digits) > 12 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}

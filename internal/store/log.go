@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// A log is one JetStream stream with a single subject. Its messages are
+// numbered 1, 2, 3... by JetStream; expiry by age trims it from the front.
+
+func logSubject(name string) string { return "log." + name }
+
+// CreateLog makes an empty log whose messages expire after maxAge (zero
+// keeps them forever). Creating a log that exists is an error.
+func (s *Store) CreateLog(ctx context.Context, name string, maxAge time.Duration) error {
+	_, err := s.js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:        name,
+		Subjects:    []string{logSubject(name)},
+		Storage:     s.storage,
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      maxAge,
+		Discard:     jetstream.DiscardOld,
+		AllowDirect: true,
+		Replicas:    1,
+	})
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return fmt.Errorf("create log %s: %w", name, ErrExists)
+	}
+	if err != nil {
+		return fmt.Errorf("create log %s: %w", name, err)
+	}
+	return nil
+}
+
+// SetLogMaxAge changes how long a log keeps its messages. Shortening it
+// removes what is now too old.
+func (s *Store) SetLogMaxAge(ctx context.Context, name string, maxAge time.Duration) error {
+	st, err := s.js.Stream(ctx, name)
+	if err != nil {
+		return fmt.Errorf("log %s: %w", name, mapNotFound(err))
+	}
+	cfg := st.CachedInfo().Config
+	cfg.MaxAge = maxAge
+	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+		return fmt.Errorf("log %s: set max age: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteLog removes a log and its data. Deleting a missing log is not an
+// error, so that interrupted deletions can simply be repeated.
+func (s *Store) DeleteLog(ctx context.Context, name string) error {
+	err := s.js.DeleteStream(ctx, name)
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("delete log %s: %w", name, err)
+	}
+	return nil
+}
+
+// Pending is an append in flight; Wait returns its sequence once the
+// server has stored it (and, with Sync durability, fsynced it).
+type Pending struct {
+	f   jetstream.PubAckFuture
+	err error
+}
+
+// Wait blocks until the append is acknowledged or ctx ends.
+func (p Pending) Wait(ctx context.Context) (uint64, error) {
+	if p.err != nil {
+		return 0, p.err
+	}
+	select {
+	case ack := <-p.f.Ok():
+		return ack.Sequence, nil
+	case err := <-p.f.Err():
+		return 0, fmt.Errorf("append: %w", err)
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// AppendAsync starts appending one message to a log. Several appends to
+// different logs can be in flight at once; that is how a request touching
+// many shards pays for one round of storage latency instead of many.
+func (s *Store) AppendAsync(name string, payload []byte) Pending {
+	msg := &nats.Msg{Subject: logSubject(name), Data: payload, Header: nats.Header{}}
+	msg.Header.Set(jetstream.ExpectedStreamHeader, name)
+	f, err := s.js.PublishMsgAsync(msg)
+	if err != nil {
+		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
+	}
+	return Pending{f: f}
+}
+
+// Message is one stored log entry.
+type Message struct {
+	Seq  uint64
+	Time time.Time
+	Data []byte
+}
+
+// ReadResult is a run of consecutive messages and what lies beyond them.
+type ReadResult struct {
+	Messages []Message
+	// Pending counts messages after the last one returned: zero means the
+	// reader is at the tip of the log.
+	Pending uint64
+}
+
+// Read returns up to maxMsgs messages starting at sequence from (or the
+// first one after it that still exists), stopping early after maxBytes.
+// A from of 0 means the oldest message still kept.
+func (s *Store) Read(ctx context.Context, name string, from uint64, maxMsgs, maxBytes int) (ReadResult, error) {
+	if from == 0 {
+		from = 1
+	}
+	req := struct {
+		Seq      uint64 `json:"seq"`
+		Batch    int    `json:"batch"`
+		MaxBytes int    `json:"max_bytes,omitempty"`
+	}{from, maxMsgs, maxBytes}
+	return s.directGet(ctx, name, req)
+}
+
+// ReadFromTime is Read starting at the first message stored at or after t.
+func (s *Store) ReadFromTime(ctx context.Context, name string, t time.Time, maxMsgs, maxBytes int) (ReadResult, error) {
+	req := struct {
+		StartTime time.Time `json:"start_time"`
+		Batch     int       `json:"batch"`
+		MaxBytes  int       `json:"max_bytes,omitempty"`
+	}{t.UTC(), maxMsgs, maxBytes}
+	return s.directGet(ctx, name, req)
+}
+
+func (s *Store) directGet(ctx context.Context, name string, req any) (ReadResult, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return ReadResult{}, err
+	}
+	inbox := s.nc.NewRespInbox()
+	sub, err := s.nc.SubscribeSync(inbox)
+	if err != nil {
+		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer sub.Unsubscribe()
+	if err := s.nc.PublishRequest("$JS.API.DIRECT.GET."+name, inbox, body); err != nil {
+		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+	}
+	var res ReadResult
+	for {
+		m, err := sub.NextMsgWithContext(ctx)
+		if errors.Is(err, nats.ErrNoResponders) {
+			return res, fmt.Errorf("read %s: %w", name, ErrNotFound)
+		}
+		if err != nil {
+			return res, fmt.Errorf("read %s: %w", name, err)
+		}
+		switch m.Header.Get("Status") {
+		case "":
+		case "204": // end of batch
+			res.Pending, _ = strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
+			return res, nil
+		case "404": // nothing at or after the requested position
+			return res, nil
+		case "503":
+			return res, fmt.Errorf("read %s: %w", name, ErrNotFound)
+		default:
+			return res, fmt.Errorf("read %s: status %s %s", name, m.Header.Get("Status"), m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get(jetstream.SequenceHeader), 10, 64)
+		if err != nil {
+			return res, fmt.Errorf("read %s: bad sequence header: %w", name, err)
+		}
+		ts, err := time.Parse(time.RFC3339Nano, m.Header.Get(jetstream.TimeStampHeaer))
+		if err != nil {
+			return res, fmt.Errorf("read %s: bad time header: %w", name, err)
+		}
+		res.Messages = append(res.Messages, Message{Seq: seq, Time: ts, Data: m.Data})
+	}
+}
+
+// LogState describes the extent of a log.
+type LogState struct {
+	// FirstSeq is the oldest message kept; LastSeq the newest ever stored.
+	// When FirstSeq > LastSeq the log holds nothing.
+	FirstSeq, LastSeq uint64
+	LastTime          time.Time
+	Msgs              uint64
+	Bytes             uint64
+}
+
+// State reports a log's first and last sequence.
+func (s *Store) State(ctx context.Context, name string) (LogState, error) {
+	st, err := s.js.Stream(ctx, name)
+	if err != nil {
+		return LogState{}, fmt.Errorf("log %s: %w", name, mapNotFound(err))
+	}
+	ss := st.CachedInfo().State
+	return LogState{FirstSeq: ss.FirstSeq, LastSeq: ss.LastSeq, LastTime: ss.LastTime,
+		Msgs: ss.Msgs, Bytes: ss.Bytes}, nil
+}
+
+func mapNotFound(err error) error {
+	if errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrKeyNotFound) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,180 @@
+// Package store keeps Tributary's data in NATS JetStream, embedded in the
+// process. It offers the two things the services above it need: ordered,
+// durable logs (one per shard) and a key-value bucket with compare-and-set
+// for metadata. Keeping JetStream behind this small surface lets the same
+// code run on an embedded server today and a NATS cluster later.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Durability says when a write is acknowledged relative to fsync.
+type Durability string
+
+const (
+	// Sync acknowledges a write only after it has been fsynced: it survives
+	// a crash of the machine, not just of the process.
+	Sync Durability = "sync"
+	// Interval acknowledges a write once the operating system has it and
+	// fsyncs on a timer: it survives a crash of the process, and a crash of
+	// the machine loses at most the last interval.
+	Interval Durability = "interval"
+)
+
+// ParseDurability turns a flag value into a Durability.
+func ParseDurability(s string) (Durability, error) {
+	switch Durability(s) {
+	case Sync, Interval:
+		return Durability(s), nil
+	}
+	return "", fmt.Errorf("durability %q: want %q or %q", s, Sync, Interval)
+}
+
+// Config describes where and how data is kept.
+type Config struct {
+	// Dir holds JetStream's files. Ignored when InMemory is set.
+	Dir string
+	// InMemory keeps everything in memory: nothing survives a restart.
+	// Meant for tests and throwaway servers.
+	InMemory bool
+	// Durability and SyncInterval choose when writes reach the disk.
+	Durability   Durability
+	SyncInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// ErrNotFound is returned for a key, log or message that does not exist.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a compare-and-set finds another revision.
+var ErrConflict = errors.New("store: revision conflict")
+
+// ErrExists is returned when creating a key or log that already exists.
+var ErrExists = errors.New("store: already exists")
+
+// Store is an open embedded JetStream server and a client connected to it
+// in-process. It is safe for concurrent use.
+type Store struct {
+	ns      *server.Server
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	kv      jetstream.KeyValue
+	storage jetstream.StorageType
+	log     *slog.Logger
+}
+
+const metaBucket = "tributary-meta"
+
+// Open starts the embedded JetStream server and connects to it. The server
+// listens on no network port: clients reach it only through this process.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.DiscardHandler)
+	}
+	opts := &server.Options{
+		ServerName: "tributary",
+		DontListen: true,
+		JetStream:  true,
+		NoSigs:     true,
+		// Large enough for a 10 MiB record in one message.
+		MaxPayload: 16 << 20,
+		MaxPending: 64 << 20,
+	}
+	storage := jetstream.FileStorage
+	if cfg.InMemory {
+		storage = jetstream.MemoryStorage
+		dir, err := os.MkdirTemp("", "tributary-mem-")
+		if err != nil {
+			return nil, fmt.Errorf("store: temp dir: %w", err)
+		}
+		opts.StoreDir = dir
+	} else {
+		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+			return nil, fmt.Errorf("store: data dir: %w", err)
+		}
+		abs, err := filepath.Abs(cfg.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("store: data dir: %w", err)
+		}
+		opts.StoreDir = abs
+	}
+	switch cfg.Durability {
+	case Sync:
+		opts.SyncAlways = true
+	case Interval, "":
+		if cfg.SyncInterval > 0 {
+			opts.SyncInterval = cfg.SyncInterval
+		}
+	default:
+		return nil, fmt.Errorf("store: unknown durability %q", cfg.Durability)
+	}
+
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("store: new jetstream server: %w", err)
+	}
+	ns.SetLoggerV2(&natsLogger{lg}, false, false, false)
+	go ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("store: jetstream server did not start within 30s")
+	}
+	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("tributary"),
+		nats.MaxReconnects(-1))
+	if err != nil {
+		ns.Shutdown()
+		return nil, fmt.Errorf("store: connect in-process: %w", err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384))
+	if err != nil {
+		nc.Close()
+		ns.Shutdown()
+		return nil, fmt.Errorf("store: jetstream client: %w", err)
+	}
+	s := &Store{ns: ns, nc: nc, js: js, storage: storage, log: lg}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:  metaBucket,
+		History: 1,
+		Storage: storage,
+	})
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: metadata bucket: %w", err)
+	}
+	s.kv = kv
+	return s, nil
+}
+
+// Close drains the client and stops the server, flushing what is pending.
+func (s *Store) Close() error {
+	if s.nc != nil {
+		s.nc.Close()
+	}
+	if s.ns != nil {
+		s.ns.Shutdown()
+		s.ns.WaitForShutdown()
+	}
+	return nil
+}
+
+// natsLogger forwards the embedded server's log lines to slog.
+type natsLogger struct{ l *slog.Logger }
+
+func (n *natsLogger) Noticef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Warnf(format string, v ...any)   { n.l.Warn(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Fatalf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Errorf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Debugf(format string, v ...any)  { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n *natsLogger) Tracef(format string, v ...any)  {}
