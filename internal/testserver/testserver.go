@@ -1,0 +1,216 @@
+// Package testserver runs the real tributary binary for tests: it builds
+// cmd/tributary once per test process, starts `tributary serve` on a free
+// loopback port, and hands out aws-sdk-go-v2 clients pointed at it. Tests
+// that go through it exercise the same process, sockets and protocol that
+// users do.
+package testserver
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary returns the path of a tributary binary built from this module.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		out, err := exec.Command("go", "env", "GOMOD").Output()
+		if err != nil {
+			buildErr = fmt.Errorf("go env GOMOD: %w", err)
+			return
+		}
+		root := filepath.Dir(strings.TrimSpace(string(out)))
+		dir, err := os.MkdirTemp("", "tributary-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "tributary")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/tributary")
+		cmd.Dir = root
+		if b, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, b)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// Proc is a running `tributary serve`.
+type Proc struct {
+	// Endpoint is the server's base URL, http://127.0.0.1:port.
+	Endpoint string
+	// Addr is host:port.
+	Addr string
+	t    testing.TB
+	cmd  *exec.Cmd
+	log  *syncBuffer
+	done chan struct{}
+}
+
+// FreeAddr returns a loopback address with a port nothing listens on now.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// Start runs `tributary serve` with the given extra flags on a free port
+// and waits until it answers. Unless the flags say otherwise the server
+// keeps data in memory and streams change state without delay. The
+// process is killed when the test ends.
+func Start(t testing.TB, flags ...string) *Proc {
+	t.Helper()
+	return StartAt(t, FreeAddr(t), flags...)
+}
+
+// StartAt is Start on a given address, so a restarted server keeps its port.
+func StartAt(t testing.TB, addr string, flags ...string) *Proc {
+	t.Helper()
+	args := []string{"serve", "-listen", addr, "-log-level", "warn",
+		"-create-stream-delay", "0", "-delete-stream-delay", "0"}
+	hasDir := false
+	for _, f := range flags {
+		if strings.TrimLeft(f, "-") == "data-dir" || strings.HasPrefix(strings.TrimLeft(f, "-"), "data-dir=") {
+			hasDir = true
+		}
+	}
+	if !hasDir {
+		args = append(args, "-in-memory")
+	}
+	args = append(args, flags...)
+	p := &Proc{Endpoint: "http://" + addr, Addr: addr, t: t, log: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = exec.Command(Binary(t), args...)
+	p.cmd.Stdout = p.log
+	p.cmd.Stderr = p.log
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.Kill()
+		if t.Failed() {
+			t.Logf("server log:\n%s", p.log.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(p.Endpoint + "/metrics")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		select {
+		case <-p.done:
+			t.Fatalf("tributary serve exited during start-up:\n%s", p.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tributary serve did not answer within 30s:\n%s", p.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Kill ends the server with SIGKILL, as a crash would, and waits for it.
+func (p *Proc) Kill() {
+	_ = p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+}
+
+// Stop ends the server with SIGTERM and waits for a clean exit.
+func (p *Proc) Stop() {
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		p.t.Errorf("server did not stop within 30s of SIGTERM")
+		p.Kill()
+	}
+}
+
+// Log returns what the server has printed so far.
+func (p *Proc) Log() string { return p.log.String() }
+
+// Client returns an aws-sdk-go-v2 Kinesis client for the server, with
+// retries off so tests see every error. Region defaults to us-east-1 and
+// the access key to "test"; a 12-digit access key selects that account.
+func (p *Proc) Client(optFns ...func(*kinesis.Options)) *kinesis.Client {
+	return NewClient(p.Endpoint, optFns...)
+}
+
+// NewClient is Client for any endpoint.
+func NewClient(endpoint string, optFns ...func(*kinesis.Options)) *kinesis.Client {
+	opts := kinesis.Options{
+		Region:           "us-east-1",
+		BaseEndpoint:     aws.String(endpoint),
+		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
+		RetryMaxAttempts: 1,
+	}
+	return kinesis.New(opts, optFns...)
+}
+
+// WithAccount makes a client act as the given 12-digit account.
+func WithAccount(account string) func(*kinesis.Options) {
+	return func(o *kinesis.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider(account, "secret", "")
+	}
+}
+
+// WithRegion makes a client sign for the given region.
+func WithRegion(region string) func(*kinesis.Options) {
+	return func(o *kinesis.Options) { o.Region = region }
+}
+
+// Context returns a context that ends with the test or after d.
+func Context(t testing.TB, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
