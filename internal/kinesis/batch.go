@@ -3,6 +3,7 @@ package kinesis
 import (
 	"encoding/binary"
 	"errors"
+	"time"
 )
 
 // The records one request puts into one shard are stored as a single log
@@ -12,8 +13,11 @@ import (
 // encodes (message sequence, index in the batch), so every record stays
 // individually addressable.
 //
-// Payload: version byte, uvarint record count, then per record a uvarint
-// length and the partition key, a uvarint length and the data.
+// Payload: version byte, arrival time (Unix nanoseconds, 8 bytes big
+// endian), uvarint record count, then per record a uvarint length and the
+// partition key, a uvarint length and the data. The arrival time is stored
+// rather than taken from JetStream's own timestamp so that the sequence
+// numbers a put returns and a read rebuilds are identical.
 
 const batchVersion = 1
 
@@ -35,13 +39,14 @@ type batchRecord struct {
 	Data         []byte
 }
 
-func encodeBatch(recs []batchRecord) []byte {
-	n := 1 + binary.MaxVarintLen64
+func encodeBatch(arrival time.Time, recs []batchRecord) []byte {
+	n := 9 + binary.MaxVarintLen64
 	for _, r := range recs {
 		n += 2*binary.MaxVarintLen64 + len(r.PartitionKey) + len(r.Data)
 	}
 	b := make([]byte, 0, n)
 	b = append(b, batchVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(arrival.UnixNano()))
 	b = binary.AppendUvarint(b, uint64(len(recs)))
 	for _, r := range recs {
 		b = appendString(b, r.PartitionKey)
@@ -53,17 +58,25 @@ func encodeBatch(recs []batchRecord) []byte {
 
 var errBadBatch = errors.New("corrupt record batch")
 
+// batchArrival returns the arrival time stored in a batch.
+func batchArrival(p []byte) (time.Time, error) {
+	if len(p) < 10 || p[0] != batchVersion {
+		return time.Time{}, errBadBatch
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(p[1:9]))), nil
+}
+
 // decodeBatch calls fn for each record from index `from` on. The record's
 // slices alias p. It stops early when fn returns false.
 func decodeBatch(p []byte, from int, fn func(i int, pk string, data []byte) bool) (count int, err error) {
-	if len(p) < 2 || p[0] != batchVersion {
+	if len(p) < 10 || p[0] != batchVersion {
 		return 0, errBadBatch
 	}
-	n, k := binary.Uvarint(p[1:])
+	n, k := binary.Uvarint(p[9:])
 	if k <= 0 {
 		return 0, errBadBatch
 	}
-	p = p[1+k:]
+	p = p[9+k:]
 	next := func() ([]byte, bool) {
 		l, k := binary.Uvarint(p)
 		if k <= 0 || uint64(len(p)-k) < l {

@@ -102,15 +102,16 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 		}
 		g.idx = append(g.idx, i)
 	}
+	arrival := time.Now()
 	for _, g := range groups {
 		batch := make([]batchRecord, len(g.idx))
 		for j, i := range g.idx {
 			batch[j] = recs[i]
 		}
-		g.p = s.st.AppendAsync(m.logName(g.shard), encodeBatch(batch))
+		g.p = s.st.AppendAsync(m.logName(g.shard), encodeBatch(arrival, batch))
 	}
 	out := make([]putResult, len(recs))
-	now := time.Now().Unix()
+	now := arrival.Unix()
 	for _, g := range groups {
 		msgSeq, err := g.p.Wait(ctx)
 		created := m.Shards[g.shard].Created.Unix()
@@ -462,13 +463,23 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	bytes := 0
 	atTip := res.Pending == 0
 	var lastArrival time.Time
-	for mi, msg := range res.Messages {
+	for _, msg := range res.Messages {
 		from := 0
 		if msg.Seq == it.Seq {
 			from = int(it.Index)
 		}
+		arrival, derr := batchArrival(msg.Data)
+		if derr != nil {
+			return nil, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
+		}
+		if arrival.Before(it.AtTime) {
+			// JetStream stamps a message a moment after its arrival time;
+			// AT_TIMESTAMP must not return records that arrived earlier.
+			next.Seq, next.Index = msg.Seq+1, 0
+			continue
+		}
 		full := false
-		count, derr := decodeBatch(msg.Data, from, func(i int, pk string, data []byte) bool {
+		_, derr = decodeBatch(msg.Data, from, func(i int, pk string, data []byte) bool {
 			if len(out.records) == limit || (len(out.records) > 0 && bytes+len(data) > maxGetRecordsBytes) {
 				full = true
 				next.Seq, next.Index = msg.Seq, uint16(i)
@@ -477,10 +488,10 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 			bytes += len(data)
 			out.records = append(out.records, outRecord{
 				seq: shard.Sequence{ShardCreated: created, ShardIndex: it.ShardIndex,
-					Index: seqIndex(msg.Seq, i), RecordTime: msg.Time.Unix()}.String(),
-				arrival: msg.Time, pk: pk, data: data,
+					Index: seqIndex(msg.Seq, i), RecordTime: arrival.Unix()}.String(),
+				arrival: arrival, pk: pk, data: data,
 			})
-			lastArrival = msg.Time
+			lastArrival = arrival
 			return true
 		})
 		if derr != nil {
@@ -490,11 +501,7 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 			atTip = false
 			break
 		}
-		_ = count
 		next.Seq, next.Index = msg.Seq+1, 0
-		if mi == len(res.Messages)-1 && len(out.records) == limit {
-			break
-		}
 	}
 	if !atTip && !lastArrival.IsZero() {
 		out.millisBehind = now.Sub(lastArrival).Milliseconds()

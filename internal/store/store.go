@@ -88,8 +88,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		DontListen: true,
 		JetStream:  true,
 		NoSigs:     true,
-		// Large enough for a 10 MiB record in one message.
-		MaxPayload: 16 << 20,
+		// A whole PutRecords request (5 MiB of records) fits in one message.
+		MaxPayload: 8 << 20,
 		MaxPending: 64 << 20,
 	}
 	storage := jetstream.FileStorage
