@@ -3,9 +3,121 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/bench"
 )
 
-func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("todo")
+// runBench runs the put/get workload against Tributary in each requested
+// durability mode and, when available, against kinesalite, then prints a
+// Markdown table with the ratios. Progress goes to stderr.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var w bench.Workload
+	fs.IntVar(&w.Producers, "producers", 8, "concurrent producers")
+	fs.IntVar(&w.Shards, "shards", 4, "shards in the stream")
+	fs.IntVar(&w.CallsPerWriter, "calls", 50, "PutRecords calls per producer")
+	fs.IntVar(&w.RecordsPerCall, "records-per-call", 500, "records per PutRecords call")
+	fs.IntVar(&w.RecordSize, "record-size", 100, "bytes of data per record")
+	modes := fs.String("durability", "interval,sync", "comma-separated Tributary durability modes to measure")
+	kinesalite := fs.String("kinesalite", "node_modules/.bin/kinesalite", "kinesalite executable to compare against; empty to skip")
+	endpoint := fs.String("endpoint", "", "benchmark this running endpoint instead of starting servers")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if w.Producers < 1 || w.Shards < 1 || w.CallsPerWriter < 1 || w.RecordsPerCall < 1 || w.RecordsPerCall > 500 || w.RecordSize < 1 {
+		return usageError{errors.New("bench: counts must be positive and -records-per-call at most 500")}
+	}
+	fmt.Fprintf(stderr, "workload: %d producers x %d PutRecords calls x %d records of %d bytes into %d shards\n",
+		w.Producers, w.CallsPerWriter, w.RecordsPerCall, w.RecordSize, w.Shards)
+
+	var results []bench.Result
+	runOne := func(target string, start func(addr string) (*bench.Process, error)) error {
+		addr, err := bench.FreeAddr()
+		if err != nil {
+			return err
+		}
+		p, err := start(addr)
+		if err != nil {
+			return err
+		}
+		defer p.Stop()
+		rctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
+		defer cancel()
+		r, err := bench.Run(rctx, target, p.Endpoint, w, stderr)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+		return nil
+	}
+
+	if *endpoint != "" {
+		r, err := bench.Run(ctx, *endpoint, *endpoint, w, stderr)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	} else {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		for _, mode := range strings.Split(*modes, ",") {
+			dir, err := os.MkdirTemp("", "tributary-bench-")
+			if err != nil {
+				return err
+			}
+			err = runOne("tributary ("+mode+")", func(addr string) (*bench.Process, error) {
+				return bench.StartProcess(ctx, addr, self, "serve", "-listen", addr, "-data-dir", dir,
+					"-durability", mode, "-create-stream-delay", "0", "-delete-stream-delay", "0", "-log-level", "warn")
+			})
+			os.RemoveAll(dir)
+			if err != nil {
+				return err
+			}
+		}
+		if *kinesalite != "" {
+			if _, err := os.Stat(*kinesalite); err != nil {
+				return fmt.Errorf("%w: %s", bench.ErrNoKinesalite, *kinesalite)
+			}
+			err := runOne("kinesalite", func(addr string) (*bench.Process, error) {
+				port := addr[strings.LastIndexByte(addr, ':')+1:]
+				return bench.StartProcess(ctx, addr, *kinesalite, "--port", port,
+					"--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "1000")
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	printTable(stdout, results)
+	return nil
+}
+
+func printTable(w io.Writer, results []bench.Result) {
+	var base *bench.Result
+	for i := range results {
+		if results[i].Target == "kinesalite" {
+			base = &results[i]
+		}
+	}
+	fmt.Fprintln(w, "| target | put records/s | put p50 | put p99 | get records/s | get p50 | get p99 | put ratio | get ratio |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range results {
+		pr, gr := "-", "-"
+		if base != nil {
+			pr = fmt.Sprintf("%.1fx", r.PutPerSec/base.PutPerSec)
+			gr = fmt.Sprintf("%.1fx", r.GetPerSec/base.GetPerSec)
+		}
+		fmt.Fprintf(w, "| %s | %.0f | %v | %v | %.0f | %v | %v | %s | %s |\n", r.Target,
+			r.PutPerSec, r.PutP50.Round(100*time.Microsecond), r.PutP99.Round(100*time.Microsecond),
+			r.GetPerSec, r.GetP50.Round(100*time.Microsecond), r.GetP99.Round(100*time.Microsecond), pr, gr)
+	}
 }

@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = serve(ctx, args[1:], stderr)
 	case "bench":
-		err = bench(ctx, args[1:], stdout, stderr)
+		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "tributary", version())
 	case "-h", "-help", "--help", "help":

@@ -95,6 +95,10 @@ func decodeBody(body []byte, in any) *Error {
 		if errors.As(err, &ae) {
 			return ae
 		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return structuralError(te)
+		}
 		return &Error{Type: "SerializationException", Status: http.StatusBadRequest}
 	}
 	return nil
@@ -139,7 +143,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, known := trimAction(target)
 	act := actions[name]
 
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := readBody(r)
 	if err != nil {
 		s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
 		return
@@ -196,6 +200,17 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug("request", "action", name, "took", time.Since(start))
 }
 
+// readBody reads at most maxBody+1 bytes, in one allocation when the
+// client declared the length.
+func readBody(r *http.Request) ([]byte, error) {
+	if n := r.ContentLength; n >= 0 && n <= maxBody {
+		b := make([]byte, n)
+		_, err := io.ReadFull(r.Body, b)
+		return b, err
+	}
+	return io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+}
+
 var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]+/([^/]+)/`)
 
 // callerOf finds the account and region of a request. The region comes
@@ -222,11 +237,18 @@ func (s *Service) callerOf(r *http.Request) caller {
 }
 
 func writeXML(w http.ResponseWriter, status int, body string) {
-	w.Header().Del("Content-Type")
+	// AWS sends these bodies with no Content-Type. A nil entry, unlike a
+	// deleted one, also stops net/http from sniffing one.
+	w.Header()["Content-Type"] = nil
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, body)
 }
+
+// jsonAppender is a response that encodes itself. The data-plane
+// responses do, because reflection-based encoding (and json.Marshal's
+// re-validation of custom output) dominated their cost.
+type jsonAppender interface{ appendJSON(b []byte) []byte }
 
 func (s *Service) writeJSON(w http.ResponseWriter, out any) {
 	w.Header().Set("Content-Type", contentTypeJSON)
@@ -235,10 +257,15 @@ func (s *Service) writeJSON(w http.ResponseWriter, out any) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	b, err := json.Marshal(out)
-	if err != nil {
-		s.writeError(w, errInternal(err))
-		return
+	var b []byte
+	if a, ok := out.(jsonAppender); ok {
+		b = a.appendJSON(nil)
+	} else {
+		var err error
+		if b, err = json.Marshal(out); err != nil {
+			s.writeError(w, errInternal(err))
+			return
+		}
 	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	_, _ = w.Write(b)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -193,22 +194,7 @@ type putRecordsEntry struct {
 	ExplicitHashKey *Str  `json:"ExplicitHashKey"`
 }
 
-func (p *putRecordsEntry) UnmarshalJSON(raw []byte) error {
-	if err := checkObject(raw); err != nil {
-		return err
-	}
-	type plain putRecordsEntry
-	return json.Unmarshal(raw, (*plain)(p))
-}
-
 type putRecordsEntries []putRecordsEntry
-
-func (l *putRecordsEntries) UnmarshalJSON(raw []byte) error {
-	if err := checkList(raw); err != nil {
-		return err
-	}
-	return json.Unmarshal(raw, (*[]putRecordsEntry)(l))
-}
 
 type putRecordsInput struct {
 	StreamName *Str               `json:"StreamName"`
@@ -227,6 +213,34 @@ type putRecordsOutput struct {
 	FailedRecordCount int                `json:"FailedRecordCount"`
 	Records           []putRecordsResult `json:"Records"`
 	EncryptionType    string             `json:"EncryptionType"`
+}
+
+func (o putRecordsOutput) appendJSON(b []byte) []byte {
+	b = slices.Grow(b, 64+len(o.Records)*110)
+	b = append(b, `{"FailedRecordCount":`...)
+	b = strconv.AppendInt(b, int64(o.FailedRecordCount), 10)
+	b = append(b, `,"Records":[`...)
+	for i, r := range o.Records {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if r.ErrorCode != "" {
+			b = append(b, `{"ErrorCode":`...)
+			b = appendJSONString(b, r.ErrorCode)
+			b = append(b, `,"ErrorMessage":`...)
+			b = appendJSONString(b, r.ErrorMessage)
+		} else {
+			b = append(b, `{"SequenceNumber":"`...)
+			b = append(b, r.SequenceNumber...)
+			b = append(b, `","ShardId":"`...)
+			b = append(b, r.ShardId...)
+			b = append(b, '"')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `],"EncryptionType":`...)
+	b = appendJSONString(b, o.EncryptionType)
+	return append(b, '}')
 }
 
 func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput) (any, *Error) {
@@ -530,12 +544,12 @@ type getRecordsOutput struct {
 	millisBehind int64
 }
 
-func (o getRecordsOutput) MarshalJSON() ([]byte, error) {
+func (o getRecordsOutput) appendJSON(b []byte) []byte {
 	n := 64 + len(o.next)
 	for _, r := range o.records {
 		n += 140 + len(r.pk)*2 + base64.StdEncoding.EncodedLen(len(r.data))
 	}
-	b := make([]byte, 0, n)
+	b = slices.Grow(b, n)
 	b = append(b, `{"Records":[`...)
 	for i, r := range o.records {
 		if i > 0 {
@@ -558,7 +572,7 @@ func (o getRecordsOutput) MarshalJSON() ([]byte, error) {
 		b = append(b, o.next...)
 		b = append(b, '"')
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // appendJSONString appends s as a JSON string, taking the fast path for

@@ -19,14 +19,6 @@ type streamModeDetails struct {
 	StreamMode *Str `json:"StreamMode"`
 }
 
-func (d *streamModeDetails) UnmarshalJSON(raw []byte) error {
-	if err := checkObject(raw); err != nil {
-		return err
-	}
-	type plain streamModeDetails
-	return json.Unmarshal(raw, (*plain)(d))
-}
-
 type modeOut struct {
 	StreamMode string `json:"StreamMode"`
 }
@@ -444,14 +436,6 @@ type shardFilter struct {
 	Type      *Str       `json:"Type"`
 	ShardId   *Str       `json:"ShardId"`
 	Timestamp *Timestamp `json:"Timestamp"`
-}
-
-func (f *shardFilter) UnmarshalJSON(raw []byte) error {
-	if err := checkObject(raw); err != nil {
-		return err
-	}
-	type plain shardFilter
-	return json.Unmarshal(raw, (*plain)(f))
 }
 
 type listShardsInput struct {

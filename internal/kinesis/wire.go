@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +78,10 @@ type Str string
 func (s *Str) UnmarshalJSON(raw []byte) error {
 	if raw[0] != '"' {
 		return typeError(raw, "an String")
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		*s = Str(raw[1 : len(raw)-1])
+		return nil
 	}
 	var v string
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -175,76 +181,44 @@ func appendEpoch(b []byte, t time.Time) []byte {
 	return b
 }
 
-// Struct members that hold nested objects or lists check their own kind,
-// since encoding/json's own errors would not match AWS's.
-
-// checkObject fails unless raw is a JSON object (or null).
-func checkObject(raw []byte) error {
-	switch raw[0] {
-	case '{', 'n':
-		return nil
-	case '[':
-		return errSerialization("Start of list found where not expected")
+// structuralError maps encoding/json's complaint about a list, map or
+// structure member of the wrong kind to Coral's message. Leaf members
+// (Int, Str, Blob...) report their own errors; this covers the containers,
+// without a second pass over the body.
+func structuralError(e *json.UnmarshalTypeError) *Error {
+	switch e.Type.Kind() {
+	case reflect.Slice:
+		if e.Value == "object" {
+			return errSerialization("Start of structure or map found where not expected.")
+		}
+		return errSerialization("Expected list or null")
+	case reflect.Map:
+		if e.Value == "array" {
+			return errSerialization("Start of list found where not expected")
+		}
+		return errSerialization("Expected map or null")
+	case reflect.Struct:
+		if e.Value == "array" {
+			return errSerialization("Start of list found where not expected")
+		}
+		return errSerialization("Expected null")
+	case reflect.String:
+		switch e.Value {
+		case "array":
+			return errSerialization("Start of list found where not expected")
+		case "object":
+			return errSerialization("Start of structure or map found where not expected.")
+		case "bool":
+			return errSerialization("class java.lang.Boolean can not be converted to an String")
+		}
+		return errSerialization("class com.amazon.coral.value.json.numbers.TruncatingBigNumber can not be converted to an String")
 	}
-	return errSerialization("Expected null")
+	return &Error{Type: "SerializationException", Status: http.StatusBadRequest}
 }
 
-// checkList fails unless raw is a JSON array (or null).
-func checkList(raw []byte) error {
-	switch raw[0] {
-	case '[', 'n':
-		return nil
-	case '{':
-		return errSerialization("Start of structure or map found where not expected.")
-	}
-	return errSerialization("Expected list or null")
-}
-
-// checkMap fails unless raw is a JSON object (or null), named as a map.
-func checkMap(raw []byte) error {
-	switch raw[0] {
-	case '{', 'n':
-		return nil
-	case '[':
-		return errSerialization("Start of list found where not expected")
-	}
-	return errSerialization("Expected map or null")
-}
-
-// StrList is a JSON list of strings.
+// StrList is a JSON list of strings. Its elements' type errors are
+// reported by structuralError.
 type StrList []string
 
-// UnmarshalJSON implements json.Unmarshaler.
-func (l *StrList) UnmarshalJSON(raw []byte) error {
-	if err := checkList(raw); err != nil {
-		return err
-	}
-	var items []Str
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return err
-	}
-	*l = make(StrList, len(items))
-	for i, s := range items {
-		(*l)[i] = string(s)
-	}
-	return nil
-}
-
-// StrMap is a JSON map of strings to strings.
+// StrMap is a JSON map of strings to strings, likewise.
 type StrMap map[string]string
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (m *StrMap) UnmarshalJSON(raw []byte) error {
-	if err := checkMap(raw); err != nil {
-		return err
-	}
-	var items map[string]Str
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return err
-	}
-	*m = make(StrMap, len(items))
-	for k, v := range items {
-		(*m)[k] = string(v)
-	}
-	return nil
-}

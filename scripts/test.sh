@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The project's test command (README: `make test`). It installs what the
+# tests need on a fresh Debian machine, then runs every check: formatting,
+# vet, the Go unit, integration and crash tests, and the end-to-end script
+# with the AWS CLI and boto3.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages for the end-to-end clients.
+need=()
+[ -x /usr/bin/aws ] || need+=(awscli)
+/usr/bin/python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "== installing ${need[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== go modules"
+go mod download
+
+echo "== gofmt, go vet"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+echo "== go test"
+go test -count=1 -timeout 20m ./...
+
+echo "== end-to-end (AWS CLI, boto3)"
+bash test/e2e/run.sh
