@@ -11,7 +11,7 @@ import (
 	"github.com/tributary-data/tributary/internal/store"
 )
 
-func newTestService(t *testing.T) *Service {
+func newTestService(t testing.TB) *Service {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{InMemory: true})

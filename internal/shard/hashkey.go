@@ -9,8 +9,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"math/bits"
+	"strings"
 )
 
 // HashKey is an unsigned 128-bit integer, the space partition keys hash into.
@@ -109,14 +111,15 @@ func SplitEvenly(n int) []Range {
 // ID formats a shard index as Kinesis's shard id, shardId-000000000000.
 func ID(index int) string { return fmt.Sprintf("shardId-%012d", index) }
 
-// ParseID returns the index in a shard id. It accepts the forms AWS does:
-// the full id, or just the number (GetShardIterator takes "0" for shard 0).
+// ParseID returns the index in a shard id. It accepts what AWS accepts:
+// the digits after the first '-' (so "shardId-000000000007", "shard-7"
+// and "-7"), or a bare number, up to 2147483647.
 func ParseID(id string) (int, bool) {
 	digits := id
-	if len(id) > 8 && id[:8] == "shardId-" {
-		digits = id[8:]
+	if i := strings.IndexByte(id, '-'); i >= 0 {
+		digits = id[i+1:]
 	}
-	if digits == "" || len(digits) > 12 {
+	if digits == "" {
 		return 0, false
 	}
 	n := 0
@@ -125,6 +128,9 @@ func ParseID(id string) (int, bool) {
 			return 0, false
 		}
 		n = n*10 + int(c-'0')
+		if n > math.MaxInt32 {
+			return 0, false
+		}
 	}
 	return n, true
 }

@@ -88,9 +88,15 @@ func TestIDs(t *testing.T) {
 	}{
 		{"shardId-000000000007", 7, true},
 		{"7", 7, true},
+		{"shard-0", 0, true},
+		{"anything-12", 12, true},
+		{"-00002147483647", 2147483647, true},
+		{"shardId-002147483648", 0, false},
+		{"2147483648", 0, false},
 		{"shardId-", 0, false},
 		{"shardId-x", 0, false},
-		{"shardId-0000000000001", 0, false},
+		{"ABKLFD8", 0, false},
+		{"2.14E4", 0, false},
 	}
 	for _, tt := range tests {
 		got, ok := ParseID(tt.in)
