@@ -52,3 +52,31 @@ func FuzzServeHTTP(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPutRecordsFast checks the fast PutRecords decoder against the
+// general one: whenever the fast path accepts a body, it must decode it
+// exactly as encoding/json does.
+func FuzzPutRecordsFast(f *testing.F) {
+	for _, s := range []string{
+		`{"StreamName":"s","Records":[{"PartitionKey":"k","Data":"eA=="},{"Data":"","PartitionKey":"a","ExplicitHashKey":"12"}]}`,
+		` { "Records" : [ ] , "StreamARN" : "arn" } `, `{}`, `{"Records":[{}]}`, `{"StreamName":"a\"b"}`,
+		`{"Records":[{"Data":"=+/="}]}`, `{"StreamName":"s","StreamName":"t"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var fast putRecordsInput
+		if !decodePutRecordsFast(body, &fast) {
+			return
+		}
+		var slow putRecordsInput
+		if err := decodeBody(body, &slow); err != nil {
+			t.Fatalf("%q: fast path accepted, encoding/json failed: %v", body, err)
+		}
+		fb, _ := json.Marshal(fast)
+		sb, _ := json.Marshal(slow)
+		if !bytes.Equal(fb, sb) {
+			t.Fatalf("%q: fast %s, slow %s", body, fb, sb)
+		}
+	})
+}

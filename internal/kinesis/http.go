@@ -69,9 +69,22 @@ var actions = map[string]action{
 	"ListTagsForResource":           bind((*Service).listTagsForResource),
 	"DescribeLimits":                bind((*Service).describeLimits),
 	"PutRecord":                     bind((*Service).putRecord),
-	"PutRecords":                    bind((*Service).putRecords),
+	"PutRecords":                    putRecordsAction,
 	"GetShardIterator":              bind((*Service).getShardIterator),
 	"GetRecords":                    bind((*Service).getRecords),
+}
+
+// putRecordsAction is PutRecords with a reflection-free decoder for the
+// common request shape in front of the general one.
+func putRecordsAction(ctx context.Context, s *Service, c caller, body []byte) (any, *Error) {
+	in := new(putRecordsInput)
+	if !decodePutRecordsFast(body, in) {
+		*in = putRecordsInput{}
+		if err := decodeBody(body, in); err != nil {
+			return nil, err
+		}
+	}
+	return s.putRecords(ctx, c, in)
 }
 
 // ActionName returns the action an X-Amz-Target names, or "unknown", so
