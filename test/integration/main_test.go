@@ -52,7 +52,11 @@ func runMain(m *testing.M) (code int) {
 		}
 	}()
 	shared = testserver.Start(tb)
-	return m.Run()
+	code = m.Run()
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "shared server log:\n%s", shared.Log())
+	}
+	return code
 }
 
 // mainTB lets TestMain start the shared server through testserver, which
