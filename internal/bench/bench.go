@@ -22,9 +22,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/tributary-data/tributary/internal/sdkclient"
 )
 
 // Workload describes what one run does.
@@ -52,11 +53,7 @@ type Result struct {
 // then reads every shard back from TRIM_HORIZON and checks that every
 // record arrived. progress receives a line per phase.
 func Run(ctx context.Context, target, endpoint string, w Workload, progress io.Writer) (Result, error) {
-	c := kinesis.New(kinesis.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
-	})
+	c := sdkclient.New(endpoint, "us-east-1", "bench")
 	name := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &name, ShardCount: aws.Int32(int32(w.Shards))}); err != nil {
 		return Result{}, fmt.Errorf("%s: create stream: %w", target, err)

@@ -20,9 +20,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/tributary-data/tributary/internal/sdkclient"
 )
 
 var (
@@ -170,13 +171,8 @@ func (p *Proc) Client(optFns ...func(*kinesis.Options)) *kinesis.Client {
 
 // NewClient is Client for any endpoint.
 func NewClient(endpoint string, optFns ...func(*kinesis.Options)) *kinesis.Client {
-	opts := kinesis.Options{
-		Region:           "us-east-1",
-		BaseEndpoint:     aws.String(endpoint),
-		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
-		RetryMaxAttempts: 1,
-	}
-	return kinesis.New(opts, optFns...)
+	noRetries := func(o *kinesis.Options) { o.RetryMaxAttempts = 1 }
+	return sdkclient.New(endpoint, "us-east-1", "test", append([]func(*kinesis.Options){noRetries}, optFns...)...)
 }
 
 // WithAccount makes a client act as the given 12-digit account.

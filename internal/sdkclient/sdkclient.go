@@ -1,0 +1,51 @@
+// Package sdkclient builds the aws-sdk-go-v2 Kinesis clients that
+// Tributary's own tools (tests, the benchmark) use against an endpoint.
+package sdkclient
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+)
+
+// New returns a Kinesis client for endpoint with static credentials. The
+// SDK's default retries apply unless optFns change them.
+func New(endpoint, region, accessKey string, optFns ...func(*kinesis.Options)) *kinesis.Client {
+	opts := kinesis.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "secret", ""),
+		HTTPClient:   stableBodyClient{awshttp.NewBuildableClient()},
+	}
+	return kinesis.New(opts, optFns...)
+}
+
+// stableBodyClient works around a client-side race in aws-sdk-go-v2
+// (aws/aws-sdk-go-v2#1825, #2737). The SDK closes a request's body as soon
+// as the response arrives, but net/http's write loop may still read that
+// body once more, to check it holds no more than Content-Length bytes. If
+// the close wins, the read fails, and the transport closes the connection
+// under the response being read: the call fails with "use of closed network
+// connection" although the server answered. A server as fast as a local
+// one makes the race frequent. The SDK only retries such failures, which
+// can duplicate a PutRecords; handing the transport a body that survives
+// Close removes the race instead.
+type stableBodyClient struct{ next *awshttp.BuildableClient }
+
+func (c stableBodyClient) Do(r *http.Request) (*http.Response, error) {
+	if r.Body != nil && r.Body != http.NoBody {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, fmt.Errorf("read request body: %w", err)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
+	return c.next.Do(r)
+}
