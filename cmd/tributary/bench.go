@@ -22,7 +22,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var w bench.Workload
 	fs.IntVar(&w.Producers, "producers", 8, "concurrent producers")
 	fs.IntVar(&w.Shards, "shards", 4, "shards in the stream")
-	fs.IntVar(&w.CallsPerWriter, "calls", 50, "PutRecords calls per producer")
+	fs.IntVar(&w.CallsPerWriter, "calls", 100, "timed PutRecords calls per producer")
+	fs.IntVar(&w.WarmupCalls, "warmup-calls", 2, "untimed PutRecords calls per producer before timing starts")
 	fs.IntVar(&w.RecordsPerCall, "records-per-call", 500, "records per PutRecords call")
 	fs.IntVar(&w.RecordSize, "record-size", 100, "bytes of data per record")
 	modes := fs.String("durability", "interval,sync", "comma-separated Tributary durability modes to measure")
@@ -31,11 +32,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if w.Producers < 1 || w.Shards < 1 || w.CallsPerWriter < 1 || w.RecordsPerCall < 1 || w.RecordsPerCall > 500 || w.RecordSize < 1 {
+	if w.Producers < 1 || w.Shards < 1 || w.CallsPerWriter < 1 || w.WarmupCalls < 0 || w.RecordsPerCall < 1 || w.RecordsPerCall > 500 || w.RecordSize < 1 {
 		return usageError{errors.New("bench: counts must be positive and -records-per-call at most 500")}
 	}
-	fmt.Fprintf(stderr, "workload: %d producers x %d PutRecords calls x %d records of %d bytes into %d shards\n",
-		w.Producers, w.CallsPerWriter, w.RecordsPerCall, w.RecordSize, w.Shards)
+	fmt.Fprintf(stderr, "workload: %d producers x (%d warm-up + %d timed) PutRecords calls x %d records of %d bytes into %d shards\n",
+		w.Producers, w.WarmupCalls, w.CallsPerWriter, w.RecordsPerCall, w.RecordSize, w.Shards)
 
 	var results []bench.Result
 	runOne := func(target string, start func(addr string) (*bench.Process, error)) error {

@@ -17,7 +17,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -32,7 +31,11 @@ import (
 type Workload struct {
 	Producers      int // concurrent PutRecords callers
 	Shards         int
-	CallsPerWriter int // PutRecords calls per producer
+	CallsPerWriter int // timed PutRecords calls per producer
+	// WarmupCalls are PutRecords calls per producer made before timing
+	// starts, so connection set-up and the first writes' allocation are
+	// not measured. Their records are read back with the rest.
+	WarmupCalls    int
 	RecordsPerCall int
 	RecordSize     int // bytes of data per record
 }
@@ -62,21 +65,28 @@ func Run(ctx context.Context, target, endpoint string, w Workload, progress io.W
 		return Result{}, fmt.Errorf("%s: %w", target, err)
 	}
 	res := Result{Target: target, Records: w.Producers * w.CallsPerWriter * w.RecordsPerCall}
+	total := w.Producers * (w.WarmupCalls + w.CallsPerWriter) * w.RecordsPerCall
 
-	// Put phase.
+	// Put phase: warm-up calls, then (once every producer is warm) the
+	// timed calls.
 	data := make([]byte, w.RecordSize*w.RecordsPerCall)
 	_, _ = rand.Read(data)
 	lat := make([][]time.Duration, w.Producers)
-	var done atomic.Int64
 	errc := make(chan error, w.Producers)
-	var wg sync.WaitGroup
-	start := time.Now()
+	var wg, warm sync.WaitGroup
+	warm.Add(w.Producers)
+	startc := make(chan struct{})
+	var start time.Time
 	for p := range w.Producers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			entries := make([]types.PutRecordsRequestEntry, w.RecordsPerCall)
-			for call := range w.CallsPerWriter {
+			for call := range w.WarmupCalls + w.CallsPerWriter {
+				if call == w.WarmupCalls {
+					warm.Done()
+					<-startc
+				}
 				for i := range entries {
 					entries[i] = types.PutRecordsRequestEntry{
 						PartitionKey: aws.String(strconv.Itoa(p) + "-" + strconv.Itoa(call) + "-" + strconv.Itoa(i)),
@@ -85,8 +95,13 @@ func Run(ctx context.Context, target, endpoint string, w Workload, progress io.W
 				}
 				t0 := time.Now()
 				out, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: &name, Records: entries})
-				lat[p] = append(lat[p], time.Since(t0))
+				if call >= w.WarmupCalls {
+					lat[p] = append(lat[p], time.Since(t0))
+				}
 				if err != nil {
+					if call < w.WarmupCalls {
+						warm.Done()
+					}
 					errc <- fmt.Errorf("put: %w", err)
 					return
 				}
@@ -94,10 +109,12 @@ func Run(ctx context.Context, target, endpoint string, w Workload, progress io.W
 					errc <- fmt.Errorf("put: %d records failed", n)
 					return
 				}
-				done.Add(int64(len(entries)))
 			}
 		}()
 	}
+	warm.Wait()
+	start = time.Now()
+	close(startc)
 	wg.Wait()
 	res.PutElapsed = time.Since(start)
 	select {
@@ -152,16 +169,16 @@ func Run(ctx context.Context, target, endpoint string, w Workload, progress io.W
 		return res, fmt.Errorf("%s: %w", target, err)
 	default:
 	}
-	total := 0
+	read := 0
 	for _, n := range counts {
-		total += n
+		read += n
 	}
-	if total != res.Records {
-		return res, fmt.Errorf("%s: read %d records back, put %d", target, total, res.Records)
+	if read != total {
+		return res, fmt.Errorf("%s: read %d records back, put %d", target, read, total)
 	}
-	res.GetPerSec = float64(total) / res.GetElapsed.Seconds()
+	res.GetPerSec = float64(read) / res.GetElapsed.Seconds()
 	res.GetP50, res.GetP99 = percentiles(slices.Concat(glat...))
-	fmt.Fprintf(progress, "%s: got %d records in %v (%.0f records/s, p99 %v)\n", target, total, res.GetElapsed.Round(time.Millisecond), res.GetPerSec, res.GetP99)
+	fmt.Fprintf(progress, "%s: got %d records in %v (%.0f records/s, p99 %v)\n", target, read, res.GetElapsed.Round(time.Millisecond), res.GetPerSec, res.GetP99)
 
 	if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: &name}); err != nil {
 		return res, fmt.Errorf("%s: delete stream: %w", target, err)
