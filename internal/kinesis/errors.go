@@ -79,14 +79,19 @@ func (v *validation) notNull(field string, present bool) bool {
 	return present
 }
 
-func (v *validation) lenRange(field, s string, min, max int) {
-	n := len([]rune(s))
+// length checks the length n of a member (a string, list or map) that
+// AWS echoes as rendered.
+func (v *validation) length(field, rendered string, n, min, max int) {
 	if n < min {
-		v.add(quote(s), field, fmt.Sprintf("have length greater than or equal to %d", min))
+		v.add(rendered, field, fmt.Sprintf("have length greater than or equal to %d", min))
 	}
 	if n > max {
-		v.add(quote(s), field, fmt.Sprintf("have length less than or equal to %d", max))
+		v.add(rendered, field, fmt.Sprintf("have length less than or equal to %d", max))
 	}
+}
+
+func (v *validation) lenRange(field, s string, min, max int) {
+	v.length(field, quote(s), len([]rune(s)), min, max)
 }
 
 func (v *validation) pattern(field, s, pat string, ok bool) {

@@ -248,15 +248,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	if v.notNull("records", in.Records != nil) {
 		recs := *in.Records
 		if len(recs) < 1 || len(recs) > 500 {
-			items := make([]string, len(recs))
-			for i := range items {
-				items[i] = putRecordsEntryName
-			}
-			bound := "greater than or equal to 1"
-			if len(recs) > 500 {
-				bound = "less than or equal to 500"
-			}
-			v.add(quote("["+strings.Join(items, ", ")+"]"), "records", "have length "+bound)
+			v.length("records", quote("["+strings.TrimSuffix(strings.Repeat(putRecordsEntryName+", ", len(recs)), ", ")+"]"), len(recs), 1, 500)
 		}
 		for i := range recs {
 			r := &recs[i]
@@ -326,7 +318,7 @@ var iteratorTypes = []string{"AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", 
 func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIteratorInput) (any, *Error) {
 	var v validation
 	if v.notNull("shardId", in.ShardId != nil) {
-		checkShardID(&v, "shardId", in.ShardId)
+		checkName(&v, "shardId", in.ShardId)
 	}
 	if v.notNull("shardIteratorType", in.ShardIteratorType != nil) {
 		v.enum("shardIteratorType", string(*in.ShardIteratorType), iteratorTypes...)

@@ -147,13 +147,20 @@ func (r streamRef) key() string { return streamKey(r.account, r.region, r.name) 
 
 var streamARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)$`)
 
+// checkName validates an optional member holding a stream or shard name;
+// both have the same constraints.
+func checkName(v *validation, field string, s *Str) {
+	if s != nil {
+		v.pattern(field, string(*s), streamNamePattern, streamNameRE.MatchString(string(*s)))
+		v.lenRange(field, string(*s), 1, 128)
+	}
+}
+
 // checkStreamName validates an optional StreamName/StreamARN pair the way
 // AWS does and reports the problems into v.
 func checkStreamName(v *validation, name, arn *Str, required bool) {
-	if name != nil {
-		v.pattern("streamName", string(*name), streamNamePattern, streamNameRE.MatchString(string(*name)))
-		v.lenRange("streamName", string(*name), 1, 128)
-	} else if arn == nil && required {
+	checkName(v, "streamName", name)
+	if name == nil && arn == nil && required {
 		v.notNull("streamName", false)
 	}
 	if arn != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
@@ -226,19 +225,12 @@ type streamDescription struct {
 	EncryptionType          string            `json:"EncryptionType"`
 }
 
-func checkShardID(v *validation, field string, id *Str) {
-	if id != nil {
-		v.pattern(field, string(*id), streamNamePattern, streamNameRE.MatchString(string(*id)))
-		v.lenRange(field, string(*id), 1, 128)
-	}
-}
-
 func (s *Service) describeStream(_ context.Context, c caller, in *describeStreamInput) (any, *Error) {
 	var v validation
 	if in.Limit != nil {
 		v.intRange("limit", int64(*in.Limit), 1, 10000)
 	}
-	checkShardID(&v, "exclusiveStartShardId", in.ExclusiveStartShardId)
+	checkName(&v, "exclusiveStartShardId", in.ExclusiveStartShardId)
 	checkStreamName(&v, in.StreamName, in.StreamARN, true)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -384,13 +376,7 @@ func (s *Service) listStreams(_ context.Context, c caller, in *listStreamsInput)
 	if in.Limit != nil {
 		v.intRange("limit", int64(*in.Limit), 1, 10000)
 	}
-	if in.ExclusiveStartStreamName != nil {
-		checkStreamName(&v, in.ExclusiveStartStreamName, nil, false)
-		// AWS names the member, not streamName, in this message.
-		for i, m := range v.msgs {
-			v.msgs[i] = strings.Replace(m, "'streamName'", "'exclusiveStartStreamName'", 1)
-		}
-	}
+	checkName(&v, "exclusiveStartStreamName", in.ExclusiveStartStreamName)
 	if in.NextToken != nil {
 		v.lenRange("nextToken", string(*in.NextToken), 1, 1048576)
 	}
@@ -452,7 +438,7 @@ var shardFilterTypes = []string{"AFTER_SHARD_ID", "AT_TRIM_HORIZON", "FROM_TRIM_
 
 func (s *Service) listShards(_ context.Context, c caller, in *listShardsInput) (any, *Error) {
 	var v validation
-	checkShardID(&v, "exclusiveStartShardId", in.ExclusiveStartShardId)
+	checkName(&v, "exclusiveStartShardId", in.ExclusiveStartShardId)
 	if in.MaxResults != nil {
 		v.intRange("maxResults", int64(*in.MaxResults), 1, 10000)
 	}
@@ -464,7 +450,7 @@ func (s *Service) listShards(_ context.Context, c caller, in *listShardsInput) (
 		if v.notNull("shardFilter.type", f.Type != nil) {
 			v.enum("shardFilter.type", string(*f.Type), shardFilterTypes...)
 		}
-		checkShardID(&v, "shardFilter.shardId", f.ShardId)
+		checkName(&v, "shardFilter.shardId", f.ShardId)
 	}
 	if err := v.err(); err != nil {
 		return nil, err

@@ -16,12 +16,7 @@ const maxTagsPerStream = 50
 var tagCharsRE = regexp.MustCompile(`^[\p{L}\p{Z}\d_./=+\-@:]*$`)
 
 func checkTagMap(v *validation, field string, tags StrMap, max int) {
-	if len(tags) < 1 || len(tags) > max {
-		v.add(quote(renderMap(tags)), field, fmt.Sprintf("have length less than or equal to %d", max))
-		if len(tags) < 1 {
-			v.msgs[len(v.msgs)-1] = strings.Replace(v.msgs[len(v.msgs)-1], fmt.Sprintf("less than or equal to %d", max), "greater than or equal to 1", 1)
-		}
-	}
+	v.length(field, quote(renderMap(tags)), len(tags), 1, max)
 	for k, val := range tags {
 		if len([]rune(k)) < 1 || len([]rune(k)) > 128 {
 			v.msgs = append(v.msgs, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]", renderMap(tags), field))
@@ -35,12 +30,7 @@ func checkTagMap(v *validation, field string, tags StrMap, max int) {
 }
 
 func checkTagKeys(v *validation, field string, keys []string) {
-	if len(keys) < 1 {
-		v.add(quote("[]"), field, "have length greater than or equal to 1")
-	}
-	if len(keys) > 50 {
-		v.add(quote("["+strings.Join(keys, ", ")+"]"), field, "have length less than or equal to 50")
-	}
+	v.length(field, quote("["+strings.Join(keys, ", ")+"]"), len(keys), 1, 50)
 	for _, k := range keys {
 		if len([]rune(k)) < 1 || len([]rune(k)) > 128 {
 			v.msgs = append(v.msgs, fmt.Sprintf("Value '[%s]' at '%s' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 128, Member must have length greater than or equal to 1]", strings.Join(keys, ", "), field))
