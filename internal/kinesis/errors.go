@@ -14,9 +14,16 @@ type Error struct {
 	Type    string
 	Message string
 	Status  int
+	// cause is what went wrong inside, for the log; clients never see it.
+	cause error
 }
 
-func (e *Error) Error() string { return e.Type + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return e.Type + ": " + e.cause.Error()
+	}
+	return e.Type + ": " + e.Message
+}
 
 func newError(typ string, status int, format string, args ...any) *Error {
 	return &Error{Type: typ, Status: status, Message: fmt.Sprintf(format, args...)}
@@ -51,8 +58,10 @@ func errSerialization(msg string) *Error {
 	return &Error{Type: "SerializationException", Status: http.StatusBadRequest, Message: msg}
 }
 
+// errInternal is a failure of the server itself. Like AWS it tells the
+// client nothing more than InternalFailure; the cause goes to the log.
 func errInternal(err error) *Error {
-	return &Error{Type: "InternalFailure", Status: http.StatusInternalServerError, Message: err.Error()}
+	return &Error{Type: "InternalFailure", Status: http.StatusInternalServerError, cause: err}
 }
 
 // streamNotFound is the ResourceNotFoundException every stream action

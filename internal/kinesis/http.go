@@ -298,7 +298,7 @@ func (s *Service) writeError(w http.ResponseWriter, e *Error) {
 		}
 	}
 	if e.Status >= 500 {
-		s.log.Error("internal failure", "err", e.Message)
+		s.log.Error("internal failure", "err", e)
 	}
 	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", contentTypeJSON)

@@ -22,6 +22,10 @@ const (
 	maxPutRecordsBytes  = 5 << 20  // one PutRecords request
 	maxGetRecordsBytes  = 10 << 20 // one GetRecords response
 	maxGetRecordsCount  = 10000
+	// fetchBytes bounds one read from the store, and maxFetchMessages the
+	// messages it asks for; GetRecords makes several fetches when needed.
+	fetchBytes       = 4 << 20
+	maxFetchMessages = 1024
 	hashKeyPattern      = `0|([1-9]\d{0,38})`
 	sequencePattern     = `0|([1-9]\d{0,128})`
 	putRecordsEntryName = "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310"
@@ -120,7 +124,7 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 			out[i].shardIndex = g.shard
 			if err != nil {
 				s.log.Error("storing records", "stream", m.Name, "shard", g.shard, "err", err)
-				out[i].err = &Error{Type: "InternalFailure", Message: "Internal service failure."}
+				out[i].err = &Error{Type: "InternalFailure", Message: "Internal service failure.", cause: err}
 				continue
 			}
 			out[i].seq = shard.Sequence{ShardCreated: created, ShardIndex: g.shard,
@@ -183,7 +187,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	}
 	res := s.put(ctx, e, []batchRecord{{string(*in.PartitionKey), *in.Data}}, []int{sh})[0]
 	if res.err != nil {
-		return nil, &Error{Type: "InternalFailure", Status: 500, Message: res.err.Message}
+		return nil, errInternal(res.err)
 	}
 	return putRecordOutput{shard.ID(res.shardIndex), res.seq, "NONE"}, nil
 }
@@ -444,70 +448,90 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 		limit = int(*in.Limit)
 	}
 	logName := e.meta.logName(it.ShardIndex)
-	var res store.ReadResult
-	if !it.AtTime.IsZero() {
-		res, err = s.st.ReadFromTime(ctx, logName, it.AtTime, limit, maxGetRecordsBytes+64<<10)
-	} else {
-		res, err = s.st.Read(ctx, logName, it.Seq, limit, maxGetRecordsBytes+64<<10)
-	}
-	if err != nil {
-		return nil, mapStoreErr(ref, err)
-	}
-
 	created := e.meta.Shards[it.ShardIndex].Created.Unix()
 	out := getRecordsOutput{}
 	next := it
 	next.AtTime = time.Time{}
-	if !it.AtTime.IsZero() && len(res.Messages) == 0 {
-		// Nothing at or after the timestamp yet: continue from the tip.
-		st, err := s.st.State(ctx, logName)
+	bytes := 0
+	atTip := false
+	var lastArrival time.Time
+	// Fetch in bounded chunks. How many log messages hold `limit` records
+	// is unknown until some are seen (a message holds one request's
+	// records for this shard), so the first fetch is small and later ones
+	// are sized from the records per message seen so far.
+	batch := min(limit, 64)
+	msgs := 0
+	for first := true; ; first = false {
+		var res store.ReadResult
+		if first && !it.AtTime.IsZero() {
+			res, err = s.st.ReadFromTime(ctx, logName, it.AtTime, batch, fetchBytes)
+		} else {
+			res, err = s.st.Read(ctx, logName, next.Seq, batch, fetchBytes)
+		}
 		if err != nil {
 			return nil, mapStoreErr(ref, err)
 		}
-		next.Seq, next.Index = st.LastSeq+1, 0
-	}
-	bytes := 0
-	atTip := res.Pending == 0
-	var lastArrival time.Time
-	for _, msg := range res.Messages {
-		from := 0
-		if msg.Seq == it.Seq {
-			from = int(it.Index)
-		}
-		arrival, derr := batchArrival(msg.Data)
-		if derr != nil {
-			return nil, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
-		}
-		if arrival.Before(it.AtTime) {
-			// JetStream stamps a message a moment after its arrival time;
-			// AT_TIMESTAMP must not return records that arrived earlier.
-			next.Seq, next.Index = msg.Seq+1, 0
-			continue
+		if first && !it.AtTime.IsZero() && len(res.Messages) == 0 {
+			// Nothing at or after the timestamp yet: continue from the tip.
+			st, err := s.st.State(ctx, logName)
+			if err != nil {
+				return nil, mapStoreErr(ref, err)
+			}
+			next.Seq, next.Index = st.LastSeq+1, 0
 		}
 		full := false
-		_, derr = decodeBatch(msg.Data, from, func(i int, pk string, data []byte) bool {
-			if len(out.records) == limit || (len(out.records) > 0 && bytes+len(data) > maxGetRecordsBytes) {
-				full = true
-				next.Seq, next.Index = msg.Seq, uint16(i)
-				return false
+		for _, msg := range res.Messages {
+			msgs++
+			from := 0
+			if msg.Seq == next.Seq {
+				from = int(next.Index)
 			}
-			bytes += len(data)
-			out.records = append(out.records, outRecord{
-				seq: shard.Sequence{ShardCreated: created, ShardIndex: it.ShardIndex,
-					Index: seqIndex(msg.Seq, i), RecordTime: arrival.Unix()}.String(),
-				arrival: arrival, pk: pk, data: data,
+			arrival, derr := batchArrival(msg.Data)
+			if derr != nil {
+				return nil, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
+			}
+			if arrival.Before(it.AtTime) {
+				// JetStream stamps a message a moment after its arrival time;
+				// AT_TIMESTAMP must not return records that arrived earlier.
+				next.Seq, next.Index = msg.Seq+1, 0
+				continue
+			}
+			_, derr = decodeBatch(msg.Data, from, func(i int, pk string, data []byte) bool {
+				if len(out.records) == limit || (len(out.records) > 0 && bytes+len(data) > maxGetRecordsBytes) {
+					full = true
+					next.Seq, next.Index = msg.Seq, uint16(i)
+					return false
+				}
+				bytes += len(data)
+				out.records = append(out.records, outRecord{
+					seq: shard.Sequence{ShardCreated: created, ShardIndex: it.ShardIndex,
+						Index: seqIndex(msg.Seq, i), RecordTime: arrival.Unix()}.String(),
+					arrival: arrival, pk: pk, data: data,
+				})
+				lastArrival = arrival
+				return true
 			})
-			lastArrival = arrival
-			return true
-		})
-		if derr != nil {
-			return nil, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
+			if derr != nil {
+				return nil, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
+			}
+			if full {
+				break
+			}
+			next.Seq, next.Index = msg.Seq+1, 0
 		}
 		if full {
-			atTip = false
 			break
 		}
-		next.Seq, next.Index = msg.Seq+1, 0
+		// Every message fetched was consumed whole.
+		if len(res.Messages) == 0 || res.Pending == 0 {
+			atTip = true
+			break
+		}
+		if len(out.records) == limit {
+			break
+		}
+		perMsg := max(1, len(out.records)/max(1, msgs))
+		batch = min(maxFetchMessages, (limit-len(out.records))/perMsg+1)
 	}
 	if !atTip && !lastArrival.IsZero() {
 		out.millisBehind = now.Sub(lastArrival).Milliseconds()

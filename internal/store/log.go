@@ -114,32 +114,39 @@ type ReadResult struct {
 	Pending uint64
 }
 
+// MaxReadBytes is the most one Read or ReadFromTime may ask for.
+const MaxReadBytes = 16 << 20
+
 // Read returns up to maxMsgs messages starting at sequence from (or the
-// first one after it that still exists), stopping early after maxBytes.
+// first one after it that still exists), stopping once maxBytes (at most
+// MaxReadBytes) have been returned; the last message may go past it.
 // A from of 0 means the oldest message still kept.
 func (s *Store) Read(ctx context.Context, name string, from uint64, maxMsgs, maxBytes int) (ReadResult, error) {
-	if from == 0 {
-		from = 1
-	}
-	req := struct {
-		Seq      uint64 `json:"seq"`
-		Batch    int    `json:"batch"`
-		MaxBytes int    `json:"max_bytes,omitempty"`
-	}{from, maxMsgs, maxBytes}
-	return s.directGet(ctx, name, req)
+	return s.directGet(ctx, name, readRequest{Seq: max(from, 1), Batch: maxMsgs, MaxBytes: maxBytes})
 }
 
 // ReadFromTime is Read starting at the first message stored at or after t.
 func (s *Store) ReadFromTime(ctx context.Context, name string, t time.Time, maxMsgs, maxBytes int) (ReadResult, error) {
-	req := struct {
-		StartTime time.Time `json:"start_time"`
-		Batch     int       `json:"batch"`
-		MaxBytes  int       `json:"max_bytes,omitempty"`
-	}{t.UTC(), maxMsgs, maxBytes}
-	return s.directGet(ctx, name, req)
+	tu := t.UTC()
+	return s.directGet(ctx, name, readRequest{StartTime: &tu, Batch: maxMsgs, MaxBytes: maxBytes})
 }
 
-func (s *Store) directGet(ctx context.Context, name string, req any) (ReadResult, error) {
+// readRequest is JetStream's batched direct-get request.
+type readRequest struct {
+	Seq       uint64     `json:"seq,omitempty"`
+	StartTime *time.Time `json:"start_time,omitempty"`
+	Batch     int        `json:"batch"`
+	MaxBytes  int        `json:"max_bytes"`
+}
+
+func (s *Store) directGet(ctx context.Context, name string, req readRequest) (ReadResult, error) {
+	req.MaxBytes = min(max(req.MaxBytes, 1), MaxReadBytes)
+	// The server may send one message past MaxBytes.
+	reserve := int64(req.MaxBytes + maxPayload)
+	if err := s.reads.Acquire(ctx, reserve); err != nil {
+		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	defer s.reads.Release(reserve)
 	body, err := json.Marshal(req)
 	if err != nil {
 		return ReadResult{}, err
@@ -155,7 +162,7 @@ func (s *Store) directGet(ctx context.Context, name string, req any) (ReadResult
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 	}
 	var res ReadResult

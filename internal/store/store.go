@@ -12,11 +12,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/semaphore"
 )
 
 // Durability says when a write is acknowledged relative to fsync.
@@ -72,7 +74,21 @@ type Store struct {
 	kv      jetstream.KeyValue
 	storage jetstream.StorageType
 	log     *slog.Logger
+	// reads bounds the bytes that reads may have in flight from the server
+	// to our in-process client. The server drops a client whose pending
+	// output exceeds maxPending (a "slow consumer"), losing every reply in
+	// flight; reads reserve their worst case here first so that no mix of
+	// concurrent reads can get there.
+	reads *semaphore.Weighted
 }
+
+const (
+	// maxPayload bounds one stored message: a whole PutRecords request
+	// (5 MiB of records) fits in one.
+	maxPayload = 8 << 20
+	// maxPending is the server's buffer for output to our client.
+	maxPending = 256 << 20
+)
 
 const metaBucket = "tributary-meta"
 
@@ -88,9 +104,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		DontListen: true,
 		JetStream:  true,
 		NoSigs:     true,
-		// A whole PutRecords request (5 MiB of records) fits in one message.
-		MaxPayload: 8 << 20,
-		MaxPending: 64 << 20,
+		MaxPayload: maxPayload,
+		MaxPending: maxPending,
 	}
 	storage := jetstream.FileStorage
 	if cfg.InMemory {
@@ -143,7 +158,8 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("store: jetstream client: %w", err)
 	}
-	s := &Store{ns: ns, nc: nc, js: js, storage: storage, log: lg}
+	s := &Store{ns: ns, nc: nc, js: js, storage: storage, log: lg,
+		reads: semaphore.NewWeighted(maxPending / 2)}
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:  metaBucket,
 		History: 1,
@@ -172,7 +188,16 @@ func (s *Store) Close() error {
 // natsLogger forwards the embedded server's log lines to slog.
 type natsLogger struct{ l *slog.Logger }
 
-func (n *natsLogger) Noticef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
+// Noticef carries both start-up chatter (debug for us) and slow-consumer
+// reports, which mean lost replies and must be seen.
+func (n *natsLogger) Noticef(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	if strings.Contains(msg, "Slow Consumer") {
+		n.l.Warn(msg)
+		return
+	}
+	n.l.Debug(msg)
+}
 func (n *natsLogger) Warnf(format string, v ...any)   { n.l.Warn(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Fatalf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Errorf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
