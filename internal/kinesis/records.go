@@ -18,14 +18,14 @@ import (
 // Data-plane actions: writing records and reading them back.
 
 const (
-	maxRecordBytes      = 1 << 20  // data + partition key, by default
-	maxPutRecordsBytes  = 5 << 20  // one PutRecords request
-	maxGetRecordsBytes  = 10 << 20 // one GetRecords response
-	maxGetRecordsCount  = 10000
+	maxRecordBytes     = 1 << 20  // data + partition key, by default
+	maxPutRecordsBytes = 5 << 20  // one PutRecords request
+	maxGetRecordsBytes = 10 << 20 // one GetRecords response
+	maxGetRecordsCount = 10000
 	// fetchBytes bounds one read from the store, and maxFetchMessages the
 	// messages it asks for; GetRecords makes several fetches when needed.
-	fetchBytes       = 4 << 20
-	maxFetchMessages = 1024
+	fetchBytes          = 4 << 20
+	maxFetchMessages    = 1024
 	hashKeyPattern      = `0|([1-9]\d{0,38})`
 	sequencePattern     = `0|([1-9]\d{0,128})`
 	putRecordsEntryName = "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310"
@@ -119,11 +119,13 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 	now := arrival.Unix()
 	for _, g := range groups {
 		msgSeq, err := g.p.Wait(ctx)
+		if err != nil {
+			s.log.Error("storing records", "stream", m.Name, "shard", g.shard, "records", len(g.idx), "err", err)
+		}
 		created := m.Shards[g.shard].Created.Unix()
 		for j, i := range g.idx {
 			out[i].shardIndex = g.shard
 			if err != nil {
-				s.log.Error("storing records", "stream", m.Name, "shard", g.shard, "err", err)
 				out[i].err = &Error{Type: "InternalFailure", Message: "Internal service failure.", cause: err}
 				continue
 			}
