@@ -67,15 +67,15 @@ func hashKeyFor(pk string, ehk *Str) (shard.HashKey, *Error) {
 
 // writable returns the stream a put goes to. AWS answers puts to a stream
 // that is not ACTIVE or UPDATING as if it did not exist.
-func (s *Service) writable(ref streamRef) (*cached, *Error) {
-	e, aerr := s.lookup(ref)
+func (s *Service) writable(c caller, name, arn *Str) (streamRef, *cached, *Error) {
+	ref, e, aerr := s.findStream(c, name, arn)
 	if aerr != nil {
-		return nil, aerr
+		return ref, nil, aerr
 	}
 	if st := e.meta.effectiveStatus(time.Now()); st != statusActive && st != statusUpdating {
-		return nil, streamNotFound(ref.name, ref.account)
+		return ref, nil, streamNotFound(ref.name, ref.account)
 	}
-	return e, nil
+	return ref, e, nil
 }
 
 // putResult is where one record landed.
@@ -162,11 +162,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	e, aerr := s.writable(ref)
+	ref, e, aerr := s.writable(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -268,11 +264,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	e, aerr := s.writable(ref)
+	ref, e, aerr := s.writable(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}

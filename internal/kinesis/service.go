@@ -188,6 +188,17 @@ func (c caller) resolve(name, arn *Str) (streamRef, *Error) {
 	return streamRef{account: c.account, region: c.region, name: string(*name)}, nil
 }
 
+// findStream resolves a request's StreamName/StreamARN and looks the
+// stream up: the first step of most stream actions.
+func (s *Service) findStream(c caller, name, arn *Str) (streamRef, *cached, *Error) {
+	ref, aerr := c.resolve(name, arn)
+	if aerr != nil {
+		return ref, nil, aerr
+	}
+	e, aerr := s.lookup(ref)
+	return ref, e, aerr
+}
+
 // lookup returns a visible stream's metadata.
 func (s *Service) lookup(ref streamRef) (*cached, *Error) {
 	e, ok := s.cat.get(ref.key())

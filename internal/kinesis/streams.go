@@ -135,11 +135,8 @@ func (s *Service) deleteStream(ctx context.Context, c caller, in *deleteStreamIn
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	ref, _, aerr := s.findStream(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
-		return nil, aerr
-	}
-	if _, aerr := s.lookup(ref); aerr != nil {
 		return nil, aerr
 	}
 	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
@@ -235,11 +232,7 @@ func (s *Service) describeStream(_ context.Context, c caller, in *describeStream
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	e, aerr := s.lookup(ref)
+	_, e, aerr := s.findStream(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -300,11 +293,7 @@ func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamR
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	e, aerr := s.lookup(ref)
+	_, e, aerr := s.findStream(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -589,11 +578,8 @@ func (s *Service) changeRetention(ctx context.Context, c caller, in *retentionIn
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	ref, _, aerr := s.findStream(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
-		return nil, aerr
-	}
-	if _, aerr := s.lookup(ref); aerr != nil {
 		return nil, aerr
 	}
 	hours := int(*in.RetentionPeriodHours)

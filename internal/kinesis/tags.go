@@ -188,11 +188,7 @@ func (s *Service) listTagsForStream(_ context.Context, c caller, in *listTagsFor
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	e, aerr := s.lookup(ref)
+	_, e, aerr := s.findStream(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
