@@ -15,7 +15,8 @@ import (
 // far more bytes in flight than one read's 10 MiB. Every read must succeed
 // and return its shard's data intact: the server must never lose replies
 // from its own store under read load (it once did, when the store's
-// connection to its embedded server was cut off as a slow consumer).
+// connection to its embedded server was cut off as a slow consumer). It
+// also pins GetRecords' 10 MiB response limit.
 func TestConcurrentLargeReads(t *testing.T) {
 	t.Parallel()
 	c := client()
@@ -70,6 +71,15 @@ func TestConcurrentLargeReads(t *testing.T) {
 					out, err := c.GetRecords(ctxFor(t), &kinesis.GetRecordsInput{ShardIterator: iter})
 					if err != nil {
 						errs <- fmt.Errorf("shard %d after %d records: %w", s, n, err)
+						return
+					}
+					size := 0
+					for _, r := range out.Records {
+						size += len(r.Data)
+					}
+					// GetRecords returns at most 10 MiB: 40 of these records.
+					if size > 10<<20 || (len(out.Records) < 40 && perShard-n > len(out.Records) && len(out.Records) > 0) {
+						errs <- fmt.Errorf("shard %d: a GetRecords returned %d records (%d bytes) with %d left; want 40 (10 MiB) while enough remain", s, len(out.Records), size, perShard-n)
 						return
 					}
 					for _, r := range out.Records {
