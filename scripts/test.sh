@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README: `make test`). It installs what the
 # tests need on a fresh Debian machine, then runs every check: formatting,
-# vet, the Go unit, integration and crash tests, and the end-to-end script
-# with the AWS CLI and boto3.
+# vet, the Go unit, integration and crash tests, the JS SDK v3 test over
+# HTTP/2 (test/js), and the end-to-end script with the AWS CLI and boto3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,10 @@ go vet ./...
 
 echo "== go test"
 go test -count=1 -timeout 20m ./...
+
+echo "== JS SDK v3 over HTTP/2"
+# Needs node (20+) and npm on PATH; run.sh fails with a clear message if not.
+bash test/js/run.sh
 
 echo "== end-to-end (AWS CLI, boto3)"
 bash test/e2e/run.sh

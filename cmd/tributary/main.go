@@ -95,10 +95,15 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
 	fs.DurationVar(&cfg.Store.SyncInterval, "sync-interval", time.Second, "how often to fsync in interval durability")
 	fs.DurationVar(&cfg.Kinesis.CreateDelay, "create-stream-delay", 500*time.Millisecond, "how long a new stream stays CREATING")
 	fs.DurationVar(&cfg.Kinesis.DeleteDelay, "delete-stream-delay", 500*time.Millisecond, "how long a deleted stream stays DELETING")
+	fs.DurationVar(&cfg.Kinesis.UpdateDelay, "update-stream-delay", 500*time.Millisecond, "how long a stream stays UPDATING after a reshard")
 	fs.IntVar(&cfg.Kinesis.ShardLimit, "shard-limit", 500, "open shards allowed per account and region")
-	fs.StringVar(&cfg.Kinesis.DefaultAccount, "account-id", "000000000000", "account of requests whose access key id is not a 12-digit account id")
+	fs.StringVar(&cfg.Kinesis.DefaultAccount, "account-id", "000000000000", "account of requests whose access key id is not a 12-digit account id (unused with -credentials)")
 	fs.StringVar(&cfg.Kinesis.DefaultRegion, "region", "us-east-1", "region of requests that carry no credential scope")
 	fs.DurationVar(&cfg.Kinesis.RetentionHour, "retention-hour", time.Hour, "length of one hour of retention (shorten only for testing expiry)")
+	fs.StringVar(&cfg.CredentialsFile, "credentials", "", "`file` of 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID' lines; when set, every request must carry a valid SigV4 signature by one of these keys (default: open, signatures not checked)")
+	fs.StringVar(&cfg.TLS.CertFile, "tls-cert", "", "PEM certificate `file`: serve HTTPS (HTTP/1.1 and HTTP/2); needs -tls-key")
+	fs.StringVar(&cfg.TLS.KeyFile, "tls-key", "", "PEM private key `file` for -tls-cert")
+	fs.BoolVar(&cfg.TLS.SelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate for localhost generated at start-up (its SHA-256 fingerprint is logged)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	return cfg, durability, logLevel
 }

@@ -25,9 +25,9 @@ import (
 const (
 	contentTypeJSON = "application/x-amz-json-1.1"
 	contentTypeCBOR = "application/x-amz-cbor-1.1"
-	// maxBody bounds a request body; PutRecords' 5 MiB of data grows by a
-	// third in base64, plus JSON framing.
-	maxBody = 7 << 20
+	// maxBody bounds a request body: a 10 MiB record (the most a stream
+	// can allow) grows by a third in base64, plus JSON framing.
+	maxBody = 16 << 20
 )
 
 // action decodes a request body and runs one API action.
@@ -53,25 +53,39 @@ func (s *Service) decreaseRetention(ctx context.Context, c caller, in *retention
 }
 
 var actions = map[string]action{
-	"CreateStream":                  bind((*Service).createStream),
-	"DeleteStream":                  bind((*Service).deleteStream),
-	"DescribeStream":                bind((*Service).describeStream),
-	"DescribeStreamSummary":         bind((*Service).describeStreamSummary),
-	"ListStreams":                   bind((*Service).listStreams),
-	"ListShards":                    bind((*Service).listShards),
-	"IncreaseStreamRetentionPeriod": bind((*Service).increaseRetention),
-	"DecreaseStreamRetentionPeriod": bind((*Service).decreaseRetention),
-	"AddTagsToStream":               bind((*Service).addTagsToStream),
-	"RemoveTagsFromStream":          bind((*Service).removeTagsFromStream),
-	"ListTagsForStream":             bind((*Service).listTagsForStream),
-	"TagResource":                   bind((*Service).tagResource),
-	"UntagResource":                 bind((*Service).untagResource),
-	"ListTagsForResource":           bind((*Service).listTagsForResource),
-	"DescribeLimits":                bind((*Service).describeLimits),
-	"PutRecord":                     bind((*Service).putRecord),
-	"PutRecords":                    putRecordsAction,
-	"GetShardIterator":              bind((*Service).getShardIterator),
-	"GetRecords":                    bind((*Service).getRecords),
+	"CreateStream":                           bind((*Service).createStream),
+	"DeleteStream":                           bind((*Service).deleteStream),
+	"DescribeStream":                         bind((*Service).describeStream),
+	"DescribeStreamSummary":                  bind((*Service).describeStreamSummary),
+	"ListStreams":                            bind((*Service).listStreams),
+	"ListShards":                             bind((*Service).listShards),
+	"IncreaseStreamRetentionPeriod":          bind((*Service).increaseRetention),
+	"DecreaseStreamRetentionPeriod":          bind((*Service).decreaseRetention),
+	"AddTagsToStream":                        bind((*Service).addTagsToStream),
+	"RemoveTagsFromStream":                   bind((*Service).removeTagsFromStream),
+	"ListTagsForStream":                      bind((*Service).listTagsForStream),
+	"TagResource":                            bind((*Service).tagResource),
+	"UntagResource":                          bind((*Service).untagResource),
+	"ListTagsForResource":                    bind((*Service).listTagsForResource),
+	"DescribeLimits":                         bind((*Service).describeLimits),
+	"PutRecord":                              bind((*Service).putRecord),
+	"PutRecords":                             putRecordsAction,
+	"GetShardIterator":                       bind((*Service).getShardIterator),
+	"GetRecords":                             bind((*Service).getRecords),
+	"SplitShard":                             bind((*Service).splitShard),
+	"MergeShards":                            bind((*Service).mergeShards),
+	"UpdateShardCount":                       bind((*Service).updateShardCount),
+	"EnableEnhancedMonitoring":               bind((*Service).enableEnhancedMonitoring),
+	"DisableEnhancedMonitoring":              bind((*Service).disableEnhancedMonitoring),
+	"UpdateStreamMode":                       bind((*Service).updateStreamMode),
+	"UpdateMaxRecordSize":                    bind((*Service).updateMaxRecordSize),
+	"UpdateStreamWarmThroughput":             bind((*Service).updateStreamWarmThroughput),
+	"UpdateStreamRecordDistributionStrategy": bind((*Service).updateStreamRecordDistributionStrategy),
+	"PutResourcePolicy":                      bind((*Service).putResourcePolicy),
+	"GetResourcePolicy":                      bind((*Service).getResourcePolicy),
+	"DeleteResourcePolicy":                   bind((*Service).deleteResourcePolicy),
+	"DescribeAccountSettings":                bind((*Service).describeAccountSettings),
+	"UpdateAccountSettings":                  bind((*Service).updateAccountSettings),
 }
 
 // putRecordsAction is PutRecords with a reflection-free decoder for the
@@ -155,6 +169,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ct = strings.TrimSpace(ct)
 	name, known := trimAction(target)
 	act := actions[name]
+	if ct == contentTypeCBOR {
+		// CBOR is transcoded at the edges; the actions speak only JSON (cbor.go).
+		w, act = cborWriter{w}, cborAction(act)
+	}
 
 	body, err := readBody(r)
 	if err != nil {
@@ -166,11 +184,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusRequestEntityTooLarge)
 		return
 	}
-	if ct != contentTypeJSON && ct != "application/json" {
-		if ct == contentTypeCBOR {
-			s.writeError(w, newError("UnknownOperationException", http.StatusBadRequest, "CBOR is not supported yet; use %s.", contentTypeJSON))
-			return
-		}
+	if ct != contentTypeJSON && ct != "application/json" && ct != contentTypeCBOR {
 		if !strings.Contains(target, ".") {
 			writeXML(w, http.StatusForbidden, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n")
 			return
@@ -202,7 +216,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	c := s.callerOf(r)
+	c, aerr := s.callerOf(r, body)
+	if aerr != nil {
+		s.writeError(w, aerr)
+		s.log.Debug("request refused", "action", name, "type", aerr.Type, "msg", aerr.Message)
+		return
+	}
 	out, aerr := act(r.Context(), s, c, body)
 	if aerr != nil {
 		s.writeError(w, aerr)
@@ -226,11 +245,16 @@ func readBody(r *http.Request) ([]byte, error) {
 
 var credentialRE = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]+/([^/]+)/`)
 
-// callerOf finds the account and region of a request. The region comes
-// from the SigV4 credential scope. The account is the access key id when
-// that is a 12-digit number (so tests can act as several accounts), and
-// the configured default account otherwise.
-func (s *Service) callerOf(r *http.Request) caller {
+// callerOf finds the account and region of a request, and is the one
+// place that does. With a Verifier configured, the request must be signed
+// and the signing key decides (auth.go). Otherwise the server is open: the
+// region comes from the SigV4 credential scope, and the account is the
+// access key id when that is a 12-digit number (so tests can act as
+// several accounts), and the configured default account otherwise.
+func (s *Service) callerOf(r *http.Request, body []byte) (caller, *Error) {
+	if s.cfg.Verifier != nil {
+		return s.verifiedCaller(r, body)
+	}
 	c := caller{account: s.cfg.DefaultAccount, region: s.cfg.DefaultRegion}
 	cred := r.URL.Query().Get("X-Amz-Credential")
 	if auth := r.Header.Get("Authorization"); auth != "" {
@@ -246,7 +270,7 @@ func (s *Service) callerOf(r *http.Request) caller {
 			c.account = key
 		}
 	}
-	return c
+	return c, nil
 }
 
 func writeXML(w http.ResponseWriter, status int, body string) {
@@ -263,7 +287,12 @@ func writeXML(w http.ResponseWriter, status int, body string) {
 // re-validation of custom output) dominated their cost.
 type jsonAppender interface{ appendJSON(b []byte) []byte }
 
+// writeJSON writes a successful response, in CBOR when the request was.
 func (s *Service) writeJSON(w http.ResponseWriter, out any) {
+	if isCBOR(w) {
+		s.writeCBOR(w, out)
+		return
+	}
 	w.Header().Set("Content-Type", contentTypeJSON)
 	if out == nil {
 		w.Header().Set("Content-Length", "0")
@@ -301,7 +330,11 @@ func (s *Service) writeError(w http.ResponseWriter, e *Error) {
 		s.log.Error("internal failure", "err", e)
 	}
 	b, _ := json.Marshal(body)
-	w.Header().Set("Content-Type", contentTypeJSON)
+	ct := contentTypeJSON
+	if isCBOR(w) {
+		b, ct = encodeCBORError(body), contentTypeCBOR
+	}
+	w.Header().Set("Content-Type", ct)
 	w.Header().Set("x-amzn-ErrorType", e.Type)
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(e.Status)

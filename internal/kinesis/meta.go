@@ -34,6 +34,16 @@ type streamMeta struct {
 	Tags              map[string]string `json:"tags,omitempty"`
 	ShardLevelMetrics []string          `json:"shardLevelMetrics,omitempty"`
 	MaxRecordSizeKiB  int               `json:"maxRecordSizeKiB"`
+	// ShardCountUpdates are the times of recent UpdateShardCount calls,
+	// for AWS's limit of 10 in a rolling 24 hours.
+	ShardCountUpdates []time.Time `json:"shardCountUpdates,omitempty"`
+	// ResourcePolicy is the JSON policy document of PutResourcePolicy.
+	ResourcePolicy string `json:"resourcePolicy,omitempty"`
+	// WarmThroughputMiBps is the target of UpdateStreamWarmThroughput.
+	WarmThroughputMiBps int `json:"warmThroughputMiBps,omitempty"`
+	// Distribution is the record distribution strategy; empty means
+	// USER_PARTITION_KEY, the default.
+	Distribution string `json:"distribution,omitempty"`
 }
 
 type shardMeta struct {
@@ -54,7 +64,7 @@ func (m *streamMeta) arn() string {
 // effectiveStatus is the status clients see now: transitions complete on
 // their own once their delay has passed, without a write.
 func (m *streamMeta) effectiveStatus(now time.Time) string {
-	if m.Status == statusCreating && !now.Before(m.TransitionAt) {
+	if (m.Status == statusCreating || m.Status == statusUpdating) && !now.Before(m.TransitionAt) {
 		return statusActive
 	}
 	return m.Status

@@ -18,9 +18,9 @@ import (
 // Data-plane actions: writing records and reading them back.
 
 const (
-	maxRecordBytes     = 1 << 20  // data + partition key, by default
-	maxPutRecordsBytes = 5 << 20  // one PutRecords request
-	maxGetRecordsBytes = 10 << 20 // one GetRecords response
+	maxRecordBytes     = maxRecordSizeLimitKiB << 10 // data, on a stream that allows the most
+	maxPutRecordsBytes = 5 << 20                     // one PutRecords request, unless one record is larger
+	maxGetRecordsBytes = 10 << 20                    // one GetRecords response
 	maxGetRecordsCount = 10000
 	// fetchBytes bounds one read from the store, and maxFetchMessages the
 	// messages it asks for; GetRecords makes several fetches when needed.
@@ -53,6 +53,38 @@ func checkRecord(v *validation, prefix string, pk *Str, ehk *Str, data *Blob) {
 	}
 }
 
+// place checks one record against its stream's limits and picks the open
+// shard it goes to: by hash key, or, on an AUTO stream, round robin. prefix
+// names the record in messages ("" or "records.N.member.").
+func (s *Service) place(e *cached, prefix, pk string, ehk *Str, data []byte) (int, *Error) {
+	m := e.meta
+	limit := max(m.MaxRecordSizeKiB, 1024) << 10
+	if len(data) > limit {
+		return 0, newError("ValidationException", 400, "1 validation error detected: Value %s at '%sdata' failed to satisfy constraint: Member must have length less than or equal to %d", renderBlob(data), prefix, limit)
+	}
+	if len(data)+len(pk) > limit {
+		return 0, errInvalidArgument("Record size (data and partition key) of %d bytes exceeds the maximum record size of %d KiB of stream %s.", len(data)+len(pk), limit>>10, m.Name)
+	}
+	if m.Distribution == distributionAuto {
+		ix := e.routing.indexes
+		return ix[int(s.autoNext.Add(1)%uint64(len(ix)))], nil
+	}
+	k, aerr := hashKeyFor(pk, ehk)
+	if aerr != nil {
+		return 0, aerr
+	}
+	sh, ok := e.routing.route(k)
+	if !ok {
+		return 0, errInternal(fmt.Errorf("no open shard of %s owns hash key %s", m.Name, k))
+	}
+	return sh, nil
+}
+
+// errDryRun answers a DryRun request that would have succeeded.
+func errDryRun() *Error {
+	return newError("DryRunOperationException", 400, "Request would have succeeded, but DryRun flag is set.")
+}
+
 // hashKeyFor is the hash key a record routes by.
 func hashKeyFor(pk string, ehk *Str) (shard.HashKey, *Error) {
 	if ehk == nil {
@@ -67,15 +99,28 @@ func hashKeyFor(pk string, ehk *Str) (shard.HashKey, *Error) {
 
 // writable returns the stream a put goes to. AWS answers puts to a stream
 // that is not ACTIVE or UPDATING as if it did not exist.
-func (s *Service) writable(c caller, name, arn *Str) (streamRef, *cached, *Error) {
-	ref, e, aerr := s.findStream(c, name, arn)
+//
+// The stream comes back locked against resharding until release is
+// called, so that no record is appended to a shard after a reshard has
+// closed it; the metadata is read after taking the lock for the same
+// reason.
+func (s *Service) writable(c caller, name, arn *Str) (ref streamRef, e *cached, release func(), aerr *Error) {
+	ref, aerr = c.resolve(name, arn)
 	if aerr != nil {
-		return ref, nil, aerr
+		return ref, nil, nil, aerr
+	}
+	mu := s.streamLock(ref.key())
+	mu.RLock()
+	e, aerr = s.lookup(ref)
+	if aerr != nil {
+		mu.RUnlock()
+		return ref, nil, nil, aerr
 	}
 	if st := e.meta.effectiveStatus(time.Now()); st != statusActive && st != statusUpdating {
-		return ref, nil, streamNotFound(ref.name, ref.account)
+		mu.RUnlock()
+		return ref, nil, nil, streamNotFound(ref.name, ref.account)
 	}
-	return ref, e, nil
+	return ref, e, mu.RUnlock, nil
 }
 
 // putResult is where one record landed.
@@ -143,6 +188,7 @@ type putRecordInput struct {
 	Data                      *Blob `json:"Data"`
 	ExplicitHashKey           *Str  `json:"ExplicitHashKey"`
 	SequenceNumberForOrdering *Str  `json:"SequenceNumberForOrdering"`
+	DryRun                    *Bool `json:"DryRun"`
 }
 
 type putRecordOutput struct {
@@ -162,14 +208,12 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, e, aerr := s.writable(c, in.StreamName, in.StreamARN)
+	ref, e, release, aerr := s.writable(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
-	if len(*in.Data)+len(*in.PartitionKey) > maxRecordBytes {
-		return nil, errInvalidArgument("Record size (data and partition key) of %d bytes exceeds the limit of %d bytes.", len(*in.Data)+len(*in.PartitionKey), maxRecordBytes)
-	}
-	k, aerr := hashKeyFor(string(*in.PartitionKey), in.ExplicitHashKey)
+	defer release()
+	sh, aerr := s.place(e, "", string(*in.PartitionKey), in.ExplicitHashKey, *in.Data)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -179,9 +223,8 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 			return nil, errInvalidArgument("ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", *in.SequenceNumberForOrdering, ref.name, ref.account)
 		}
 	}
-	sh, ok := e.routing.route(k)
-	if !ok {
-		return nil, errInternal(fmt.Errorf("no open shard of %s owns hash key %s", ref.name, k))
+	if in.DryRun != nil && *in.DryRun {
+		return nil, errDryRun()
 	}
 	res := s.put(ctx, e, []batchRecord{{string(*in.PartitionKey), *in.Data}}, []int{sh})[0]
 	if res.err != nil {
@@ -202,6 +245,7 @@ type putRecordsInput struct {
 	StreamName *Str               `json:"StreamName"`
 	StreamARN  *Str               `json:"StreamARN"`
 	Records    *putRecordsEntries `json:"Records"`
+	DryRun     *Bool              `json:"DryRun"`
 }
 
 type putRecordsResult struct {
@@ -264,30 +308,31 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, e, aerr := s.writable(c, in.StreamName, in.StreamARN)
+	_, e, release, aerr := s.writable(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
+	defer release()
 	entries := *in.Records
 	recs := make([]batchRecord, len(entries))
 	shards := make([]int, len(entries))
-	total := 0
+	total, largest := 0, 0
 	for i := range entries {
 		r := &entries[i]
 		total += len(*r.Data) + len(*r.PartitionKey)
-		k, aerr := hashKeyFor(string(*r.PartitionKey), r.ExplicitHashKey)
+		largest = max(largest, len(*r.Data)+len(*r.PartitionKey))
+		sh, aerr := s.place(e, "records."+strconv.Itoa(i+1)+".member.", string(*r.PartitionKey), r.ExplicitHashKey, *r.Data)
 		if aerr != nil {
 			return nil, aerr
-		}
-		sh, ok := e.routing.route(k)
-		if !ok {
-			return nil, errInternal(fmt.Errorf("no open shard of %s owns hash key %s", ref.name, k))
 		}
 		recs[i] = batchRecord{string(*r.PartitionKey), *r.Data}
 		shards[i] = sh
 	}
-	if total > maxPutRecordsBytes {
+	if total > max(maxPutRecordsBytes, largest) {
 		return nil, errInvalidArgument("Records size exceeds 5 MB limit")
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, errDryRun()
 	}
 	results := s.put(ctx, e, recs, shards)
 	out := putRecordsOutput{Records: make([]putRecordsResult, len(results)), EncryptionType: "NONE"}
@@ -309,6 +354,7 @@ type getShardIteratorInput struct {
 	ShardIteratorType      *Str       `json:"ShardIteratorType"`
 	StartingSequenceNumber *Str       `json:"StartingSequenceNumber"`
 	Timestamp              *Timestamp `json:"Timestamp"`
+	DryRun                 *Bool      `json:"DryRun"`
 }
 
 var iteratorTypes = []string{"AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"}
@@ -396,15 +442,19 @@ func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIt
 			it.AtTime = time.UnixMilli(1)
 		}
 	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, errDryRun()
+	}
 	return struct {
 		ShardIterator string `json:"ShardIterator"`
 	}{s.iters.seal(it)}, nil
 }
 
 type getRecordsInput struct {
-	ShardIterator *Str `json:"ShardIterator"`
-	Limit         *Int `json:"Limit"`
-	StreamARN     *Str `json:"StreamARN"`
+	ShardIterator *Str  `json:"ShardIterator"`
+	Limit         *Int  `json:"Limit"`
+	StreamARN     *Str  `json:"StreamARN"`
+	DryRun        *Bool `json:"DryRun"`
 }
 
 // javaDate renders a time as Java's Date.toString does, which is how AWS
@@ -436,6 +486,9 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	e, aerr := s.lookup(ref)
 	if aerr != nil || e.meta.UID != it.UID || it.ShardIndex >= len(e.meta.Shards) {
 		return nil, noShard
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, errDryRun()
 	}
 	limit := maxGetRecordsCount
 	if in.Limit != nil {
@@ -533,9 +586,39 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 			out.millisBehind = 0
 		}
 	}
+	if atTip && e.meta.Shards[it.ShardIndex].EndingSeq != "" {
+		// The end of a closed shard: nothing more will ever arrive, so
+		// there is no next iterator; the reader moves on to the children.
+		out.children = childShards(e.meta, it.ShardIndex)
+		return out, nil
+	}
 	next.Created = now
 	out.next = s.iters.seal(next)
 	return out, nil
+}
+
+// childShard is an entry of GetRecords' ChildShards.
+type childShard struct {
+	ShardId      string       `json:"ShardId"`
+	ParentShards []string     `json:"ParentShards"`
+	HashKeyRange hashKeyRange `json:"HashKeyRange"`
+}
+
+// childShards lists the shards that took over from shard idx.
+func childShards(m *streamMeta, idx int) []childShard {
+	id := shard.ID(idx)
+	out := []childShard{}
+	for _, sh := range m.Shards {
+		if sh.Parent != id && sh.AdjacentParent != id {
+			continue
+		}
+		parents := []string{sh.Parent}
+		if sh.AdjacentParent != "" {
+			parents = append(parents, sh.AdjacentParent)
+		}
+		out = append(out, childShard{shard.ID(sh.Index), parents, hashKeyRange{sh.Start, sh.End}})
+	}
+	return out
 }
 
 type outRecord struct {
@@ -550,8 +633,9 @@ type outRecord struct {
 // copy of every payload.
 type getRecordsOutput struct {
 	records      []outRecord
-	next         string
+	next         string // empty at the end of a closed shard
 	millisBehind int64
+	children     []childShard // set only at the end of a closed shard
 }
 
 func (o getRecordsOutput) appendJSON(b []byte) []byte {
@@ -581,6 +665,11 @@ func (o getRecordsOutput) appendJSON(b []byte) []byte {
 		b = append(b, `,"NextShardIterator":"`...)
 		b = append(b, o.next...)
 		b = append(b, '"')
+	}
+	if o.children != nil {
+		cb, _ := json.Marshal(o.children)
+		b = append(b, `,"ChildShards":`...)
+		b = append(b, cb...)
 	}
 	return append(b, '}')
 }

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/store"
@@ -24,15 +25,20 @@ type Config struct {
 	DefaultAccount string
 	// DefaultRegion is used when a request carries no credential scope.
 	DefaultRegion string
-	// CreateDelay and DeleteDelay are how long streams stay CREATING and
-	// DELETING, so that clients' wait loops are exercised as on AWS.
-	CreateDelay, DeleteDelay time.Duration
+	// CreateDelay, DeleteDelay and UpdateDelay are how long streams stay
+	// CREATING, DELETING and UPDATING (after a reshard), so that clients'
+	// wait loops are exercised as on AWS.
+	CreateDelay, DeleteDelay, UpdateDelay time.Duration
 	// ShardLimit is the open-shard quota per account and region.
 	ShardLimit int
 	// RetentionHour is the length of one hour of retention. It is an hour;
 	// tests shorten it to watch records expire.
 	RetentionHour time.Duration
-	Logger        *slog.Logger
+	// Verifier, when set, requires every request to carry a valid SigV4
+	// signature and makes the signing key's account the caller's. When nil
+	// the server is open: any signature or none is accepted (see callerOf).
+	Verifier Verifier
+	Logger   *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -64,6 +70,11 @@ type Service struct {
 	// createMu serialises CreateStream so that the shard quota check and
 	// the creation are one step.
 	createMu sync.Mutex
+	// locks holds a *sync.RWMutex per stream key: puts hold it for
+	// reading, reshards for writing (see reshard.go).
+	locks sync.Map
+	// autoNext spreads records over shards on AUTO-distribution streams.
+	autoNext atomic.Uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -90,7 +101,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel}
 	for _, m := range cat.all("stream.") {
 		switch m.Status {
-		case statusCreating:
+		case statusCreating, statusUpdating:
 			// A crash may have come between writing the metadata and
 			// creating the logs.
 			if err := s.ensureLogs(ctx, m); err != nil {
@@ -186,6 +197,28 @@ func (c caller) resolve(name, arn *Str) (streamRef, *Error) {
 		return streamRef{}, errInvalidArgument("Either StreamName or StreamARN should be provided.")
 	}
 	return streamRef{account: c.account, region: c.region, name: string(*name)}, nil
+}
+
+// findStreamByID finds one of the caller's streams by the StreamId that
+// DescribeStreamSummary reports, which newer actions accept instead of a
+// name or ARN.
+func (s *Service) findStreamByID(c caller, id string) (streamRef, *cached, *Error) {
+	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
+		if m.UID == id {
+			ref := streamRef{m.Account, m.Region, m.Name}
+			e, aerr := s.lookup(ref)
+			return ref, e, aerr
+		}
+	}
+	return streamRef{}, nil, errResourceNotFound("Stream with id %s under account %s not found.", id, c.account)
+}
+
+// findStreamAny is findStream for actions that also take a StreamId.
+func (s *Service) findStreamAny(c caller, name, arn, id *Str) (streamRef, *cached, *Error) {
+	if id != nil && name == nil && arn == nil {
+		return s.findStreamByID(c, string(*id))
+	}
+	return s.findStream(c, name, arn)
 }
 
 // findStream resolves a request's StreamName/StreamARN and looks the

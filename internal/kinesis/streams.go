@@ -273,18 +273,20 @@ type streamRefInput struct {
 }
 
 type streamSummary struct {
-	StreamName              string            `json:"StreamName"`
-	StreamARN               string            `json:"StreamARN"`
-	StreamStatus            string            `json:"StreamStatus"`
-	StreamModeDetails       modeOut           `json:"StreamModeDetails"`
-	RetentionPeriodHours    int               `json:"RetentionPeriodHours"`
-	StreamCreationTimestamp Timestamp         `json:"StreamCreationTimestamp"`
-	EnhancedMonitoring      []enhancedMetrics `json:"EnhancedMonitoring"`
-	EncryptionType          string            `json:"EncryptionType"`
-	OpenShardCount          int               `json:"OpenShardCount"`
-	ConsumerCount           int               `json:"ConsumerCount"`
-	StreamId                string            `json:"StreamId"`
-	MaxRecordSizeInKiB      int               `json:"MaxRecordSizeInKiB"`
+	StreamName                 string            `json:"StreamName"`
+	StreamARN                  string            `json:"StreamARN"`
+	StreamStatus               string            `json:"StreamStatus"`
+	StreamModeDetails          modeOut           `json:"StreamModeDetails"`
+	RetentionPeriodHours       int               `json:"RetentionPeriodHours"`
+	StreamCreationTimestamp    Timestamp         `json:"StreamCreationTimestamp"`
+	EnhancedMonitoring         []enhancedMetrics `json:"EnhancedMonitoring"`
+	EncryptionType             string            `json:"EncryptionType"`
+	OpenShardCount             int               `json:"OpenShardCount"`
+	ConsumerCount              int               `json:"ConsumerCount"`
+	StreamId                   string            `json:"StreamId"`
+	MaxRecordSizeInKiB         int               `json:"MaxRecordSizeInKiB"`
+	RecordDistributionStrategy string            `json:"RecordDistributionStrategy"`
+	WarmThroughput             *warmThroughput   `json:"WarmThroughput,omitempty"`
 }
 
 func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamRefInput) (any, *Error) {
@@ -305,7 +307,8 @@ func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamR
 		StreamModeDetails: modeOut{m.Mode}, RetentionPeriodHours: m.RetentionHours,
 		StreamCreationTimestamp: Timestamp{m.Created}, EnhancedMonitoring: metricsOut(m),
 		EncryptionType: "NONE", OpenShardCount: m.openShards(), StreamId: m.UID,
-		MaxRecordSizeInKiB: m.MaxRecordSizeKiB,
+		MaxRecordSizeInKiB: m.MaxRecordSizeKiB, RecordDistributionStrategy: distributionOf(m),
+		WarmThroughput: warmThroughputOf(m),
 	}}, nil
 }
 
@@ -629,4 +632,20 @@ func (s *Service) describeLimits(_ context.Context, c caller, _ *struct{}) (any,
 		}
 	}
 	return out, nil
+}
+
+func distributionOf(m *streamMeta) string {
+	if m.Distribution == "" {
+		return distributionUserKey
+	}
+	return m.Distribution
+}
+
+// warmThroughputOf reports warm throughput for on-demand streams, the
+// only ones that have it.
+func warmThroughputOf(m *streamMeta) *warmThroughput {
+	if m.Mode != modeOnDemand {
+		return nil
+	}
+	return &warmThroughput{m.WarmThroughputMiBps, m.WarmThroughputMiBps}
 }

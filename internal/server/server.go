@@ -29,6 +29,12 @@ type Config struct {
 	Store   store.Config
 	Kinesis kinesis.Config
 	Logger  *slog.Logger
+	// CredentialsFile, when set, lists the access keys that may sign
+	// requests (format: sigv4.ParseCredentials), and every request must
+	// then be signed by one. Empty means open mode.
+	CredentialsFile string
+	// TLS makes the port serve HTTPS (HTTP/1.1 and HTTP/2 by ALPN).
+	TLS TLSConfig
 }
 
 // Server is a started Tributary.
@@ -49,6 +55,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	cfg.Store.Logger = lg.With("component", "store")
 	cfg.Kinesis.Logger = lg.With("component", "kinesis")
+	// Configuration mistakes in TLS or credentials fail before the store
+	// is opened, so a typo costs no start-up time.
+	tlsConf, err := cfg.TLS.load(cfg.Addr, lg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.CredentialsFile != "" {
+		v, err := loadVerifier(cfg.CredentialsFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Kinesis.Verifier = v
+	}
 	st, err := store.Open(ctx, cfg.Store)
 	if err != nil {
 		return nil, err
@@ -87,14 +106,21 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(lg.Handler(), slog.LevelWarn),
 	}
+	if tlsConf != nil {
+		// Over TLS, HTTP/2 is negotiated by ALPN instead of prior knowledge.
+		protocols.SetUnencryptedHTTP2(false)
+		protocols.SetHTTP2(true)
+		hs.TLSConfig = tlsConf
+	}
 	s := &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg}
 	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(hs, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			lg.Error("http server stopped", "err", err)
 		}
 	}()
 	lg.Info("tributary serving", "addr", ln.Addr().String(), "durability", cfg.Store.Durability,
-		"in_memory", cfg.Store.InMemory, "data_dir", cfg.Store.Dir)
+		"in_memory", cfg.Store.InMemory, "data_dir", cfg.Store.Dir,
+		"tls", tlsConf != nil, "sigv4", cfg.Kinesis.Verifier != nil)
 	return s, nil
 }
 

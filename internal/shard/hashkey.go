@@ -134,3 +134,25 @@ func ParseID(id string) (int, bool) {
 	}
 	return n, true
 }
+
+// Width returns End - Start: how much of the key space r covers, less one.
+func (r Range) Width() HashKey {
+	lo, b := bits.Sub64(r.End.Lo, r.Start.Lo, 0)
+	hi, _ := bits.Sub64(r.End.Hi, r.Start.Hi, b)
+	return HashKey{hi, lo}
+}
+
+// Mid returns the key that splits r into two halves of equal size (the
+// upper half gets the extra key when the size is odd): the
+// NewStartingHashKey of an even split.
+func (r Range) Mid() HashKey {
+	w := r.Width()
+	// half = (w + 1) / 2, computed as w/2 + (w&1) to avoid overflow at 2^128.
+	half := HashKey{w.Hi >> 1, w.Lo>>1 | w.Hi<<63}
+	if w.Lo&1 == 1 {
+		half = half.Add1()
+	}
+	lo, c := bits.Add64(r.Start.Lo, half.Lo, 0)
+	hi, _ := bits.Add64(r.Start.Hi, half.Hi, c)
+	return HashKey{hi, lo}
+}

@@ -161,3 +161,24 @@ func FuzzParseSequence(f *testing.F) {
 		}
 	})
 }
+
+func TestRangeMidAndWidth(t *testing.T) {
+	whole := Range{HashKey{}, MaxHashKey}
+	halves := SplitEvenly(2)
+	if got := whole.Mid(); got != halves[1].Start {
+		t.Errorf("Mid of the whole space = %s, want %s", got, halves[1].Start)
+	}
+	if got := whole.Width(); got != MaxHashKey {
+		t.Errorf("Width of the whole space = %s", got)
+	}
+	quarters := SplitEvenly(4)
+	if got := halves[0].Mid(); got != quarters[1].Start {
+		t.Errorf("Mid of the first half = %s, want %s", got, quarters[1].Start)
+	}
+	for _, tt := range []struct{ start, end, mid uint64 }{{0, 0, 0}, {0, 1, 1}, {0, 2, 1}, {10, 13, 12}, {10, 14, 12}} {
+		r := Range{HashKey{0, tt.start}, HashKey{0, tt.end}}
+		if got := r.Mid(); got != (HashKey{0, tt.mid}) {
+			t.Errorf("Mid(%d..%d) = %s, want %d", tt.start, tt.end, got, tt.mid)
+		}
+	}
+}

@@ -84,8 +84,8 @@ type Store struct {
 
 const (
 	// maxPayload bounds one stored message: a whole PutRecords request
-	// (5 MiB of records) fits in one.
-	maxPayload = 8 << 20
+	// (5 MiB of records, or one record of up to 10 MiB) fits in one.
+	maxPayload = 16 << 20
 	// maxPending is the server's buffer for output to our client.
 	maxPending = 256 << 20
 )
@@ -198,7 +198,18 @@ func (n *natsLogger) Noticef(format string, v ...any) {
 	}
 	n.l.Debug(msg)
 }
-func (n *natsLogger) Warnf(format string, v ...any)  { n.l.Warn(fmt.Sprintf(format, v...)) }
+
+// Warnf reports the server's warnings, except the one about payloads over
+// 8 MB: Tributary needs them for 10 MiB records, and only our in-process
+// client sends them.
+func (n *natsLogger) Warnf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	if strings.Contains(msg, "Maximum payloads over") {
+		n.l.Debug(msg)
+		return
+	}
+	n.l.Warn(msg)
+}
 func (n *natsLogger) Fatalf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Errorf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Debugf(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }

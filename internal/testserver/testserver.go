@@ -8,6 +8,7 @@ package testserver
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -96,7 +97,7 @@ func Start(t testing.TB, flags ...string) *Proc {
 func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	t.Helper()
 	args := []string{"serve", "-listen", addr, "-log-level", "warn",
-		"-create-stream-delay", "0", "-delete-stream-delay", "0"}
+		"-create-stream-delay", "0", "-delete-stream-delay", "0", "-update-stream-delay", "0"}
 	hasDir := false
 	for _, f := range flags {
 		if strings.TrimLeft(f, "-") == "data-dir" || strings.HasPrefix(strings.TrimLeft(f, "-"), "data-dir=") {
@@ -107,7 +108,11 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 		args = append(args, "-in-memory")
 	}
 	args = append(args, flags...)
-	p := &Proc{Endpoint: "http://" + addr, Addr: addr, t: t, log: &syncBuffer{}, done: make(chan struct{})}
+	scheme, probe := "http", http.DefaultClient
+	if usesTLS(flags) {
+		scheme, probe = "https", InsecureHTTPClient()
+	}
+	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, t: t, log: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
@@ -123,7 +128,7 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(p.Endpoint + "/metrics")
+		resp, err := probe.Get(p.Endpoint + "/metrics")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -140,6 +145,27 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// usesTLS reports whether serve flags turn on HTTPS.
+func usesTLS(flags []string) bool {
+	for _, f := range flags {
+		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if name == "tls-self-signed" || name == "tls-cert" {
+			return true
+		}
+	}
+	return false
+}
+
+// InsecureHTTPClient is an HTTP client (HTTP/1.1 or HTTP/2 by ALPN) that
+// trusts any server certificate. Only tests may use it: it is how they
+// reach a server with a self-signed certificate.
+func InsecureHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // tests against a self-signed server
+		ForceAttemptHTTP2: true,
+	}}
 }
 
 // Kill ends the server with SIGKILL, as a crash would, and waits for it.

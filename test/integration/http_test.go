@@ -209,7 +209,7 @@ func TestErrorBodyKeys(t *testing.T) {
 // with 413 instead of being buffered, and that the server goes on serving.
 func TestHugeBody(t *testing.T) {
 	t.Parallel()
-	body := `{"StreamName":"s","PartitionKey":"k","Data":"` + strings.Repeat("QUFB", 2<<20) + `"}` // 8 MiB
+	body := `{"StreamName":"s","PartitionKey":"k","Data":"` + strings.Repeat("QUFB", 17<<18) + `"}` // 17 MiB: over the 16 MiB limit
 	req, err := http.NewRequest(http.MethodPost, shared.Endpoint+"/", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ func TestHugeBody(t *testing.T) {
 	req.Header.Set("X-Amz-Target", "Kinesis_20131202.PutRecord")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatalf("8 MiB request: %v", err)
+		t.Fatalf("17 MiB request: %v", err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()

@@ -127,10 +127,14 @@ func TestPutRecord(t *testing.T) {
 		if len(got.Records) != 1 || !bytes.Equal(got.Records[0].Data, data) {
 			t.Fatalf("read back %d records", len(got.Records))
 		}
-		// One byte more is InvalidArgumentException; data alone over 1 MiB
-		// is a ValidationException (see TestValidation).
+		// One byte more is InvalidArgumentException; data alone over the
+		// stream's 1 MiB is the ValidationException AWS gives for it (data
+		// over 10 MiB fails validation before the stream is looked up: see
+		// TestValidation).
 		_, err = put(t, kinesis.PutRecordInput{PartitionKey: aws.String(pk), Data: append(data, 0)})
-		wantAPIError(t, err, "InvalidArgumentException", "Record size (data and partition key) of 1048577 bytes exceeds the limit of 1048576 bytes.")
+		wantAPIError(t, err, "InvalidArgumentException", fmt.Sprintf("Record size (data and partition key) of 1048577 bytes exceeds the maximum record size of 1024 KiB of stream %s.", name))
+		_, err = put(t, kinesis.PutRecordInput{PartitionKey: aws.String(pk), Data: make([]byte, 1<<20+1)})
+		wantAPIError(t, err, "ValidationException", "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 1048576")
 		// Empty data is a valid record.
 		if _, err := put(t, kinesis.PutRecordInput{PartitionKey: aws.String(pk), Data: []byte{}}); err != nil {
 			t.Errorf("empty data: %v", err)

@@ -61,8 +61,8 @@ func TestValidation(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("a", n) }
 	name := aws.String("valid-name")
 	arn := aws.String(arnOf("us-east-1", defaultAccount, "valid-name"))
-	bigData := make([]byte, 1<<20+1)
-	bigBlob := q("java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]")
+	bigData := make([]byte, 10<<20+1)
+	bigBlob := q("java.nio.HeapByteBuffer[pos=0 lim=10485761 cap=10485761]")
 	sdk := func(f func(ctx context.Context) error) func(t *testing.T) error {
 		return func(t *testing.T) error { return f(ctxFor(t)) }
 	}
@@ -216,7 +216,7 @@ func TestValidation(t *testing.T) {
 		{"PutRecord data too large", sdk(func(ctx context.Context) error {
 			_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: name, PartitionKey: aws.String("k"), Data: bigData})
 			return err
-		}), validationMsg(violation{bigBlob, "data", "have length less than or equal to 1048576"})},
+		}), validationMsg(violation{bigBlob, "data", "have length less than or equal to 10485760"})},
 		{"PutRecord sequenceNumberForOrdering", sdk(func(ctx context.Context) error {
 			_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: name, PartitionKey: aws.String("k"), Data: []byte("x"), SequenceNumberForOrdering: aws.String("abc")})
 			return err
@@ -247,7 +247,7 @@ func TestValidation(t *testing.T) {
 			_, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: name, Records: []types.PutRecordsRequestEntry{
 				entry("a"), entry("b"), {PartitionKey: aws.String("c"), Data: bigData}}})
 			return err
-		}), validationMsg(violation{bigBlob, "records.3.member.data", "have length less than or equal to 1048576"})},
+		}), validationMsg(violation{bigBlob, "records.3.member.data", "have length less than or equal to 10485760"})},
 		{"PutRecords data null", raw("PutRecords", `{"StreamName":"valid-name","Records":[{"PartitionKey":"k"}]}`),
 			validationMsg(violation{"null", "records.1.member.data", notNull})},
 		{"PutRecords streamName", sdk(func(ctx context.Context) error {

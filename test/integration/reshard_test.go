@@ -1,0 +1,357 @@
+package integration
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/tributary-data/tributary/internal/testserver"
+)
+
+// TestReshardUnderWrites splits, merges and rescales a stream while
+// writers keep putting records, then reads the whole shard lineage the
+// way KCL does (a child only after all its parents reached their end) and
+// checks that every acknowledged record is read exactly once and that
+// each partition key's records come back in the order they were written.
+func TestReshardUnderWrites(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 2)
+
+	const writers, keysPerWriter = 4, 4
+	var (
+		mu    sync.Mutex
+		acked = map[string]bool{}
+		stop  = make(chan struct{})
+		wg    sync.WaitGroup
+	)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			next := make([]int, keysPerWriter)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var entries []types.PutRecordsRequestEntry
+				for k := range keysPerWriter {
+					for range 5 {
+						entries = append(entries, types.PutRecordsRequestEntry{
+							PartitionKey: aws.String(fmt.Sprintf("key-%d-%d", w, k)),
+							Data:         []byte(fmt.Sprintf("key-%d-%d:%d", w, k, next[k])),
+						})
+						next[k]++
+					}
+				}
+				out, err := c.PutRecords(ctxFor(t), &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: entries})
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+				mu.Lock()
+				for i, r := range out.Records {
+					if r.ErrorCode != nil {
+						t.Errorf("writer %d: %s %s", w, *r.ErrorCode, aws.ToString(r.ErrorMessage))
+						continue
+					}
+					acked[string(entries[i].Data)] = true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+
+	reshard := func(what string, call func() error) {
+		t.Helper()
+		time.Sleep(50 * time.Millisecond)
+		if err := call(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		waitStatus(t, c, name, types.StreamStatusActive)
+	}
+	ranges := listShardRanges(t, c, name)
+	mid := new(big.Int).Add(ranges[0].start, new(big.Int).Rsh(new(big.Int).Sub(ranges[0].end, ranges[0].start), 1))
+	reshard("split shard 0", func() error {
+		_, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+			ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String(mid.String())})
+		return err
+	})
+	reshard("merge the split's children", func() error {
+		_, err := c.MergeShards(ctxFor(t), &kinesis.MergeShardsInput{StreamName: aws.String(name),
+			ShardToMerge: aws.String("shardId-000000000002"), AdjacentShardToMerge: aws.String("shardId-000000000003")})
+		return err
+	})
+	reshard("scale 2 -> 4", func() error {
+		_, err := c.UpdateShardCount(ctxFor(t), &kinesis.UpdateShardCountInput{StreamName: aws.String(name),
+			TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling})
+		return err
+	})
+	reshard("scale 4 -> 3", func() error {
+		_, err := c.UpdateShardCount(ctxFor(t), &kinesis.UpdateShardCountInput{StreamName: aws.String(name),
+			TargetShardCount: aws.Int32(3), ScalingType: types.ScalingTypeUniformScaling})
+		return err
+	})
+	time.Sleep(50 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+
+	// Read the lineage parents-first.
+	shards, err := c.ListShards(ctxFor(t), &kinesis.ListShardsInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]types.Shard{}
+	for _, sh := range shards.Shards {
+		byID[*sh.ShardId] = sh
+	}
+	done := map[string]bool{}
+	lastN := map[string]int{}
+	seen := map[string]bool{}
+	readShard := func(sh types.Shard) {
+		iter := iterator(t, c, &kinesis.GetShardIteratorInput{StreamName: aws.String(name), ShardId: sh.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+		closed := sh.SequenceNumberRange.EndingSequenceNumber != nil
+		for {
+			out, err := c.GetRecords(ctxFor(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(iter)})
+			if err != nil {
+				t.Fatalf("%s: %v", *sh.ShardId, err)
+			}
+			for _, r := range out.Records {
+				d := string(r.Data)
+				if seen[d] {
+					t.Fatalf("record %s read twice", d)
+				}
+				seen[d] = true
+				key, n, _ := strings.Cut(d, ":")
+				num, _ := strconv.Atoi(n)
+				if last, ok := lastN[key]; ok && num <= last {
+					t.Fatalf("%s: record %d of %s read after %d", *sh.ShardId, num, key, last)
+				}
+				lastN[key] = num
+			}
+			if out.NextShardIterator == nil {
+				if !closed {
+					t.Fatalf("%s is open but GetRecords returned no NextShardIterator", *sh.ShardId)
+				}
+				if len(out.ChildShards) == 0 {
+					t.Fatalf("%s: end of a closed shard without ChildShards", *sh.ShardId)
+				}
+				for _, ch := range out.ChildShards {
+					child, ok := byID[*ch.ShardId]
+					if !ok {
+						t.Fatalf("%s: unknown child %s", *sh.ShardId, *ch.ShardId)
+					}
+					parents := []string{aws.ToString(child.ParentShardId)}
+					if child.AdjacentParentShardId != nil {
+						parents = append(parents, *child.AdjacentParentShardId)
+					}
+					if fmt.Sprint(parents) != fmt.Sprint(ch.ParentShards) {
+						t.Fatalf("child %s: ChildShards says parents %v, ListShards %v", *ch.ShardId, ch.ParentShards, parents)
+					}
+				}
+				return
+			}
+			if !closed && len(out.Records) == 0 && aws.ToInt64(out.MillisBehindLatest) == 0 {
+				return
+			}
+			iter = *out.NextShardIterator
+		}
+	}
+	for progress := true; progress; {
+		progress = false
+		ids := make([]string, 0, len(byID))
+		for id := range byID {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			sh := byID[id]
+			if done[id] {
+				continue
+			}
+			ready := true
+			for _, p := range []*string{sh.ParentShardId, sh.AdjacentParentShardId} {
+				if p != nil && !done[*p] {
+					ready = false
+				}
+			}
+			if ready {
+				readShard(sh)
+				done[id] = true
+				progress = true
+			}
+		}
+	}
+	if len(done) != len(byID) {
+		t.Fatalf("read %d of %d shards: the lineage has a cycle or a missing parent", len(done), len(byID))
+	}
+	for d := range acked {
+		if !seen[d] {
+			t.Fatalf("acknowledged record %s was never read", d)
+		}
+	}
+	open := 0
+	for _, sh := range shards.Shards {
+		if sh.SequenceNumberRange.EndingSequenceNumber == nil {
+			open++
+		}
+	}
+	if open != 3 || len(shards.Shards) < 8 {
+		t.Fatalf("%d open of %d shards after the reshards, want 3 open", open, len(shards.Shards))
+	}
+	t.Logf("%d acknowledged records read exactly once across %d shards", len(acked), len(shards.Shards))
+}
+
+// TestUpdateShardCountUniform checks that UNIFORM_SCALING leaves equal
+// shards (the even split of the key space) whose parents are the shards
+// they took over from, and that ListShards' AT_LATEST filter then lists
+// only them.
+func TestUpdateShardCountUniform(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 3)
+	out, err := c.UpdateShardCount(ctxFor(t), &kinesis.UpdateShardCountInput{StreamName: aws.String(name),
+		TargetShardCount: aws.Int32(2), ScalingType: types.ScalingTypeUniformScaling})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToInt32(out.CurrentShardCount) != 3 || aws.ToInt32(out.TargetShardCount) != 2 || aws.ToString(out.StreamName) != name {
+		t.Fatalf("response %+v", out)
+	}
+	waitStatus(t, c, name, types.StreamStatusActive)
+	latest, err := c.ListShards(ctxFor(t), &kinesis.ListShardsInput{StreamName: aws.String(name),
+		ShardFilter: &types.ShardFilter{Type: types.ShardFilterTypeAtLatest}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][3]string{
+		{"0", "170141183460469231731687303715884105727", "shardId-000000000000 shardId-000000000001"},
+		{"170141183460469231731687303715884105728", "340282366920938463463374607431768211455", "shardId-000000000001 shardId-000000000002"},
+	}
+	if len(latest.Shards) != 2 {
+		t.Fatalf("AT_LATEST lists %d shards, want 2", len(latest.Shards))
+	}
+	for i, sh := range latest.Shards {
+		got := [3]string{*sh.HashKeyRange.StartingHashKey, *sh.HashKeyRange.EndingHashKey,
+			aws.ToString(sh.ParentShardId) + " " + aws.ToString(sh.AdjacentParentShardId)}
+		if got != want[i] {
+			t.Errorf("open shard %d = %v, want %v", i, got, want[i])
+		}
+	}
+	all, err := c.ListShards(ctxFor(t), &kinesis.ListShardsInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range all.Shards[:3] {
+		if sh.SequenceNumberRange.EndingSequenceNumber == nil {
+			t.Errorf("old shard %s has no EndingSequenceNumber", *sh.ShardId)
+		}
+	}
+}
+
+// TestReshardErrors pins the errors of SplitShard, MergeShards and
+// UpdateShardCount.
+func TestReshardErrors(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 2)
+	acct := "000000000000"
+	r := listShardRanges(t, c, name)
+
+	_, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+		ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String(r[0].start.String())})
+	wantAPIError(t, err, "InvalidArgumentException", fmt.Sprintf("NewStartingHashKey 0 used in SplitShard() on shard shardId-000000000000 in stream %s under account %s is not both greater than one plus the shard's StartingHashKey 0 and less than the shard's EndingHashKey %s.", name, acct, r[0].end))
+
+	_, err = c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+		ShardToSplit: aws.String("shardId-000000000009"), NewStartingHashKey: aws.String("5")})
+	wantAPIError(t, err, "ResourceNotFoundException", fmt.Sprintf("Could not find shard shardId-000000000009 in stream %s under account %s.", name, acct))
+
+	_, err = c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+		ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("1000")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, name, types.StreamStatusActive)
+	_, err = c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+		ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String("500")})
+	wantAPIError(t, err, "ResourceInUseException", fmt.Sprintf("Shard shardId-000000000000 in stream %s under account %s has already been merged or split, and thus is not eligible for merging or splitting.", name, acct))
+
+	// Shards 2 (0..999) and 1 (upper half) are not adjacent.
+	_, err = c.MergeShards(ctxFor(t), &kinesis.MergeShardsInput{StreamName: aws.String(name),
+		ShardToMerge: aws.String("shardId-000000000002"), AdjacentShardToMerge: aws.String("shardId-000000000001")})
+	wantAPIError(t, err, "InvalidArgumentException", fmt.Sprintf("Shards shardId-000000000002 and shardId-000000000001 in stream %s under account %s are not an adjacent pair of shards eligible for merging", name, acct))
+
+	_, err = c.UpdateShardCount(ctxFor(t), &kinesis.UpdateShardCountInput{StreamName: aws.String(name),
+		TargetShardCount: aws.Int32(7), ScalingType: types.ScalingTypeUniformScaling})
+	wantAPIError(t, err, "InvalidArgumentException", "UpdateShardCount cannot scale up over double your current open shard count. Current open shard count: 3 Target shard count: 7")
+	_, err = c.UpdateShardCount(ctxFor(t), &kinesis.UpdateShardCountInput{StreamName: aws.String(name),
+		TargetShardCount: aws.Int32(1), ScalingType: types.ScalingTypeUniformScaling})
+	wantAPIError(t, err, "InvalidArgumentException", "UpdateShardCount cannot scale down below half your current open shard count. Current open shard count: 3 Target shard count: 1")
+
+	err = rawErr(t, "UpdateShardCount", fmt.Sprintf(`{"StreamName":%q,"TargetShardCount":0,"ScalingType":"HALF"}`, name))
+	wantAPIError(t, err, "ValidationException", "2 validation errors detected: Value 'HALF' at 'scalingType' failed to satisfy constraint: Member must satisfy enum value set: [UNIFORM_SCALING]; Value '0' at 'targetShardCount' failed to satisfy constraint: Member must have value greater than or equal to 1")
+	err = rawErr(t, "SplitShard", fmt.Sprintf(`{"StreamName":%q}`, name))
+	wantAPIError(t, err, "ValidationException", "2 validation errors detected: Value null at 'newStartingHashKey' failed to satisfy constraint: Member must not be null; Value null at 'shardToSplit' failed to satisfy constraint: Member must not be null")
+}
+
+// TestReshardLimits checks that a stream is UPDATING after a reshard and
+// refuses another until it is ACTIVE again, and that UpdateShardCount is
+// limited to 10 calls in 24 hours.
+func TestReshardLimits(t *testing.T) {
+	t.Parallel()
+	p := testserver.Start(t, "-update-stream-delay", "1s")
+	c := p.Client()
+	ctx := testserver.Context(t, 2*time.Minute)
+	name := "limits"
+	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	scale := func(n int32) error {
+		_, err := c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(name),
+			TargetShardCount: aws.Int32(n), ScalingType: types.ScalingTypeUniformScaling})
+		return err
+	}
+	if err := scale(2); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+	if err != nil || sum.StreamDescriptionSummary.StreamStatus != types.StreamStatusUpdating {
+		t.Fatalf("status after a reshard = %v, %v; want UPDATING", sum, err)
+	}
+	wantAPIError(t, scale(1), "ResourceInUseException", "Stream limits under account 000000000000 not ACTIVE, instead in state UPDATING")
+	// Writes go on while UPDATING.
+	if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("k"), Data: []byte("x")}); err != nil {
+		t.Fatalf("PutRecord while UPDATING: %v", err)
+	}
+	for i := 1; i < 10; i++ {
+		poll(t, "ACTIVE", 10*time.Second, func() bool {
+			s, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+			return err == nil && s.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive
+		})
+		if err := scale(int32(2 - i%2)); err != nil { // 1, 2, 1, ...: each call changes the count
+			t.Fatalf("update %d: %v", i+1, err)
+		}
+	}
+	poll(t, "ACTIVE", 10*time.Second, func() bool {
+		s, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+		return err == nil && s.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive
+	})
+	wantAPIError(t, scale(2), "LimitExceededException", "Exceeded the limit of 10 UpdateShardCount calls in a rolling 24-hour period for stream limits under account 000000000000.")
+}
