@@ -65,6 +65,10 @@ type cborWriter struct{ http.ResponseWriter }
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w cborWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Flush keeps the wrapper an http.Flusher, as the writer it wraps is, for
+// code that type-asserts rather than using http.ResponseController.
+func (w cborWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
 func isCBOR(w http.ResponseWriter) bool {
 	_, ok := w.(cborWriter)
 	return ok

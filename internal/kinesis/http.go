@@ -75,6 +75,10 @@ var actions = map[string]action{
 	"SplitShard":                             bind((*Service).splitShard),
 	"MergeShards":                            bind((*Service).mergeShards),
 	"UpdateShardCount":                       bind((*Service).updateShardCount),
+	"RegisterStreamConsumer":                 bind((*Service).registerStreamConsumer),
+	"DeregisterStreamConsumer":               bind((*Service).deregisterStreamConsumer),
+	"DescribeStreamConsumer":                 bind((*Service).describeStreamConsumer),
+	"ListStreamConsumers":                    bind((*Service).listStreamConsumers),
 	"EnableEnhancedMonitoring":               bind((*Service).enableEnhancedMonitoring),
 	"DisableEnhancedMonitoring":              bind((*Service).disableEnhancedMonitoring),
 	"UpdateStreamMode":                       bind((*Service).updateStreamMode),
@@ -211,7 +215,8 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !known || act == nil {
+	stream := streamingActions[name]
+	if !known || (act == nil && stream == nil) {
 		s.writeError(w, &Error{Type: "UnknownOperationException", Status: http.StatusBadRequest})
 		return
 	}
@@ -220,6 +225,15 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if aerr != nil {
 		s.writeError(w, aerr)
 		s.log.Debug("request refused", "action", name, "type", aerr.Type, "msg", aerr.Message)
+		return
+	}
+	if stream != nil {
+		if ct == contentTypeCBOR {
+			s.writeError(w, newError("UnknownOperationException", http.StatusBadRequest, "%s is served over %s only for now.", name, contentTypeJSON))
+			return
+		}
+		stream(s, w, r, c, body)
+		s.log.Debug("stream ended", "action", name, "took", time.Since(start))
 		return
 	}
 	out, aerr := act(r.Context(), s, c, body)

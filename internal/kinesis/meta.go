@@ -44,6 +44,8 @@ type streamMeta struct {
 	// Distribution is the record distribution strategy; empty means
 	// USER_PARTITION_KEY, the default.
 	Distribution string `json:"distribution,omitempty"`
+	// Consumers are the enhanced fan-out consumers, in registration order.
+	Consumers []consumerMeta `json:"consumers,omitempty"`
 }
 
 type shardMeta struct {

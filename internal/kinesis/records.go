@@ -166,6 +166,8 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 		msgSeq, err := g.p.Wait(ctx)
 		if err != nil {
 			s.log.Error("storing records", "stream", m.Name, "shard", g.shard, "records", len(g.idx), "err", err)
+		} else {
+			s.appended.fire(m.logName(g.shard))
 		}
 		created := m.Shards[g.shard].Created.Unix()
 		for j, i := range g.idx {
@@ -379,68 +381,9 @@ func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIt
 	if aerr != nil {
 		return nil, aerr
 	}
-	idx, ok := shard.ParseID(string(*in.ShardId))
-	if !ok {
-		return nil, errResourceNotFound("Could not find shard %s in stream %s under account %s.", *in.ShardId, ref.name, ref.account)
-	}
-	shardID := shard.ID(idx)
-	noShard := errResourceNotFound("Shard %s in stream %s under account %s does not exist", shardID, ref.name, ref.account)
-	e, aerr := s.lookup(ref)
+	_, it, aerr := s.startPosition(ctx, ref, string(*in.ShardId), string(*in.ShardIteratorType), in.StartingSequenceNumber, in.Timestamp)
 	if aerr != nil {
-		return nil, noShard
-	}
-	m := e.meta
-	if idx >= len(m.Shards) || m.effectiveStatus(time.Now()) == statusCreating {
-		return nil, noShard
-	}
-	sh := &m.Shards[idx]
-	typ := string(*in.ShardIteratorType)
-	const either = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s StartingSequenceNumber."
-	it := iterator{Created: time.Now(), ShardIndex: idx, UID: m.UID, Account: m.Account, Region: m.Region, Stream: m.Name}
-	switch typ {
-	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
-		if in.StartingSequenceNumber == nil {
-			return nil, errInvalidArgument(either, typ, "no")
-		}
-		str := string(*in.StartingSequenceNumber)
-		sq, err := shard.ParseSequence(str)
-		if err != nil {
-			return nil, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", str, shardID, ref.name, ref.account)
-		}
-		if sq.ShardIndex != idx {
-			return nil, errInvalidArgument("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shard.ID(sq.ShardIndex), shardID)
-		}
-		if sq.ShardCreated != sh.Created.Unix() {
-			return nil, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", str, shardID, ref.name, ref.account)
-		}
-		msgSeq, i := splitSeqIndex(sq.Index)
-		if typ == "AFTER_SEQUENCE_NUMBER" && msgSeq > 0 {
-			i++
-		}
-		it.Seq, it.Index = msgSeq, uint16(i)
-	case "TRIM_HORIZON", "LATEST":
-		if in.StartingSequenceNumber != nil {
-			return nil, errInvalidArgument(either, typ, "also a")
-		}
-		if typ == "LATEST" {
-			st, err := s.st.State(ctx, m.logName(idx))
-			if err != nil {
-				return nil, mapStoreErr(ref, err)
-			}
-			it.Seq = st.LastSeq + 1
-		}
-	case "AT_TIMESTAMP":
-		if in.Timestamp == nil {
-			return nil, errInvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
-		}
-		now := time.Now()
-		if in.Timestamp.After(now) {
-			return nil, errInvalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", in.Timestamp.UnixMilli(), now.UnixMilli())
-		}
-		it.AtTime = in.Timestamp.Time
-		if it.AtTime.IsZero() || it.AtTime.UnixMilli() == 0 {
-			it.AtTime = time.UnixMilli(1)
-		}
+		return nil, aerr
 	}
 	if in.DryRun != nil && *in.DryRun {
 		return nil, errDryRun()
@@ -448,6 +391,75 @@ func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIt
 	return struct {
 		ShardIterator string `json:"ShardIterator"`
 	}{s.iters.seal(it)}, nil
+}
+
+// startPosition resolves where a reader starts in a shard: the shard (by
+// the id forms AWS accepts) and a position of the given iterator type.
+// GetShardIterator and SubscribeToShard's StartingPosition share it.
+func (s *Service) startPosition(ctx context.Context, ref streamRef, shardIDIn, typ string, startSeq *Str, ts *Timestamp) (e *cached, it iterator, aerr *Error) {
+	idx, ok := shard.ParseID(shardIDIn)
+	if !ok {
+		return nil, it, errResourceNotFound("Could not find shard %s in stream %s under account %s.", shardIDIn, ref.name, ref.account)
+	}
+	shardID := shard.ID(idx)
+	noShard := errResourceNotFound("Shard %s in stream %s under account %s does not exist", shardID, ref.name, ref.account)
+	e, aerr = s.lookup(ref)
+	if aerr != nil {
+		return nil, it, noShard
+	}
+	m := e.meta
+	if idx >= len(m.Shards) || m.effectiveStatus(time.Now()) == statusCreating {
+		return nil, it, noShard
+	}
+	sh := &m.Shards[idx]
+	const either = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s StartingSequenceNumber."
+	it = iterator{Created: time.Now(), ShardIndex: idx, UID: m.UID, Account: m.Account, Region: m.Region, Stream: m.Name}
+	switch typ {
+	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
+		if startSeq == nil {
+			return nil, it, errInvalidArgument(either, typ, "no")
+		}
+		str := string(*startSeq)
+		sq, err := shard.ParseSequence(str)
+		if err != nil {
+			return nil, it, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", str, shardID, ref.name, ref.account)
+		}
+		if sq.ShardIndex != idx {
+			return nil, it, errInvalidArgument("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shard.ID(sq.ShardIndex), shardID)
+		}
+		if sq.ShardCreated != sh.Created.Unix() {
+			return nil, it, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", str, shardID, ref.name, ref.account)
+		}
+		msgSeq, i := splitSeqIndex(sq.Index)
+		if typ == "AFTER_SEQUENCE_NUMBER" && msgSeq > 0 {
+			i++
+		}
+		it.Seq, it.Index = msgSeq, uint16(i)
+	case "TRIM_HORIZON", "LATEST":
+		if startSeq != nil {
+			return nil, it, errInvalidArgument(either, typ, "also a")
+		}
+		if typ == "LATEST" {
+			st, err := s.st.State(ctx, m.logName(idx))
+			if err != nil {
+				return nil, it, mapStoreErr(ref, err)
+			}
+			it.Seq = st.LastSeq + 1
+		}
+	case "AT_TIMESTAMP":
+		if ts == nil {
+			return nil, it, errInvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+		}
+		now := time.Now()
+		if ts.After(now) {
+			return nil, it, errInvalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
+		}
+		it.AtTime = ts.Time
+		if it.AtTime.IsZero() || it.AtTime.UnixMilli() == 0 {
+			it.AtTime = time.UnixMilli(1)
+		}
+	}
+	return e, it, nil
 }
 
 type getRecordsInput struct {
@@ -494,10 +506,27 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
+	out, next, end, aerr := s.readShard(ctx, ref, e, it, limit)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if !end {
+		next.Created = time.Now()
+		out.next = s.iters.seal(next)
+	}
+	return out, nil
+}
+
+// readShard reads up to limit records (and at most 10 MiB) of one shard
+// from the position in it. It returns them, the position after them, and
+// whether that is the end of a closed shard, in which case out also holds
+// the ChildShards. GetRecords and SubscribeToShard both read through it.
+func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it iterator, limit int) (out getRecordsOutput, next iterator, end bool, aerr *Error) {
+	var err error
+	now := time.Now()
 	logName := e.meta.logName(it.ShardIndex)
 	created := e.meta.Shards[it.ShardIndex].Created.Unix()
-	out := getRecordsOutput{}
-	next := it
+	next = it
 	next.AtTime = time.Time{}
 	bytes := 0
 	atTip := false
@@ -516,13 +545,13 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 			res, err = s.st.Read(ctx, logName, next.Seq, batch, fetchBytes)
 		}
 		if err != nil {
-			return nil, mapStoreErr(ref, err)
+			return out, next, false, mapStoreErr(ref, err)
 		}
 		if first && !it.AtTime.IsZero() && len(res.Messages) == 0 {
 			// Nothing at or after the timestamp yet: continue from the tip.
 			st, err := s.st.State(ctx, logName)
 			if err != nil {
-				return nil, mapStoreErr(ref, err)
+				return out, next, false, mapStoreErr(ref, err)
 			}
 			next.Seq, next.Index = st.LastSeq+1, 0
 		}
@@ -535,7 +564,7 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 			}
 			arrival, derr := batchArrival(msg.Data)
 			if derr != nil {
-				return nil, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
+				return out, next, false, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
 			}
 			if arrival.Before(it.AtTime) {
 				// JetStream stamps a message a moment after its arrival time;
@@ -559,7 +588,7 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 				return true
 			})
 			if derr != nil {
-				return nil, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
+				return out, next, false, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
 			}
 			if full {
 				break
@@ -590,11 +619,9 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 		// The end of a closed shard: nothing more will ever arrive, so
 		// there is no next iterator; the reader moves on to the children.
 		out.children = childShards(e.meta, it.ShardIndex)
-		return out, nil
+		return out, next, true, nil
 	}
-	next.Created = now
-	out.next = s.iters.seal(next)
-	return out, nil
+	return out, next, false, nil
 }
 
 // childShard is an entry of GetRecords' ChildShards.
@@ -644,7 +671,27 @@ func (o getRecordsOutput) appendJSON(b []byte) []byte {
 		n += 140 + len(r.pk)*2 + base64.StdEncoding.EncodedLen(len(r.data))
 	}
 	b = slices.Grow(b, n)
-	b = append(b, `{"Records":[`...)
+	b = append(b, `{"Records":`...)
+	b = o.appendRecords(b)
+	b = append(b, `,"MillisBehindLatest":`...)
+	b = strconv.AppendInt(b, o.millisBehind, 10)
+	if o.next != "" {
+		b = append(b, `,"NextShardIterator":"`...)
+		b = append(b, o.next...)
+		b = append(b, '"')
+	}
+	if o.children != nil {
+		cb, _ := json.Marshal(o.children)
+		b = append(b, `,"ChildShards":`...)
+		b = append(b, cb...)
+	}
+	return append(b, '}')
+}
+
+// appendRecords encodes the records as a JSON array, for GetRecords and
+// for SubscribeToShard events alike.
+func (o getRecordsOutput) appendRecords(b []byte) []byte {
+	b = append(b, '[')
 	for i, r := range o.records {
 		if i > 0 {
 			b = append(b, ',')
@@ -659,19 +706,7 @@ func (o getRecordsOutput) appendJSON(b []byte) []byte {
 		b = appendJSONString(b, r.pk)
 		b = append(b, '}')
 	}
-	b = append(b, `],"MillisBehindLatest":`...)
-	b = strconv.AppendInt(b, o.millisBehind, 10)
-	if o.next != "" {
-		b = append(b, `,"NextShardIterator":"`...)
-		b = append(b, o.next...)
-		b = append(b, '"')
-	}
-	if o.children != nil {
-		cb, _ := json.Marshal(o.children)
-		b = append(b, `,"ChildShards":`...)
-		b = append(b, cb...)
-	}
-	return append(b, '}')
+	return append(b, ']')
 }
 
 // appendJSONString appends s as a JSON string, taking the fast path for

@@ -102,6 +102,10 @@ func (s *Service) reshard(ctx context.Context, ref streamRef, plan func(m *strea
 	if err != nil {
 		return nil, mapStoreErr(ref, err)
 	}
+	// Subscribers of the parents can now see their end.
+	for _, p := range parents {
+		s.appended.fire(m.logName(p))
+	}
 	return m, nil
 }
 

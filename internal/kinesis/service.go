@@ -34,6 +34,9 @@ type Config struct {
 	// RetentionHour is the length of one hour of retention. It is an hour;
 	// tests shorten it to watch records expire.
 	RetentionHour time.Duration
+	// SubscriptionDuration is how long a SubscribeToShard lasts: five
+	// minutes, as on AWS; tests shorten it.
+	SubscriptionDuration time.Duration
 	// Verifier, when set, requires every request to carry a valid SigV4
 	// signature and makes the signing key's account the caller's. When nil
 	// the server is open: any signature or none is accepted (see callerOf).
@@ -53,6 +56,9 @@ func (c *Config) defaults() {
 	}
 	if c.RetentionHour == 0 {
 		c.RetentionHour = time.Hour
+	}
+	if c.SubscriptionDuration == 0 {
+		c.SubscriptionDuration = 5 * time.Minute
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -75,6 +81,10 @@ type Service struct {
 	locks sync.Map
 	// autoNext spreads records over shards on AUTO-distribution streams.
 	autoNext atomic.Uint64
+	// appended wakes readers waiting for new records in a shard's log.
+	appended signals
+	// subs are the live SubscribeToShard calls, by consumer and shard.
+	subs subscriptions
 
 	ctx    context.Context
 	cancel context.CancelFunc

@@ -135,9 +135,12 @@ func (s *Service) deleteStream(ctx context.Context, c caller, in *deleteStreamIn
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	ref, _, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	ref, e, aerr := s.findStream(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
+	}
+	if n := e.meta.liveConsumers(time.Now()); n > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
+		return nil, errResourceInUse("Stream %s under account %s has %d registered consumers. Deregister them, or delete the stream with EnforceConsumerDeletion.", ref.name, ref.account, n)
 	}
 	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
 		if m.Status == statusDeleting {
@@ -307,6 +310,7 @@ func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamR
 		StreamModeDetails: modeOut{m.Mode}, RetentionPeriodHours: m.RetentionHours,
 		StreamCreationTimestamp: Timestamp{m.Created}, EnhancedMonitoring: metricsOut(m),
 		EncryptionType: "NONE", OpenShardCount: m.openShards(), StreamId: m.UID,
+		ConsumerCount:      m.liveConsumers(time.Now()),
 		MaxRecordSizeInKiB: m.MaxRecordSizeKiB, RecordDistributionStrategy: distributionOf(m),
 		WarmThroughput: warmThroughputOf(m),
 	}}, nil

@@ -30,13 +30,17 @@ import (
 const cborType = "application/x-amz-cbor-1.1"
 
 // cborActions is every action the server implements (http.go's actions
-// map); TestCBOR fails unless it sent each of them over CBOR.
+// map); TestCBOR and TestCBORSettings together must send each over CBOR.
 var cborActions = []string{
 	"CreateStream", "DeleteStream", "DescribeStream", "DescribeStreamSummary", "ListStreams", "ListShards",
 	"IncreaseStreamRetentionPeriod", "DecreaseStreamRetentionPeriod",
 	"AddTagsToStream", "RemoveTagsFromStream", "ListTagsForStream", "TagResource", "UntagResource", "ListTagsForResource",
 	"DescribeLimits", "PutRecord", "PutRecords", "GetShardIterator", "GetRecords",
 	"SplitShard", "MergeShards", "UpdateShardCount",
+	"RegisterStreamConsumer", "DeregisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers",
+	"EnableEnhancedMonitoring", "DisableEnhancedMonitoring", "UpdateStreamMode", "UpdateMaxRecordSize",
+	"UpdateStreamWarmThroughput", "UpdateStreamRecordDistributionStrategy",
+	"PutResourcePolicy", "GetResourcePolicy", "DeleteResourcePolicy", "DescribeAccountSettings", "UpdateAccountSettings",
 }
 
 // msTag is a CBOR timestamp as the Java SDKs write one.
@@ -76,7 +80,17 @@ type cborClient struct {
 	t    *testing.T
 	enc  cbor.EncMode
 	sent map[string]bool
+	// account, when set, is named by an (unverified) SigV4 credential, as
+	// the SDK clients of testserver.WithAccount do.
+	account string
 }
+
+// cborSent collects the actions every CBOR test sent, for the coverage
+// check in TestCBOR.
+var cborSent = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
 
 func newCBORClient(t *testing.T) *cborClient {
 	enc, err := cbor.EncOptions{Sort: cbor.SortCoreDeterministic}.EncMode()
@@ -96,12 +110,18 @@ func (cc *cborClient) call(action string, body any) (int, http.Header, []byte) {
 		t.Fatal(err)
 	}
 	cc.sent[action] = true
+	cborSent.Lock()
+	cborSent.m[action] = true
+	cborSent.Unlock()
 	req, err := http.NewRequest(http.MethodPost, shared.Endpoint+"/", bytes.NewReader(b))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", cborType)
 	req.Header.Set("X-Amz-Target", "Kinesis_20131202."+action)
+	if cc.account != "" {
+		req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+cc.account+"/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s: %v", action, err)
@@ -484,11 +504,6 @@ func TestCBOR(t *testing.T) {
 	cc.fail("DescribeStreamSummary", map[string]any{"StreamName": name}, "ResourceNotFoundException",
 		fmt.Sprintf("Stream %s under account %s not found.", name, defaultAccount))
 
-	for _, a := range cborActions {
-		if !cc.sent[a] {
-			t.Errorf("%s was never sent over CBOR", a)
-		}
-	}
 }
 
 // cborReshard splits, merges and rescales a stream over CBOR, and reads a
@@ -535,6 +550,126 @@ func cborReshard(t *testing.T, cc *cborClient) {
 	cc.waitActive(name)
 	if n := cc.summary(name).StreamDescriptionSummary.OpenShardCount; n != 2 {
 		t.Fatalf("%d open shards after UpdateShardCount to 2", n)
+	}
+	cc.ok("DeleteStream", map[string]any{"StreamName": name}, nil)
+}
+
+// TestCBORSettings covers the consumer, monitoring, stream-setting,
+// resource-policy and account actions over CBOR, then checks that the
+// CBOR tests together sent every action.
+func TestCBORSettings(t *testing.T) {
+	// Not parallel: it runs before the parallel tests (TestCBOR among
+	// them) resume, so it waits for TestCBOR in a cleanup instead.
+	t.Run("group", func(t *testing.T) {
+		t.Run("TestCBOR", TestCBOR)
+		t.Run("settings", cborSettings)
+	})
+	cborSent.Lock()
+	defer cborSent.Unlock()
+	for _, a := range cborActions {
+		if !cborSent.m[a] {
+			t.Errorf("%s was never sent over CBOR", a)
+		}
+	}
+}
+
+func cborSettings(t *testing.T) {
+	t.Parallel()
+	c := client()
+	ctx := ctxFor(t)
+	cc := newCBORClient(t)
+	name := streamName(t)
+	arn := arnOf("us-east-1", defaultAccount, name)
+	cc.ok("CreateStream", map[string]any{"StreamName": name, "ShardCount": 1}, nil)
+	cc.waitActive(name)
+
+	// Consumers: ConsumerCreationTimestamp is tag 1 ms, as JSON says.
+	type consumer struct {
+		ConsumerName, ConsumerARN, ConsumerStatus string
+		ConsumerCreationTimestamp                 cborTime
+	}
+	var reg struct{ Consumer consumer }
+	cc.ok("RegisterStreamConsumer", map[string]any{"StreamARN": arn, "ConsumerName": "app"}, &reg)
+	jc, err := c.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: aws.String(reg.Consumer.ConsumerARN)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := jc.ConsumerDescription.ConsumerCreationTimestamp.UnixMilli()
+	if reg.Consumer.ConsumerName != "app" || reg.Consumer.ConsumerCreationTimestamp.ms != created {
+		t.Fatalf("RegisterStreamConsumer over CBOR = %+v; JSON says created at %d ms", reg.Consumer, created)
+	}
+	var desc struct{ ConsumerDescription consumer }
+	cc.ok("DescribeStreamConsumer", map[string]any{"ConsumerARN": reg.Consumer.ConsumerARN}, &desc)
+	if desc.ConsumerDescription.ConsumerCreationTimestamp.ms != created {
+		t.Fatalf("DescribeStreamConsumer over CBOR = %+v", desc)
+	}
+	var list struct{ Consumers []consumer }
+	cc.ok("ListStreamConsumers", map[string]any{"StreamARN": arn}, &list)
+	if len(list.Consumers) != 1 || list.Consumers[0].ConsumerCreationTimestamp.ms != created {
+		t.Fatalf("ListStreamConsumers over CBOR = %+v", list)
+	}
+	var any200 map[string]cbor.RawMessage
+	cc.ok("DeregisterStreamConsumer", map[string]any{"ConsumerARN": reg.Consumer.ConsumerARN}, &any200)
+
+	var mon struct {
+		StreamName                                         string
+		CurrentShardLevelMetrics, DesiredShardLevelMetrics []string
+	}
+	cc.ok("EnableEnhancedMonitoring", map[string]any{"StreamName": name, "ShardLevelMetrics": []string{"IncomingBytes"}}, &mon)
+	if mon.StreamName != name || !slices.Equal(mon.DesiredShardLevelMetrics, []string{"IncomingBytes"}) {
+		t.Fatalf("EnableEnhancedMonitoring over CBOR = %+v", mon)
+	}
+	cc.ok("DisableEnhancedMonitoring", map[string]any{"StreamName": name, "ShardLevelMetrics": []string{"IncomingBytes"}}, &mon)
+	if len(mon.DesiredShardLevelMetrics) != 0 {
+		t.Fatalf("DisableEnhancedMonitoring over CBOR = %+v", mon)
+	}
+
+	cc.ok("UpdateMaxRecordSize", map[string]any{"StreamARN": arn, "MaxRecordSizeInKiB": 2048}, &any200)
+	cc.waitActive(name)
+	cc.ok("UpdateStreamRecordDistributionStrategy", map[string]any{"StreamARN": arn, "RecordDistributionStrategy": "AUTO"}, &any200)
+	cc.waitActive(name)
+	cc.ok("UpdateStreamMode", map[string]any{"StreamARN": arn, "StreamModeDetails": map[string]any{"StreamMode": "ON_DEMAND"}}, &any200)
+	cc.waitActive(name)
+	var warm struct {
+		StreamName     string
+		WarmThroughput struct{ TargetMiBps int }
+	}
+	cc.ok("UpdateStreamWarmThroughput", map[string]any{"StreamName": name, "WarmThroughputMiBps": 25}, &warm)
+	if warm.StreamName != name || warm.WarmThroughput.TargetMiBps != 25 {
+		t.Fatalf("UpdateStreamWarmThroughput over CBOR = %+v", warm)
+	}
+
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kinesis:GetRecords","Resource":"` + arn + `"}]}`
+	cc.ok("PutResourcePolicy", map[string]any{"ResourceARN": arn, "Policy": policy}, &any200)
+	var pol struct{ Policy string }
+	cc.ok("GetResourcePolicy", map[string]any{"ResourceARN": arn}, &pol)
+	if pol.Policy != policy {
+		t.Fatalf("GetResourcePolicy over CBOR = %q", pol.Policy)
+	}
+	cc.ok("DeleteResourcePolicy", map[string]any{"ResourceARN": arn}, &any200)
+
+	// Account settings, in an account of the test's own: the commitment's
+	// times are tag 1 ms.
+	ac := newCBORClient(t)
+	ac.account = uniqueAccount()
+	type commitment struct {
+		MinimumThroughputBillingCommitment struct {
+			Status                          string
+			StartedAt, EarliestAllowedEndAt *cborTime
+		}
+	}
+	var d commitment
+	ac.ok("DescribeAccountSettings", map[string]any{}, &d)
+	if d.MinimumThroughputBillingCommitment.Status != "DISABLED" {
+		t.Fatalf("DescribeAccountSettings over CBOR = %+v", d)
+	}
+	ac.ok("UpdateAccountSettings", map[string]any{"MinimumThroughputBillingCommitment": map[string]any{"Status": "ENABLED"}}, &d)
+	m := d.MinimumThroughputBillingCommitment
+	if m.Status != "ENABLED" || m.StartedAt == nil || m.EarliestAllowedEndAt == nil || m.EarliestAllowedEndAt.ms <= m.StartedAt.ms {
+		t.Fatalf("UpdateAccountSettings over CBOR = %+v", m)
+	}
+	for k, v := range map[string]bool{} {
+		_, _ = k, v
 	}
 	cc.ok("DeleteStream", map[string]any{"StreamName": name}, nil)
 }

@@ -1,0 +1,305 @@
+package kinesis
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Enhanced fan-out consumers: RegisterStreamConsumer,
+// DeregisterStreamConsumer, DescribeStreamConsumer and ListStreamConsumers.
+// A consumer belongs to a stream and lives in the stream's metadata; it is
+// what SubscribeToShard subscribes as.
+
+// maxConsumersPerStream is AWS's limit of registered consumers.
+const maxConsumersPerStream = 20
+
+type consumerMeta struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"` // whole seconds: they are part of the ARN
+	Status  string    `json:"status"`
+	// TransitionAt is when CREATING becomes ACTIVE, or DELETING ends.
+	TransitionAt time.Time `json:"transitionAt"`
+}
+
+const (
+	consumerCreating = "CREATING"
+	consumerActive   = "ACTIVE"
+	consumerDeleting = "DELETING"
+)
+
+func (c *consumerMeta) status(now time.Time) string {
+	if c.Status == consumerCreating && !now.Before(c.TransitionAt) {
+		return consumerActive
+	}
+	return c.Status
+}
+
+// gone reports a deregistered consumer whose DELETING time has passed.
+func (c *consumerMeta) gone(now time.Time) bool {
+	return c.Status == consumerDeleting && !now.Before(c.TransitionAt)
+}
+
+func consumerARN(m *streamMeta, c *consumerMeta) string {
+	return fmt.Sprintf("%s/consumer/%s:%d", m.arn(), c.Name, c.Created.Unix())
+}
+
+var consumerARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):(\d+)$`)
+
+// liveConsumers counts a stream's consumers that still exist.
+func (m *streamMeta) liveConsumers(now time.Time) int {
+	n := 0
+	for i := range m.Consumers {
+		if !m.Consumers[i].gone(now) {
+			n++
+		}
+	}
+	return n
+}
+
+// consumer finds a live consumer by name.
+func (m *streamMeta) consumer(name string, now time.Time) *consumerMeta {
+	for i := range m.Consumers {
+		c := &m.Consumers[i]
+		if c.Name == name && !c.gone(now) {
+			return c
+		}
+	}
+	return nil
+}
+
+type consumerOut struct {
+	ConsumerName              string    `json:"ConsumerName"`
+	ConsumerARN               string    `json:"ConsumerARN"`
+	ConsumerStatus            string    `json:"ConsumerStatus"`
+	ConsumerCreationTimestamp Timestamp `json:"ConsumerCreationTimestamp"`
+	StreamARN                 string    `json:"StreamARN,omitempty"`
+}
+
+func describeConsumer(m *streamMeta, c *consumerMeta, now time.Time, withStream bool) consumerOut {
+	out := consumerOut{c.Name, consumerARN(m, c), c.status(now), Timestamp{c.Created}, ""}
+	if withStream {
+		out.StreamARN = m.arn()
+	}
+	return out
+}
+
+func checkConsumerName(v *validation, name *Str) {
+	if v.notNull("consumerName", name != nil) {
+		checkName(v, "consumerName", name)
+	}
+}
+
+type registerConsumerInput struct {
+	StreamARN    *Str    `json:"StreamARN"`
+	StreamId     *Str    `json:"StreamId"`
+	ConsumerName *Str    `json:"ConsumerName"`
+	Tags         *StrMap `json:"Tags"`
+}
+
+func (s *Service) registerStreamConsumer(ctx context.Context, c caller, in *registerConsumerInput) (any, *Error) {
+	var v validation
+	checkConsumerName(&v, in.ConsumerName)
+	if in.StreamId == nil {
+		v.notNull("streamARN", in.StreamARN != nil)
+	}
+	checkStreamName(&v, nil, in.StreamARN, false)
+	if in.Tags != nil {
+		checkTagMap(&v, "tags", *in.Tags, 50)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, _, aerr := s.findStreamAny(c, nil, in.StreamARN, in.StreamId)
+	if aerr != nil {
+		return nil, aerr
+	}
+	name := string(*in.ConsumerName)
+	now := time.Now()
+	var added consumerMeta
+	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		if m.consumer(name, now) != nil {
+			return errResourceInUse("Consumer %s under stream %s already exists for account %s.", name, m.Name, m.Account)
+		}
+		if m.liveConsumers(now) >= maxConsumersPerStream {
+			return errLimitExceeded("Consumer limit of %d exceeded for stream %s under account %s.", maxConsumersPerStream, m.Name, m.Account)
+		}
+		// Forget consumers whose deletion has finished.
+		kept := m.Consumers[:0]
+		for _, c := range m.Consumers {
+			if !c.gone(now) {
+				kept = append(kept, c)
+			}
+		}
+		added = consumerMeta{Name: name, Created: now.Truncate(time.Second), Status: consumerCreating,
+			TransitionAt: now.Add(s.cfg.CreateDelay)}
+		m.Consumers = append(kept, added)
+		return nil
+	})
+	if err != nil {
+		return nil, mapStoreErr(ref, err)
+	}
+	return struct {
+		Consumer consumerOut `json:"Consumer"`
+	}{describeConsumer(m, &added, now, false)}, nil
+}
+
+type consumerSelector struct {
+	StreamARN    *Str `json:"StreamARN"`
+	StreamId     *Str `json:"StreamId"`
+	ConsumerName *Str `json:"ConsumerName"`
+	ConsumerARN  *Str `json:"ConsumerARN"`
+}
+
+func (in *consumerSelector) check(v *validation) {
+	if in.ConsumerARN != nil {
+		v.pattern("consumerARN", string(*in.ConsumerARN), `^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+`, consumerARNRE.MatchString(string(*in.ConsumerARN)))
+		v.lenRange("consumerARN", string(*in.ConsumerARN), 1, 2048)
+	}
+	if in.ConsumerName != nil {
+		checkName(v, "consumerName", in.ConsumerName)
+	}
+	checkStreamName(v, nil, in.StreamARN, false)
+}
+
+// find resolves a consumer named by ARN, or by stream and name.
+func (in *consumerSelector) find(s *Service, c caller) (streamRef, *cached, *consumerMeta, *Error) {
+	now := time.Now()
+	if in.ConsumerARN != nil {
+		m := consumerARNRE.FindStringSubmatch(string(*in.ConsumerARN))
+		ref := streamRef{account: m[2], region: m[1], name: m[3]}
+		e, aerr := s.lookup(ref)
+		if aerr != nil {
+			return ref, nil, nil, aerr
+		}
+		cm := e.meta.consumer(m[4], now)
+		if cm == nil || strconv.FormatInt(cm.Created.Unix(), 10) != m[5] {
+			return ref, nil, nil, errResourceNotFound("Consumer %s, account %s not found.", *in.ConsumerARN, ref.account)
+		}
+		return ref, e, cm, nil
+	}
+	if in.ConsumerName == nil || (in.StreamARN == nil && in.StreamId == nil) {
+		return streamRef{}, nil, nil, errInvalidArgument("Either ConsumerARN or both ConsumerName and StreamARN should be provided.")
+	}
+	ref, e, aerr := s.findStreamAny(c, nil, in.StreamARN, in.StreamId)
+	if aerr != nil {
+		return ref, nil, nil, aerr
+	}
+	cm := e.meta.consumer(string(*in.ConsumerName), now)
+	if cm == nil {
+		return ref, nil, nil, errResourceNotFound("Consumer %s under stream %s not found for account %s.", *in.ConsumerName, ref.name, ref.account)
+	}
+	return ref, e, cm, nil
+}
+
+func (s *Service) describeStreamConsumer(_ context.Context, c caller, in *consumerSelector) (any, *Error) {
+	var v validation
+	in.check(&v)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	_, e, cm, aerr := in.find(s, c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	return struct {
+		ConsumerDescription consumerOut `json:"ConsumerDescription"`
+	}{describeConsumer(e.meta, cm, time.Now(), true)}, nil
+}
+
+func (s *Service) deregisterStreamConsumer(ctx context.Context, c caller, in *consumerSelector) (any, *Error) {
+	var v validation
+	in.check(&v)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	ref, _, cm, aerr := in.find(s, c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	name, created := cm.Name, cm.Created
+	now := time.Now()
+	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		cur := m.consumer(name, now)
+		if cur == nil || !cur.Created.Equal(created) {
+			return errResourceNotFound("Consumer %s under stream %s not found for account %s.", name, m.Name, m.Account)
+		}
+		cur.Status = consumerDeleting
+		cur.TransitionAt = now.Add(s.cfg.DeleteDelay)
+		return nil
+	})
+	if err != nil {
+		return nil, mapStoreErr(ref, err)
+	}
+	s.subs.endConsumer(consumerARN(&streamMeta{Name: ref.name, Account: ref.account, Region: ref.region}, cm))
+	return nil, nil
+}
+
+type listConsumersInput struct {
+	StreamARN               *Str       `json:"StreamARN"`
+	StreamId                *Str       `json:"StreamId"`
+	MaxResults              *Int       `json:"MaxResults"`
+	NextToken               *Str       `json:"NextToken"`
+	StreamCreationTimestamp *Timestamp `json:"StreamCreationTimestamp"`
+}
+
+func (s *Service) listStreamConsumers(_ context.Context, c caller, in *listConsumersInput) (any, *Error) {
+	var v validation
+	if in.StreamId == nil && in.NextToken == nil {
+		v.notNull("streamARN", in.StreamARN != nil)
+	}
+	checkStreamName(&v, nil, in.StreamARN, false)
+	if in.MaxResults != nil {
+		v.intRange("maxResults", int64(*in.MaxResults), 1, 10000)
+	}
+	if in.NextToken != nil {
+		v.lenRange("nextToken", string(*in.NextToken), 1, 1048576)
+	}
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	after := ""
+	var ref streamRef
+	var e *cached
+	var aerr *Error
+	if in.NextToken != nil {
+		t, aerr := decodePageToken(string(*in.NextToken))
+		if aerr != nil {
+			return nil, aerr
+		}
+		ref, after = streamRef{t.Account, t.Region, t.Stream}, t.After
+		e, aerr = s.lookup(ref)
+		if aerr != nil {
+			return nil, aerr
+		}
+	} else if ref, e, aerr = s.findStreamAny(c, nil, in.StreamARN, in.StreamId); aerr != nil {
+		return nil, aerr
+	}
+	if in.StreamCreationTimestamp != nil && in.StreamCreationTimestamp.Unix() != e.meta.Created.Unix() {
+		return nil, streamNotFound(ref.name, ref.account)
+	}
+	limit := 100
+	if in.MaxResults != nil {
+		limit = int(*in.MaxResults)
+	}
+	now := time.Now()
+	out := struct {
+		Consumers []consumerOut `json:"Consumers"`
+		NextToken string        `json:"NextToken,omitempty"`
+	}{Consumers: []consumerOut{}}
+	for i := range e.meta.Consumers {
+		cm := &e.meta.Consumers[i]
+		if cm.gone(now) || (after != "" && cm.Name <= after) {
+			continue
+		}
+		if len(out.Consumers) == limit {
+			out.NextToken = pageToken{After: out.Consumers[limit-1].ConsumerName, Stream: ref.name,
+				Account: ref.account, Region: ref.region, Issued: now.UnixMilli()}.encode()
+			break
+		}
+		out.Consumers = append(out.Consumers, describeConsumer(e.meta, cm, now, false))
+	}
+	return out, nil
+}

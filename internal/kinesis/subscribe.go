@@ -1,0 +1,279 @@
+package kinesis
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
+
+	"github.com/tributary-data/tributary/internal/shard"
+)
+
+// SubscribeToShard: enhanced fan-out's push API. The response is an
+// application/vnd.amazon.eventstream: an initial-response event, then a
+// SubscribeToShardEvent whenever records arrive (the shard's append signal
+// wakes the subscription; there is no polling timer) and a heartbeat event
+// when nothing has arrived for a while. The subscription ends after
+// Config.SubscriptionDuration (five minutes, as on AWS), at the end of a
+// closed shard (with its ChildShards), when the client goes away, or when
+// a newer subscription of the same consumer to the same shard takes over.
+
+const (
+	// subscribeHeartbeat is how often an idle subscription sends an empty
+	// event, so clients see MillisBehindLatest and know the stream lives.
+	subscribeHeartbeat = 5 * time.Second
+	// subscribeTakeoverGrace is how long a new subscription must wait
+	// before it may take over a consumer's subscription to a shard, as on
+	// AWS.
+	subscribeTakeoverGrace = 5 * time.Second
+)
+
+// subscription is one live SubscribeToShard.
+type subscription struct {
+	started time.Time
+	cancel  context.CancelFunc
+}
+
+// subscriptions tracks the live subscription of each consumer and shard.
+type subscriptions struct {
+	mu sync.Mutex
+	m  map[string]*subscription
+}
+
+func subscriptionKey(consumerARN string, shardIndex int) string {
+	return consumerARN + "|" + strconv.Itoa(shardIndex)
+}
+
+// start registers a subscription, ending the one it takes over from. A
+// subscription younger than the grace period may not be taken over.
+func (s *subscriptions) start(key string, sub *subscription) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]*subscription{}
+	}
+	if old, ok := s.m[key]; ok {
+		if sub.started.Sub(old.started) < subscribeTakeoverGrace {
+			return false
+		}
+		old.cancel()
+	}
+	s.m[key] = sub
+	return true
+}
+
+// end removes a subscription that has finished.
+func (s *subscriptions) end(key string, sub *subscription) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[key] == sub {
+		delete(s.m, key)
+	}
+}
+
+// endConsumer ends every subscription of a deregistered consumer.
+func (s *subscriptions) endConsumer(consumerARN string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	prefix := consumerARN + "|"
+	for k, sub := range s.m {
+		if len(k) > len(prefix) && k[:len(prefix)] == prefix {
+			sub.cancel()
+			delete(s.m, k)
+		}
+	}
+}
+
+type startingPosition struct {
+	Type           *Str       `json:"Type"`
+	SequenceNumber *Str       `json:"SequenceNumber"`
+	Timestamp      *Timestamp `json:"Timestamp"`
+}
+
+type subscribeInput struct {
+	ConsumerARN      *Str              `json:"ConsumerARN"`
+	ShardId          *Str              `json:"ShardId"`
+	StartingPosition *startingPosition `json:"StartingPosition"`
+	DryRun           *Bool             `json:"DryRun"`
+}
+
+// streamingActions answer with a stream of events rather than one body.
+var streamingActions = map[string]func(s *Service, w http.ResponseWriter, r *http.Request, c caller, body []byte){
+	"SubscribeToShard": (*Service).subscribeToShard,
+}
+
+func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c caller, body []byte) {
+	var in subscribeInput
+	if aerr := decodeBody(body, &in); aerr != nil {
+		s.writeError(w, aerr)
+		return
+	}
+	var v validation
+	sel := consumerSelector{ConsumerARN: in.ConsumerARN}
+	if v.notNull("consumerARN", in.ConsumerARN != nil) {
+		sel.check(&v)
+	}
+	if v.notNull("shardId", in.ShardId != nil) {
+		checkName(&v, "shardId", in.ShardId)
+	}
+	if v.notNull("startingPosition", in.StartingPosition != nil) {
+		if v.notNull("startingPosition.type", in.StartingPosition.Type != nil) {
+			v.enum("startingPosition.type", string(*in.StartingPosition.Type), iteratorTypes...)
+		}
+	}
+	if aerr := v.err(); aerr != nil {
+		s.writeError(w, aerr)
+		return
+	}
+	ref, _, cm, aerr := sel.find(s, c)
+	if aerr != nil {
+		s.writeError(w, aerr)
+		return
+	}
+	if st := cm.status(time.Now()); st != consumerActive {
+		s.writeError(w, errResourceInUse("Consumer %s is not in ACTIVE state, instead in state %s.", *in.ConsumerARN, st))
+		return
+	}
+	pos := in.StartingPosition
+	e, it, aerr := s.startPosition(r.Context(), ref, string(*in.ShardId), string(*pos.Type), pos.SequenceNumber, pos.Timestamp)
+	if aerr != nil {
+		s.writeError(w, aerr)
+		return
+	}
+	if in.DryRun != nil && *in.DryRun {
+		s.writeError(w, errDryRun())
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.SubscriptionDuration)
+	defer cancel()
+	sub := &subscription{started: time.Now(), cancel: cancel}
+	key := subscriptionKey(string(*in.ConsumerARN), it.ShardIndex)
+	if !s.subs.start(key, sub) {
+		s.writeError(w, errResourceInUse("Another active subscription exists for this consumer: %s", *in.ConsumerARN))
+		return
+	}
+	defer s.subs.end(key, sub)
+
+	w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
+	w.WriteHeader(http.StatusOK)
+	es := &eventWriter{w: w, enc: eventstream.NewEncoder()}
+	if err := es.event("initial-response", []byte("{}")); err != nil {
+		return
+	}
+	log := e.meta.logName(it.ShardIndex)
+	lastSent := time.Now()
+	for {
+		wake := s.appended.next(log)
+		// Fresh metadata each round: the shard may have been closed.
+		cur, aerr := s.lookup(ref)
+		if aerr == nil && cur.meta.UID != e.meta.UID {
+			aerr = errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), ref.name, ref.account)
+		}
+		if aerr != nil {
+			es.exception(aerr)
+			return
+		}
+		out, next, end, aerr := s.readShard(ctx, ref, cur, it, maxGetRecordsCount)
+		if aerr != nil {
+			if ctx.Err() == nil {
+				es.exception(aerr)
+			}
+			return
+		}
+		it = next
+		if len(out.records) > 0 || end || time.Since(lastSent) >= subscribeHeartbeat {
+			cont := ""
+			if !end {
+				cont = continuation(cur.meta, it)
+			}
+			if err := es.event("SubscribeToShardEvent", out.appendEvent(nil, cont)); err != nil {
+				return
+			}
+			lastSent = time.Now()
+		}
+		if end {
+			return
+		}
+		if len(out.records) > 0 {
+			continue // more may be waiting
+		}
+		select {
+		case <-wake:
+		case <-time.After(subscribeHeartbeat - time.Since(lastSent)):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// continuation is the ContinuationSequenceNumber for a position: a
+// subscription resumed AFTER_SEQUENCE_NUMBER it starts exactly there.
+func continuation(m *streamMeta, it iterator) string {
+	sh := m.Shards[it.ShardIndex]
+	if it.Seq == 0 { // not yet resolved: the shard's start
+		return sh.startingSequence()
+	}
+	return shard.Sequence{ShardCreated: sh.Created.Unix(), ShardIndex: it.ShardIndex,
+		Index: seqIndex(it.Seq, int(it.Index)) - 1, RecordTime: time.Now().Unix()}.String()
+}
+
+// appendEvent encodes a SubscribeToShardEvent's payload.
+func (o getRecordsOutput) appendEvent(b []byte, cont string) []byte {
+	b = append(b, '{')
+	if cont != "" {
+		b = append(b, `"ContinuationSequenceNumber":"`...)
+		b = append(b, cont...)
+		b = append(b, `",`...)
+	}
+	b = append(b, `"MillisBehindLatest":`...)
+	b = strconv.AppendInt(b, o.millisBehind, 10)
+	b = append(b, `,"Records":`...)
+	b = o.appendRecords(b)
+	if o.children != nil {
+		cb, _ := json.Marshal(o.children)
+		b = append(b, `,"ChildShards":`...)
+		b = append(b, cb...)
+	}
+	return append(b, '}')
+}
+
+// eventWriter writes event-stream messages and flushes each one, so that
+// it reaches the client as soon as it is written.
+type eventWriter struct {
+	w   http.ResponseWriter
+	enc *eventstream.Encoder
+}
+
+func (e *eventWriter) write(headers eventstream.Headers, payload []byte) error {
+	if err := e.enc.Encode(e.w, eventstream.Message{Headers: headers, Payload: payload}); err != nil {
+		return err
+	}
+	if f, ok := e.w.(http.Flusher); ok {
+		f.Flush()
+	}
+	return nil
+}
+
+func (e *eventWriter) event(typ string, payload []byte) error {
+	return e.write(eventstream.Headers{
+		{Name: ":message-type", Value: eventstream.StringValue("event")},
+		{Name: ":event-type", Value: eventstream.StringValue(typ)},
+		{Name: ":content-type", Value: eventstream.StringValue("application/json")},
+	}, payload)
+}
+
+// exception ends a subscription with an error, in the stream, as AWS does
+// once the response has started.
+func (e *eventWriter) exception(aerr *Error) {
+	payload, _ := json.Marshal(map[string]string{"message": aerr.Message})
+	_ = e.write(eventstream.Headers{
+		{Name: ":message-type", Value: eventstream.StringValue("exception")},
+		{Name: ":exception-type", Value: eventstream.StringValue(aerr.Type)},
+		{Name: ":content-type", Value: eventstream.StringValue("application/json")},
+	}, payload)
+}

@@ -1,0 +1,249 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/tributary-data/tributary/internal/testserver"
+)
+
+// TestStreamConsumers pins the consumer registry: register, describe by
+// ARN and by name, list with pagination, the 20-consumer limit,
+// duplicates, deregistration, and DeleteStream's EnforceConsumerDeletion.
+func TestStreamConsumers(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	arn := summary(t, c, name).StreamARN
+	reg, err := c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("app-00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cons := reg.Consumer
+	if !strings.HasPrefix(*cons.ConsumerARN, *arn+"/consumer/app-00:") || aws.ToString(cons.ConsumerName) != "app-00" {
+		t.Fatalf("registered %+v", cons)
+	}
+	d, err := c.DescribeStreamConsumer(ctxFor(t), &kinesis.DescribeStreamConsumerInput{ConsumerARN: cons.ConsumerARN})
+	if err != nil || aws.ToString(d.ConsumerDescription.StreamARN) != *arn || d.ConsumerDescription.ConsumerStatus != types.ConsumerStatusActive {
+		t.Fatalf("describe by ARN: %+v, %v", d, err)
+	}
+	d, err = c.DescribeStreamConsumer(ctxFor(t), &kinesis.DescribeStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("app-00")})
+	if err != nil || *d.ConsumerDescription.ConsumerARN != *cons.ConsumerARN {
+		t.Fatalf("describe by name: %+v, %v", d, err)
+	}
+	_, err = c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("app-00")})
+	wantAPIError(t, err, "ResourceInUseException", fmt.Sprintf("Consumer app-00 under stream %s already exists for account %s.", name, defaultAccount))
+	for i := 1; i < 20; i++ {
+		if _, err := c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String(fmt.Sprintf("app-%02d", i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("app-20")})
+	wantAPIError(t, err, "LimitExceededException", fmt.Sprintf("Consumer limit of 20 exceeded for stream %s under account %s.", name, defaultAccount))
+	if n := aws.ToInt32(summary(t, c, name).ConsumerCount); n != 20 {
+		t.Fatalf("ConsumerCount = %d", n)
+	}
+	var names []string
+	p := kinesis.NewListStreamConsumersPaginator(c, &kinesis.ListStreamConsumersInput{StreamARN: arn, MaxResults: aws.Int32(7)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctxFor(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, cs := range page.Consumers {
+			names = append(names, *cs.ConsumerName)
+		}
+	}
+	if len(names) != 20 || !slices.IsSorted(names) {
+		t.Fatalf("listed %v", names)
+	}
+
+	_, err = c.DeleteStream(ctxFor(t), &kinesis.DeleteStreamInput{StreamName: aws.String(name)})
+	wantAPIError(t, err, "ResourceInUseException", fmt.Sprintf("Stream %s under account %s has 20 registered consumers. Deregister them, or delete the stream with EnforceConsumerDeletion.", name, defaultAccount))
+	if _, err := c.DeregisterStreamConsumer(ctxFor(t), &kinesis.DeregisterStreamConsumerInput{ConsumerARN: cons.ConsumerARN}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DescribeStreamConsumer(ctxFor(t), &kinesis.DescribeStreamConsumerInput{ConsumerARN: cons.ConsumerARN})
+	wantAPIError(t, err, "ResourceNotFoundException", fmt.Sprintf("Consumer %s, account %s not found.", *cons.ConsumerARN, defaultAccount))
+	if _, err := c.DeleteStream(ctxFor(t), &kinesis.DeleteStreamInput{StreamName: aws.String(name), EnforceConsumerDeletion: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// subscribe opens a SubscribeToShard and returns its events on a channel
+// that closes when the subscription ends (its error, if any, after).
+func subscribe(t *testing.T, c *kinesis.Client, ctx context.Context, consumerARN, shardID string, pos types.StartingPosition) (<-chan *types.SubscribeToShardEvent, func() error) {
+	t.Helper()
+	out, err := c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(consumerARN), ShardId: aws.String(shardID), StartingPosition: &pos})
+	if err != nil {
+		t.Fatalf("SubscribeToShard %s: %v", shardID, err)
+	}
+	stream := out.GetStream()
+	ch := make(chan *types.SubscribeToShardEvent, 1024)
+	go func() {
+		defer close(ch)
+		for ev := range stream.Events() {
+			if e, ok := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent); ok {
+				ch <- &e.Value
+			}
+		}
+	}()
+	return ch, func() error { stream.Close(); return stream.Err() }
+}
+
+// TestSubscribeToShardAcrossSplit subscribes an enhanced fan-out consumer,
+// puts records while the subscription is open, splits the shard, and
+// follows the ChildShards event to the children: every record arrives
+// exactly once, pushed (not polled), in per-key order, and the parent's
+// subscription ends with the children listed.
+func TestSubscribeToShardAcrossSplit(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	arn := summary(t, c, name).StreamARN
+	reg, err := c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: arn, ConsumerName: aws.String("fanout")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	consumer := *reg.Consumer.ConsumerARN
+	ctx := testserver.Context(t, time.Minute)
+
+	events, closeSub := subscribe(t, c, ctx, consumer, "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeLatest})
+	put := func(from, to int) {
+		for i := from; i < to; i++ {
+			key := "k" + strconv.Itoa(i%8)
+			if _, err := c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String(key), Data: []byte(key + ":" + strconv.Itoa(i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got := map[string]bool{}
+	lastByKey := map[string]int{}
+	take := func(ev *types.SubscribeToShardEvent) {
+		for _, r := range ev.Records {
+			d := string(r.Data)
+			if got[d] {
+				t.Fatalf("record %s delivered twice", d)
+			}
+			got[d] = true
+			key, n, _ := strings.Cut(d, ":")
+			num, _ := strconv.Atoi(n)
+			if last, ok := lastByKey[key]; ok && num <= last {
+				t.Fatalf("%s delivered after %d", d, last)
+			}
+			lastByKey[key] = num
+		}
+	}
+	put(0, 50)
+	for len(got) < 50 {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("subscription ended after %d records", len(got))
+			}
+			if ev.ContinuationSequenceNumber == nil {
+				t.Fatal("open shard event without ContinuationSequenceNumber")
+			}
+			take(ev)
+		case <-ctx.Done():
+			t.Fatalf("only %d of 50 records pushed", len(got))
+		}
+	}
+
+	// Split while subscribed; the parent's subscription drains and ends.
+	if _, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+		t.Fatal(err)
+	}
+	var children []types.ChildShard
+	for ev := range events {
+		take(ev)
+		if len(ev.ChildShards) > 0 {
+			children = ev.ChildShards
+		}
+	}
+	if err := closeSub(); err != nil {
+		t.Fatalf("parent subscription: %v", err)
+	}
+	if len(children) != 2 {
+		t.Fatalf("parent subscription ended with %d child shards, want 2", len(children))
+	}
+	put(50, 100)
+	// Both children at once, until every record has arrived.
+	merged := make(chan *types.SubscribeToShardEvent)
+	for _, ch := range children {
+		evs, closeChild := subscribe(t, c, ctx, consumer, *ch.ShardId, types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon})
+		defer closeChild()
+		go func() {
+			for ev := range evs {
+				select {
+				case merged <- ev:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+	}
+	for len(got) < 100 {
+		select {
+		case ev := <-merged:
+			take(ev)
+		case <-ctx.Done():
+			t.Fatalf("only %d of 100 records delivered", len(got))
+		}
+	}
+	for i := range 100 {
+		key := "k" + strconv.Itoa(i%8)
+		if !got[key+":"+strconv.Itoa(i)] {
+			t.Fatalf("record %d never delivered (got %d)", i, len(got))
+		}
+	}
+}
+
+// TestSubscribeToShardRules pins SubscribeToShard's errors: an unknown
+// consumer, a second subscription within 5 seconds, and the end of a
+// subscription after its lifetime (shortened with -subscription-duration).
+func TestSubscribeToShardRules(t *testing.T) {
+	t.Parallel()
+	p := testserver.Start(t, "-subscription-duration", "1500ms")
+	c := p.Client()
+	ctx := testserver.Context(t, time.Minute)
+	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("subs"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("subs")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := c.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: sum.StreamDescriptionSummary.StreamARN, ConsumerName: aws.String("c")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := &types.StartingPosition{Type: types.ShardIteratorTypeTrimHorizon}
+	_, err = c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: aws.String(*reg.Consumer.ConsumerARN + "9"), ShardId: aws.String("0"), StartingPosition: pos})
+	wantAPIError(t, err, "ResourceNotFoundException", fmt.Sprintf("Consumer %s9, account %s not found.", *reg.Consumer.ConsumerARN, defaultAccount))
+
+	start := time.Now()
+	events, closeSub := subscribe(t, c, ctx, *reg.Consumer.ConsumerARN, "shardId-000000000000", *pos)
+	_, err = c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: reg.Consumer.ConsumerARN, ShardId: aws.String("0"), StartingPosition: pos})
+	wantAPIError(t, err, "ResourceInUseException", "Another active subscription exists for this consumer: "+*reg.Consumer.ConsumerARN)
+	for range events {
+	}
+	if err := closeSub(); err != nil {
+		t.Fatalf("subscription: %v", err)
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("subscription ended after %v; it lasts 1.5s here", d)
+	}
+}
