@@ -100,6 +100,7 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
 	fs.StringVar(&cfg.Kinesis.DefaultAccount, "account-id", "000000000000", "account of requests whose access key id is not a 12-digit account id (unused with -credentials)")
 	fs.StringVar(&cfg.Kinesis.DefaultRegion, "region", "us-east-1", "region of requests that carry no credential scope")
 	fs.DurationVar(&cfg.Kinesis.RetentionHour, "retention-hour", time.Hour, "length of one hour of retention (shorten only for testing expiry)")
+	fs.BoolVar(&cfg.Kinesis.Throttle, "throttle", false, "enforce AWS's per-shard throughput limits on provisioned streams")
 	fs.DurationVar(&cfg.Kinesis.SubscriptionDuration, "subscription-duration", 5*time.Minute, "how long a SubscribeToShard lasts (shorten only for testing)")
 	fs.StringVar(&cfg.CredentialsFile, "credentials", "", "`file` of 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID' lines; when set, every request must carry a valid SigV4 signature by one of these keys (default: open, signatures not checked)")
 	fs.StringVar(&cfg.TLS.CertFile, "tls-cert", "", "PEM certificate `file`: serve HTTPS (HTTP/1.1 and HTTP/2); needs -tls-key")

@@ -228,6 +228,9 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	if in.DryRun != nil && *in.DryRun {
 		return nil, errDryRun()
 	}
+	if !s.allowWrite(e.meta, sh, len(*in.Data)+len(*in.PartitionKey)) {
+		return nil, rateExceeded(e.meta, sh)
+	}
 	res := s.put(ctx, e, []batchRecord{{string(*in.PartitionKey), *in.Data}}, []int{sh})[0]
 	if res.err != nil {
 		return nil, errInternal(res.err)
@@ -336,9 +339,33 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	if in.DryRun != nil && *in.DryRun {
 		return nil, errDryRun()
 	}
+	// Entries over their shard's throughput limit fail one by one; the
+	// rest are stored.
+	out := putRecordsOutput{Records: make([]putRecordsResult, len(recs)), EncryptionType: "NONE"}
+	var admitted []int
+	for i := range recs {
+		if !s.allowWrite(e.meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
+			aerr := rateExceeded(e.meta, shards[i])
+			out.Records[i] = putRecordsResult{ErrorCode: aerr.Type, ErrorMessage: aerr.Message}
+			out.FailedRecordCount++
+			continue
+		}
+		admitted = append(admitted, i)
+	}
+	if len(admitted) < len(recs) {
+		sub := make([]batchRecord, len(admitted))
+		subShards := make([]int, len(admitted))
+		for j, i := range admitted {
+			sub[j], subShards[j] = recs[i], shards[i]
+		}
+		recs, shards = sub, subShards
+	}
 	results := s.put(ctx, e, recs, shards)
-	out := putRecordsOutput{Records: make([]putRecordsResult, len(results)), EncryptionType: "NONE"}
-	for i, r := range results {
+	for j, r := range results {
+		i := j
+		if admitted != nil {
+			i = admitted[j]
+		}
 		if r.err != nil {
 			out.FailedRecordCount++
 			out.Records[i] = putRecordsResult{ErrorCode: r.err.Type, ErrorMessage: r.err.Message}
@@ -506,10 +533,14 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
+	if !s.allowRead(e.meta, it.ShardIndex) {
+		return nil, rateExceeded(e.meta, it.ShardIndex)
+	}
 	out, next, end, aerr := s.readShard(ctx, ref, e, it, limit)
 	if aerr != nil {
 		return nil, aerr
 	}
+	s.chargeRead(e.meta, it.ShardIndex, out.bytes())
 	if !end {
 		next.Created = time.Now()
 		out.next = s.iters.seal(next)
@@ -686,6 +717,15 @@ func (o getRecordsOutput) appendJSON(b []byte) []byte {
 		b = append(b, cb...)
 	}
 	return append(b, '}')
+}
+
+// bytes is the data size of the records, what read limits count.
+func (o getRecordsOutput) bytes() int {
+	n := 0
+	for _, r := range o.records {
+		n += len(r.data)
+	}
+	return n
 }
 
 // appendRecords encodes the records as a JSON array, for GetRecords and

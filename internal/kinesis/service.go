@@ -37,6 +37,9 @@ type Config struct {
 	// SubscriptionDuration is how long a SubscribeToShard lasts: five
 	// minutes, as on AWS; tests shorten it.
 	SubscriptionDuration time.Duration
+	// Throttle enforces AWS's per-shard throughput limits on provisioned
+	// streams (see throttle.go).
+	Throttle bool
 	// Verifier, when set, requires every request to carry a valid SigV4
 	// signature and makes the signing key's account the caller's. When nil
 	// the server is open: any signature or none is accepted (see callerOf).
@@ -85,6 +88,8 @@ type Service struct {
 	appended signals
 	// subs are the live SubscribeToShard calls, by consumer and shard.
 	subs subscriptions
+	// limits are the per-shard throughput buckets.
+	limits limits
 
 	ctx    context.Context
 	cancel context.CancelFunc

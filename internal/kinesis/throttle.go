@@ -1,0 +1,115 @@
+package kinesis
+
+import (
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/tributary-data/tributary/internal/shard"
+)
+
+// Per-shard throughput limits, as AWS enforces them on provisioned
+// streams: writes 1,000 records/s and 1 MiB/s; reads 5 calls/s and 2 MiB/s,
+// where a large read puts the shard in debt (after a 10 MiB response, calls
+// in the next seconds are refused, AWS's "10 MiB per 5 seconds" rule).
+// Limits apply only when Config.Throttle is set: a local Kinesis is
+// normally wanted unlimited. On-demand streams are never limited per shard.
+
+const (
+	writeRecordsPerSec = 1000
+	writeBytesPerSec   = 1 << 20
+	readCallsPerSec    = 5
+	readBytesPerSec    = 2 << 20
+)
+
+// shardLimits are one shard's token buckets.
+type shardLimits struct {
+	writeRecords, writeBytes *rate.Limiter
+	readCalls, readBytes     *rate.Limiter
+}
+
+// limits holds the buckets of every shard that has been used, by log name
+// (which names one shard of one stream incarnation).
+type limits struct {
+	mu sync.Mutex
+	m  map[string]*shardLimits
+}
+
+func (l *limits) of(log string) *shardLimits {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]*shardLimits{}
+	}
+	sl, ok := l.m[log]
+	if !ok {
+		sl = &shardLimits{
+			writeRecords: rate.NewLimiter(writeRecordsPerSec, writeRecordsPerSec),
+			writeBytes:   rate.NewLimiter(writeBytesPerSec, writeBytesPerSec),
+			readCalls:    rate.NewLimiter(readCallsPerSec, readCallsPerSec),
+			readBytes:    rate.NewLimiter(readBytesPerSec, readBytesPerSec),
+		}
+		l.m[log] = sl
+	}
+	return sl
+}
+
+// limited reports whether a stream's shards have throughput limits now.
+func (s *Service) limited(m *streamMeta) bool {
+	return s.cfg.Throttle && m.Mode != modeOnDemand
+}
+
+func rateExceeded(m *streamMeta, shardIndex int) *Error {
+	return newError("ProvisionedThroughputExceededException", 400, "Rate exceeded for shard %s in stream %s under account %s.", shard.ID(shardIndex), m.Name, m.Account)
+}
+
+// allowWrite takes one record of n bytes from a shard's write buckets, or
+// reports that the shard is over its limit (taking nothing).
+func (s *Service) allowWrite(m *streamMeta, shardIndex, n int) bool {
+	if !s.limited(m) {
+		return true
+	}
+	sl := s.limits.of(m.logName(shardIndex))
+	now := time.Now()
+	r := sl.writeRecords.ReserveN(now, 1)
+	if !r.OK() || r.DelayFrom(now) > 0 {
+		r.CancelAt(now)
+		return false
+	}
+	b := sl.writeBytes.ReserveN(now, n)
+	if !b.OK() || b.DelayFrom(now) > 0 {
+		b.CancelAt(now)
+		r.CancelAt(now)
+		return false
+	}
+	return true
+}
+
+// allowRead admits a GetRecords call on a shard, unless it is over its
+// call rate or still paying off earlier reads' bytes.
+func (s *Service) allowRead(m *streamMeta, shardIndex int) bool {
+	if !s.limited(m) {
+		return true
+	}
+	sl := s.limits.of(m.logName(shardIndex))
+	now := time.Now()
+	if sl.readBytes.TokensAt(now) < 0 {
+		return false
+	}
+	return sl.readCalls.AllowN(now, 1)
+}
+
+// chargeRead debits the bytes a GetRecords returned; a large response
+// leaves the shard in debt, refusing reads until it is paid off.
+func (s *Service) chargeRead(m *streamMeta, shardIndex, n int) {
+	if !s.limited(m) || n == 0 {
+		return
+	}
+	sl := s.limits.of(m.logName(shardIndex))
+	// A reservation in the future is a debt; it is never cancelled.
+	sl.readBytes.ReserveN(time.Now(), min(n, readBytesPerSec))
+	for n -= readBytesPerSec; n > 0; n -= readBytesPerSec {
+		sl.readBytes.ReserveN(time.Now(), min(n, readBytesPerSec))
+	}
+}
