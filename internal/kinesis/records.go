@@ -180,6 +180,7 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 				Index: seqIndex(msgSeq, j), RecordTime: now}.String()
 		}
 	}
+	s.metrics.stored(m, recs, shards, out)
 	return out
 }
 
@@ -229,12 +230,16 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		return nil, errDryRun()
 	}
 	if !s.allowWrite(e.meta, sh, len(*in.Data)+len(*in.PartitionKey)) {
+		s.metrics.writeExceeded.WithLabelValues(streamLabel(e.meta), shard.ID(sh)).Inc()
 		return nil, rateExceeded(e.meta, sh)
 	}
+	start := time.Now()
 	res := s.put(ctx, e, []batchRecord{{string(*in.PartitionKey), *in.Data}}, []int{sh})[0]
 	if res.err != nil {
 		return nil, errInternal(res.err)
 	}
+	s.metrics.putRecordSuccess.WithLabelValues(streamLabel(e.meta)).Inc()
+	s.metrics.putRecordLatency.WithLabelValues(streamLabel(e.meta)).Observe(since(start))
 	return putRecordOutput{shard.ID(res.shardIndex), res.seq, "NONE"}, nil
 }
 
@@ -345,6 +350,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	var admitted []int
 	for i := range recs {
 		if !s.allowWrite(e.meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
+			s.metrics.writeExceeded.WithLabelValues(streamLabel(e.meta), shard.ID(shards[i])).Inc()
 			aerr := rateExceeded(e.meta, shards[i])
 			out.Records[i] = putRecordsResult{ErrorCode: aerr.Type, ErrorMessage: aerr.Message}
 			out.FailedRecordCount++
@@ -360,7 +366,28 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 		}
 		recs, shards = sub, subShards
 	}
+	start := time.Now()
+	throttled := out.FailedRecordCount
 	results := s.put(ctx, e, recs, shards)
+	defer func() {
+		sl := streamLabel(e.meta)
+		mt := s.metrics
+		mt.putRecordsAll.WithLabelValues(sl).Add(float64(len(out.Records)))
+		mt.putRecordsThrottled.WithLabelValues(sl).Add(float64(throttled))
+		mt.putRecordsFailed.WithLabelValues(sl).Add(float64(out.FailedRecordCount - throttled))
+		mt.putRecordsRecords.WithLabelValues(sl).Add(float64(len(out.Records) - out.FailedRecordCount))
+		stored := 0
+		for j, r := range results {
+			if r.err == nil {
+				stored += len(recs[j].Data) + len(recs[j].PartitionKey)
+			}
+		}
+		mt.putRecordsBytes.WithLabelValues(sl).Add(float64(stored))
+		if out.FailedRecordCount < len(out.Records) {
+			mt.putRecordsSuccess.WithLabelValues(sl).Inc()
+		}
+		mt.putRecordsLatency.WithLabelValues(sl).Observe(since(start))
+	}()
 	for j, r := range results {
 		i := j
 		if admitted != nil {
@@ -534,13 +561,22 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 		limit = int(*in.Limit)
 	}
 	if !s.allowRead(e.meta, it.ShardIndex) {
+		s.metrics.readExceeded.WithLabelValues(streamLabel(e.meta), shard.ID(it.ShardIndex)).Inc()
 		return nil, rateExceeded(e.meta, it.ShardIndex)
 	}
+	start := time.Now()
 	out, next, end, aerr := s.readShard(ctx, ref, e, it, limit)
 	if aerr != nil {
 		return nil, aerr
 	}
 	s.chargeRead(e.meta, it.ShardIndex, out.bytes())
+	sl := streamLabel(e.meta)
+	s.metrics.read(e.meta, it.ShardIndex, &out)
+	s.metrics.getRecordsSuccess.WithLabelValues(sl).Inc()
+	s.metrics.getRecordsLatency.WithLabelValues(sl).Observe(since(start))
+	s.metrics.getRecordsRecords.WithLabelValues(sl).Add(float64(len(out.records)))
+	s.metrics.getRecordsBytes.WithLabelValues(sl).Add(float64(out.bytes()))
+	s.metrics.iteratorAge.WithLabelValues(sl, shard.ID(it.ShardIndex)).Set(float64(out.millisBehind))
 	if !end {
 		next.Created = time.Now()
 		out.next = s.iters.seal(next)

@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tributary-data/tributary/internal/store"
 )
 
@@ -40,6 +42,9 @@ type Config struct {
 	// Throttle enforces AWS's per-shard throughput limits on provisioned
 	// streams (see throttle.go).
 	Throttle bool
+	// Registerer receives the service's Prometheus metrics; nil keeps
+	// them unregistered.
+	Registerer prometheus.Registerer
 	// Verifier, when set, requires every request to carry a valid SigV4
 	// signature and makes the signing key's account the caller's. When nil
 	// the server is open: any signature or none is accepted (see callerOf).
@@ -89,7 +94,8 @@ type Service struct {
 	// subs are the live SubscribeToShard calls, by consumer and shard.
 	subs subscriptions
 	// limits are the per-shard throughput buckets.
-	limits limits
+	limits  limits
+	metrics *metrics
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -113,7 +119,8 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	bg, cancel := context.WithCancel(context.Background())
-	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel}
+	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel,
+		metrics: newMetrics(cfg.Registerer)}
 	for _, m := range cat.all("stream.") {
 		switch m.Status {
 		case statusCreating, statusUpdating:

@@ -153,11 +153,14 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 	defer cancel()
 	sub := &subscription{started: time.Now(), cancel: cancel}
 	key := subscriptionKey(string(*in.ConsumerARN), it.ShardIndex)
+	sl := streamLabel(e.meta)
 	if !s.subs.start(key, sub) {
+		s.metrics.subscribeExceeded.WithLabelValues(sl).Inc()
 		s.writeError(w, errResourceInUse("Another active subscription exists for this consumer: %s", *in.ConsumerARN))
 		return
 	}
 	defer s.subs.end(key, sub)
+	s.metrics.subscribeSuccess.WithLabelValues(sl).Inc()
 
 	w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
 	w.WriteHeader(http.StatusOK)
@@ -194,6 +197,10 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 			if err := es.event("SubscribeToShardEvent", out.appendEvent(nil, cont)); err != nil {
 				return
 			}
+			s.metrics.read(cur.meta, it.ShardIndex, &out)
+			s.metrics.subscribeEventRecords.WithLabelValues(sl).Add(float64(len(out.records)))
+			s.metrics.subscribeEventBytes.WithLabelValues(sl).Add(float64(out.bytes()))
+			s.metrics.subscribeMillisBehind.WithLabelValues(sl, shard.ID(it.ShardIndex)).Set(float64(out.millisBehind))
 			lastSent = time.Now()
 		}
 		if end {

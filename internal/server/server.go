@@ -72,6 +72,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	cfg.Kinesis.Registerer = reg
 	ks, err := kinesis.New(ctx, st, cfg.Kinesis)
 	if err != nil {
 		st.Close()
@@ -84,8 +87,6 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	requests := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tributary_http_request_duration_seconds",
 		Help:    "Latency of Kinesis API requests by action and status.",

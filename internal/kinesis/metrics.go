@@ -1,0 +1,111 @@
+package kinesis
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tributary-data/tributary/internal/shard"
+)
+
+// metrics are the Kinesis service's Prometheus metrics, one for each
+// CloudWatch metric of Kinesis Data Streams that Tributary can produce, so
+// that dashboards and alarms built on CloudWatch translate one to one. The
+// help text names the CloudWatch metric. Labels are the stream (as
+// account/region/name) and, for shard-level metrics, the shard id.
+type metrics struct {
+	incomingBytes, incomingRecords             *prometheus.CounterVec
+	outgoingBytes, outgoingRecords             *prometheus.CounterVec
+	writeExceeded, readExceeded                *prometheus.CounterVec
+	putRecordSuccess                           *prometheus.CounterVec
+	putRecordLatency                           *prometheus.HistogramVec
+	putRecordsSuccess                          *prometheus.CounterVec
+	putRecordsLatency                          *prometheus.HistogramVec
+	putRecordsRecords, putRecordsAll           *prometheus.CounterVec
+	putRecordsFailed, putRecordsThrottled      *prometheus.CounterVec
+	putRecordsBytes                            *prometheus.CounterVec
+	getRecordsSuccess                          *prometheus.CounterVec
+	getRecordsLatency                          *prometheus.HistogramVec
+	getRecordsBytes, getRecordsRecords         *prometheus.CounterVec
+	iteratorAge                                *prometheus.GaugeVec
+	subscribeSuccess, subscribeExceeded        *prometheus.CounterVec
+	subscribeEventBytes, subscribeEventRecords *prometheus.CounterVec
+	subscribeMillisBehind                      *prometheus.GaugeVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	const ns = "tributary_kinesis"
+	stream := []string{"stream"}
+	shardLabels := []string{"stream", "shard"}
+	counter := func(name, help string, labels []string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, labels)
+	}
+	latency := func(name, help string) *prometheus.HistogramVec {
+		return prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: name, Help: help,
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18)}, stream)
+	}
+	gauge := func(name, help string, labels []string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help}, labels)
+	}
+	m := &metrics{
+		incomingBytes:         counter("incoming_bytes_total", "Bytes put into the shard (CloudWatch IncomingBytes).", shardLabels),
+		incomingRecords:       counter("incoming_records_total", "Records put into the shard (CloudWatch IncomingRecords).", shardLabels),
+		outgoingBytes:         counter("outgoing_bytes_total", "Bytes read from the shard by GetRecords and SubscribeToShard (CloudWatch OutgoingBytes).", shardLabels),
+		outgoingRecords:       counter("outgoing_records_total", "Records read from the shard (CloudWatch OutgoingRecords).", shardLabels),
+		writeExceeded:         counter("write_provisioned_throughput_exceeded_total", "Records refused by the shard's write limits (CloudWatch WriteProvisionedThroughputExceeded).", shardLabels),
+		readExceeded:          counter("read_provisioned_throughput_exceeded_total", "GetRecords calls refused by the shard's read limits (CloudWatch ReadProvisionedThroughputExceeded).", shardLabels),
+		putRecordSuccess:      counter("put_record_success_total", "Successful PutRecord calls (CloudWatch PutRecord.Success).", stream),
+		putRecordLatency:      latency("put_record_latency_seconds", "PutRecord latency (CloudWatch PutRecord.Latency)."),
+		putRecordsSuccess:     counter("put_records_success_total", "PutRecords calls with at least one record stored (CloudWatch PutRecords.Success).", stream),
+		putRecordsLatency:     latency("put_records_latency_seconds", "PutRecords latency (CloudWatch PutRecords.Latency)."),
+		putRecordsRecords:     counter("put_records_successful_records_total", "Records stored by PutRecords (CloudWatch PutRecords.SuccessfulRecords).", stream),
+		putRecordsAll:         counter("put_records_total_records_total", "Records sent in PutRecords calls (CloudWatch PutRecords.TotalRecords).", stream),
+		putRecordsFailed:      counter("put_records_failed_records_total", "Records PutRecords failed to store for internal reasons (CloudWatch PutRecords.FailedRecords).", stream),
+		putRecordsThrottled:   counter("put_records_throttled_records_total", "Records PutRecords refused for throughput limits (CloudWatch PutRecords.ThrottledRecords).", stream),
+		putRecordsBytes:       counter("put_records_bytes_total", "Bytes stored by PutRecords (CloudWatch PutRecords.Bytes).", stream),
+		getRecordsSuccess:     counter("get_records_success_total", "Successful GetRecords calls (CloudWatch GetRecords.Success).", stream),
+		getRecordsLatency:     latency("get_records_latency_seconds", "GetRecords latency (CloudWatch GetRecords.Latency)."),
+		getRecordsBytes:       counter("get_records_bytes_total", "Bytes returned by GetRecords (CloudWatch GetRecords.Bytes).", stream),
+		getRecordsRecords:     counter("get_records_records_total", "Records returned by GetRecords (CloudWatch GetRecords.Records).", stream),
+		iteratorAge:           gauge("get_records_iterator_age_milliseconds", "Age of the last record returned by GetRecords on the shard, 0 at the tip (CloudWatch GetRecords.IteratorAgeMilliseconds / IteratorAgeMilliseconds).", shardLabels),
+		subscribeSuccess:      counter("subscribe_to_shard_success_total", "SubscribeToShard calls that started a subscription (CloudWatch SubscribeToShard.Success).", stream),
+		subscribeExceeded:     counter("subscribe_to_shard_rate_exceeded_total", "SubscribeToShard calls refused because the consumer already had a new subscription to the shard (CloudWatch SubscribeToShard.RateExceeded).", stream),
+		subscribeEventBytes:   counter("subscribe_to_shard_event_bytes_total", "Bytes pushed by SubscribeToShard events (CloudWatch SubscribeToShardEvent.Bytes).", stream),
+		subscribeEventRecords: counter("subscribe_to_shard_event_records_total", "Records pushed by SubscribeToShard events (CloudWatch SubscribeToShardEvent.Records).", stream),
+		subscribeMillisBehind: gauge("subscribe_to_shard_event_millis_behind_latest", "MillisBehindLatest of the last SubscribeToShard event (CloudWatch SubscribeToShardEvent.MillisBehindLatest).", shardLabels),
+	}
+	if reg != nil {
+		reg.MustRegister(m.incomingBytes, m.incomingRecords, m.outgoingBytes, m.outgoingRecords,
+			m.writeExceeded, m.readExceeded, m.putRecordSuccess, m.putRecordLatency, m.putRecordsSuccess,
+			m.putRecordsLatency, m.putRecordsRecords, m.putRecordsAll, m.putRecordsFailed, m.putRecordsThrottled,
+			m.putRecordsBytes, m.getRecordsSuccess, m.getRecordsLatency, m.getRecordsBytes, m.getRecordsRecords,
+			m.iteratorAge, m.subscribeSuccess, m.subscribeExceeded, m.subscribeEventBytes, m.subscribeEventRecords,
+			m.subscribeMillisBehind)
+	}
+	return m
+}
+
+// streamLabel identifies a stream across accounts and regions.
+func streamLabel(m *streamMeta) string { return m.Account + "/" + m.Region + "/" + m.Name }
+
+// stored counts records stored in shards by a put.
+func (mt *metrics) stored(m *streamMeta, recs []batchRecord, shards []int, results []putResult) {
+	sl := streamLabel(m)
+	for i, r := range results {
+		if r.err != nil {
+			continue
+		}
+		id := shard.ID(shards[i])
+		mt.incomingRecords.WithLabelValues(sl, id).Inc()
+		mt.incomingBytes.WithLabelValues(sl, id).Add(float64(len(recs[i].Data) + len(recs[i].PartitionKey)))
+	}
+}
+
+// read counts records read from a shard by GetRecords or a subscription.
+func (mt *metrics) read(m *streamMeta, shardIndex int, out *getRecordsOutput) {
+	sl, id := streamLabel(m), shard.ID(shardIndex)
+	mt.outgoingRecords.WithLabelValues(sl, id).Add(float64(len(out.records)))
+	mt.outgoingBytes.WithLabelValues(sl, id).Add(float64(out.bytes()))
+}
+
+func since(t time.Time) float64 { return time.Since(t).Seconds() }
