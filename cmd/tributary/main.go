@@ -100,6 +100,17 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
 	fs.StringVar(&cfg.Kinesis.DefaultAccount, "account-id", "000000000000", "account of requests whose access key id is not a 12-digit account id (unused with -credentials)")
 	fs.StringVar(&cfg.Kinesis.DefaultRegion, "region", "us-east-1", "region of requests that carry no credential scope")
 	fs.DurationVar(&cfg.Kinesis.RetentionHour, "retention-hour", time.Hour, "length of one hour of retention (shorten only for testing expiry)")
+	fs.Func("master-key-file", "file holding the master key (32 bytes or more) that stream encryption derives its keys from; default: a key kept in the data directory", func(path string) error {
+		key, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if len(key) < 32 {
+			return fmt.Errorf("%s holds %d bytes; a master key needs at least 32", path, len(key))
+		}
+		cfg.Kinesis.MasterKey = key
+		return nil
+	})
 	fs.BoolVar(&cfg.Kinesis.Throttle, "throttle", false, "enforce AWS's per-shard throughput limits on provisioned streams")
 	fs.DurationVar(&cfg.Kinesis.SubscriptionDuration, "subscription-duration", 5*time.Minute, "how long a SubscribeToShard lasts (shorten only for testing)")
 	fs.StringVar(&cfg.CredentialsFile, "credentials", "", "`file` of 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID' lines; when set, every request must carry a valid SigV4 signature by one of these keys (default: open, signatures not checked)")

@@ -438,7 +438,11 @@ func (o getRecordsOutput) appendCBOR(b []byte) []byte {
 	b = appendCBORText(b, "Records")
 	b = appendCBORHead(b, 4, uint64(len(o.records)))
 	for _, r := range o.records {
-		b = appendCBORHead(b, 5, 4)
+		fields := uint64(4)
+		if r.encrypted {
+			fields++
+		}
+		b = appendCBORHead(b, 5, fields)
 		b = appendCBORText(b, "SequenceNumber")
 		b = appendCBORText(b, r.seq)
 		b = appendCBORText(b, "ApproximateArrivalTimestamp")
@@ -447,6 +451,10 @@ func (o getRecordsOutput) appendCBOR(b []byte) []byte {
 		b = appendCBORBytes(b, r.data)
 		b = appendCBORText(b, "PartitionKey")
 		b = appendCBORText(b, r.pk)
+		if r.encrypted {
+			b = appendCBORText(b, "EncryptionType")
+			b = appendCBORText(b, "KMS")
+		}
 	}
 	b = appendCBORText(b, "MillisBehindLatest")
 	b = appendCBORInt(b, o.millisBehind)

@@ -75,6 +75,8 @@ var actions = map[string]action{
 	"SplitShard":                             bind((*Service).splitShard),
 	"MergeShards":                            bind((*Service).mergeShards),
 	"UpdateShardCount":                       bind((*Service).updateShardCount),
+	"StartStreamEncryption":                  bind((*Service).startStreamEncryption),
+	"StopStreamEncryption":                   bind((*Service).stopStreamEncryption),
 	"RegisterStreamConsumer":                 bind((*Service).registerStreamConsumer),
 	"DeregisterStreamConsumer":               bind((*Service).deregisterStreamConsumer),
 	"DescribeStreamConsumer":                 bind((*Service).describeStreamConsumer),

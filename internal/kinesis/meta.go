@@ -46,6 +46,9 @@ type streamMeta struct {
 	Distribution string `json:"distribution,omitempty"`
 	// Consumers are the enhanced fan-out consumers, in registration order.
 	Consumers []consumerMeta `json:"consumers,omitempty"`
+	// KeyID is the KMS key new records are encrypted under; empty when
+	// the stream is not encrypted.
+	KeyID string `json:"keyId,omitempty"`
 }
 
 type shardMeta struct {

@@ -158,7 +158,16 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 		for j, i := range g.idx {
 			batch[j] = recs[i]
 		}
-		g.p = s.st.AppendAsync(m.logName(g.shard), encodeBatch(arrival, batch))
+		payload := encodeBatch(arrival, batch)
+		if m.KeyID != "" {
+			sealed, err := s.keys.seal(m.KeyID, payload)
+			if err != nil {
+				g.p = store.FailedAppend(fmt.Errorf("seal records: %w", err))
+				continue
+			}
+			payload = sealed
+		}
+		g.p = s.st.AppendAsync(m.logName(g.shard), payload)
 	}
 	out := make([]putResult, len(recs))
 	now := arrival.Unix()
@@ -240,7 +249,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	}
 	s.metrics.putRecordSuccess.WithLabelValues(streamLabel(e.meta)).Inc()
 	s.metrics.putRecordLatency.WithLabelValues(streamLabel(e.meta)).Observe(since(start))
-	return putRecordOutput{shard.ID(res.shardIndex), res.seq, "NONE"}, nil
+	return putRecordOutput{shard.ID(res.shardIndex), res.seq, encryptionType(e.meta)}, nil
 }
 
 type putRecordsEntry struct {
@@ -346,7 +355,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	}
 	// Entries over their shard's throughput limit fail one by one; the
 	// rest are stored.
-	out := putRecordsOutput{Records: make([]putRecordsResult, len(recs)), EncryptionType: "NONE"}
+	out := putRecordsOutput{Records: make([]putRecordsResult, len(recs)), EncryptionType: encryptionType(e.meta)}
 	var admitted []int
 	for i := range recs {
 		if !s.allowWrite(e.meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
@@ -629,7 +638,11 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it it
 			if msg.Seq == next.Seq {
 				from = int(next.Index)
 			}
-			arrival, derr := batchArrival(msg.Data)
+			plain, encrypted, derr := s.keys.open(msg.Data)
+			if derr != nil {
+				return out, next, false, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
+			}
+			arrival, derr := batchArrival(plain)
 			if derr != nil {
 				return out, next, false, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
 			}
@@ -639,7 +652,7 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it it
 				next.Seq, next.Index = msg.Seq+1, 0
 				continue
 			}
-			_, derr = decodeBatch(msg.Data, from, func(i int, pk string, data []byte) bool {
+			_, derr = decodeBatch(plain, from, func(i int, pk string, data []byte) bool {
 				if len(out.records) == limit || (len(out.records) > 0 && bytes+len(data) > maxGetRecordsBytes) {
 					full = true
 					next.Seq, next.Index = msg.Seq, uint16(i)
@@ -649,7 +662,7 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it it
 				out.records = append(out.records, outRecord{
 					seq: shard.Sequence{ShardCreated: created, ShardIndex: it.ShardIndex,
 						Index: seqIndex(msg.Seq, i), RecordTime: arrival.Unix()}.String(),
-					arrival: arrival, pk: pk, data: data,
+					arrival: arrival, pk: pk, data: data, encrypted: encrypted,
 				})
 				lastArrival = arrival
 				return true
@@ -716,10 +729,11 @@ func childShards(m *streamMeta, idx int) []childShard {
 }
 
 type outRecord struct {
-	seq     string
-	arrival time.Time
-	pk      string
-	data    []byte
+	seq       string
+	arrival   time.Time
+	pk        string
+	data      []byte
+	encrypted bool // stored encrypted: reported as EncryptionType KMS
 }
 
 // getRecordsOutput encodes itself: GetRecords responses are the largest
@@ -780,6 +794,9 @@ func (o getRecordsOutput) appendRecords(b []byte) []byte {
 		b = base64.StdEncoding.AppendEncode(b, r.data)
 		b = append(b, `","PartitionKey":`...)
 		b = appendJSONString(b, r.pk)
+		if r.encrypted {
+			b = append(b, `,"EncryptionType":"KMS"`...)
+		}
 		b = append(b, '}')
 	}
 	return append(b, ']')

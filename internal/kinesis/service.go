@@ -45,6 +45,9 @@ type Config struct {
 	// Registerer receives the service's Prometheus metrics; nil keeps
 	// them unregistered.
 	Registerer prometheus.Registerer
+	// MasterKey, when set (32 bytes or more), derives the data keys of
+	// stream encryption; otherwise a key kept in the metadata bucket does.
+	MasterKey []byte
 	// Verifier, when set, requires every request to carry a valid SigV4
 	// signature and makes the signing key's account the caller's. When nil
 	// the server is open: any signature or none is accepted (see callerOf).
@@ -96,6 +99,8 @@ type Service struct {
 	// limits are the per-shard throughput buckets.
 	limits  limits
 	metrics *metrics
+	// keys seal the record batches of encrypted streams.
+	keys *keyring
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -110,7 +115,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := iteratorKey(ctx, st)
+	key, err := storedKey(ctx, st, "server.iterator-key")
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +126,12 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	bg, cancel := context.WithCancel(context.Background())
 	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel,
 		metrics: newMetrics(cfg.Registerer)}
+	master, err := masterKey(ctx, s)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s.keys = &keyring{master: master}
 	for _, m := range cat.all("stream.") {
 		switch m.Status {
 		case statusCreating, statusUpdating:
@@ -142,9 +153,10 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-// iteratorKey loads the key that seals shard iterators, creating it once.
-func iteratorKey(ctx context.Context, st *store.Store) ([]byte, error) {
-	const k = "server.iterator-key"
+// storedKey loads a 32-byte secret kept in the metadata bucket (the key
+// that seals shard iterators, the master key of stream encryption),
+// creating it once, so that it survives restarts.
+func storedKey(ctx context.Context, st *store.Store, k string) ([]byte, error) {
 	e, err := st.Get(ctx, k)
 	if err == nil {
 		return e.Value, nil

@@ -223,6 +223,7 @@ type streamDescription struct {
 	StreamCreationTimestamp Timestamp         `json:"StreamCreationTimestamp"`
 	EnhancedMonitoring      []enhancedMetrics `json:"EnhancedMonitoring"`
 	EncryptionType          string            `json:"EncryptionType"`
+	KeyId                   string            `json:"KeyId,omitempty"`
 }
 
 func (s *Service) describeStream(_ context.Context, c caller, in *describeStreamInput) (any, *Error) {
@@ -250,7 +251,7 @@ func (s *Service) describeStream(_ context.Context, c caller, in *describeStream
 		StreamModeDetails: modeOut{m.Mode}, Shards: []shardOut{},
 		RetentionPeriodHours:    m.RetentionHours,
 		StreamCreationTimestamp: Timestamp{m.Created},
-		EnhancedMonitoring:      metricsOut(m), EncryptionType: "NONE",
+		EnhancedMonitoring:      metricsOut(m), EncryptionType: encryptionType(m), KeyId: m.KeyID,
 	}
 	if status != statusCreating {
 		for i := range m.Shards {
@@ -284,6 +285,7 @@ type streamSummary struct {
 	StreamCreationTimestamp    Timestamp         `json:"StreamCreationTimestamp"`
 	EnhancedMonitoring         []enhancedMetrics `json:"EnhancedMonitoring"`
 	EncryptionType             string            `json:"EncryptionType"`
+	KeyId                      string            `json:"KeyId,omitempty"`
 	OpenShardCount             int               `json:"OpenShardCount"`
 	ConsumerCount              int               `json:"ConsumerCount"`
 	StreamId                   string            `json:"StreamId"`
@@ -309,7 +311,7 @@ func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamR
 		StreamName: m.Name, StreamARN: m.arn(), StreamStatus: m.effectiveStatus(time.Now()),
 		StreamModeDetails: modeOut{m.Mode}, RetentionPeriodHours: m.RetentionHours,
 		StreamCreationTimestamp: Timestamp{m.Created}, EnhancedMonitoring: metricsOut(m),
-		EncryptionType: "NONE", OpenShardCount: m.openShards(), StreamId: m.UID,
+		EncryptionType: encryptionType(m), KeyId: m.KeyID, OpenShardCount: m.openShards(), StreamId: m.UID,
 		ConsumerCount:      m.liveConsumers(time.Now()),
 		MaxRecordSizeInKiB: m.MaxRecordSizeKiB, RecordDistributionStrategy: distributionOf(m),
 		WarmThroughput: warmThroughputOf(m),

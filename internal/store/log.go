@@ -71,6 +71,10 @@ type Pending struct {
 	err error
 }
 
+// FailedAppend is a Pending that fails with err, for an append that could
+// not be started by its caller.
+func FailedAppend(err error) Pending { return Pending{err: err} }
+
 // Wait blocks until the append is acknowledged or ctx ends.
 func (p Pending) Wait(ctx context.Context) (uint64, error) {
 	if p.err != nil {
