@@ -436,6 +436,24 @@ func (o getRecordsOutput) appendCBOR(b []byte) []byte {
 	}
 	b = appendCBORHead(b, 5, members)
 	b = appendCBORText(b, "Records")
+	b = o.appendRecordsCBOR(b)
+	b = appendCBORText(b, "MillisBehindLatest")
+	b = appendCBORInt(b, o.millisBehind)
+	if o.next != "" {
+		b = appendCBORText(b, "NextShardIterator")
+		b = appendCBORText(b, o.next)
+	}
+	if o.children != nil {
+		b = appendCBORText(b, "ChildShards")
+		cb, _ := cborEnc.Marshal(o.children) // strings only: cannot fail
+		b = append(b, cb...)
+	}
+	return b
+}
+
+// appendRecordsCBOR encodes the records as a CBOR array, for GetRecords
+// and for SubscribeToShard events alike.
+func (o getRecordsOutput) appendRecordsCBOR(b []byte) []byte {
 	b = appendCBORHead(b, 4, uint64(len(o.records)))
 	for _, r := range o.records {
 		fields := uint64(4)
@@ -455,17 +473,6 @@ func (o getRecordsOutput) appendCBOR(b []byte) []byte {
 			b = appendCBORText(b, "EncryptionType")
 			b = appendCBORText(b, "KMS")
 		}
-	}
-	b = appendCBORText(b, "MillisBehindLatest")
-	b = appendCBORInt(b, o.millisBehind)
-	if o.next != "" {
-		b = appendCBORText(b, "NextShardIterator")
-		b = appendCBORText(b, o.next)
-	}
-	if o.children != nil {
-		b = appendCBORText(b, "ChildShards")
-		cb, _ := cborEnc.Marshal(o.children) // strings only: cannot fail
-		b = append(b, cb...)
 	}
 	return b
 }

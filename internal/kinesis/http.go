@@ -231,8 +231,10 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if stream != nil {
 		if ct == contentTypeCBOR {
-			s.writeError(w, newError("UnknownOperationException", http.StatusBadRequest, "%s is served over %s only for now.", name, contentTypeJSON))
-			return
+			if body, aerr = cborToJSON(body); aerr != nil {
+				s.writeError(w, aerr)
+				return
+			}
 		}
 		stream(s, w, r, c, body)
 		s.log.Debug("stream ended", "action", name, "took", time.Since(start))

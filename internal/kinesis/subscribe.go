@@ -164,8 +164,8 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 
 	w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
 	w.WriteHeader(http.StatusOK)
-	es := &eventWriter{w: w, enc: eventstream.NewEncoder()}
-	if err := es.event("initial-response", []byte("{}")); err != nil {
+	es := &eventWriter{w: w, enc: eventstream.NewEncoder(), cbor: isCBOR(w)}
+	if err := es.event("initial-response", es.emptyPayload()); err != nil {
 		return
 	}
 	log := e.meta.logName(it.ShardIndex)
@@ -194,7 +194,7 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 			if !end {
 				cont = continuation(cur.meta, it)
 			}
-			if err := es.event("SubscribeToShardEvent", out.appendEvent(nil, cont)); err != nil {
+			if err := es.event("SubscribeToShardEvent", es.payload(&out, cont)); err != nil {
 				return
 			}
 			s.metrics.read(cur.meta, it.ShardIndex, &out)
@@ -249,11 +249,61 @@ func (o getRecordsOutput) appendEvent(b []byte, cont string) []byte {
 	return append(b, '}')
 }
 
+// appendEventCBOR is appendEvent in CBOR, for clients that speak CBOR
+// (the Java SDKs, and so the KCL).
+func (o getRecordsOutput) appendEventCBOR(b []byte, cont string) []byte {
+	members := uint64(2)
+	if cont != "" {
+		members++
+	}
+	if o.children != nil {
+		members++
+	}
+	b = appendCBORHead(b, 5, members)
+	if cont != "" {
+		b = appendCBORText(b, "ContinuationSequenceNumber")
+		b = appendCBORText(b, cont)
+	}
+	b = appendCBORText(b, "MillisBehindLatest")
+	b = appendCBORInt(b, o.millisBehind)
+	b = appendCBORText(b, "Records")
+	b = o.appendRecordsCBOR(b)
+	if o.children != nil {
+		b = appendCBORText(b, "ChildShards")
+		cb, _ := cborEnc.Marshal(o.children)
+		b = append(b, cb...)
+	}
+	return b
+}
+
 // eventWriter writes event-stream messages and flushes each one, so that
-// it reaches the client as soon as it is written.
+// it reaches the client as soon as it is written. Payloads are JSON or
+// CBOR, whichever the request was.
 type eventWriter struct {
-	w   http.ResponseWriter
-	enc *eventstream.Encoder
+	w    http.ResponseWriter
+	enc  *eventstream.Encoder
+	cbor bool
+}
+
+func (e *eventWriter) contentType() string {
+	if e.cbor {
+		return contentTypeCBOR
+	}
+	return "application/json"
+}
+
+func (e *eventWriter) emptyPayload() []byte {
+	if e.cbor {
+		return emptyCBORMap
+	}
+	return []byte("{}")
+}
+
+func (e *eventWriter) payload(o *getRecordsOutput, cont string) []byte {
+	if e.cbor {
+		return o.appendEventCBOR(nil, cont)
+	}
+	return o.appendEvent(nil, cont)
 }
 
 func (e *eventWriter) write(headers eventstream.Headers, payload []byte) error {
@@ -270,7 +320,7 @@ func (e *eventWriter) event(typ string, payload []byte) error {
 	return e.write(eventstream.Headers{
 		{Name: ":message-type", Value: eventstream.StringValue("event")},
 		{Name: ":event-type", Value: eventstream.StringValue(typ)},
-		{Name: ":content-type", Value: eventstream.StringValue("application/json")},
+		{Name: ":content-type", Value: eventstream.StringValue(e.contentType())},
 	}, payload)
 }
 
@@ -278,9 +328,12 @@ func (e *eventWriter) event(typ string, payload []byte) error {
 // once the response has started.
 func (e *eventWriter) exception(aerr *Error) {
 	payload, _ := json.Marshal(map[string]string{"message": aerr.Message})
+	if e.cbor {
+		payload, _ = cborEnc.Marshal(map[string]string{"message": aerr.Message})
+	}
 	_ = e.write(eventstream.Headers{
 		{Name: ":message-type", Value: eventstream.StringValue("exception")},
 		{Name: ":exception-type", Value: eventstream.StringValue(aerr.Type)},
-		{Name: ":content-type", Value: eventstream.StringValue("application/json")},
+		{Name: ":content-type", Value: eventstream.StringValue(e.contentType())},
 	}, payload)
 }

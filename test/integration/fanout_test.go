@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,8 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/tributary-data/tributary/internal/testserver"
 )
@@ -245,5 +249,79 @@ func TestSubscribeToShardRules(t *testing.T) {
 	}
 	if d := time.Since(start); d < time.Second {
 		t.Fatalf("subscription ended after %v; it lasts 1.5s here", d)
+	}
+}
+
+// TestSubscribeToShardCBOR subscribes over CBOR, as the Java SDKs (and so
+// the KCL) do: events carry CBOR payloads with blobs as byte strings and
+// arrival times as tag-1 epoch milliseconds.
+func TestSubscribeToShardCBOR(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	reg, err := c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: summary(t, c, name).StreamARN, ConsumerName: aws.String("java")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := cbor.Marshal(map[string]any{"ConsumerARN": *reg.Consumer.ConsumerARN, "ShardId": "shardId-000000000000",
+		"StartingPosition": map[string]any{"Type": "TRIM_HORIZON"}})
+	req, _ := http.NewRequestWithContext(ctxFor(t), http.MethodPost, shared.Endpoint, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-cbor-1.1")
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202.SubscribeToShard")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/vnd.amazon.eventstream" {
+		t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	data := []byte{0, 1, 2, 0xfe, 0xff}
+	if _, err := c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("k"), Data: data}); err != nil {
+		t.Fatal(err)
+	}
+	dec := eventstream.NewDecoder()
+	header := func(m eventstream.Message, name string) string {
+		if v := m.Headers.Get(name); v != nil {
+			return v.String()
+		}
+		return ""
+	}
+	first, err := dec.Decode(resp.Body, nil)
+	if err != nil || header(first, ":event-type") != "initial-response" || !bytes.Equal(first.Payload, []byte{0xa0}) ||
+		header(first, ":content-type") != "application/x-amz-cbor-1.1" {
+		t.Fatalf("first message: %v %+v %x", err, first.Headers, first.Payload)
+	}
+	for {
+		m, err := dec.Decode(resp.Body, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if header(m, ":event-type") != "SubscribeToShardEvent" {
+			t.Fatalf("unexpected message %+v", m.Headers)
+		}
+		var ev struct {
+			Records []struct {
+				Data                        []byte
+				ApproximateArrivalTimestamp cbor.Tag
+				PartitionKey                string
+			}
+			ContinuationSequenceNumber string
+		}
+		if err := cbor.Unmarshal(m.Payload, &ev); err != nil {
+			t.Fatalf("event payload %x: %v", m.Payload, err)
+		}
+		if len(ev.Records) == 0 {
+			continue
+		}
+		r := ev.Records[0]
+		if !bytes.Equal(r.Data, data) || r.PartitionKey != "k" || r.ApproximateArrivalTimestamp.Number != 1 || len(ev.ContinuationSequenceNumber) != 56 {
+			t.Fatalf("record %+v, continuation %q", r, ev.ContinuationSequenceNumber)
+		}
+		if ms, ok := r.ApproximateArrivalTimestamp.Content.(uint64); !ok || time.Since(time.UnixMilli(int64(ms))) > time.Minute {
+			t.Fatalf("arrival timestamp %#v is not epoch milliseconds", r.ApproximateArrivalTimestamp.Content)
+		}
+		return
 	}
 }
