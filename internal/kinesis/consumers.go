@@ -21,7 +21,8 @@ type consumerMeta struct {
 	Created time.Time `json:"created"` // whole seconds: they are part of the ARN
 	Status  string    `json:"status"`
 	// TransitionAt is when CREATING becomes ACTIVE, or DELETING ends.
-	TransitionAt time.Time `json:"transitionAt"`
+	TransitionAt time.Time         `json:"transitionAt"`
+	Tags         map[string]string `json:"tags,omitempty"`
 }
 
 const (
@@ -116,6 +117,11 @@ func (s *Service) registerStreamConsumer(ctx context.Context, c caller, in *regi
 	if aerr != nil {
 		return nil, aerr
 	}
+	if in.Tags != nil {
+		if aerr := checkTagChars(*in.Tags, "add tags to", ref.name, ref.account); aerr != nil {
+			return nil, aerr
+		}
+	}
 	name := string(*in.ConsumerName)
 	now := time.Now()
 	var added consumerMeta
@@ -135,6 +141,9 @@ func (s *Service) registerStreamConsumer(ctx context.Context, c caller, in *regi
 		}
 		added = consumerMeta{Name: name, Created: now.Truncate(time.Second), Status: consumerCreating,
 			TransitionAt: now.Add(s.cfg.CreateDelay)}
+		if in.Tags != nil && len(*in.Tags) > 0 {
+			added.Tags = map[string]string(*in.Tags)
+		}
 		m.Consumers = append(kept, added)
 		return nil
 	})

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Tagging: the stream-named actions (AddTagsToStream...) and the ARN-named
@@ -114,9 +115,12 @@ type tag struct {
 }
 
 // sortedTags lists a stream's tags in key order, after `after` if set.
-func sortedTags(m *streamMeta, after string) []tag {
+func sortedTags(m *streamMeta, after string) []tag { return sortTags(m.Tags, after) }
+
+// sortTags lists tags in key order, after `after` if set.
+func sortTags(tags map[string]string, after string) []tag {
 	out := []tag{}
-	for k, v := range m.Tags {
+	for k, v := range tags {
 		if after == "" || k > after {
 			out = append(out, tag{k, v})
 		}
@@ -237,6 +241,20 @@ func (s *Service) tagResource(ctx context.Context, c caller, in *tagResourceInpu
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if m := consumerARNRE.FindStringSubmatch(string(*in.ResourceARN)); m != nil {
+		if aerr := checkTagChars(*in.Tags, "add tags to", m[3], m[2]); aerr != nil {
+			return nil, aerr
+		}
+		return nil, s.changeConsumerTags(ctx, c, in.ResourceARN, func(tags map[string]string) *Error {
+			for k, v := range *in.Tags {
+				tags[k] = v
+			}
+			if len(tags) > maxTagsPerStream {
+				return errInvalidArgument("Failed to add tags to consumer %s because a given consumer cannot have more than %d tags associated with it.", m[4], maxTagsPerStream)
+			}
+			return nil
+		})
+	}
 	ref, aerr := c.resolve(nil, in.ResourceARN)
 	if aerr != nil {
 		return nil, aerr
@@ -258,6 +276,14 @@ func (s *Service) untagResource(ctx context.Context, c caller, in *untagResource
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if consumerARNRE.MatchString(string(*in.ResourceARN)) {
+		return nil, s.changeConsumerTags(ctx, c, in.ResourceARN, func(tags map[string]string) *Error {
+			for _, k := range *in.TagKeys {
+				delete(tags, k)
+			}
+			return nil
+		})
+	}
 	ref, aerr := c.resolve(nil, in.ResourceARN)
 	if aerr != nil {
 		return nil, aerr
@@ -275,6 +301,16 @@ func (s *Service) listTagsForResource(_ context.Context, c caller, in *listTagsF
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	if consumerARNRE.MatchString(string(*in.ResourceARN)) {
+		sel := consumerSelector{ConsumerARN: in.ResourceARN}
+		_, _, cm, aerr := sel.find(s, c)
+		if aerr != nil {
+			return nil, aerr
+		}
+		return struct {
+			Tags []tag `json:"Tags"`
+		}{sortTags(cm.Tags, "")}, nil
+	}
 	ref, aerr := c.resolve(nil, in.ResourceARN)
 	if aerr != nil {
 		return nil, aerr
@@ -286,4 +322,35 @@ func (s *Service) listTagsForResource(_ context.Context, c caller, in *listTagsF
 	return struct {
 		Tags []tag `json:"Tags"`
 	}{sortedTags(e.meta, "")}, nil
+}
+
+// changeConsumerTags applies fn to a copy of a consumer's tags and stores
+// the result with the stream's metadata.
+func (s *Service) changeConsumerTags(ctx context.Context, c caller, arn *Str, fn func(tags map[string]string) *Error) *Error {
+	sel := consumerSelector{ConsumerARN: arn}
+	ref, _, cm, aerr := sel.find(s, c)
+	if aerr != nil {
+		return aerr
+	}
+	name, created := cm.Name, cm.Created
+	now := time.Now()
+	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		cur := m.consumer(name, now)
+		if cur == nil || !cur.Created.Equal(created) {
+			return errResourceNotFound("Consumer %s, account %s not found.", *arn, ref.account)
+		}
+		tags := map[string]string{}
+		for k, v := range cur.Tags {
+			tags[k] = v
+		}
+		if aerr := fn(tags); aerr != nil {
+			return aerr
+		}
+		cur.Tags = tags
+		return nil
+	})
+	if err != nil {
+		return mapStoreErr(ref, err)
+	}
+	return nil
 }

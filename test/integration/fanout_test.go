@@ -325,3 +325,34 @@ func TestSubscribeToShardCBOR(t *testing.T) {
 		return
 	}
 }
+
+// TestConsumerTags tags consumers by ARN: RegisterStreamConsumer's Tags,
+// then TagResource, UntagResource and ListTagsForResource on the
+// consumer's ARN, separate from the stream's own tags.
+func TestConsumerTags(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	streamARN := summary(t, c, name).StreamARN
+	reg, err := c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: streamARN,
+		ConsumerName: aws.String("tagged"), Tags: map[string]string{"team": "a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := reg.Consumer.ConsumerARN
+	if _, err := c.TagResource(ctxFor(t), &kinesis.TagResourceInput{ResourceARN: arn, Tags: map[string]string{"env": "dev", "team": "b"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UntagResource(ctxFor(t), &kinesis.UntagResourceInput{ResourceARN: arn, TagKeys: []string{"env"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := c.ListTagsForResource(ctxFor(t), &kinesis.ListTagsForResourceInput{ResourceARN: arn})
+	if err != nil || len(got.Tags) != 1 || *got.Tags[0].Key != "team" || aws.ToString(got.Tags[0].Value) != "b" {
+		t.Fatalf("consumer tags: %+v, %v", got, err)
+	}
+	st, err := c.ListTagsForResource(ctxFor(t), &kinesis.ListTagsForResourceInput{ResourceARN: streamARN})
+	if err != nil || len(st.Tags) != 0 {
+		t.Fatalf("stream tags: %+v, %v", st, err)
+	}
+}
