@@ -157,11 +157,16 @@ func (s *Service) deleteStream(ctx context.Context, c caller, in *deleteStreamIn
 		if err := s.finishDelete(ctx, ref.key(), m.UID); err != nil {
 			return nil, errInternal(err)
 		}
-		return nil, nil
+	} else {
+		s.scheduleDelete(m)
 	}
-	s.scheduleDelete(m)
+	// Subscribers learn of the deletion now, not at their next heartbeat.
+	for _, sh := range m.Shards {
+		s.appended.fire(m.logName(sh.Index))
+	}
 	return nil, nil
 }
+
 
 // Shard descriptions as DescribeStream and ListShards return them.
 

@@ -174,7 +174,7 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 		wake := s.appended.next(log)
 		// Fresh metadata each round: the shard may have been closed.
 		cur, aerr := s.lookup(ref)
-		if aerr == nil && cur.meta.UID != e.meta.UID {
+		if aerr == nil && (cur.meta.UID != e.meta.UID || cur.meta.Status == statusDeleting) {
 			aerr = errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), ref.name, ref.account)
 		}
 		if aerr != nil {

@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -354,5 +355,126 @@ func TestConsumerTags(t *testing.T) {
 	st, err := c.ListTagsForResource(ctxFor(t), &kinesis.ListTagsForResourceInput{ResourceARN: streamARN})
 	if err != nil || len(st.Tags) != 0 {
 		t.Fatalf("stream tags: %+v, %v", st, err)
+	}
+}
+
+// TestSubscribeToShardHTTP2 runs a subscription over cleartext HTTP/2, as
+// the Java async SDK and KCL 2.x do, through aws-sdk-go-v2 on an
+// HTTP/2-only transport: records put during the subscription arrive.
+func TestSubscribeToShardHTTP2(t *testing.T) {
+	t.Parallel()
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	tr := &http.Transport{Protocols: &protocols}
+	defer tr.CloseIdleConnections()
+	seen := make(chan int, 16)
+	h2 := client(func(o *kinesis.Options) {
+		o.HTTPClient = roundTripRecorder{&http.Client{Transport: tr}, seen}
+	})
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	reg, err := c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: summary(t, c, name).StreamARN, ConsumerName: aws.String("h2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testserver.Context(t, time.Minute)
+	events, closeSub := subscribe(t, h2, ctx, *reg.Consumer.ConsumerARN, "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeLatest})
+	defer closeSub()
+	if proto := <-seen; proto != 2 {
+		t.Fatalf("SubscribeToShard went over HTTP/%d", proto)
+	}
+	if _, err := c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("k"), Data: []byte("over h2")}); err != nil {
+		t.Fatal(err)
+	}
+	for ev := range events {
+		if len(ev.Records) > 0 {
+			if string(ev.Records[0].Data) != "over h2" {
+				t.Fatalf("got %q", ev.Records[0].Data)
+			}
+			return
+		}
+	}
+	t.Fatal("subscription ended without the record")
+}
+
+// roundTripRecorder reports each response's HTTP major version.
+type roundTripRecorder struct {
+	hc   *http.Client
+	seen chan<- int
+}
+
+func (r roundTripRecorder) Do(req *http.Request) (*http.Response, error) {
+	resp, err := r.hc.Do(req)
+	if err == nil {
+		select {
+		case r.seen <- resp.ProtoMajor:
+		default:
+		}
+	}
+	return resp, err
+}
+
+// TestSubscribeToShardTakeover checks AWS's rule for a second
+// subscription of one consumer to one shard: refused within 5 seconds of
+// the first, and after that it takes over, ending the first.
+func TestSubscribeToShardTakeover(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	reg, err := c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: summary(t, c, name).StreamARN, ConsumerName: aws.String("twice")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testserver.Context(t, time.Minute)
+	pos := types.StartingPosition{Type: types.ShardIteratorTypeLatest}
+	first, closeFirst := subscribe(t, c, ctx, *reg.Consumer.ConsumerARN, "shardId-000000000000", pos)
+	defer closeFirst()
+	time.Sleep(5100 * time.Millisecond) // AWS's grace period
+	second, closeSecond := subscribe(t, c, ctx, *reg.Consumer.ConsumerARN, "shardId-000000000000", pos)
+	defer closeSecond()
+	for range first { // the first subscription ends
+	}
+	if _, err := c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("k"), Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	for ev := range second {
+		if len(ev.Records) == 1 {
+			return
+		}
+	}
+	t.Fatal("the second subscription ended without the record")
+}
+
+// TestSubscribeToShardException deletes a stream under a subscription: the
+// error arrives in the event stream, as AWS sends errors once a
+// subscription has started.
+func TestSubscribeToShardException(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	reg, err := c.RegisterStreamConsumer(ctxFor(t), &kinesis.RegisterStreamConsumerInput{StreamARN: summary(t, c, name).StreamARN, ConsumerName: aws.String("gone")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testserver.Context(t, time.Minute)
+	events, closeSub := subscribe(t, c, ctx, *reg.Consumer.ConsumerARN, "shardId-000000000000", types.StartingPosition{Type: types.ShardIteratorTypeLatest})
+	if _, err := c.DeleteStream(ctxFor(t), &kinesis.DeleteStreamInput{StreamName: aws.String(name), EnforceConsumerDeletion: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	// Wake the subscription: a put to a re-created stream of the same
+	// name is a different stream, so the old subscription must fail.
+	createStream(t, c, name, 1)
+	if _, err := c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("k"), Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	for range events {
+	}
+	err = closeSub()
+	var apiErr interface{ ErrorCode() string }
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ResourceNotFoundException" {
+		t.Fatalf("subscription ended with %v, want an in-stream ResourceNotFoundException", err)
 	}
 }

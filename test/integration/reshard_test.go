@@ -355,3 +355,52 @@ func TestReshardLimits(t *testing.T) {
 	})
 	wantAPIError(t, scale(2), "LimitExceededException", "Exceeded the limit of 10 UpdateShardCount calls in a rolling 24-hour period for stream limits under account 000000000000.")
 }
+
+// TestListShardsFiltersAfterSplit pins what each ShardFilter selects once
+// a stream has a closed parent and two open children.
+func TestListShardsFiltersAfterSplit(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	// Creation times are whole seconds: keep each step in a second of its own.
+	time.Sleep(1100 * time.Millisecond)
+	beforeSplit := time.Now()
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name), ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, name, types.StreamStatusActive)
+	afterSplit := time.Now().Add(time.Second)
+	ids := func(f *types.ShardFilter) string {
+		t.Helper()
+		out, err := c.ListShards(ctxFor(t), &kinesis.ListShardsInput{StreamName: aws.String(name), ShardFilter: f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, sh := range out.Shards {
+			got = append(got, strings.TrimPrefix(*sh.ShardId, "shardId-00000000000"))
+		}
+		return strings.Join(got, ",")
+	}
+	tests := []struct {
+		filter types.ShardFilter
+		want   string
+	}{
+		{types.ShardFilter{Type: types.ShardFilterTypeAtLatest}, "1,2"},
+		{types.ShardFilter{Type: types.ShardFilterTypeFromTrimHorizon}, "0,1,2"},
+		{types.ShardFilter{Type: types.ShardFilterTypeAtTrimHorizon}, "0"},
+		{types.ShardFilter{Type: types.ShardFilterTypeAtTimestamp, Timestamp: aws.Time(beforeSplit)}, "0"},
+		{types.ShardFilter{Type: types.ShardFilterTypeAtTimestamp, Timestamp: aws.Time(afterSplit)}, "1,2"},
+		{types.ShardFilter{Type: types.ShardFilterTypeFromTimestamp, Timestamp: aws.Time(beforeSplit)}, "0,1,2"},
+		{types.ShardFilter{Type: types.ShardFilterTypeFromTimestamp, Timestamp: aws.Time(afterSplit)}, "1,2"},
+		{types.ShardFilter{Type: types.ShardFilterTypeAfterShardId, ShardId: aws.String("shardId-000000000000")}, "1,2"},
+	}
+	for _, tt := range tests {
+		if got := ids(&tt.filter); got != tt.want {
+			t.Errorf("%s at %v: shards %s, want %s", tt.filter.Type, aws.ToTime(tt.filter.Timestamp).Format(time.RFC3339Nano), got, tt.want)
+		}
+	}
+}
