@@ -167,7 +167,6 @@ func (s *Service) deleteStream(ctx context.Context, c caller, in *deleteStreamIn
 	return nil, nil
 }
 
-
 // Shard descriptions as DescribeStream and ListShards return them.
 
 type hashKeyRange struct {
