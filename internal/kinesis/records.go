@@ -41,8 +41,13 @@ func renderBlob(b []byte) string {
 }
 
 // checkRecord validates one record's members under prefix.
-func checkRecord(v *validation, prefix string, pk *Str, ehk *Str, data *Blob) {
-	if v.notNull(prefix+"partitionKey", pk != nil) {
+//
+// On an AUTO-distribution stream the partition key is optional (AWS
+// ignores it); autoKeys says so, and a missing key is then left alone.
+func checkRecord(v *validation, prefix string, pk *Str, ehk *Str, data *Blob, autoKeys bool) {
+	if pk == nil && autoKeys {
+		// nothing to check
+	} else if v.notNull(prefix+"partitionKey", pk != nil) {
 		v.lenRange(prefix+"partitionKey", string(*pk), 1, 256)
 	}
 	if ehk != nil {
@@ -78,6 +83,31 @@ func (s *Service) place(e *cached, prefix, pk string, ehk *Str, data []byte) (in
 		return 0, errInternal(fmt.Errorf("no open shard of %s owns hash key %s", m.Name, k))
 	}
 	return sh, nil
+}
+
+// autoDistributed reports whether a put names an existing stream with the
+// AUTO record distribution strategy, where partition keys are optional.
+// It is looked up before validation only to decide that.
+func (s *Service) autoDistributed(c caller, name, arn *Str) bool {
+	if name == nil && arn == nil {
+		return false
+	}
+	_, e, aerr := s.findStream(c, name, arn)
+	return aerr == nil && e.meta.Distribution == distributionAuto
+}
+
+// partitionKey returns a record's partition key. Only an AUTO stream may
+// go without one; the stream may have changed strategy since validation.
+func partitionKey(m *streamMeta, prefix string, pk *Str) (string, *Error) {
+	if pk != nil {
+		return string(*pk), nil
+	}
+	if m.Distribution == distributionAuto {
+		return "", nil
+	}
+	var v validation
+	v.notNull(prefix+"partitionKey", false)
+	return "", v.err()
 }
 
 // errDryRun answers a DryRun request that would have succeeded.
@@ -215,7 +245,8 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		sq := string(*in.SequenceNumberForOrdering)
 		v.pattern("sequenceNumberForOrdering", sq, sequencePattern, sequenceRE.MatchString(sq))
 	}
-	checkRecord(&v, "", in.PartitionKey, in.ExplicitHashKey, in.Data)
+	autoKeys := s.autoDistributed(c, in.StreamName, in.StreamARN)
+	checkRecord(&v, "", in.PartitionKey, in.ExplicitHashKey, in.Data, autoKeys)
 	checkStreamName(&v, in.StreamName, in.StreamARN, true)
 	if err := v.err(); err != nil {
 		return nil, err
@@ -225,7 +256,11 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		return nil, aerr
 	}
 	defer release()
-	sh, aerr := s.place(e, "", string(*in.PartitionKey), in.ExplicitHashKey, *in.Data)
+	pk, aerr := partitionKey(e.meta, "", in.PartitionKey)
+	if aerr != nil {
+		return nil, aerr
+	}
+	sh, aerr := s.place(e, "", pk, in.ExplicitHashKey, *in.Data)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -238,12 +273,12 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	if in.DryRun != nil && *in.DryRun {
 		return nil, errDryRun()
 	}
-	if !s.allowWrite(e.meta, sh, len(*in.Data)+len(*in.PartitionKey)) {
+	if !s.allowWrite(e.meta, sh, len(*in.Data)+len(pk)) {
 		s.metrics.writeExceeded.WithLabelValues(streamLabel(e.meta), shard.ID(sh)).Inc()
 		return nil, rateExceeded(e.meta, sh)
 	}
 	start := time.Now()
-	res := s.put(ctx, e, []batchRecord{{string(*in.PartitionKey), *in.Data}}, []int{sh})[0]
+	res := s.put(ctx, e, []batchRecord{{pk, *in.Data}}, []int{sh})[0]
 	if res.err != nil {
 		return nil, errInternal(res.err)
 	}
@@ -310,6 +345,7 @@ func (o putRecordsOutput) appendJSON(b []byte) []byte {
 
 func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput) (any, *Error) {
 	var v validation
+	autoKeys := s.autoDistributed(c, in.StreamName, in.StreamARN)
 	if v.notNull("records", in.Records != nil) {
 		recs := *in.Records
 		if len(recs) < 1 || len(recs) > 500 {
@@ -317,7 +353,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 		}
 		for i := range recs {
 			r := &recs[i]
-			checkRecord(&v, "records."+strconv.Itoa(i+1)+".member.", r.PartitionKey, r.ExplicitHashKey, r.Data)
+			checkRecord(&v, "records."+strconv.Itoa(i+1)+".member.", r.PartitionKey, r.ExplicitHashKey, r.Data, autoKeys)
 			if len(v.msgs) >= maxValidationErrors {
 				break
 			}
@@ -338,13 +374,18 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	total, largest := 0, 0
 	for i := range entries {
 		r := &entries[i]
-		total += len(*r.Data) + len(*r.PartitionKey)
-		largest = max(largest, len(*r.Data)+len(*r.PartitionKey))
-		sh, aerr := s.place(e, "records."+strconv.Itoa(i+1)+".member.", string(*r.PartitionKey), r.ExplicitHashKey, *r.Data)
+		prefix := "records." + strconv.Itoa(i+1) + ".member."
+		pk, aerr := partitionKey(e.meta, prefix, r.PartitionKey)
 		if aerr != nil {
 			return nil, aerr
 		}
-		recs[i] = batchRecord{string(*r.PartitionKey), *r.Data}
+		total += len(*r.Data) + len(pk)
+		largest = max(largest, len(*r.Data)+len(pk))
+		sh, aerr := s.place(e, prefix, pk, r.ExplicitHashKey, *r.Data)
+		if aerr != nil {
+			return nil, aerr
+		}
+		recs[i] = batchRecord{pk, *r.Data}
 		shards[i] = sh
 	}
 	if total > max(maxPutRecordsBytes, largest) {

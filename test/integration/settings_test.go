@@ -146,6 +146,17 @@ func TestRecordDistributionAuto(t *testing.T) {
 	if got := summary(t, c, name).RecordDistributionStrategy; got != types.RecordDistributionStrategyAuto {
 		t.Fatalf("strategy %q", got)
 	}
+	// Partition keys are optional on an AUTO stream, and required elsewhere.
+	if _, err := c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), Data: []byte("no key")}); err != nil {
+		t.Fatalf("PutRecord without a partition key on an AUTO stream: %v", err)
+	}
+	if out, err := c.PutRecords(ctxFor(t), &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: []types.PutRecordsRequestEntry{{Data: []byte("no key")}}}); err != nil || aws.ToInt32(out.FailedRecordCount) != 0 {
+		t.Fatalf("PutRecords without a partition key on an AUTO stream: %v, %v", out, err)
+	}
+	other := streamName(t, "keyed")
+	createStream(t, c, other, 1)
+	err = rawErr(t, "PutRecord", fmt.Sprintf(`{"StreamName":%q,"Data":"eA=="}`, other))
+	wantAPIError(t, err, "ValidationException", "1 validation error detected: Value null at 'partitionKey' failed to satisfy constraint: Member must not be null")
 }
 
 // TestResourcePolicy round-trips Put/Get/DeleteResourcePolicy.
