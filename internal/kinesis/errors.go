@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error is a failure that clients see as an AWS error: its Type becomes
@@ -100,7 +101,10 @@ func (v *validation) length(field, rendered string, n, min, max int) {
 }
 
 func (v *validation) lenRange(field, s string, min, max int) {
-	v.length(field, quote(s), len([]rune(s)), min, max)
+	n := utf8.RuneCountInString(s)
+	if n < min || n > max {
+		v.length(field, quote(s), n, min, max)
+	}
 }
 
 func (v *validation) pattern(field, s, pat string, ok bool) {

@@ -109,7 +109,19 @@ func SplitEvenly(n int) []Range {
 }
 
 // ID formats a shard index as Kinesis's shard id, shardId-000000000000.
-func ID(index int) string { return fmt.Sprintf("shardId-%012d", index) }
+// Every PutRecords result carries one, so it avoids fmt.
+func ID(index int) string {
+	var b [20]byte // "shardId-" and 12 digits
+	copy(b[:], "shardId-")
+	if index < 0 || index >= 1e12 {
+		return fmt.Sprintf("shardId-%012d", index)
+	}
+	for i := 19; i >= 8; i-- {
+		b[i] = byte('0' + index%10)
+		index /= 10
+	}
+	return string(b[:])
+}
 
 // ParseID returns the index in a shard id. It accepts what AWS accepts:
 // the digits after the first '-' (so "shardId-000000000007", "shard-7"

@@ -3,6 +3,7 @@ package shard
 import (
 	"errors"
 	"math/bits"
+	"strconv"
 )
 
 // Sequence numbers follow the layout existing emulators reverse-engineered
@@ -76,26 +77,35 @@ func (s Sequence) String() string {
 	return u.decimal()
 }
 
-// decimal renders u in base 10 by repeated division by 10^19.
+// decimal renders u in base 10: split into 19-digit chunks by dividing by
+// 10^19, then each chunk by strconv, which writes two digits at a time.
+// Every record read or written needs one, so it is worth being quick.
 func (u u192) decimal() string {
 	const base = 10_000_000_000_000_000_000
-	var buf [64]byte
-	i := len(buf)
+	var chunks [3]uint64 // least significant first
+	n := 0
 	for u[0]|u[1]|u[2] != 0 {
 		var r uint64
 		u[2], r = bits.Div64(0, u[2], base)
 		u[1], r = bits.Div64(r, u[1], base)
 		u[0], r = bits.Div64(r, u[0], base)
-		for range 19 {
-			i--
-			buf[i] = byte('0' + r%10)
-			r /= 10
+		chunks[n] = r
+		n++
+	}
+	if n == 0 {
+		return "0"
+	}
+	buf := make([]byte, 0, 19*n)
+	buf = strconv.AppendUint(buf, chunks[n-1], 10)
+	for i := n - 2; i >= 0; i-- {
+		var tmp [19]byte
+		d := strconv.AppendUint(tmp[:0], chunks[i], 10)
+		for range 19 - len(d) {
+			buf = append(buf, '0')
 		}
+		buf = append(buf, d...)
 	}
-	for i < len(buf)-1 && buf[i] == '0' {
-		i++
-	}
-	return string(buf[i:])
+	return string(buf)
 }
 
 // ErrSequence reports a string that is not a sequence number this server
