@@ -11,8 +11,9 @@ import (
 
 // Per-shard throughput limits, as AWS enforces them on provisioned
 // streams: writes 1,000 records/s and 1 MiB/s; reads 5 calls/s and 2 MiB/s,
-// where a large read puts the shard in debt (after a 10 MiB response, calls
-// in the next seconds are refused, AWS's "10 MiB per 5 seconds" rule).
+// where the bytes of a response pay for the time after it: a response of n
+// bytes keeps the shard's reads refused for n / (2 MiB/s), so after 10 MiB
+// calls in the next 5 seconds are refused, AWS's "10 MiB per 5 seconds".
 // Limits apply only when Config.Throttle is set: a local Kinesis is
 // normally wanted unlimited. On-demand streams are never limited per shard.
 
@@ -23,10 +24,13 @@ const (
 	readBytesPerSec    = 2 << 20
 )
 
-// shardLimits are one shard's token buckets.
+// shardLimits are one shard's token buckets, and the time until which its
+// reads are paid for.
 type shardLimits struct {
 	writeRecords, writeBytes *rate.Limiter
-	readCalls, readBytes     *rate.Limiter
+	readCalls                *rate.Limiter
+	mu                       sync.Mutex
+	readsBlockedUntil        time.Time
 }
 
 // limits holds the buckets of every shard that has been used, by log name
@@ -48,7 +52,6 @@ func (l *limits) of(log string) *shardLimits {
 			writeRecords: rate.NewLimiter(writeRecordsPerSec, writeRecordsPerSec),
 			writeBytes:   rate.NewLimiter(writeBytesPerSec, writeBytesPerSec),
 			readCalls:    rate.NewLimiter(readCallsPerSec, readCallsPerSec),
-			readBytes:    rate.NewLimiter(readBytesPerSec, readBytesPerSec),
 		}
 		l.m[log] = sl
 	}
@@ -94,7 +97,10 @@ func (s *Service) allowRead(m *streamMeta, shardIndex int) bool {
 	}
 	sl := s.limits.of(m.logName(shardIndex))
 	now := time.Now()
-	if sl.readBytes.TokensAt(now) < 0 {
+	sl.mu.Lock()
+	blocked := now.Before(sl.readsBlockedUntil)
+	sl.mu.Unlock()
+	if blocked {
 		return false
 	}
 	return sl.readCalls.AllowN(now, 1)
@@ -107,9 +113,13 @@ func (s *Service) chargeRead(m *streamMeta, shardIndex, n int) {
 		return
 	}
 	sl := s.limits.of(m.logName(shardIndex))
-	// A reservation in the future is a debt; it is never cancelled.
-	sl.readBytes.ReserveN(time.Now(), min(n, readBytesPerSec))
-	for n -= readBytesPerSec; n > 0; n -= readBytesPerSec {
-		sl.readBytes.ReserveN(time.Now(), min(n, readBytesPerSec))
+	cost := time.Duration(float64(n) / readBytesPerSec * float64(time.Second))
+	now := time.Now()
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	from := sl.readsBlockedUntil
+	if from.Before(now) {
+		from = now
 	}
+	sl.readsBlockedUntil = from.Add(cost)
 }

@@ -140,13 +140,18 @@ func TestThrottling(t *testing.T) {
 		for _, r := range got.Records {
 			n += len(r.Data)
 		}
-		// 4 MiB is two seconds of the shard's 2 MiB/s: the next read is
-		// refused until that is paid off.
+		// 4000 KiB is about two seconds of the shard's 2 MiB/s: reads are
+		// refused until then, and served again after.
 		if n != 40*(100<<10) {
 			t.Fatalf("first read returned %d bytes, want all 4000 KiB", n)
 		}
+		read := time.Now()
 		_, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: got.NextShardIterator})
 		wantAPIError(t, err, "ProvisionedThroughputExceededException", "Rate exceeded for shard shardId-000000000000 in stream reads under account 000000000000.")
+		time.Sleep(time.Until(read.Add(2 * time.Second)))
+		if _, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: got.NextShardIterator}); err != nil {
+			t.Fatalf("read 2s after a 4000 KiB response: %v", err)
+		}
 	})
 
 	t.Run("read calls per second", func(t *testing.T) {
