@@ -135,7 +135,7 @@ func (s *Service) changeEncryption(ctx context.Context, c caller, in *streamEncr
 	}
 	now := time.Now()
 	if st := e.meta.effectiveStatus(now); st != statusActive {
-		return nil, errResourceInUse("Stream %s under account %s not ACTIVE, instead in state %s", ref.name, ref.account, st)
+		return nil, errNotActive(ref, st)
 	}
 	keyID := string(*in.KeyId)
 	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
@@ -150,8 +150,7 @@ func (s *Service) changeEncryption(ctx context.Context, c caller, in *streamEncr
 		} else {
 			m.KeyID = keyID
 		}
-		m.Status = statusUpdating
-		m.TransitionAt = now.Add(s.cfg.UpdateDelay)
+		s.beginUpdate(m, now)
 		return nil
 	})
 	if err != nil {

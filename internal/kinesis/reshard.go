@@ -48,7 +48,7 @@ func (s *Service) reshard(ctx context.Context, ref streamRef, plan func(m *strea
 	}
 	now := time.Now()
 	if st := e.meta.effectiveStatus(now); st != statusActive {
-		return nil, errResourceInUse("Stream %s under account %s not ACTIVE, instead in state %s", ref.name, ref.account, st)
+		return nil, errNotActive(ref, st)
 	}
 	parents, children, aerr := plan(e.meta)
 	if aerr != nil {
@@ -95,8 +95,7 @@ func (s *Service) reshard(ctx context.Context, ref streamRef, plan func(m *strea
 			}
 			m.Shards = append(m.Shards, sm)
 		}
-		m.Status = statusUpdating
-		m.TransitionAt = now.Add(s.cfg.UpdateDelay)
+		s.beginUpdate(m, now)
 		return nil
 	})
 	if err != nil {

@@ -233,6 +233,18 @@ func (c caller) resolve(name, arn *Str) (streamRef, *Error) {
 	return streamRef{account: c.account, region: c.region, name: string(*name)}, nil
 }
 
+// errNotActive refuses an action that needs an ACTIVE stream.
+func errNotActive(ref streamRef, status string) *Error {
+	return errResourceInUse("Stream %s under account %s not ACTIVE, instead in state %s", ref.name, ref.account, status)
+}
+
+// beginUpdate makes a stream UPDATING for the update delay, as AWS does
+// while a reshard, a mode change or an encryption change takes effect.
+func (s *Service) beginUpdate(m *streamMeta, now time.Time) {
+	m.Status = statusUpdating
+	m.TransitionAt = now.Add(s.cfg.UpdateDelay)
+}
+
 // findStreamByID finds one of the caller's streams by the StreamId that
 // DescribeStreamSummary reports, which newer actions accept instead of a
 // name or ARN.

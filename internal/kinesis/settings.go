@@ -139,7 +139,7 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 	}
 	now := time.Now()
 	if st := e.meta.effectiveStatus(now); st != statusActive {
-		return nil, errResourceInUse("Stream %s under account %s not ACTIVE, instead in state %s", ref.name, ref.account, st)
+		return nil, errNotActive(ref, st)
 	}
 	mode := string(*in.StreamModeDetails.StreamMode)
 	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
@@ -150,8 +150,7 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 		if in.WarmThroughputMiBps != nil {
 			m.WarmThroughputMiBps = int(*in.WarmThroughputMiBps)
 		}
-		m.Status = statusUpdating
-		m.TransitionAt = now.Add(s.cfg.UpdateDelay)
+		s.beginUpdate(m, now)
 		return nil
 	})
 	if err != nil {
