@@ -22,6 +22,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -157,13 +159,36 @@ type Decimal struct {
 	Scale    int
 }
 
-// String renders d in plain decimal notation.
+// String renders d as Java's BigDecimal.toString does: plain notation
+// ("123.45") unless the exponent is large or the scale negative, then
+// scientific ("1.2345E+9"). Its length follows the digits, never the
+// scale, so a hostile scale (a decoded "1E-2147483647") costs nothing.
 func (d Decimal) String() string {
-	r := new(big.Rat).SetFrac(d.Unscaled, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(d.Scale)), nil))
-	if d.Scale <= 0 {
-		return r.FloatString(0)
+	coeff := new(big.Int).Abs(d.Unscaled).String()
+	sign := ""
+	if d.Unscaled.Sign() < 0 {
+		sign = "-"
 	}
-	return r.FloatString(d.Scale)
+	adjusted := int64(len(coeff)-1) - int64(d.Scale)
+	if d.Scale >= 0 && adjusted >= -6 {
+		if d.Scale == 0 {
+			return sign + coeff
+		}
+		if pad := d.Scale - len(coeff) + 1; pad > 0 {
+			coeff = strings.Repeat("0", pad) + coeff
+		}
+		at := len(coeff) - d.Scale
+		return sign + coeff[:at] + "." + coeff[at:]
+	}
+	out := sign + coeff[:1]
+	if len(coeff) > 1 {
+		out += "." + coeff[1:]
+	}
+	exp := strconv.FormatInt(adjusted, 10)
+	if adjusted >= 0 {
+		exp = "+" + exp
+	}
+	return out + "E" + exp
 }
 
 // Validate checks that v is a valid value of schema s, as Kafka's

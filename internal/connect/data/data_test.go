@@ -56,6 +56,11 @@ func TestDecimalString(t *testing.T) {
 		{Decimal{big.NewInt(-5), 3}, "-0.005"},
 		{Decimal{big.NewInt(7), 0}, "7"},
 		{Decimal{new(big.Int).Exp(big.NewInt(10), big.NewInt(30), nil), 2}, "10000000000000000000000000000.00"},
+		// Java's BigDecimal.toString switches to exponents here.
+		{Decimal{big.NewInt(1), 7}, "1E-7"},
+		{Decimal{big.NewInt(123), -2}, "1.23E+4"},
+		{Decimal{big.NewInt(1), 2147483647}, "1E-2147483647"},
+		{Decimal{big.NewInt(123), 8}, "0.00000123"},
 	} {
 		if got := tt.d.String(); got != tt.want {
 			t.Errorf("%v/%d = %s, want %s", tt.d.Unscaled, tt.d.Scale, got, tt.want)
