@@ -9,6 +9,22 @@
 //
 // Converters are safe for concurrent use: a worker shares one key
 // converter and one value converter between all tasks of a connector.
+//
+// Where this differs from Kafka, and why:
+//   - Schema parameters and map entries are written in sorted key order:
+//     Go maps have no insertion order. Otherwise the JSON is the same.
+//   - A zero Version and an empty Name or Doc count as unset, so
+//     "version":0 cannot be written.
+//   - Reading is strict where Kafka silently produces wrong data: a type
+//     mismatch ("abc" as int32), out-of-range or fractional integers
+//     (Kafka wraps or truncates them), trailing bytes and invalid UTF-8 are
+//     errors.
+//   - Schemaless integers beyond int64 become exact Decimals where Kafka
+//     truncates them.
+//   - NaN and the infinities read back as themselves where Kafka gives 0.
+//   - StringConverter writes []byte as its bytes, not Java's "[B@…".
+//   - The header converter methods and newer Kafka's schema.content are
+//     not implemented.
 package converter
 
 import (

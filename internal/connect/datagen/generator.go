@@ -15,6 +15,24 @@
 // Randomness comes from a gofakeit.Faker seeded per Generator, so a
 // seed reproduces a run exactly (given the same clock) and generators
 // never share state.
+//
+// Where this differs from the MSK generator, and why:
+//   - Values are strings by default, as the MSK generator writes them.
+//     tributary.datagen.strings=false gives typed values instead.
+//   - A malformed or unknown #{...} expression is an error. Java-Faker
+//     would leave the text in the output.
+//   - Matching cycles and invalid with/matching combinations are refused
+//     up front. The MSK generator would stall at run time.
+//   - Some MSK bugs are not reproduced:
+//     - history keeps the newest records, not the first ones;
+//     - null.rate yields a null instead of crashing;
+//     - tombstone.rate yields a null value instead of dropping the record.
+//   - Topics are visited, and struct fields ordered, by name.
+//   - Dates are rendered in UTC.
+//   - Fake values come from gofakeit, so they differ from Java-Faker's
+//     (formats follow Java-Faker).
+//   - Java-Faker providers that gofakeit lacks, such as franchise and
+//     medical data, are not supported.
 package datagen
 
 import (
