@@ -24,9 +24,9 @@
 //   - Matching cycles and invalid with/matching combinations are refused
 //     up front. The MSK generator would stall at run time.
 //   - Some MSK bugs are not reproduced:
-//     - history keeps the newest records, not the first ones;
-//     - null.rate yields a null instead of crashing;
-//     - tombstone.rate yields a null value instead of dropping the record.
+//   - history keeps the newest records, not the first ones;
+//   - null.rate yields a null instead of crashing;
+//   - tombstone.rate yields a null value instead of dropping the record.
 //   - Topics are visited, and struct fields ordered, by name.
 //   - Dates are rendered in UTC.
 //   - Fake values come from gofakeit, so they differ from Java-Faker's
