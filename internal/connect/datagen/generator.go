@@ -23,10 +23,9 @@
 //     would leave the text in the output.
 //   - Matching cycles and invalid with/matching combinations are refused
 //     up front. The MSK generator would stall at run time.
-//   - Some MSK bugs are not reproduced:
-//   - history keeps the newest records, not the first ones;
-//   - null.rate yields a null instead of crashing;
-//   - tombstone.rate yields a null value instead of dropping the record.
+//   - MSK bugs are not reproduced. History keeps the newest records, not
+//     the first ones; null.rate yields a null instead of crashing; and
+//     tombstone.rate yields a null value instead of dropping the record.
 //   - Topics are visited, and struct fields ordered, by name.
 //   - Dates are rendered in UTC.
 //   - Fake values come from gofakeit, so they differ from Java-Faker's
