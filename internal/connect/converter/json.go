@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tributary-data/tributary/internal/connect/data"
+	"github.com/tributary-data/tributary/internal/connect/javafmt"
 )
 
 // JsonConverter's properties, as Kafka names them.
@@ -496,7 +497,7 @@ func (c *JSONConverter) writeValue(buf *bytes.Buffer, s *data.Schema, v any) err
 // writeJSONFloat writes f as Jackson does: Java's number format, and
 // NaN and the infinities as strings, since JSON has no literal for them.
 func writeJSONFloat(buf *bytes.Buffer, f float64, bits int) {
-	s := javaFloat(f, bits)
+	s := javafmt.Float(f, bits)
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		buf.WriteByte('"')
 		buf.WriteString(s)

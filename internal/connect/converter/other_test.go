@@ -12,43 +12,6 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/data"
 )
 
-// Java's Double.toString / Float.toString, which Jackson uses for JSON
-// numbers and StringConverter for doubles (JDK 19+ outputs).
-// Variables, so that the compiler does not add them exactly.
-var pointOne, pointTwo = 0.1, 0.2
-
-func TestJavaFloat(t *testing.T) {
-	doubles := []struct {
-		f    float64
-		want string
-	}{
-		{1.0, "1.0"}, {0.1, "0.1"}, {100.0, "100.0"}, {-1.5, "-1.5"},
-		{1234567.0, "1234567.0"}, {1e7, "1.0E7"}, {12345678.9, "1.23456789E7"},
-		{0.001, "0.001"}, {0.0001, "1.0E-4"}, {1e-5, "1.0E-5"}, {123456.789, "123456.789"},
-		{pointOne + pointTwo, "0.30000000000000004"}, {1.0 / 3, "0.3333333333333333"},
-		{math.MaxFloat64, "1.7976931348623157E308"}, {math.SmallestNonzeroFloat64, "4.9E-324"},
-		{9223372036854775807, "9.223372036854776E18"}, {0, "0.0"}, {math.Copysign(0, -1), "-0.0"},
-		{math.NaN(), "NaN"}, {math.Inf(1), "Infinity"}, {math.Inf(-1), "-Infinity"},
-	}
-	for _, tc := range doubles {
-		if got := javaFloat(tc.f, 64); got != tc.want {
-			t.Errorf("Double.toString(%g) = %s, want %s", tc.f, got, tc.want)
-		}
-	}
-	floats := []struct {
-		f    float32
-		want string
-	}{
-		{12.34, "12.34"}, {0.1, "0.1"}, {math.MaxFloat32, "3.4028235E38"},
-		{math.SmallestNonzeroFloat32, "1.4E-45"}, {1e10, "1.0E10"}, {16777216, "1.6777216E7"}, {3, "3.0"},
-	}
-	for _, tc := range floats {
-		if got := javaFloat(float64(tc.f), 32); got != tc.want {
-			t.Errorf("Float.toString(%g) = %s, want %s", tc.f, got, tc.want)
-		}
-	}
-}
-
 // Java's BigDecimal.toString, which NUMERIC decimals are written with.
 func TestDecimalString(t *testing.T) {
 	cases := []struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/connect/data"
+	"github.com/tributary-data/tributary/internal/connect/javafmt"
 )
 
 // cast is Cast$Key/$Value: casts fields of a struct or map, or the whole
@@ -436,9 +437,9 @@ func castToString(v any) string {
 	case int8, int16, int32, int64, int:
 		return strconvAny(x)
 	case float32:
-		return javaFloatString(float64(x), 32)
+		return javafmt.Float(float64(x), 32)
 	case float64:
-		return javaFloatString(x, 64)
+		return javafmt.Float(x, 64)
 	case []byte:
 		return base64.StdEncoding.EncodeToString(x)
 	case data.Decimal:
@@ -471,42 +472,4 @@ func strconvAny(v any) string {
 		return strconv.Itoa(x)
 	}
 	return fmt.Sprint(v)
-}
-
-// javaFloatString is Java's Float/Double.toString: plain notation with at
-// least one fractional digit for 1e-3 <= |f| < 1e7, else "d.dddE±n".
-func javaFloatString(f float64, bits int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	abs := math.Abs(f)
-	if abs >= 1e-3 && abs < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, bits)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'E', -1, bits) // e.g. 1.5E+10
-	mant, exp, _ := strings.Cut(s, "E")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	exp = strings.TrimPrefix(exp, "+")
-	if strings.HasPrefix(exp, "-") {
-		exp = "-" + strings.TrimLeft(exp[1:], "0")
-	} else {
-		exp = strings.TrimLeft(exp, "0")
-	}
-	return mant + "E" + exp
 }

@@ -157,20 +157,3 @@ func TestCastErrors(t *testing.T) {
 		t.Error("null value changed")
 	}
 }
-
-func TestJavaFloatString(t *testing.T) {
-	cases := []struct {
-		f    float64
-		bits int
-		want string
-	}{
-		{1, 64, "1.0"}, {0.5, 64, "0.5"}, {123456.789, 64, "123456.789"}, {1e7, 64, "1.0E7"},
-		{1.5e-4, 64, "1.5E-4"}, {-2.5e10, 64, "-2.5E10"}, {0.001, 64, "0.001"}, {float64(float32(0.1)), 32, "0.1"},
-		{math.Inf(1), 64, "Infinity"}, {math.NaN(), 64, "NaN"}, {0, 64, "0.0"},
-	}
-	for _, c := range cases {
-		if got := javaFloatString(c.f, c.bits); got != c.want {
-			t.Errorf("javaFloatString(%v) = %q, want %q", c.f, got, c.want)
-		}
-	}
-}
