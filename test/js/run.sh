@@ -65,30 +65,9 @@ info "@aws-sdk/client-kinesis $(node -p 'require("'"$HERE"'/node_modules/@aws-sd
 info "building tributary"
 (cd "$ROOT" && go build -o "$WORK/tributary" ./cmd/tributary) || die "go build ./cmd/tributary"
 
-free_port() {
-	node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
-started=""
-for attempt in 1 2 3; do
-	PORT="$(free_port)"
-	ENDPOINT="http://127.0.0.1:$PORT"
-	"$WORK/tributary" serve -listen "127.0.0.1:$PORT" -in-memory \
-		-create-stream-delay 0 -delete-stream-delay 0 -log-level warn \
-		>"$WORK/server.log" 2>&1 &
-	SERVER_PID=$!
-	for _ in $(seq 1 300); do
-		if curl -sf -o /dev/null "$ENDPOINT/metrics"; then started=1; break; fi
-		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -n "$started" ] && break
-	kill "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=""
-	info "server did not come up on port $PORT (attempt $attempt)"
-done
-[ -n "$started" ] || die "tributary serve answers on a loopback port"
+# shellcheck source=../lib/server.sh
+. "$ROOT/test/lib/server.sh"
+start_tributary "$WORK/tributary" "$WORK/server.log" || die "tributary serve answers on a loopback port"
 info "server up at $ENDPOINT (pid $SERVER_PID)"
 
 # ---- client environment ------------------------------------------------------
