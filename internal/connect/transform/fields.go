@@ -643,7 +643,6 @@ func fieldPath(c *config, name string) ([]string, error) {
 			j := strings.IndexByte(name[i:], '.')
 			if j < 0 {
 				steps = append(steps, name[i:])
-				i = len(name)
 				break
 			}
 			steps = append(steps, name[i:i+j])
