@@ -245,7 +245,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		sq := string(*in.SequenceNumberForOrdering)
 		v.pattern("sequenceNumberForOrdering", sq, sequencePattern, sequenceRE.MatchString(sq))
 	}
-	autoKeys := s.autoDistributed(c, in.StreamName, in.StreamARN)
+	autoKeys := in.PartitionKey == nil && s.autoDistributed(c, in.StreamName, in.StreamARN)
 	checkRecord(&v, "", in.PartitionKey, in.ExplicitHashKey, in.Data, autoKeys)
 	checkStreamName(&v, in.StreamName, in.StreamARN, true)
 	if err := v.err(); err != nil {
@@ -345,7 +345,11 @@ func (o putRecordsOutput) appendJSON(b []byte) []byte {
 
 func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput) (any, *Error) {
 	var v validation
-	autoKeys := s.autoDistributed(c, in.StreamName, in.StreamARN)
+	autoKeys := false
+	if in.Records != nil && slices.ContainsFunc(*in.Records, func(e putRecordsEntry) bool { return e.PartitionKey == nil }) {
+		// Only a record without a key needs to know the stream's strategy.
+		autoKeys = s.autoDistributed(c, in.StreamName, in.StreamARN)
+	}
 	if v.notNull("records", in.Records != nil) {
 		recs := *in.Records
 		if len(recs) < 1 || len(recs) > 500 {
