@@ -278,7 +278,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		return nil, rateExceeded(e.meta, sh)
 	}
 	start := time.Now()
-	res := s.put(ctx, e, []batchRecord{{pk, *in.Data}}, []int{sh})[0]
+	res := s.put(ctx, e, []batchRecord{{pk, *in.Data, nil}}, []int{sh})[0]
 	if res.err != nil {
 		return nil, errInternal(res.err)
 	}
@@ -389,7 +389,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 		if aerr != nil {
 			return nil, aerr
 		}
-		recs[i] = batchRecord{pk, *r.Data}
+		recs[i] = batchRecord{pk, *r.Data, nil}
 		shards[i] = sh
 	}
 	if total > max(maxPutRecordsBytes, largest) {
@@ -697,7 +697,7 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it it
 				next.Seq, next.Index = msg.Seq+1, 0
 				continue
 			}
-			_, derr = decodeBatch(plain, from, func(i int, pk string, data []byte) bool {
+			_, derr = decodeBatch(plain, from, func(i int, pk string, data, attrs []byte) bool {
 				if len(out.records) == limit || (len(out.records) > 0 && bytes+len(data) > maxGetRecordsBytes) {
 					full = true
 					next.Seq, next.Index = msg.Seq, uint16(i)
@@ -707,7 +707,7 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it it
 				out.records = append(out.records, outRecord{
 					seq: shard.Sequence{ShardCreated: created, ShardIndex: it.ShardIndex,
 						Index: seqIndex(msg.Seq, i), RecordTime: arrival.Unix()}.String(),
-					arrival: arrival, pk: pk, data: data, encrypted: encrypted,
+					arrival: arrival, pk: pk, data: data, attrs: attrs, encrypted: encrypted,
 				})
 				lastArrival = arrival
 				return true
@@ -778,7 +778,8 @@ type outRecord struct {
 	arrival   time.Time
 	pk        string
 	data      []byte
-	encrypted bool // stored encrypted: reported as EncryptionType KMS
+	attrs     []byte // Connect metadata (batch.go); never on the wire
+	encrypted bool   // stored encrypted: reported as EncryptionType KMS
 }
 
 // getRecordsOutput encodes itself: GetRecords responses are the largest

@@ -1,0 +1,866 @@
+package connect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// WorkerConfig configures a worker.
+type WorkerConfig struct {
+	// WorkerID is reported as worker_id in statuses (Kafka uses
+	// host:port of the REST listener).
+	WorkerID string
+	// Props are the worker properties: the default key.converter and
+	// value.converter (and their settings), offset.flush.interval.ms,
+	// and the other connect-distributed/standalone settings.
+	Props    map[string]string
+	Registry *Registry
+	Streams  Streams
+	KV       KV
+	Logger   *slog.Logger
+}
+
+// Herder runs connectors on this worker and answers the REST API, as
+// Kafka's herders do. Lifecycle changes (create, pause, restart, ...) are
+// serialised by one mutex; task loops run in their own goroutines and
+// report their states back through it.
+type Herder struct {
+	cfg        WorkerConfig
+	log        *slog.Logger
+	flushEvery time.Duration
+	ctx        context.Context
+	cancel     context.CancelFunc
+
+	mu      sync.Mutex
+	conns   map[string]*connRun
+	started bool
+
+	// topicsMu guards connRun.topics, which task loops update while
+	// h.mu may be held by a lifecycle change waiting for them.
+	topicsMu sync.Mutex
+}
+
+// connRecord is what the KV keeps for a connector.
+type connRecord struct {
+	Config map[string]string   `json:"config"`
+	Target TargetState         `json:"target"`
+	Tasks  []map[string]string `json:"tasks"`
+}
+
+// connRun is a connector on this worker.
+type connRun struct {
+	name  string
+	rec   connRecord
+	typ   ConnectorType
+	conn  Connector // running instance; nil when not started
+	state StateInfo
+	tasks []*taskRun
+	// topics are the streams the connector has used (h.topicsMu).
+	topics []string
+}
+
+// taskRun is a running task. Its loop updates its state under its own
+// mutex, never h.mu, so lifecycle changes can wait for it while holding
+// h.mu.
+type taskRun struct {
+	id     int
+	gate   *gate
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu    sync.Mutex
+	state TaskState
+}
+
+func (t *taskRun) getState() TaskState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.state
+}
+
+// setState records a running task's state, unless it has failed.
+func (t *taskRun) setState(s State) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.state.State == StateRunning || t.state.State == StatePaused {
+		t.state.State = s
+	}
+}
+
+// NewHerder returns a herder; Start loads and starts the stored
+// connectors.
+func NewHerder(cfg WorkerConfig) *Herder {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Props == nil {
+		cfg.Props = map[string]string{}
+	}
+	ms := intSetting(cfg.Props, "offset.flush.interval.ms", 60000)
+	return &Herder{cfg: cfg, log: log.With("component", "connect"), flushEvery: time.Duration(ms) * time.Millisecond,
+		conns: map[string]*connRun{}}
+}
+
+// Start loads the stored connectors and starts each in its target state.
+// ctx bounds the worker's life: cancelling it is an unclean stop; call
+// Stop for a clean one.
+func (h *Herder) Start(ctx context.Context) error {
+	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	stored, err := h.cfg.KV.List(ctx, kindConfig)
+	if err != nil {
+		return fmt.Errorf("loading connectors: %w", err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for key, b := range stored {
+		name, ok := nameOfKey(kindConfig, key)
+		if !ok {
+			continue
+		}
+		var rec connRecord
+		if err := json.Unmarshal(b, &rec); err != nil {
+			h.log.Error("skipping unreadable connector record", "key", key, "err", err)
+			continue
+		}
+		c := &connRun{name: name, rec: rec, typ: h.cfg.Registry.typeOf(rec.Config[cfgClass])}
+		if b, err := h.cfg.KV.Get(ctx, stateKey(kindTopics, name)); err == nil && b != nil {
+			_ = json.Unmarshal(b, &c.topics)
+		}
+		h.conns[name] = c
+		h.startConnector(ctx, c)
+	}
+	h.started = true
+	return nil
+}
+
+// Stop stops every task cleanly (committing offsets) and every
+// connector.
+func (h *Herder) Stop(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.conns {
+		h.stopConnector(ctx, c)
+	}
+	if h.cancel != nil {
+		h.cancel()
+	}
+}
+
+// WorkerID implements the REST API's Herder.
+func (h *Herder) WorkerID() string { return h.cfg.WorkerID }
+
+// Health reports whether the worker has finished starting.
+func (h *Herder) Health(context.Context) (string, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.started {
+		return "starting", "Worker is still starting up."
+	}
+	return "healthy", "Worker has completed startup and is ready to handle requests."
+}
+
+func (h *Herder) save(ctx context.Context, c *connRun) error {
+	b, err := json.Marshal(c.rec)
+	if err != nil {
+		return err
+	}
+	if err := h.cfg.KV.Put(ctx, stateKey(kindConfig, c.name), b); err != nil {
+		return fmt.Errorf("saving connector %s: %w", c.name, err)
+	}
+	return nil
+}
+
+func (h *Herder) get(name string) (*connRun, error) {
+	c, ok := h.conns[name]
+	if !ok {
+		return nil, notFound(name)
+	}
+	return c, nil
+}
+
+// Connectors lists the connectors' names, sorted.
+func (h *Herder) Connectors(context.Context) ([]string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	names := slices.Collect(maps.Keys(h.conns))
+	sort.Strings(names)
+	return names, nil
+}
+
+func (c *connRun) info() *ConnectorInfo {
+	tasks := make([]TaskID, len(c.rec.Tasks))
+	for i := range tasks {
+		tasks[i] = TaskID{Connector: c.name, Task: i}
+	}
+	return &ConnectorInfo{Name: c.name, Config: maps.Clone(c.rec.Config), Tasks: tasks, Type: c.typ}
+}
+
+// ConnectorInfo returns a connector's configuration and tasks.
+func (h *Herder) ConnectorInfo(_ context.Context, name string) (*ConnectorInfo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	return c.info(), nil
+}
+
+// ConnectorConfig returns a connector's configuration.
+func (h *Herder) ConnectorConfig(_ context.Context, name string) (map[string]string, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	return maps.Clone(c.rec.Config), nil
+}
+
+// Validate checks a configuration for a connector class, as PUT
+// /connector-plugins/{class}/config/validate does.
+func (h *Herder) Validate(ctx context.Context, class string, config map[string]string) (*ConfigInfos, error) {
+	props := maps.Clone(config)
+	if props == nil {
+		props = map[string]string{}
+	}
+	if props[cfgClass] == "" {
+		props[cfgClass] = class
+	}
+	return h.cfg.Registry.validate(ctx, props)
+}
+
+// Plugins lists the installed plugins.
+func (h *Herder) Plugins(connectorsOnly bool) []PluginInfo {
+	return h.cfg.Registry.Plugins(connectorsOnly)
+}
+
+// PluginConfig lists a connector class's settings.
+func (h *Herder) PluginConfig(class string) ([]ConfigKeyInfo, error) {
+	return h.cfg.Registry.PluginConfig(class)
+}
+
+// checkConfig validates a connector configuration, returning Kafka's
+// 400 with the validate-style explanation when it is invalid.
+func (h *Herder) checkConfig(ctx context.Context, config map[string]string) error {
+	infos, err := h.cfg.Registry.validate(ctx, config)
+	if err != nil {
+		return err
+	}
+	if infos.ErrorCount > 0 {
+		return invalidConfig(infos)
+	}
+	return nil
+}
+
+// CreateConnector creates and starts a connector. initial may be empty
+// (STARTED).
+func (h *Herder) CreateConnector(ctx context.Context, name string, config map[string]string, initial TargetState) (*ConnectorInfo, error) {
+	info, created, err := h.putConfig(ctx, name, config, initial, false)
+	if err == nil && !created {
+		err = errorf(http.StatusConflict, "Connector %s already exists", name)
+	}
+	return info, err
+}
+
+// PutConnectorConfig creates a connector or replaces its configuration,
+// restarting it.
+func (h *Herder) PutConnectorConfig(ctx context.Context, name string, config map[string]string) (*ConnectorInfo, bool, error) {
+	return h.putConfig(ctx, name, config, "", true)
+}
+
+// PatchConnectorConfig changes some settings of a connector; a nil
+// value removes a setting.
+func (h *Herder) PatchConnectorConfig(ctx context.Context, name string, patch map[string]*string) (*ConnectorInfo, error) {
+	h.mu.Lock()
+	c, err := h.get(name)
+	var config map[string]string
+	if err == nil {
+		config = maps.Clone(c.rec.Config)
+	}
+	h.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range patch {
+		if v == nil {
+			delete(config, k)
+		} else {
+			config[k] = *v
+		}
+	}
+	info, _, err := h.putConfig(ctx, name, config, "", true)
+	return info, err
+}
+
+func (h *Herder) putConfig(ctx context.Context, name string, config map[string]string, initial TargetState, replace bool) (*ConnectorInfo, bool, error) {
+	config = maps.Clone(config)
+	if config == nil {
+		config = map[string]string{}
+	}
+	config[cfgName] = name
+	if err := h.checkConfig(ctx, config); err != nil {
+		return nil, false, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c, ok := h.conns[name]; ok {
+		if !replace {
+			return nil, false, nil
+		}
+		h.stopConnector(ctx, c)
+		c.rec.Config = config
+		c.typ = h.cfg.Registry.typeOf(config[cfgClass])
+		if err := h.save(ctx, c); err != nil {
+			return nil, false, err
+		}
+		h.startConnector(ctx, c)
+		return c.info(), false, nil
+	}
+	if initial == "" {
+		initial = TargetStarted
+	}
+	c := &connRun{name: name, rec: connRecord{Config: config, Target: initial}, typ: h.cfg.Registry.typeOf(config[cfgClass])}
+	if err := h.save(ctx, c); err != nil {
+		return nil, false, err
+	}
+	h.conns[name] = c
+	h.startConnector(ctx, c)
+	return c.info(), true, nil
+}
+
+// startConnector starts a connector and its tasks in its target state.
+// h.mu is held.
+func (h *Herder) startConnector(ctx context.Context, c *connRun) {
+	if c.rec.Target == TargetStopped {
+		c.state = StateInfo{State: StateStopped, WorkerID: h.cfg.WorkerID}
+		if c.rec.Tasks != nil {
+			c.rec.Tasks = nil
+			h.saveOrLog(ctx, c)
+		}
+		return
+	}
+	_, conn, err := h.cfg.Registry.newConnector(c.rec.Config[cfgClass])
+	if err == nil {
+		err = conn.Start(ctx, maps.Clone(c.rec.Config))
+	}
+	var configs []map[string]string
+	if err == nil {
+		configs, err = conn.TaskConfigs(int(intSetting(c.rec.Config, cfgTasksMax, 1)))
+	}
+	if err != nil {
+		c.state = StateInfo{State: StateFailed, WorkerID: h.cfg.WorkerID, Trace: trace(err)}
+		h.log.Error("connector failed to start", "connector", c.name, "err", err)
+		if conn != nil {
+			_ = conn.Stop()
+		}
+		return
+	}
+	c.conn = conn
+	if !slices.EqualFunc(configs, c.rec.Tasks, maps.Equal) {
+		c.rec.Tasks = configs
+		h.saveOrLog(ctx, c)
+	}
+	c.state = StateInfo{State: StateRunning, WorkerID: h.cfg.WorkerID}
+	if c.rec.Target == TargetPaused {
+		c.state.State = StatePaused
+	}
+	c.tasks = make([]*taskRun, len(c.rec.Tasks))
+	for i := range c.rec.Tasks {
+		h.startTask(c, i)
+	}
+	h.log.Info("connector started", "connector", c.name, "tasks", len(c.tasks), "target", c.rec.Target)
+}
+
+func (h *Herder) saveOrLog(ctx context.Context, c *connRun) {
+	if err := h.save(ctx, c); err != nil {
+		h.log.Error("saving connector state", "connector", c.name, "err", err)
+	}
+}
+
+// startTask starts task i of a started connector. h.mu is held.
+func (h *Herder) startTask(c *connRun, i int) {
+	ctx, cancel := context.WithCancel(h.ctx)
+	t := &taskRun{id: i, gate: newGate(c.rec.Target == TargetPaused), cancel: cancel, done: make(chan struct{}),
+		state: TaskState{ID: i, State: StateRunning, WorkerID: h.cfg.WorkerID}}
+	if c.rec.Target == TargetPaused {
+		t.state.State = StatePaused
+	}
+	c.tasks[i] = t
+	props := maps.Clone(c.rec.Config)
+	maps.Copy(props, c.rec.Tasks[i])
+	conn, ntasks := c.conn, len(c.rec.Tasks)
+	go func() {
+		defer close(t.done)
+		err := h.runTask(ctx, c, t, conn, props, ntasks)
+		if err != nil && ctx.Err() == nil {
+			t.mu.Lock()
+			t.state.State, t.state.Trace = StateFailed, trace(err)
+			t.mu.Unlock()
+			h.log.Error("task failed", "connector", c.name, "task", i, "err", err)
+		}
+	}()
+}
+
+// runTask runs a task to its end, turning a panic into a failure so one
+// task never takes down the worker.
+func (h *Herder) runTask(ctx context.Context, c *connRun, t *taskRun, conn Connector, props map[string]string, ntasks int) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("task panicked: %v\n%s", p, debug.Stack())
+		}
+	}()
+	switch conn := conn.(type) {
+	case SourceConnector:
+		return h.runSource(ctx, c, t, conn, props)
+	case SinkConnector:
+		return h.runSink(ctx, c, t, ntasks, conn, props)
+	}
+	return fmt.Errorf("connector class %s is neither a source nor a sink", props[cfgClass])
+}
+
+// stopTask stops a task and waits for it to commit and exit.
+func (h *Herder) stopTask(t *taskRun) {
+	if t == nil {
+		return
+	}
+	t.cancel()
+	<-t.done
+}
+
+// stopConnector stops a connector's tasks and the connector. h.mu is held.
+func (h *Herder) stopConnector(_ context.Context, c *connRun) {
+	tasks := c.tasks
+	c.tasks = nil
+	for _, t := range tasks {
+		h.stopTask(t)
+	}
+	if c.conn != nil {
+		if err := c.conn.Stop(); err != nil {
+			h.log.Warn("stopping connector", "connector", c.name, "err", err)
+		}
+		c.conn = nil
+	}
+}
+
+// ConnectorStatus returns the states of a connector and its tasks.
+func (h *Herder) ConnectorStatus(_ context.Context, name string) (*ConnectorStatus, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	return h.status(c), nil
+}
+
+func (h *Herder) status(c *connRun) *ConnectorStatus {
+	st := &ConnectorStatus{Name: c.name, Connector: c.state, Type: c.typ, Tasks: []TaskState{}}
+	if st.Connector.State == "" {
+		st.Connector = StateInfo{State: StateUnassigned, WorkerID: h.cfg.WorkerID}
+	}
+	for i := range c.rec.Tasks {
+		ts := TaskState{ID: i, State: StateUnassigned, WorkerID: h.cfg.WorkerID}
+		if i < len(c.tasks) && c.tasks[i] != nil {
+			ts = c.tasks[i].getState()
+		}
+		st.Tasks = append(st.Tasks, ts)
+	}
+	return st
+}
+
+// Tasks lists a connector's task configurations.
+func (h *Herder) Tasks(_ context.Context, name string) ([]TaskInfo, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TaskInfo, len(c.rec.Tasks))
+	for i, tc := range c.rec.Tasks {
+		out[i] = TaskInfo{ID: TaskID{Connector: name, Task: i}, Config: maps.Clone(tc)}
+	}
+	return out, nil
+}
+
+func (h *Herder) task(name string, id int) (*connRun, error) {
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	if id < 0 || id >= len(c.rec.Tasks) {
+		return nil, errorf(http.StatusNotFound, "Task %s-%d not found", name, id)
+	}
+	return c, nil
+}
+
+// TaskStatus returns one task's state.
+func (h *Herder) TaskStatus(_ context.Context, name string, id int) (*TaskState, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.task(name, id)
+	if err != nil {
+		return nil, err
+	}
+	ts := h.status(c).Tasks[id]
+	return &ts, nil
+}
+
+// RestartTask restarts one task.
+func (h *Herder) RestartTask(_ context.Context, name string, id int) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.task(name, id)
+	if err != nil {
+		return err
+	}
+	if c.conn == nil || id >= len(c.tasks) {
+		return errorf(http.StatusConflict, "Cannot restart task %s-%d: the connector is not running", name, id)
+	}
+	h.stopTask(c.tasks[id])
+	if c.conn != nil && id < len(c.tasks) {
+		h.startTask(c, id)
+	}
+	return nil
+}
+
+// RestartConnector restarts a connector and, with includeTasks, its
+// tasks; with onlyFailed only the instances that have failed. The status
+// returned shows the instances being restarted as RESTARTING, as
+// Kafka's does.
+func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) (*ConnectorStatus, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	st := h.status(c)
+	restartConn := !onlyFailed || c.state.State == StateFailed
+	var tasks []int
+	if includeTasks {
+		for i, ts := range st.Tasks {
+			if !onlyFailed || ts.State == StateFailed {
+				tasks = append(tasks, i)
+			}
+		}
+	}
+	if restartConn {
+		st.Connector.State, st.Connector.Trace = StateRestarting, ""
+	}
+	for _, i := range tasks {
+		st.Tasks[i].State, st.Tasks[i].Trace = StateRestarting, ""
+	}
+	if c.rec.Target == TargetStopped {
+		return st, nil
+	}
+	if restartConn {
+		// Restart the connector instance; its tasks keep running unless
+		// their configurations change or they are restarted too.
+		if c.conn != nil {
+			_ = c.conn.Stop()
+			c.conn = nil
+		}
+		h.restartInstance(ctx, c, c.rec.Tasks, tasks)
+	} else {
+		for _, i := range tasks {
+			if i < len(c.tasks) {
+				h.stopTask(c.tasks[i])
+				h.startTask(c, i)
+			}
+		}
+	}
+	return st, nil
+}
+
+// restartInstance starts a connector instance again, restarting the
+// tasks listed and any whose configuration changed. h.mu is held.
+func (h *Herder) restartInstance(ctx context.Context, c *connRun, oldConfigs []map[string]string, restart []int) {
+	_, conn, err := h.cfg.Registry.newConnector(c.rec.Config[cfgClass])
+	if err == nil {
+		err = conn.Start(ctx, maps.Clone(c.rec.Config))
+	}
+	var configs []map[string]string
+	if err == nil {
+		configs, err = conn.TaskConfigs(int(intSetting(c.rec.Config, cfgTasksMax, 1)))
+	}
+	if err != nil {
+		c.state = StateInfo{State: StateFailed, WorkerID: h.cfg.WorkerID, Trace: trace(err)}
+		return
+	}
+	c.conn = conn
+	c.state = StateInfo{State: StateRunning, WorkerID: h.cfg.WorkerID}
+	if c.rec.Target == TargetPaused {
+		c.state.State = StatePaused
+	}
+	if !slices.EqualFunc(configs, oldConfigs, maps.Equal) {
+		for _, t := range c.tasks {
+			h.stopTask(t)
+		}
+		c.rec.Tasks = configs
+		h.saveOrLog(ctx, c)
+		c.tasks = make([]*taskRun, len(configs))
+		for i := range configs {
+			h.startTask(c, i)
+		}
+		return
+	}
+	for len(c.tasks) < len(configs) {
+		c.tasks = append(c.tasks, nil)
+	}
+	for i := range c.tasks {
+		if c.tasks[i] == nil || slices.Contains(restart, i) {
+			h.stopTask(c.tasks[i])
+			h.startTask(c, i)
+		}
+	}
+}
+
+// PauseConnector pauses a connector's tasks; the target state is kept.
+func (h *Herder) PauseConnector(ctx context.Context, name string) error {
+	return h.setTarget(ctx, name, TargetPaused)
+}
+
+// ResumeConnector resumes a paused or stopped connector.
+func (h *Herder) ResumeConnector(ctx context.Context, name string) error {
+	return h.setTarget(ctx, name, TargetStarted)
+}
+
+// StopConnector stops a connector and its tasks, leaving it with no
+// tasks, so that its offsets may be changed.
+func (h *Herder) StopConnector(ctx context.Context, name string) error {
+	return h.setTarget(ctx, name, TargetStopped)
+}
+
+func (h *Herder) setTarget(ctx context.Context, name string, target TargetState) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return err
+	}
+	prev := c.rec.Target
+	c.rec.Target = target
+	if err := h.save(ctx, c); err != nil {
+		return err
+	}
+	switch {
+	case target == TargetStopped:
+		h.stopConnector(ctx, c)
+		c.rec.Tasks = nil
+		h.saveOrLog(ctx, c)
+		c.state = StateInfo{State: StateStopped, WorkerID: h.cfg.WorkerID}
+	case prev == TargetStopped || c.conn == nil:
+		h.stopConnector(ctx, c)
+		h.startConnector(ctx, c)
+	default:
+		paused := target == TargetPaused
+		if c.state.State != StateFailed {
+			c.state.State = StateRunning
+			if paused {
+				c.state.State = StatePaused
+			}
+		}
+		for _, t := range c.tasks {
+			if t == nil {
+				continue
+			}
+			t.gate.set(paused)
+			if paused {
+				t.setState(StatePaused)
+			} else {
+				t.setState(StateRunning)
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteConnector stops and removes a connector. Its offsets stay, as in
+// Kafka, so a connector created again under the same name resumes.
+func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.get(name)
+	if err != nil {
+		return err
+	}
+	h.stopConnector(ctx, c)
+	delete(h.conns, name)
+	if err := h.cfg.KV.Delete(ctx, stateKey(kindConfig, name)); err != nil {
+		return fmt.Errorf("deleting connector %s: %w", name, err)
+	}
+	return nil
+}
+
+// Topics returns the streams a connector has used since its topics were
+// last reset.
+func (h *Herder) Topics(_ context.Context, name string) ([]string, error) {
+	h.mu.Lock()
+	c, err := h.get(name)
+	h.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	h.topicsMu.Lock()
+	defer h.topicsMu.Unlock()
+	out := append([]string{}, c.topics...)
+	sort.Strings(out)
+	return out, nil
+}
+
+// ResetTopics forgets the streams a connector has used.
+func (h *Herder) ResetTopics(ctx context.Context, name string) error {
+	h.mu.Lock()
+	c, err := h.get(name)
+	h.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	h.topicsMu.Lock()
+	defer h.topicsMu.Unlock()
+	c.topics = nil
+	return h.cfg.KV.Delete(ctx, stateKey(kindTopics, name))
+}
+
+// noteTopic records that connector c used a stream.
+func (h *Herder) noteTopic(ctx context.Context, c *connRun, stream string) {
+	h.topicsMu.Lock()
+	defer h.topicsMu.Unlock()
+	if slices.Contains(c.topics, stream) {
+		return
+	}
+	c.topics = append(c.topics, stream)
+	b, _ := json.Marshal(c.topics)
+	if err := h.cfg.KV.Put(ctx, stateKey(kindTopics, c.name), b); err != nil {
+		h.log.Warn("recording a connector's topics", "connector", c.name, "err", err)
+	}
+}
+
+// Offsets returns a connector's committed offsets.
+func (h *Herder) Offsets(ctx context.Context, name string) ([]PartitionOffset, error) {
+	h.mu.Lock()
+	_, err := h.get(name)
+	h.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return loadOffsets(ctx, h.cfg.KV, name)
+}
+
+func (h *Herder) stoppedForOffsets(name string) (*connRun, error) {
+	c, err := h.get(name)
+	if err != nil {
+		return nil, err
+	}
+	if c.rec.Target != TargetStopped || c.state.State != StateStopped {
+		return nil, errorf(http.StatusBadRequest, "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/%s/stop' endpoint", name)
+	}
+	return c, nil
+}
+
+// AlterOffsets changes offsets of a stopped connector; a nil offset
+// resets its partition.
+func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []PartitionOffset) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c, err := h.stoppedForOffsets(name)
+	if err != nil {
+		return err
+	}
+	if c.typ == TypeSink {
+		if err := checkSinkOffsets(offs); err != nil {
+			return err
+		}
+	}
+	for _, po := range offs {
+		if po.Partition == nil {
+			return errorf(http.StatusBadRequest, "Partitions cannot be null")
+		}
+	}
+	return commitOffsets(ctx, h.cfg.KV, name, offs)
+}
+
+// ResetOffsets removes all offsets of a stopped connector.
+func (h *Herder) ResetOffsets(ctx context.Context, name string) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, err := h.stoppedForOffsets(name); err != nil {
+		return err
+	}
+	offs, err := loadOffsets(ctx, h.cfg.KV, name)
+	if err != nil {
+		return err
+	}
+	for i := range offs {
+		offs[i].Offset = nil
+	}
+	return commitOffsets(ctx, h.cfg.KV, name, offs)
+}
+
+// trace renders an error for a status trace: the message and its chain
+// of causes, as a Java stack trace starts.
+func trace(err error) string {
+	var b strings.Builder
+	b.WriteString(err.Error())
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		b.WriteString("\nCaused by: ")
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// gate pauses a task loop.
+type gate struct {
+	mu     sync.Mutex
+	paused bool
+	change chan struct{}
+}
+
+func newGate(paused bool) *gate { return &gate{paused: paused, change: make(chan struct{})} }
+
+func (g *gate) set(paused bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.paused != paused {
+		g.paused = paused
+		close(g.change)
+		g.change = make(chan struct{})
+	}
+}
+
+// state returns whether the gate is closed and a channel closed at the
+// next change.
+func (g *gate) state() (bool, <-chan struct{}) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.paused, g.change
+}
+
+// wait blocks while the gate is paused. It returns false when ctx ends.
+func (g *gate) wait(ctx context.Context) bool {
+	for {
+		paused, change := g.state()
+		if !paused {
+			return true
+		}
+		select {
+		case <-change:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
