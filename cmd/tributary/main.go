@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tributary-data/tributary/internal/connect/properties"
 	"github.com/tributary-data/tributary/internal/server"
 	"github.com/tributary-data/tributary/internal/store"
 )
@@ -25,7 +26,10 @@ import (
 const usage = `Tributary: a Kinesis-compatible streaming platform in one binary.
 
 Usage:
-  tributary serve [flags]     run the server with its embedded store
+  tributary serve [flags]     run the server with its embedded store (Kinesis API,
+                              and the Connect REST API on :8083)
+  tributary connect <command> manage connectors (list, create, status, ...), or run
+                              'tributary connect standalone worker.properties connector.properties...'
   tributary bench [flags]     benchmark PutRecords/GetRecords (see docs/benchmarks.md)
   tributary version           print the version
 
@@ -49,6 +53,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = serve(ctx, args[1:], stderr)
+	case "connect":
+		switch {
+		case len(args) < 2:
+			err = connectClient(ctx, "", nil, stdout, stderr)
+		case args[1] == "standalone":
+			err = standalone(ctx, args[2:], stderr)
+		default:
+			err = connectClient(ctx, args[1], args[2:], stdout, stderr)
+		}
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":
@@ -76,6 +89,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // usageError marks errors in how a command was invoked.
 type usageError struct{ error }
+
+// commit is the VCS revision the binary was built from, if known.
+func commit() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return "unknown"
+}
 
 func version() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
@@ -117,6 +142,12 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
 	fs.StringVar(&cfg.TLS.CertFile, "tls-cert", "", "PEM certificate `file`: serve HTTPS (HTTP/1.1 and HTTP/2); needs -tls-key")
 	fs.StringVar(&cfg.TLS.KeyFile, "tls-key", "", "PEM private key `file` for -tls-cert")
 	fs.BoolVar(&cfg.TLS.SelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate for localhost generated at start-up (its SHA-256 fingerprint is logged)")
+	fs.StringVar(&cfg.Connect.Addr, "connect-listen", ":8083", "address for the Kafka Connect REST API; empty disables the connector runtime")
+	fs.Func("connect-worker-config", "connect-distributed worker properties `file` (default converters, offset.flush.interval.ms, ...)", func(path string) error {
+		props, err := properties.ParseFile(path)
+		cfg.Connect.WorkerProps = props
+		return err
+	})
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	return cfg, durability, logLevel
 }
@@ -140,7 +171,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageError{fmt.Errorf("-log-level: %w", err)}
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	lv := new(slog.LevelVar)
+	lv.Set(level)
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	cfg.Connect.LogLevel, cfg.Connect.Version, cfg.Connect.Commit = lv, version(), commit()
 
 	srv, err := server.Start(ctx, *cfg)
 	if err != nil {

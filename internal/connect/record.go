@@ -48,8 +48,10 @@ func newCodec(props map[string]string, worker map[string]string) (*codec, error)
 }
 
 // newConverter builds key.converter or value.converter from the
-// connector's settings, falling back to the worker's, as Kafka does. The
-// default is JsonConverter with schemas, Kafka's worker default.
+// connector's settings, falling back to the worker's, as Kafka does. With
+// neither, it is StringConverter, the default of MSK Connect's worker
+// configuration, so the MSK configurations this runtime takes run as
+// they do there.
 func newConverter(props, worker map[string]string, key string, isKey bool) (converter.Converter, error) {
 	src := props
 	if props[key] == "" {
@@ -57,7 +59,7 @@ func newConverter(props, worker map[string]string, key string, isKey bool) (conv
 	}
 	class := src[key]
 	if class == "" {
-		class = converter.JSONConverterClass
+		class = converter.StringConverterClass
 	}
 	c, err := converter.New(class, withPrefix(src, key+"."), isKey)
 	if err != nil {

@@ -79,12 +79,16 @@ type sinkRun struct {
 	readers map[ShardRef]bool
 	batches chan shardBatch
 	ended   chan ShardRef
-	wg      sync.WaitGroup
+	// gone receives the shards whose reader stopped because the stream
+	// was not found (deleted, or still being created): a later refresh
+	// may start them again.
+	gone chan ShardRef
+	wg   sync.WaitGroup
 }
 
 func (h *Herder) runSink(ctx context.Context, c *connRun, t *taskRun, ntasks int, conn SinkConnector, props map[string]string) error {
 	r := &sinkRun{h: h, c: c, t: t, ntasks: ntasks, pos: map[ShardRef]string{}, dirty: map[ShardRef]bool{},
-		readers: map[ShardRef]bool{}, batches: make(chan shardBatch, 4), ended: make(chan ShardRef, 64),
+		readers: map[ShardRef]bool{}, batches: make(chan shardBatch, 4), ended: make(chan ShardRef, 64), gone: make(chan ShardRef),
 		topics: splitList(props[cfgTopics])}
 	var err error
 	if re := setting(props, cfgTopicsRegex, ""); re != "" {
@@ -161,6 +165,8 @@ func (r *sinkRun) loop(ctx, readCtx context.Context) error {
 			if err := r.refresh(readCtx); err != nil {
 				return err
 			}
+		case ref := <-r.gone:
+			delete(r.readers, ref)
 		case <-refresh.C:
 			if err := r.refresh(readCtx); err != nil {
 				return err
@@ -259,7 +265,11 @@ func (r *sinkRun) startReader(ctx context.Context, ref ShardRef) {
 				return
 			}
 			if errors.Is(err, ErrStreamNotFound) {
-				r.h.log.Info("stream gone; its shard is no longer read", "connector", r.c.name, "stream", ref.Stream, "shard", ref.Shard)
+				r.h.log.Debug("stream not found; its shard is read again once it is listed", "connector", r.c.name, "stream", ref.Stream, "shard", ref.Shard)
+				select {
+				case r.gone <- ref:
+				case <-ctx.Done():
+				}
 				return
 			}
 			if err != nil {

@@ -34,6 +34,10 @@ import (
 // records, so there the guarantee is at-least-once for that one poll;
 // nothing is ever lost.
 
+// maxPut is the most records the runtime gives one Streams.Put: a
+// PutRecords' worth.
+const maxPut = 500
+
 // TailScanner is implemented by Streams that keep record attributes, so
 // that source tasks can recover the offsets they stored with their
 // records.
@@ -189,11 +193,19 @@ func (h *Herder) runSource(ctx context.Context, c *connRun, t *taskRun, conn Sou
 		if err != nil {
 			return fmt.Errorf("poll: %w", err)
 		}
-		if err := r.send(ctx, recs); err != nil {
+		// Send in chunks that one Put takes whole (Streams.Put accepts
+		// what PutRecords does), each with its own offsets marker.
+		var serr error
+		for len(recs) > 0 && serr == nil {
+			n := min(len(recs), maxPut)
+			serr = r.send(ctx, recs[:n])
+			recs = recs[n:]
+		}
+		if serr != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			return err
+			return serr
 		}
 		if time.Since(lastFlush) >= h.flushEvery {
 			if err := r.commit(ctx); err != nil {

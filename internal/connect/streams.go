@@ -16,8 +16,8 @@ type Streams interface {
 	EnsureStream(ctx context.Context, name string, shards int) error
 	// ListStreams returns the names of all streams.
 	ListStreams(ctx context.Context) ([]string, error)
-	// Put writes records to a stream and returns once all are
-	// acknowledged. Records with the same partition key keep their
+	// Put writes at most 500 records (what PutRecords takes) to a
+	// stream and returns once all are acknowledged. Records with the same partition key keep their
 	// order. It fails as a whole or succeeds as a whole from the
 	// caller's view: implementations retry partial failures.
 	Put(ctx context.Context, stream string, recs []StreamRecord) error

@@ -89,12 +89,22 @@ func (l *Local) ListStreams(ctx context.Context) ([]string, error) {
 	return out, ctx.Err()
 }
 
+// MaxLocalPut is the most records one Local.Put takes, as PutRecords:
+// the records of one Put for one shard are one log message, stored
+// atomically, and a message's records must fit the sequence number's
+// index bits.
+const MaxLocalPut = 500
+
 // Put stores records, routed by partition key. It is all or nothing from
 // the caller's view: it returns an error if any record was not stored,
-// and the caller retries the whole batch.
+// and the caller retries the whole batch. The records for one shard are
+// stored atomically.
 func (l *Local) Put(ctx context.Context, stream string, recs []connect.StreamRecord) error {
 	if len(recs) == 0 {
 		return nil
+	}
+	if len(recs) > MaxLocalPut {
+		return fmt.Errorf("put to %s: %d records: at most %d per Put", stream, len(recs), MaxLocalPut)
 	}
 	sn := Str(stream)
 	_, e, release, aerr := l.s.writable(l.c, &sn, nil)
@@ -237,11 +247,20 @@ func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn f
 	}
 	for hi := st.LastSeq; hi >= st.FirstSeq && hi > 0; {
 		lo := max(st.FirstSeq, hi-min(hi, window-1))
-		res, err := l.s.st.Read(ctx, log, lo, int(hi-lo+1), fetchBytes)
-		if err != nil {
-			return false, err
+		// A read stops at its byte budget, so read the window forward
+		// until its newest message is in.
+		var msgs []store.Message
+		for from := lo; from <= hi; {
+			res, err := l.s.st.Read(ctx, log, from, int(hi-from+1), fetchBytes)
+			if err != nil {
+				return false, err
+			}
+			if len(res.Messages) == 0 {
+				break
+			}
+			msgs = append(msgs, res.Messages...)
+			from = res.Messages[len(res.Messages)-1].Seq + 1
 		}
-		msgs := res.Messages
 		for i := len(msgs) - 1; i >= 0; i-- {
 			if msgs[i].Seq > hi {
 				continue

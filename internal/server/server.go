@@ -11,13 +11,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/tributary-data/tributary/internal/connect"
+	"github.com/tributary-data/tributary/internal/connect/plugins"
+	"github.com/tributary-data/tributary/internal/connect/rest"
 	"github.com/tributary-data/tributary/internal/kinesis"
 	"github.com/tributary-data/tributary/internal/store"
 )
@@ -35,6 +40,24 @@ type Config struct {
 	CredentialsFile string
 	// TLS makes the port serve HTTPS (HTTP/1.1 and HTTP/2 by ALPN).
 	TLS TLSConfig
+	// Connect configures the connector runtime.
+	Connect ConnectConfig
+}
+
+// ConnectConfig configures the Kafka Connect–compatible runtime that
+// `tributary serve` runs beside the Kinesis API.
+type ConnectConfig struct {
+	// Addr is the Connect REST API's listen address (Kafka's default
+	// port is 8083). Empty disables the runtime.
+	Addr string
+	// WorkerProps are connect-distributed worker properties: default
+	// converters, offset.flush.interval.ms, topic.creation.default.partitions.
+	WorkerProps map[string]string
+	// Version and Commit are reported by GET / and the plugin list.
+	Version, Commit string
+	// LogLevel, when set, is the server's root log level, which PUT
+	// /admin/loggers/root changes.
+	LogLevel *slog.LevelVar
 }
 
 // Server is a started Tributary.
@@ -45,6 +68,10 @@ type Server struct {
 	http    *http.Server
 	ln      net.Listener
 	log     *slog.Logger
+
+	herder      *connect.Herder
+	connectHTTP *http.Server
+	connectLn   net.Listener
 }
 
 // Start opens the store, starts the services and begins listening.
@@ -114,6 +141,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		hs.TLSConfig = tlsConf
 	}
 	s := &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg}
+	if cfg.Connect.Addr != "" {
+		if err := s.startConnect(ctx); err != nil {
+			_ = ln.Close()
+			ks.Close()
+			st.Close()
+			return nil, err
+		}
+	}
 	go func() {
 		if err := serveHTTP(hs, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			lg.Error("http server stopped", "err", err)
@@ -125,13 +160,110 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// startConnect starts the connector runtime over the in-process engine,
+// with its state in the metadata bucket, and its REST API.
+func (s *Server) startConnect(ctx context.Context) error {
+	cc := s.cfg.Connect
+	ln, err := net.Listen("tcp", cc.Addr)
+	if err != nil {
+		return fmt.Errorf("connect: listen %s: %w", cc.Addr, err)
+	}
+	lg := s.log.With("component", "connect")
+	h := connect.NewHerder(connect.WorkerConfig{
+		WorkerID: workerID(ln.Addr()),
+		Props:    cc.WorkerProps,
+		Registry: plugins.Registry(cc.Version),
+		Streams:  s.kinesis.Local("", ""),
+		KV:       connect.NewMetaKV(s.store),
+		Logger:   lg,
+	})
+	if err := h.Start(ctx); err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("connect: %w", err)
+	}
+	var levels *rest.Loggers
+	if cc.LogLevel != nil {
+		levels = rest.NewLoggers(cc.LogLevel)
+	}
+	cluster, err := clusterID(ctx, s.store)
+	if err != nil {
+		h.Stop(ctx)
+		_ = ln.Close()
+		return fmt.Errorf("connect: %w", err)
+	}
+	api, err := rest.New(rest.Config{Version: cc.Version, Commit: cc.Commit, ClusterID: cluster,
+		Herder: h, Logger: lg, Loggers: levels})
+	if err != nil {
+		h.Stop(ctx)
+		_ = ln.Close()
+		return fmt.Errorf("connect: %w", err)
+	}
+	s.herder, s.connectLn = h, ln
+	s.connectHTTP = &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(lg.Handler(), slog.LevelWarn)}
+	go func() {
+		if err := s.connectHTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			lg.Error("connect REST server stopped", "err", err)
+		}
+	}()
+	lg.Info("connect REST API serving", "addr", ln.Addr().String())
+	return nil
+}
+
+// clusterID is the identity of this server's data, created with it: GET
+// / on the Connect API reports it as kafka_cluster_id.
+func clusterID(ctx context.Context, st *store.Store) (string, error) {
+	const key = "cluster.id"
+	if e, err := st.Get(ctx, key); err == nil {
+		return string(e.Value), nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	id := uuid.NewString()
+	if _, err := st.Create(ctx, key, []byte(id)); errors.Is(err, store.ErrExists) {
+		e, err := st.Get(ctx, key)
+		return string(e.Value), err
+	} else if err != nil {
+		return "", err
+	}
+	return id, nil
+}
+
+// workerID is the worker's id in statuses: host:port of the REST
+// listener, as Kafka reports it.
+func workerID(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	return net.JoinHostPort(host, port)
+}
+
 // Addr is the address the server listens on (useful with port 0).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
-// Shutdown stops accepting requests, lets those in flight finish, and
-// closes the store so everything acknowledged is on disk.
+// ConnectAddr is the Connect REST API's address, "" when disabled.
+func (s *Server) ConnectAddr() string {
+	if s.connectLn == nil {
+		return ""
+	}
+	return s.connectLn.Addr().String()
+}
+
+// Shutdown stops accepting requests, lets those in flight finish, stops
+// the connectors cleanly (committing their offsets), and closes the store
+// so everything acknowledged is on disk.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	if s.connectHTTP != nil {
+		_ = s.connectHTTP.Shutdown(ctx)
+		s.herder.Stop(ctx)
+	}
 	s.kinesis.Close()
 	if cerr := s.store.Close(); err == nil {
 		err = cerr

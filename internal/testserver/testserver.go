@@ -67,10 +67,12 @@ type Proc struct {
 	Endpoint string
 	// Addr is host:port.
 	Addr string
-	t    testing.TB
-	cmd  *exec.Cmd
-	log  *syncBuffer
-	done chan struct{}
+	// ConnectURL is the Connect REST API's base URL.
+	ConnectURL string
+	t          testing.TB
+	cmd        *exec.Cmd
+	log        *syncBuffer
+	done       chan struct{}
 }
 
 // FreeAddr returns a loopback address with a port nothing listens on now.
@@ -98,21 +100,31 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	t.Helper()
 	args := []string{"serve", "-listen", addr, "-log-level", "warn",
 		"-create-stream-delay", "0", "-delete-stream-delay", "0", "-update-stream-delay", "0"}
-	hasDir := false
-	for _, f := range flags {
-		if strings.TrimLeft(f, "-") == "data-dir" || strings.HasPrefix(strings.TrimLeft(f, "-"), "data-dir=") {
+	hasDir, connectAddr := false, ""
+	for i, f := range flags {
+		name := strings.TrimLeft(f, "-")
+		if name == "data-dir" || strings.HasPrefix(name, "data-dir=") {
 			hasDir = true
+		}
+		if name == "connect-listen" && i+1 < len(flags) {
+			connectAddr = flags[i+1]
+		} else if v, ok := strings.CutPrefix(name, "connect-listen="); ok {
+			connectAddr = v
 		}
 	}
 	if !hasDir {
 		args = append(args, "-in-memory")
+	}
+	if connectAddr == "" {
+		connectAddr = FreeAddr(t)
+		args = append(args, "-connect-listen", connectAddr)
 	}
 	args = append(args, flags...)
 	scheme, probe := "http", http.DefaultClient
 	if usesTLS(flags) {
 		scheme, probe = "https", InsecureHTTPClient()
 	}
-	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, t: t, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, ConnectURL: "http://" + connectAddr, t: t, log: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log

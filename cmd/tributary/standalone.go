@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/connect"
+	"github.com/tributary-data/tributary/internal/connect/kinesisstreams"
+	"github.com/tributary-data/tributary/internal/connect/plugins"
+	"github.com/tributary-data/tributary/internal/connect/properties"
+	"github.com/tributary-data/tributary/internal/connect/rest"
+)
+
+// standalone is connect-standalone: one worker, connectors from
+// properties files, offsets in offset.storage.file.filename, and streams
+// reached through the Kinesis API at kinesis.endpoint (a Tributary
+// server, or AWS Kinesis with the standard credential chain when unset).
+func standalone(ctx context.Context, args []string, stderr io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return usageError{errors.New("usage: tributary connect standalone worker.properties [connector.properties ...]")}
+	}
+	worker, err := properties.ParseFile(args[0])
+	if err != nil {
+		return fmt.Errorf("worker properties: %w", err)
+	}
+	lv := new(slog.LevelVar)
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	streams, err := kinesisstreams.FromProperties(ctx, worker)
+	if err != nil {
+		return err
+	}
+	kv, err := connect.OpenFileKV(worker["offset.storage.file.filename"])
+	if err != nil {
+		return err
+	}
+	addr, err := listenAddr(worker)
+	if err != nil {
+		return usageError{err}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", addr, err)
+	}
+	h := connect.NewHerder(connect.WorkerConfig{WorkerID: ln.Addr().String(), Props: worker,
+		Registry: plugins.Registry(version()), Streams: streams, KV: kv, Logger: log})
+	if err := h.Start(ctx); err != nil {
+		return err
+	}
+	api, err := rest.New(rest.Config{Version: version(), Commit: commit(), ClusterID: "standalone", Herder: h,
+		Logger: log, Loggers: rest.NewLoggers(lv)})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("connect standalone worker started", "rest", ln.Addr().String(), "endpoint", worker["kinesis.endpoint"])
+	for _, path := range args[1:] {
+		props, err := properties.ParseFile(path)
+		if err != nil {
+			return fmt.Errorf("connector properties: %w", err)
+		}
+		name := strings.TrimSpace(props["name"])
+		if name == "" {
+			return fmt.Errorf("%s: the connector has no name", path)
+		}
+		if _, _, err := h.PutConnectorConfig(ctx, name, props); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		log.Info("connector configured", "name", name, "file", path)
+	}
+	<-ctx.Done()
+	log.Info("stopping: committing offsets")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	h.Stop(sctx)
+	return nil
+}
+
+// listenAddr reads Kafka's `listeners` worker setting (the first
+// http:// listener), defaulting to :8083.
+func listenAddr(worker map[string]string) (string, error) {
+	l := strings.TrimSpace(worker["listeners"])
+	if l == "" {
+		return ":8083", nil
+	}
+	first := strings.TrimSpace(strings.Split(l, ",")[0])
+	u, err := url.Parse(first)
+	if err != nil || u.Scheme != "http" {
+		return "", fmt.Errorf("listeners=%s: only an http:// listener is supported", l)
+	}
+	return u.Host, nil
+}
