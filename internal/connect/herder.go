@@ -49,6 +49,13 @@ type Herder struct {
 	// topicsMu guards connRun.topics, which task loops update while
 	// h.mu may be held by a lifecycle change waiting for them.
 	topicsMu sync.Mutex
+
+	// Status changes are written to the KV by one goroutine, so task
+	// loops report them without taking h.mu.
+	statusMu    sync.Mutex
+	statusDirty map[string]bool
+	statusWake  chan struct{}
+	statusDone  chan struct{}
 }
 
 // connRecord is what the KV keeps for a connector.
@@ -110,7 +117,8 @@ func NewHerder(cfg WorkerConfig) *Herder {
 	}
 	ms := intSetting(cfg.Props, "offset.flush.interval.ms", 60000)
 	return &Herder{cfg: cfg, log: log.With("component", "connect"), flushEvery: time.Duration(ms) * time.Millisecond,
-		conns: map[string]*connRun{}}
+		conns: map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
+		statusDone: make(chan struct{})}
 }
 
 // Start loads the stored connectors and starts each in its target state.
@@ -118,6 +126,7 @@ func NewHerder(cfg WorkerConfig) *Herder {
 // Stop for a clean one.
 func (h *Herder) Start(ctx context.Context) error {
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	go h.writeStatuses()
 	stored, err := h.cfg.KV.List(ctx, kindConfig)
 	if err != nil {
 		return fmt.Errorf("loading connectors: %w", err)
@@ -140,9 +149,56 @@ func (h *Herder) Start(ctx context.Context) error {
 		}
 		h.conns[name] = c
 		h.startConnector(ctx, c)
+		h.statusChanged(name)
 	}
 	h.started = true
 	return nil
+}
+
+// statusChanged queues a connector's status to be written to the KV
+// (kindStatus), where other workers and tools can read it.
+func (h *Herder) statusChanged(name string) {
+	h.statusMu.Lock()
+	h.statusDirty[name] = true
+	h.statusMu.Unlock()
+	select {
+	case h.statusWake <- struct{}{}:
+	default:
+	}
+}
+
+func (h *Herder) writeStatuses() {
+	defer close(h.statusDone)
+	for {
+		select {
+		case <-h.ctx.Done():
+			return
+		case <-h.statusWake:
+		}
+		h.statusMu.Lock()
+		dirty := h.statusDirty
+		h.statusDirty = map[string]bool{}
+		h.statusMu.Unlock()
+		for name := range dirty {
+			h.mu.Lock()
+			var st *ConnectorStatus
+			if c, ok := h.conns[name]; ok {
+				st = h.status(c)
+			}
+			h.mu.Unlock()
+			key := stateKey(kindStatus, name)
+			var err error
+			if st == nil {
+				err = h.cfg.KV.Delete(h.ctx, key)
+			} else {
+				b, _ := json.Marshal(st)
+				err = h.cfg.KV.Put(h.ctx, key, b)
+			}
+			if err != nil && h.ctx.Err() == nil {
+				h.log.Warn("recording a connector's status", "connector", name, "err", err)
+			}
+		}
+	}
 }
 
 // Stop stops every task cleanly (committing offsets) and every
@@ -155,6 +211,9 @@ func (h *Herder) Stop(ctx context.Context) {
 	}
 	if h.cancel != nil {
 		h.cancel()
+		h.mu.Unlock()
+		<-h.statusDone
+		h.mu.Lock()
 	}
 }
 
@@ -327,6 +386,7 @@ func (h *Herder) putConfig(ctx context.Context, name string, config map[string]s
 			return nil, false, err
 		}
 		h.startConnector(ctx, c)
+		h.statusChanged(name)
 		return c.info(), false, nil
 	}
 	if initial == "" {
@@ -338,6 +398,7 @@ func (h *Herder) putConfig(ctx context.Context, name string, config map[string]s
 	}
 	h.conns[name] = c
 	h.startConnector(ctx, c)
+	h.statusChanged(name)
 	return c.info(), true, nil
 }
 
@@ -410,6 +471,7 @@ func (h *Herder) startTask(c *connRun, i int) {
 			t.state.State, t.state.Trace = StateFailed, trace(err)
 			t.mu.Unlock()
 			h.log.Error("task failed", "connector", c.name, "task", i, "err", err)
+			h.statusChanged(c.name)
 		}
 	}()
 }
@@ -534,6 +596,7 @@ func (h *Herder) RestartTask(_ context.Context, name string, id int) error {
 	if c.conn != nil && id < len(c.tasks) {
 		h.startTask(c, id)
 	}
+	h.statusChanged(name)
 	return nil
 }
 
@@ -567,6 +630,7 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 	if c.rec.Target == TargetStopped {
 		return st, nil
 	}
+	defer h.statusChanged(name)
 	if restartConn {
 		// Restart the connector instance; its tasks keep running unless
 		// their configurations change or they are restarted too.
@@ -657,6 +721,7 @@ func (h *Herder) setTarget(ctx context.Context, name string, target TargetState)
 	if err := h.save(ctx, c); err != nil {
 		return err
 	}
+	defer h.statusChanged(name)
 	switch {
 	case target == TargetStopped:
 		h.stopConnector(ctx, c)
@@ -700,6 +765,7 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	}
 	h.stopConnector(ctx, c)
 	delete(h.conns, name)
+	defer h.statusChanged(name)
 	if err := h.cfg.KV.Delete(ctx, stateKey(kindConfig, name)); err != nil {
 		return fmt.Errorf("deleting connector %s: %w", name, err)
 	}

@@ -139,10 +139,7 @@ func convertHeaders(hc converter.Converter, topic string, hs []data.Header) ([]e
 		if err != nil {
 			return nil, fmt.Errorf("converting header %s: %w", h.Key, err)
 		}
-		if b == nil {
-			b = []byte("null")
-		}
-		out[i] = envelopeHeader{Key: h.Key, Value: b}
+		out[i] = envelopeHeader{Key: h.Key, Value: b} // nil for a null header
 	}
 	return out, nil
 }
@@ -364,7 +361,11 @@ func (c *codec) decode(stream, shardID string, sr StreamRecord) (*data.Record, e
 		return nil, fmt.Errorf("converting value: %w", err)
 	}
 	for _, h := range u.headers {
-		s, v, err := c.headers.ToConnectData(stream, h.Value)
+		hv := []byte(h.Value)
+		if len(hv) == 0 || string(hv) == "null" {
+			hv = nil // a null header: no schema, no value
+		}
+		s, v, err := c.headers.ToConnectData(stream, hv)
 		if err != nil {
 			return nil, fmt.Errorf("converting header %s: %w", h.Key, err)
 		}

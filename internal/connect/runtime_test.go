@@ -2,6 +2,8 @@ package connect_test
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -163,15 +165,21 @@ func (t *sourceTask) Poll(ctx context.Context) ([]*data.Record, error) {
 func (t *sourceTask) Stop() error { return nil }
 
 type sinkTask struct {
-	log  *sinkLog
-	name string
+	log       *sinkLog
+	name      string
+	retriable int // Put fails retriably this many times first
 }
 
 func (t *sinkTask) Start(_ context.Context, p map[string]string, _ connect.SinkTaskContext) error {
 	t.name = p["name"]
+	t.retriable, _ = strconv.Atoi(p["test.retriable"])
 	return nil
 }
 func (t *sinkTask) Put(_ context.Context, recs []*data.Record) error {
+	if t.retriable > 0 {
+		t.retriable--
+		return &connect.RetriableError{Err: errors.New("sink busy, try again")}
+	}
 	t.log.mu.Lock()
 	defer t.log.mu.Unlock()
 	t.log.records[t.name] = append(t.log.records[t.name], recs...)
@@ -443,6 +451,12 @@ func TestTargetStateSurvivesRestart(t *testing.T) {
 	if err := h.PauseConnector(ctx, "b"); err != nil {
 		t.Fatal(err)
 	}
+	// The status is recorded in the KV too.
+	waitFor(t, "status of b in the KV", func() bool {
+		raw, err := e.kv.Get(ctx, "connect.status."+hex.EncodeToString([]byte("b")))
+		var st connect.ConnectorStatus
+		return err == nil && json.Unmarshal(raw, &st) == nil && st.Connector.State == connect.StatePaused
+	})
 	if err := h.StopConnector(ctx, "c"); err != nil {
 		t.Fatal(err)
 	}
@@ -490,11 +504,14 @@ func TestErrorTolerance(t *testing.T) {
 	json := map[string]string{"connector.class": sinkClass, "topics": "mixed",
 		"value.converter": "org.apache.kafka.connect.json.JsonConverter", "value.converter.schemas.enable": "false",
 		"key.converter": "org.apache.kafka.connect.storage.StringConverter"}
-	tolerant := map[string]string{"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "mixed-dlq",
+	tolerant := map[string]string{"errors.tolerance": "all", "topics.regex": "mix.*", "errors.deadletterqueue.topic.name": "mixed-dlq",
 		"errors.deadletterqueue.context.headers.enable": "true", "errors.log.enable": "true"}
 	for k, v := range json {
 		tolerant[k] = v
 	}
+	// The tolerant sink reads by pattern, which also matches its own
+	// dead letter stream: the runtime must not read that back.
+	delete(tolerant, "topics")
 	if _, err := h.CreateConnector(ctx, "tolerant", tolerant, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -571,5 +588,42 @@ func TestSinkFollowsResharding(t *testing.T) {
 	}
 	if n := len(log.got("follow")); n != 600 {
 		t.Fatalf("got %d records", n)
+	}
+}
+
+// TestRetry: a sink whose Put fails with a RetriableError is retried
+// within errors.retry.timeout, and fails once the timeout is 0.
+func TestRetry(t *testing.T) {
+	ctx := context.Background()
+	e := newEngine(t, "")
+	log := newLog()
+	h := newHerder(t, e, log)
+	defer h.Stop(ctx)
+	if err := e.local.EnsureStream(ctx, "retry", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.local.Put(ctx, "retry", []connect.StreamRecord{{PartitionKey: "k", Data: []byte("v")}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, timeout string
+		want          connect.State
+	}{
+		{"patient", "30000", connect.StateRunning},
+		{"impatient", "0", connect.StateFailed},
+	} {
+		if _, err := h.CreateConnector(ctx, tc.name, map[string]string{"connector.class": sinkClass, "topics": "retry",
+			"test.retriable": "2", "errors.retry.timeout": tc.timeout, "errors.retry.delay.max.ms": "50"}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the patient sink's record", func() bool { return len(log.got("patient")) == 1 })
+	waitFor(t, "the impatient sink's failure", func() bool { _, ts := state(t, h, "impatient"); return ts[0] == connect.StateFailed })
+	if _, ts := state(t, h, "patient"); ts[0] != connect.StateRunning {
+		t.Fatalf("patient sink = %v", ts)
+	}
+	st, _ := h.ConnectorStatus(ctx, "impatient")
+	if !strings.Contains(st.Tasks[0].Trace, "sink busy") {
+		t.Fatalf("trace = %q", st.Tasks[0].Trace)
 	}
 }

@@ -35,6 +35,7 @@ const (
 	kindOffsets = "connect.offsets."
 	kindTopics  = "connect.topics."
 	kindMarks   = "connect.marks."
+	kindStatus  = "connect.status."
 )
 
 func stateKey(kind, connector string) string { return kind + hex.EncodeToString([]byte(connector)) }
