@@ -31,10 +31,12 @@ type engine struct {
 	kv    *connect.MetaKV
 }
 
-func newEngine(t *testing.T, dir string) *engine {
+func newEngine(t *testing.T, dir string) *engine { return newEngineTB(t, dir) }
+
+func newEngineTB(t testing.TB, dir string) *engine {
 	t.Helper()
 	ctx := context.Background()
-	cfg := store.Config{InMemory: dir == "", Dir: dir, Durability: store.Sync}
+	cfg := store.Config{InMemory: dir == "", Dir: dir, Durability: store.Interval, SyncInterval: time.Second}
 	st, err := store.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

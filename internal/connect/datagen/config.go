@@ -202,6 +202,9 @@ func parse(props map[string]string) (*Config, []error) {
 	return p.cfg, nil
 }
 
+// topicSettings are the settings of topic.<topic>.<setting>.
+var topicSettings = map[string]bool{"throttle.ms": true, "history.records.max": true, "tombstone.rate": true, "records.exactly": true}
+
 func (p *parser) topic(name string) *TopicConfig {
 	t, ok := p.topics[name]
 	if !ok {
@@ -250,7 +253,13 @@ func (p *parser) parseKey(key, val string) {
 			p.errorf(key, "expected topic.<topic>.<setting>")
 			return
 		}
-		p.topicSetting(key, val, tok[1], strings.Join(tok[2:], "."))
+		setting := strings.Join(tok[2:], ".")
+		if tok[1] == "creation" && !topicSettings[setting] {
+			// Kafka Connect's topic.creation.* (KIP-158) belong to the
+			// runtime, unless a topic named "creation" is being set up.
+			return
+		}
+		p.topicSetting(key, val, tok[1], setting)
 	case "global":
 		p.globalSetting(key, val, strings.Join(tok[1:], "."))
 	case "tributary":

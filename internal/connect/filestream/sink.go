@@ -265,6 +265,12 @@ func (t *sinkTask) Put(_ context.Context, records []*data.Record) error {
 			return fmt.Errorf("filestream sink task: writing to %s: %w", t.describe(), err)
 		}
 	}
+	// Hand the batch to the file now (without fsync), so lines show up as
+	// they arrive, as with Kafka's sink, which writes each line; the
+	// buffer still turns a batch into one write.
+	if err := t.w.Flush(); err != nil {
+		return fmt.Errorf("filestream sink task: writing to %s: %w", t.describe(), err)
+	}
 	return nil
 }
 

@@ -127,8 +127,13 @@ func TestSinkWrites(t *testing.T) {
 	if err := task.Put(ctx, records("a", []byte("b"), nil, int32(4), 2.5)); err != nil {
 		t.Fatal(err)
 	}
-	if got := readString(t, path); got != "" {
-		t.Errorf("Put wrote %q before Flush", got)
+	// Put hands lines to the file at once (as Kafka's sink does); Flush
+	// makes them durable and records them in the state file.
+	if got, want := readString(t, path), "a\nb\nnull\n4\n2.5\n"; got != want {
+		t.Errorf("after Put the file holds %q, want %q", got, want)
+	}
+	if st := readStateFile(t, path); st.Length != 0 {
+		t.Errorf("state before Flush %+v", st)
 	}
 	if err := task.Flush(ctx, nil); err != nil {
 		t.Fatal(err)
