@@ -2,6 +2,7 @@ package connect_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -62,6 +63,9 @@ func (c *counter) count(b *testing.B, stream string) int {
 	for _, s := range shards {
 		for {
 			res, err := c.e.local.Read(ctx, stream, s.ID, c.after[s.ID], 10000)
+			if errors.Is(err, connect.ErrStreamNotFound) {
+				return c.n // still being created
+			}
 			if err != nil {
 				b.Fatal(err)
 			}
