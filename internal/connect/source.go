@@ -42,10 +42,10 @@ const maxPut = 500
 // that source tasks can recover the offsets they stored with their
 // records.
 type TailScanner interface {
-	// ScanBack calls fn with the attributes of the records of every
+	// ScanBack calls fn with the attributes of the records of each
 	// shard of stream, newest first, skipping records without
-	// attributes, until fn returns false or it reaches records that
-	// arrived before since.
+	// attributes, and moves to the next shard when fn returns false or
+	// it reaches records that arrived before since.
 	ScanBack(ctx context.Context, stream string, since time.Time, fn func(attrs []byte) bool) error
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/shard"
@@ -136,7 +137,7 @@ func (l *Local) Put(ctx context.Context, stream string, recs []connect.StreamRec
 // checkLocalKey applies the API's partition key rule (1 to 256
 // characters).
 func checkLocalKey(pk string) error {
-	n := len([]rune(pk))
+	n := utf8.RuneCountInString(pk)
 	if n < 1 || n > 256 {
 		return fmt.Errorf("partition key of %d characters: must have 1 to 256", n)
 	}
@@ -213,9 +214,9 @@ func (l *Local) Read(ctx context.Context, stream, shardID, after string, max int
 var _ connect.TailScanner = (*Local)(nil)
 
 // ScanBack calls fn with the attributes of the stream's records, newest
-// first in each shard, until fn returns false or the records arrived
-// before since. Source tasks use it to find the offsets they stored with
-// their last records before a crash.
+// first in each shard, moving to the next shard when fn returns false or
+// the records arrived before since. Source tasks use it to find the
+// offsets they stored with their last records before a crash.
 func (l *Local) ScanBack(ctx context.Context, stream string, since time.Time, fn func(attrs []byte) bool) error {
 	sn := Str(stream)
 	_, e, aerr := l.s.findStream(l.c, &sn, nil)
@@ -223,27 +224,22 @@ func (l *Local) ScanBack(ctx context.Context, stream string, since time.Time, fn
 		return localError("scan", stream, aerr)
 	}
 	for _, sm := range e.meta.Shards {
-		done, err := l.scanShard(ctx, e.meta.logName(sm.Index), since, fn)
-		if err != nil {
+		if err := l.scanShard(ctx, e.meta.logName(sm.Index), since, fn); err != nil {
 			return fmt.Errorf("scan %s shard %d: %w", stream, sm.Index, err)
-		}
-		if done {
-			return nil
 		}
 	}
 	return nil
 }
 
-// scanShard scans one shard's log backwards in windows of messages. It
-// reports whether fn asked to stop.
-func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn func([]byte) bool) (bool, error) {
+// scanShard scans one shard's log backwards in windows of messages.
+func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn func([]byte) bool) error {
 	const window = 64
 	st, err := l.s.st.State(ctx, log)
 	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
+		return nil
 	}
 	if err != nil {
-		return false, err
+		return err
 	}
 	for hi := st.LastSeq; hi >= st.FirstSeq && hi > 0; {
 		lo := max(st.FirstSeq, hi-min(hi, window-1))
@@ -253,7 +249,7 @@ func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn f
 		for from := lo; from <= hi; {
 			res, err := l.s.st.Read(ctx, log, from, int(hi-from+1), fetchBytes)
 			if err != nil {
-				return false, err
+				return err
 			}
 			if len(res.Messages) == 0 {
 				break
@@ -267,14 +263,14 @@ func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn f
 			}
 			plain, _, err := l.s.keys.open(msgs[i].Data)
 			if err != nil {
-				return false, err
+				return err
 			}
 			arrival, err := batchArrival(plain)
 			if err != nil {
-				return false, err
+				return err
 			}
 			if arrival.Before(since) {
-				return false, nil
+				return nil
 			}
 			var all [][]byte
 			if _, err := decodeBatch(plain, 0, func(_ int, _ string, _, attrs []byte) bool {
@@ -283,11 +279,11 @@ func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn f
 				}
 				return true
 			}); err != nil {
-				return false, err
+				return err
 			}
 			for j := len(all) - 1; j >= 0; j-- {
 				if !fn(all[j]) {
-					return true, nil
+					return nil
 				}
 			}
 		}
@@ -296,5 +292,5 @@ func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn f
 		}
 		hi = lo - 1
 	}
-	return false, nil
+	return nil
 }
