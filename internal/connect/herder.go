@@ -413,20 +413,8 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 		}
 		return
 	}
-	_, conn, err := h.cfg.Registry.newConnector(c.rec.Config[cfgClass])
-	if err == nil {
-		err = conn.Start(ctx, maps.Clone(c.rec.Config))
-	}
-	var configs []map[string]string
-	if err == nil {
-		configs, err = conn.TaskConfigs(int(intSetting(c.rec.Config, cfgTasksMax, 1)))
-	}
+	conn, configs, err := h.launch(ctx, c)
 	if err != nil {
-		c.state = StateInfo{State: StateFailed, WorkerID: h.cfg.WorkerID, Trace: trace(err)}
-		h.log.Error("connector failed to start", "connector", c.name, "err", err)
-		if conn != nil {
-			_ = conn.Stop()
-		}
 		return
 	}
 	c.conn = conn
@@ -443,6 +431,28 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 		h.startTask(c, i)
 	}
 	h.log.Info("connector started", "connector", c.name, "tasks", len(c.tasks), "target", c.rec.Target)
+}
+
+// launch instantiates and starts c's connector and asks it for its task
+// configurations. On failure the connector is FAILED with the trace.
+// h.mu is held.
+func (h *Herder) launch(ctx context.Context, c *connRun) (Connector, []map[string]string, error) {
+	_, conn, err := h.cfg.Registry.newConnector(c.rec.Config[cfgClass])
+	var configs []map[string]string
+	if err == nil {
+		if err = conn.Start(ctx, maps.Clone(c.rec.Config)); err == nil {
+			configs, err = conn.TaskConfigs(int(intSetting(c.rec.Config, cfgTasksMax, 1)))
+		}
+		if err != nil {
+			_ = conn.Stop()
+		}
+	}
+	if err != nil {
+		c.state = StateInfo{State: StateFailed, WorkerID: h.cfg.WorkerID, Trace: trace(err)}
+		h.log.Error("connector failed to start", "connector", c.name, "err", err)
+		return nil, nil, err
+	}
+	return conn, configs, nil
 }
 
 func (h *Herder) saveOrLog(ctx context.Context, c *connRun) {
@@ -653,16 +663,8 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 // restartInstance starts a connector instance again, restarting the
 // tasks listed and any whose configuration changed. h.mu is held.
 func (h *Herder) restartInstance(ctx context.Context, c *connRun, oldConfigs []map[string]string, restart []int) {
-	_, conn, err := h.cfg.Registry.newConnector(c.rec.Config[cfgClass])
-	if err == nil {
-		err = conn.Start(ctx, maps.Clone(c.rec.Config))
-	}
-	var configs []map[string]string
-	if err == nil {
-		configs, err = conn.TaskConfigs(int(intSetting(c.rec.Config, cfgTasksMax, 1)))
-	}
+	conn, configs, err := h.launch(ctx, c)
 	if err != nil {
-		c.state = StateInfo{State: StateFailed, WorkerID: h.cfg.WorkerID, Trace: trace(err)}
 		return
 	}
 	c.conn = conn
