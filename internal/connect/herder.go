@@ -11,9 +11,12 @@ import (
 	"runtime/debug"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // WorkerConfig configures a worker.
@@ -29,6 +32,9 @@ type WorkerConfig struct {
 	Streams  Streams
 	KV       KV
 	Logger   *slog.Logger
+	// Registerer receives the runtime's Prometheus metrics; nil keeps
+	// them unregistered.
+	Registerer prometheus.Registerer
 }
 
 // Herder runs connectors on this worker and answers the REST API, as
@@ -38,6 +44,7 @@ type WorkerConfig struct {
 type Herder struct {
 	cfg        WorkerConfig
 	log        *slog.Logger
+	metrics    *metrics
 	flushEvery time.Duration
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -116,9 +123,15 @@ func NewHerder(cfg WorkerConfig) *Herder {
 		cfg.Props = map[string]string{}
 	}
 	ms := intSetting(cfg.Props, "offset.flush.interval.ms", 60000)
-	return &Herder{cfg: cfg, log: log.With("component", "connect"), flushEvery: time.Duration(ms) * time.Millisecond,
-		conns: map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
+	h := &Herder{cfg: cfg, log: log.With("component", "connect"), metrics: newMetrics(cfg.Registerer),
+		flushEvery: time.Duration(ms) * time.Millisecond,
+		conns:      map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
 		statusDone: make(chan struct{})}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(statusCollector{h: h, desc: prometheus.NewDesc("tributary_connect_instances",
+			"Connectors and tasks on this worker by state (Kafka's connector-*-task-count).", []string{"kind", "state"}, nil)})
+	}
+	return h
 }
 
 // Start loads the stored connectors and starts each in its target state.
@@ -440,11 +453,16 @@ func (h *Herder) launch(ctx context.Context, c *connRun) (Connector, []map[strin
 	_, conn, err := h.cfg.Registry.newConnector(c.rec.Config[cfgClass])
 	var configs []map[string]string
 	if err == nil {
-		if err = conn.Start(ctx, maps.Clone(c.rec.Config)); err == nil {
+		err = safely(func() error {
+			if err := conn.Start(ctx, maps.Clone(c.rec.Config)); err != nil {
+				return err
+			}
+			var err error
 			configs, err = conn.TaskConfigs(int(intSetting(c.rec.Config, cfgTasksMax, 1)))
-		}
+			return err
+		})
 		if err != nil {
-			_ = conn.Stop()
+			_ = safely(conn.Stop)
 		}
 	}
 	if err != nil {
@@ -481,26 +499,35 @@ func (h *Herder) startTask(c *connRun, i int) {
 			t.state.State, t.state.Trace = StateFailed, trace(err)
 			t.mu.Unlock()
 			h.log.Error("task failed", "connector", c.name, "task", i, "err", err)
+			h.metrics.taskFailures.WithLabelValues(c.name, strconv.Itoa(i)).Inc()
 			h.statusChanged(c.name)
 		}
 	}()
 }
 
-// runTask runs a task to its end, turning a panic into a failure so one
-// task never takes down the worker.
-func (h *Herder) runTask(ctx context.Context, c *connRun, t *taskRun, conn Connector, props map[string]string, ntasks int) (err error) {
+// runTask runs a task to its end. A panic becomes the task's failure, so
+// one task never takes down the worker.
+func (h *Herder) runTask(ctx context.Context, c *connRun, t *taskRun, conn Connector, props map[string]string, ntasks int) error {
+	return safely(func() error {
+		switch conn := conn.(type) {
+		case SourceConnector:
+			return h.runSource(ctx, c, t, conn, props)
+		case SinkConnector:
+			return h.runSink(ctx, c, t, ntasks, conn, props)
+		}
+		return fmt.Errorf("connector class %s is neither a source nor a sink", props[cfgClass])
+	})
+}
+
+// safely runs plugin code, turning a panic into an error with its stack,
+// so a faulty connector cannot take down the worker.
+func safely(f func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("task panicked: %v\n%s", p, debug.Stack())
+			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
 		}
 	}()
-	switch conn := conn.(type) {
-	case SourceConnector:
-		return h.runSource(ctx, c, t, conn, props)
-	case SinkConnector:
-		return h.runSink(ctx, c, t, ntasks, conn, props)
-	}
-	return fmt.Errorf("connector class %s is neither a source nor a sink", props[cfgClass])
+	return f()
 }
 
 // stopTask stops a task and waits for it to commit and exit.
@@ -520,7 +547,7 @@ func (h *Herder) stopConnector(_ context.Context, c *connRun) {
 		h.stopTask(t)
 	}
 	if c.conn != nil {
-		if err := c.conn.Stop(); err != nil {
+		if err := safely(c.conn.Stop); err != nil {
 			h.log.Warn("stopping connector", "connector", c.name, "err", err)
 		}
 		c.conn = nil
@@ -645,7 +672,7 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 		// Restart the connector instance; its tasks keep running unless
 		// their configurations change or they are restarted too.
 		if c.conn != nil {
-			_ = c.conn.Stop()
+			_ = safely(c.conn.Stop)
 			c.conn = nil
 		}
 		h.restartInstance(ctx, c, c.rec.Tasks, tasks)

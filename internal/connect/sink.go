@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"maps"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -102,7 +103,7 @@ func (h *Herder) runSink(ctx context.Context, c *connRun, t *taskRun, ntasks int
 	if r.chain, err = transform.FromConfig(props); err != nil {
 		return err
 	}
-	r.tol = newTolerance(props, h.log, h.cfg.Streams, c.name, t.id)
+	r.tol = newTolerance(props, h.log, h.metrics, h.cfg.Streams, c.name, t.id)
 	offs, err := loadOffsets(ctx, h.cfg.KV, c.name)
 	if err != nil {
 		return err
@@ -301,6 +302,7 @@ func (r *sinkRun) startReader(ctx context.Context, ref ShardRef) {
 
 // deliver converts, transforms and puts one batch.
 func (r *sinkRun) deliver(ctx context.Context, b shardBatch) error {
+	r.h.metrics.sinkRecords.WithLabelValues(r.c.name, strconv.Itoa(r.t.id)).Add(float64(len(b.recs)))
 	recs := make([]*data.Record, 0, len(b.recs))
 	for i := range b.recs {
 		sr := &b.recs[i]
@@ -355,7 +357,9 @@ func (r *sinkRun) flush(ctx context.Context) error {
 	if len(r.dirty) == 0 {
 		return nil
 	}
+	task := strconv.Itoa(r.t.id)
 	if err := r.task.Flush(ctx, maps.Clone(r.pos)); err != nil {
+		r.h.metrics.commitFails.WithLabelValues(r.c.name, task).Inc()
 		return fmt.Errorf("flush: %w", err)
 	}
 	offs := make([]PartitionOffset, 0, len(r.dirty))
@@ -363,8 +367,10 @@ func (r *sinkRun) flush(ctx context.Context) error {
 		offs = append(offs, PartitionOffset{Partition: shardPartition(ref), Offset: map[string]any{"sequence_number": r.pos[ref]}})
 	}
 	if err := commitOffsets(ctx, r.h.cfg.KV, r.c.name, offs); err != nil {
+		r.h.metrics.commitFails.WithLabelValues(r.c.name, task).Inc()
 		return err
 	}
+	r.h.metrics.commits.WithLabelValues(r.c.name, task).Inc()
 	clear(r.dirty)
 	return nil
 }

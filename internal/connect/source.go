@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -168,7 +169,7 @@ func (h *Herder) runSource(ctx context.Context, c *connRun, t *taskRun, conn Sou
 	if r.chain, err = transform.FromConfig(props); err != nil {
 		return err
 	}
-	r.tol = newTolerance(props, h.log, h.cfg.Streams, c.name, t.id)
+	r.tol = newTolerance(props, h.log, h.metrics, h.cfg.Streams, c.name, t.id)
 	if err := r.recover(ctx); err != nil {
 		return fmt.Errorf("recovering offsets: %w", err)
 	}
@@ -329,6 +330,11 @@ func (r *sourceRun) send(ctx context.Context, recs []*data.Record) error {
 	if err := r.write(ctx, recs, groups); err != nil {
 		return err
 	}
+	written := 0
+	for _, g := range groups {
+		written += len(g.recs)
+	}
+	r.h.metrics.sourceRecords.WithLabelValues(r.c.name, strconv.Itoa(r.t.id)).Add(float64(written))
 	// Only now are the records stored: their offsets may be committed.
 	for _, rec := range recs {
 		r.offsets.note(rec)
@@ -395,13 +401,19 @@ func (r *sourceRun) commit(ctx context.Context) error {
 	if len(offs) == 0 {
 		return nil
 	}
-	if err := commitOffsets(ctx, r.h.cfg.KV, r.c.name, offs); err != nil {
+	task := strconv.Itoa(r.t.id)
+	err := commitOffsets(ctx, r.h.cfg.KV, r.c.name, offs)
+	if err == nil {
+		b, _ := json.Marshal(commitMark{Batch: r.batch, At: time.Now().UnixMilli()})
+		if err = r.h.cfg.KV.Put(ctx, stateKey(kindMarks, r.key), b); err != nil {
+			err = fmt.Errorf("commit mark of %s: %w", r.key, err)
+		}
+	}
+	if err != nil {
+		r.h.metrics.commitFails.WithLabelValues(r.c.name, task).Inc()
 		return err
 	}
-	b, _ := json.Marshal(commitMark{Batch: r.batch, At: time.Now().UnixMilli()})
-	if err := r.h.cfg.KV.Put(ctx, stateKey(kindMarks, r.key), b); err != nil {
-		return fmt.Errorf("commit mark of %s: %w", r.key, err)
-	}
+	r.h.metrics.commits.WithLabelValues(r.c.name, task).Inc()
 	r.offsets.flushed(offs)
 	return nil
 }

@@ -32,10 +32,12 @@ type tolerance struct {
 	connector  string
 	task       int
 	ensured    bool
+	m          *metrics
 }
 
-func newTolerance(props map[string]string, log *slog.Logger, streams Streams, connector string, task int) *tolerance {
+func newTolerance(props map[string]string, log *slog.Logger, m *metrics, streams Streams, connector string, task int) *tolerance {
 	t := &tolerance{
+		m:            m,
 		all:          setting(props, cfgTolerance, "none") == "all",
 		retryTimeout: time.Duration(intSetting(props, cfgRetryTimeout, 0)) * time.Millisecond,
 		retryMax:     time.Duration(intSetting(props, cfgRetryDelayMax, 60000)) * time.Millisecond,
@@ -97,8 +99,12 @@ func (t *tolerance) failed(ctx context.Context, stage string, rec *data.Record, 
 		}
 		t.log.Error("error encountered in task; the record is skipped (errors.tolerance=all)", attrs...)
 	}
+	t.m.skipped.WithLabelValues(t.connector, strconv.Itoa(t.task)).Inc()
 	if t.dlq != "" && orig != nil {
-		return t.deadLetter(ctx, stage, rec, *orig, err)
+		if err := t.deadLetter(ctx, stage, rec, *orig, err); err != nil {
+			return err
+		}
+		t.m.deadLetters.WithLabelValues(t.connector, strconv.Itoa(t.task)).Inc()
 	}
 	return nil
 }

@@ -69,6 +69,8 @@ type Server struct {
 	ln      net.Listener
 	log     *slog.Logger
 
+	registry *prometheus.Registry
+
 	herder      *connect.Herder
 	connectHTTP *http.Server
 	connectLn   net.Listener
@@ -140,7 +142,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		protocols.SetHTTP2(true)
 		hs.TLSConfig = tlsConf
 	}
-	s := &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg}
+	s := &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg, registry: reg}
 	if cfg.Connect.Addr != "" {
 		if err := s.startConnect(ctx); err != nil {
 			_ = ln.Close()
@@ -170,12 +172,13 @@ func (s *Server) startConnect(ctx context.Context) error {
 	}
 	lg := s.log.With("component", "connect")
 	h := connect.NewHerder(connect.WorkerConfig{
-		WorkerID: workerID(ln.Addr()),
-		Props:    cc.WorkerProps,
-		Registry: plugins.Registry(cc.Version),
-		Streams:  s.kinesis.Local("", ""),
-		KV:       connect.NewMetaKV(s.store),
-		Logger:   lg,
+		WorkerID:   workerID(ln.Addr()),
+		Props:      cc.WorkerProps,
+		Registry:   plugins.Registry(cc.Version),
+		Streams:    s.kinesis.Local("", ""),
+		KV:         connect.NewMetaKV(s.store),
+		Logger:     lg,
+		Registerer: s.registry,
 	})
 	if err := h.Start(ctx); err != nil {
 		_ = ln.Close()

@@ -347,4 +347,21 @@ func TestREST(t *testing.T) {
 		b, _ := os.ReadFile(out)
 		return string(b) == strings.Repeat("one\ntwo\nthree\n", 2)
 	})
+	// The runtime's metrics are on the server's /metrics.
+	resp, err := http.Get(srv.Endpoint + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`tributary_connect_source_record_write_total{connector="lines",task="0"}`,
+		`tributary_connect_sink_record_read_total{connector="copy",task="0"}`,
+		`tributary_connect_offset_commit_completion_total{connector="copy",task="0"}`,
+		`tributary_connect_instances{kind="connector",state="RUNNING"} 1`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
