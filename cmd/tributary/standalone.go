@@ -62,26 +62,41 @@ func standalone(ctx context.Context, args []string, stderr io.Writer) error {
 	srv := &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("connect standalone worker started", "rest", ln.Addr().String(), "endpoint", worker["kinesis.endpoint"])
+	stop := func() {
+		log.Info("stopping: committing offsets")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		h.Stop(sctx)
+	}
 	for _, path := range args[1:] {
-		props, err := properties.ParseFile(path)
-		if err != nil {
-			return fmt.Errorf("connector properties: %w", err)
+		if err := configure(ctx, h, path); err != nil {
+			// Connectors from earlier files may be running: stop them
+			// cleanly, so their offsets are committed.
+			stop()
+			return err
 		}
-		name := strings.TrimSpace(props["name"])
-		if name == "" {
-			return fmt.Errorf("%s: the connector has no name", path)
-		}
-		if _, _, err := h.PutConnectorConfig(ctx, name, props); err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		log.Info("connector configured", "name", name, "file", path)
+		log.Info("connector configured", "file", path)
 	}
 	<-ctx.Done()
-	log.Info("stopping: committing offsets")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(sctx)
-	h.Stop(sctx)
+	stop()
+	return nil
+}
+
+// configure creates or updates the connector a properties file
+// describes.
+func configure(ctx context.Context, h *connect.Herder, path string) error {
+	props, err := properties.ParseFile(path)
+	if err != nil {
+		return fmt.Errorf("connector properties: %w", err)
+	}
+	name := strings.TrimSpace(props["name"])
+	if name == "" {
+		return fmt.Errorf("%s: the connector has no name", path)
+	}
+	if _, _, err := h.PutConnectorConfig(ctx, name, props); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
 	return nil
 }
 

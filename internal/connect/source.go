@@ -39,6 +39,10 @@ import (
 // PutRecords' worth.
 const maxPut = 500
 
+// sendTimeout bounds writing one poll's records, retries included; a
+// stream that refuses writes for that long fails the task.
+const sendTimeout = 5 * time.Minute
+
 // TailScanner is implemented by Streams that keep record attributes, so
 // that source tasks can recover the offsets they stored with their
 // records.
@@ -195,17 +199,19 @@ func (h *Herder) runSource(ctx context.Context, c *connRun, t *taskRun, conn Sou
 			return fmt.Errorf("poll: %w", err)
 		}
 		// Send in chunks that one Put takes whole (Streams.Put accepts
-		// what PutRecords does), each with its own offsets marker.
+		// what PutRecords does), each with its own offsets marker. A
+		// stop does not cut a poll's writes short: a write the store
+		// took while the client gave up would be sent again after the
+		// restart, its offsets never noted. A stop waits for them.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 		var serr error
 		for len(recs) > 0 && serr == nil {
 			n := min(len(recs), maxPut)
-			serr = r.send(ctx, recs[:n])
+			serr = r.send(sctx, recs[:n])
 			recs = recs[n:]
 		}
+		cancel()
 		if serr != nil {
-			if ctx.Err() != nil {
-				break
-			}
 			return serr
 		}
 		if time.Since(lastFlush) >= h.flushEvery {

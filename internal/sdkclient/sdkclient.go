@@ -21,7 +21,7 @@ func New(endpoint, region, accessKey string, optFns ...func(*kinesis.Options)) *
 		Region:       region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider(accessKey, "secret", ""),
-		HTTPClient:   stableBodyClient{awshttp.NewBuildableClient()},
+		HTTPClient:   Stable(awshttp.NewBuildableClient()),
 	}
 	return kinesis.New(opts, optFns...)
 }
@@ -36,7 +36,17 @@ func New(endpoint, region, accessKey string, optFns ...func(*kinesis.Options)) *
 // one makes the race frequent. The SDK only retries such failures, which
 // can duplicate a PutRecords; handing the transport a body that survives
 // Close removes the race instead.
-type stableBodyClient struct{ next *awshttp.BuildableClient }
+type stableBodyClient struct{ next aws.HTTPClient }
+
+// Stable wraps an SDK HTTP client (the one an AWS configuration built,
+// with its TLS roots and proxies; nil for the SDK's default) with the
+// fix for that race.
+func Stable(c aws.HTTPClient) aws.HTTPClient {
+	if c == nil {
+		c = awshttp.NewBuildableClient()
+	}
+	return stableBodyClient{next: c}
+}
 
 func (c stableBodyClient) Do(r *http.Request) (*http.Response, error) {
 	if r.Body != nil && r.Body != http.NoBody {

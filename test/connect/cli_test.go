@@ -26,15 +26,29 @@ func (r cliResult) String() string {
 	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 }
 
+// testEnv is the environment of the processes the tests run: this
+// process's, less whatever would point them elsewhere (the AWS_*
+// settings of the host, such as a profile, endpoint or CA bundle, and
+// TRIBUTARY_CONNECT_URL), plus extra.
+func testEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "TRIBUTARY_CONNECT_URL=") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
 // runTributary runs the tributary binary to completion (at most a
-// minute) with args and the given extra environment, and returns its
-// output and exit code.
+// minute) with args and testEnv(env...), and returns its output and exit
+// code.
 func runTributary(t *testing.T, env []string, args ...string) cliResult {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, testserver.Binary(t), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = testEnv(env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -2,9 +2,16 @@ package connect
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -69,14 +76,14 @@ type standaloneWorker struct {
 	done chan struct{}
 }
 
-// startStandalone runs `tributary connect standalone worker connectors...`.
-// The process is killed when the test ends; its output is logged if the
-// test failed.
-func startStandalone(t *testing.T, name, worker string, connectors ...string) *standaloneWorker {
+// startStandalone runs `tributary connect standalone worker connectors...`
+// with testEnv(env...). The process is killed when the test ends; its
+// output is logged if the test failed.
+func startStandalone(t *testing.T, name string, env []string, worker string, connectors ...string) *standaloneWorker {
 	t.Helper()
 	w := &standaloneWorker{t: t, name: name, log: &lockedBuffer{}, done: make(chan struct{})}
 	w.cmd = exec.Command(testserver.Binary(t), append([]string{"connect", "standalone", worker}, connectors...)...)
-	w.cmd.Env = append(os.Environ(), awsEnv...)
+	w.cmd.Env = testEnv(env...)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -280,7 +287,7 @@ topic=standalone-lines
 	base := "http://" + rest
 
 	// First run: the 1,000 lines.
-	w := startStandalone(t, "first", worker, source)
+	w := startStandalone(t, "first", awsEnv, worker, source)
 	w.waitRunning(base, "file-in")
 	// The CLI manages a standalone worker too; its worker id is the
 	// REST API's address.
@@ -306,7 +313,7 @@ topic=standalone-lines
 
 	// Second run, same files: it resumes at the committed position.
 	size2 := appendLines(t, in, 1000, 1500)
-	w = startStandalone(t, "second", worker, source)
+	w = startStandalone(t, "second", awsEnv, worker, source)
 	w.waitRunning(base, "file-in")
 	waitUntil(t, "1,500 records in standalone-lines", time.Minute, func() bool {
 		w.alive()
@@ -330,66 +337,173 @@ topic=standalone-lines
 	checkOffsetsFile(t, offsets, in, size2)
 }
 
+// copyJob is a standalone worker's files for copying a file of numbered
+// lines into a stream.
+type copyJob struct {
+	in, offsets, worker, source string
+	rest                        string // the worker's REST API, host:port
+	// end[k] is the position in the input just after line k-1.
+	end []int64
+}
+
+// newCopyJob writes an input of the given number of lines, a worker
+// configuration against srv that commits offsets every 200 ms, and a
+// FileStreamSource configuration copying the input into stream, with
+// the given batch.size.
+func newCopyJob(t *testing.T, srv *testserver.Proc, stream string, lines, batchSize int) copyJob {
+	t.Helper()
+	dir := t.TempDir()
+	j := copyJob{in: filepath.Join(dir, "input.txt"), offsets: filepath.Join(dir, "offsets.json"),
+		worker: filepath.Join(dir, "worker.properties"), source: filepath.Join(dir, "source.properties"),
+		rest: testserver.FreeAddr(t), end: make([]int64, lines+1)}
+	appendLines(t, j.in, 0, lines)
+	for i := range lines {
+		j.end[i+1] = j.end[i] + int64(len(numbered(i))+1)
+	}
+	if err := os.WriteFile(j.worker, []byte(fmt.Sprintf("kinesis.endpoint=%s\nkinesis.region=us-east-1\noffset.storage.file.filename=%s\noffset.flush.interval.ms=200\nlisteners=http://%s\n",
+		srv.Endpoint, j.offsets, j.rest)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(j.source, []byte(fmt.Sprintf("name=file-in\nconnector.class=FileStreamSource\nfile=%s\ntopic=%s\nbatch.size=%d\n", j.in, stream, batchSize)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// streamTail follows a one-shard stream, reading each record once.
+type streamTail struct {
+	c      *kinesis.Client
+	stream string
+	recs   []types.Record
+}
+
+// poll reads what arrived since the last poll and returns every record
+// read so far.
+func (s *streamTail) poll(t *testing.T) []types.Record {
+	t.Helper()
+	ctx := context.Background()
+	shards, err := s.c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(s.stream)})
+	var nf *types.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return s.recs
+	}
+	if err != nil {
+		t.Fatalf("list shards of %s: %v", s.stream, err)
+	}
+	if len(shards.Shards) != 1 {
+		t.Fatalf("%s has %d shards, want 1", s.stream, len(shards.Shards))
+	}
+	in := &kinesis.GetShardIteratorInput{StreamName: aws.String(s.stream), ShardId: shards.Shards[0].ShardId,
+		ShardIteratorType: types.ShardIteratorTypeTrimHorizon}
+	if n := len(s.recs); n > 0 {
+		in.ShardIteratorType, in.StartingSequenceNumber = types.ShardIteratorTypeAfterSequenceNumber, s.recs[n-1].SequenceNumber
+	}
+	it, err := s.c.GetShardIterator(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for iter := it.ShardIterator; iter != nil; {
+		res, err := s.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.recs = append(s.recs, res.Records...)
+		if len(res.Records) == 0 {
+			break
+		}
+		iter = res.NextShardIterator
+	}
+	return s.recs
+}
+
 // TestStandaloneStopMidCopy stops a standalone worker with SIGTERM
-// again and again while its FileStreamSource is copying a large file,
-// restarting it each time, until the whole file is in the stream. A
-// clean stop commits the offsets of everything sent, so after each stop
-// the stream holds lines 0..k-1, each once, and the offsets file the
-// position just after line k-1; and the file ends up in the stream
-// exactly once. Where the stops land does not matter: that holds after
-// any clean stop.
+// again and again while its FileStreamSource is copying a file of
+// 100,000 lines, restarting it each time, until the whole file is in the
+// stream. A clean stop commits the offsets of everything sent, so after
+// each stop the stream holds lines 0..k-1, each once, and the offsets
+// file the position just after line k-1; and the file ends up in the
+// stream exactly once. Where the stops land does not matter: that holds
+// after any clean stop.
 func TestStandaloneStopMidCopy(t *testing.T) {
 	const lines = 100_000
 	srv := testserver.Start(t)
-	c := srv.Client()
-	dir := t.TempDir()
-	offsets := filepath.Join(dir, "offsets.json")
-	in := filepath.Join(dir, "input.txt")
-	appendLines(t, in, 0, lines)
-	// end[k] is the position just after line k-1.
-	end := make([]int64, lines+1)
-	for i := range lines {
-		end[i+1] = end[i] + int64(len(numbered(i))+1)
-	}
-	rest := testserver.FreeAddr(t)
-	worker := filepath.Join(dir, "worker.properties")
-	if err := os.WriteFile(worker, []byte(fmt.Sprintf("kinesis.endpoint=%s\nkinesis.region=us-east-1\noffset.storage.file.filename=%s\noffset.flush.interval.ms=200\nlisteners=http://%s\n",
-		srv.Endpoint, offsets, rest)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	source := filepath.Join(dir, "source.properties")
-	if err := os.WriteFile(source, []byte(fmt.Sprintf("name=file-in\nconnector.class=FileStreamSource\nfile=%s\ntopic=mid-copy\n", in)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	j := newCopyJob(t, srv, "mid-copy", lines, 2000)
+	tail := &streamTail{c: srv.Client(), stream: "mid-copy"}
 	copied := 0
 	for run := 1; copied < lines; run++ {
-		if run > 50 {
+		if run > 100 {
 			t.Fatalf("%d runs copied only %d of %d lines", run-1, copied, lines)
 		}
-		w := startStandalone(t, fmt.Sprintf("run %d", run), worker, source)
-		// Let it copy a fifth of the file (or the rest), then stop it,
+		w := startStandalone(t, fmt.Sprintf("run %d", run), awsEnv, j.worker, j.source)
+		// Let it copy a 25th of the file (or the rest), then stop it,
 		// most likely in the middle of its work.
-		target := min(copied+lines/5, lines)
-		var recs []types.Record
+		target := min(copied+lines/25, lines)
 		waitUntil(t, fmt.Sprintf("%d records in mid-copy", target), time.Minute, func() bool {
 			w.alive()
-			recs = streamRecords(t, c, "mid-copy")
-			return len(recs) >= target
+			return len(tail.poll(t)) >= target
 		})
 		if code := w.stop(); code != 0 {
 			t.Fatalf("run %d: exit code %d after SIGTERM", run, code)
 		}
-		recs = streamRecords(t, c, "mid-copy")
+		recs := tail.poll(t)
 		n := min(len(recs), lines)
 		checkLines(t, recs, n)
-		if pos := committedPosition(t, offsets, in); pos != end[n] {
-			k, _ := slices.BinarySearch(end, pos)
+		if pos := committedPosition(t, j.offsets, j.in); pos != j.end[n] {
+			k, _ := slices.BinarySearch(j.end, pos)
 			t.Fatalf("run %d: after SIGTERM the stream holds %d lines, but the offsets committed (position %d, want %d) cover %d: "+
-				"a restart sends %d lines again", run, n, pos, end[n], k, n-k)
+				"a restart sends %d lines again", run, n, pos, j.end[n], k, n-k)
 		}
 		t.Logf("run %d: %d lines copied", run, n)
 		copied = n
 	}
+	checkLines(t, streamRecords(t, srv.Client(), "mid-copy"), lines)
+}
+
+// TestStandaloneCustomCABundle copies a file of 100,000 lines with a
+// standalone worker whose AWS configuration names a CA bundle
+// (AWS_CA_BUNDLE, the usual way to trust a company's TLS proxy). Each
+// line must reach the stream once, as without the bundle.
+func TestStandaloneCustomCABundle(t *testing.T) {
+	// Small polls make many PutRecords calls, each a chance to go wrong.
+	const lines, batchSize = 100_000, 50
+	srv := testserver.Start(t)
+	j := newCopyJob(t, srv, "ca-bundle", lines, batchSize)
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, selfSignedCA(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := startStandalone(t, "ca-bundle", append([]string{"AWS_CA_BUNDLE=" + bundle}, awsEnv...), j.worker, j.source)
+	w.waitRunning("http://"+j.rest, "file-in")
+	// Once the whole file's offsets are committed, everything is sent.
+	a := api{t: t, base: "http://" + j.rest}
+	want := fmt.Sprint(map[string]any{"offsets": []any{map[string]any{
+		"partition": map[string]any{"filename": j.in}, "offset": map[string]any{"position": float64(j.end[lines])}}}})
+	waitUntil(t, "the whole file's offsets committed", 2*time.Minute, func() bool {
+		w.alive()
+		_, _, body := a.do("GET", "/connectors/file-in/offsets", nil)
+		return fmt.Sprint(body) == want
+	})
+	if code := w.stop(); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
+	}
+	checkLines(t, streamRecords(t, srv.Client(), "ca-bundle"), lines)
+}
+
+// selfSignedCA returns a PEM CA certificate.
+func selfSignedCA(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tributary test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
 // TestStandaloneBadInput checks how `tributary connect standalone`

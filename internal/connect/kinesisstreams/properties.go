@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -78,13 +77,10 @@ func FromProperties(ctx context.Context, props map[string]string) (*Streams, err
 	if endpoint != "" && !hasCredentials(ctx, cfg.Credentials) {
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(dummyAccessKey, dummySecretKey, "")
 	}
-	// sdkclient's HTTP client works around an SDK race that fails (and
-	// on retry may duplicate) requests; take it unless the configuration
-	// set up its own TLS roots (AWS_CA_BUNDLE), which it would lose.
-	httpClient := sdkclient.New(endpoint, cfg.Region, dummyAccessKey).Options().HTTPClient
-	if customRoots(cfg.HTTPClient) {
-		httpClient = cfg.HTTPClient
-	}
+	// The configuration's HTTP client keeps its TLS roots
+	// (AWS_CA_BUNDLE) and proxies; sdkclient.Stable removes an SDK race
+	// that fails, and on retry duplicates, requests.
+	httpClient := sdkclient.Stable(cfg.HTTPClient)
 	client := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
 		o.HTTPClient = httpClient
 		if endpoint != "" {
@@ -107,13 +103,3 @@ func hasCredentials(ctx context.Context, p aws.CredentialsProvider) bool {
 	return err == nil && c.HasKeys()
 }
 
-// customRoots reports whether an HTTP client from LoadDefaultConfig
-// trusts a custom CA bundle.
-func customRoots(c aws.HTTPClient) bool {
-	bc, ok := c.(*awshttp.BuildableClient)
-	if !ok || bc == nil {
-		return false
-	}
-	tr := bc.GetTransport()
-	return tr != nil && tr.TLSClientConfig != nil && tr.TLSClientConfig.RootCAs != nil
-}
