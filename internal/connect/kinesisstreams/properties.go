@@ -102,4 +102,3 @@ func hasCredentials(ctx context.Context, p aws.CredentialsProvider) bool {
 	c, err := p.Retrieve(ctx)
 	return err == nil && c.HasKeys()
 }
-
