@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 # Debian packages for the end-to-end clients.
 need=()
 [ -x /usr/bin/aws ] || need+=(awscli)
+# A private MariaDB server for the change-data-capture tests (internal/testmariadb).
+[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 /usr/bin/python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""

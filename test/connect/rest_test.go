@@ -271,8 +271,24 @@ func TestREST(t *testing.T) {
 		{"topics after reset", "GET", "/connectors/lines/topics", nil, 200, "{lines:{topics:[]}}", nil},
 		{"resume stopped", "PUT", "/connectors/lines/resume", nil, 202, "", nil},
 		{"plugins", "GET", "/connector-plugins", nil, 200, "[{class:s,type:s,version:s}]", func(t *testing.T, _ string, b any) {
-			if len(b.([]any)) != 3 {
-				t.Errorf("connector plugins = %v", b)
+			classes := map[string]string{}
+			for _, p := range b.([]any) {
+				classes[p.(map[string]any)["class"].(string)] = p.(map[string]any)["type"].(string)
+			}
+			for class, typ := range map[string]string{
+				"org.apache.kafka.connect.file.FileStreamSourceConnector": "source",
+				"org.apache.kafka.connect.file.FileStreamSinkConnector":   "sink",
+				"com.amazonaws.mskdatagen.GeneratorSourceConnector":       "source",
+				"io.debezium.connector.mysql.MySqlConnector":              "source",
+			} {
+				if classes[class] != typ {
+					t.Errorf("connector plugins lack %s (%s): %v", class, typ, b)
+				}
+			}
+			for _, typ := range classes {
+				if typ != "source" && typ != "sink" {
+					t.Errorf("connectorsOnly listed a %s", typ)
+				}
 			}
 		}},
 		{"all plugins", "GET", "/connector-plugins?connectorsOnly=false", nil, 200, "[{class:s,type:s,version:s}]", func(t *testing.T, _ string, b any) {

@@ -1,0 +1,485 @@
+package debezium
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The configuration keys, with Debezium's names.
+const (
+	KeyTopicPrefix          = "topic.prefix"
+	KeyServerName           = "database.server.name" // Debezium 1.x name of topic.prefix
+	KeyHostname             = "database.hostname"
+	KeyPort                 = "database.port"
+	KeyUser                 = "database.user"
+	KeyPassword             = "database.password"
+	KeyServerID             = "database.server.id"
+	KeyDatabaseInclude      = "database.include.list"
+	KeyDatabaseExclude      = "database.exclude.list"
+	KeyTableInclude         = "table.include.list"
+	KeyTableExclude         = "table.exclude.list"
+	KeyColumnInclude        = "column.include.list"
+	KeyColumnExclude        = "column.exclude.list"
+	KeyIgnoreBuiltin        = "table.ignore.builtin"
+	KeyDecimalMode          = "decimal.handling.mode"
+	KeyTimePrecisionMode    = "time.precision.mode"
+	KeyBigIntUnsignedMode   = "bigint.unsigned.handling.mode"
+	KeyBinaryMode           = "binary.handling.mode"
+	KeyIncludeSchemaChanges = "include.schema.changes"
+	KeyTombstonesOnDelete   = "tombstones.on.delete"
+	KeyTransactionMetadata  = "provide.transaction.metadata"
+	KeyIncludeQuery         = "include.query"
+	KeySkippedOperations    = "skipped.operations"
+	KeySnapshotMode         = "snapshot.mode"
+	KeyHeartbeatInterval    = "heartbeat.interval.ms"
+	KeyHeartbeatPrefix      = "topic.heartbeat.prefix"
+	KeyHeartbeatPrefixOld   = "heartbeat.topics.prefix" // Debezium 1.x name of topic.heartbeat.prefix
+	KeyTransactionTopic     = "topic.transaction"
+	KeyExtendedHeaders      = "extended.headers.enabled"
+)
+
+// The values of the mode settings.
+const (
+	DecimalPrecise = "precise"
+	DecimalDouble  = "double"
+	DecimalString  = "string"
+
+	TimeAdaptiveMicroseconds = "adaptive_time_microseconds"
+	TimeConnect              = "connect"
+
+	BigIntLong    = "long"
+	BigIntPrecise = "precise"
+
+	BinaryBytes      = "bytes"
+	BinaryBase64     = "base64"
+	BinaryBase64URL  = "base64-url-safe"
+	BinaryHex        = "hex"
+	defaultTxTopic   = "transaction"
+	defaultHBPrefix  = "__debezium-heartbeat"
+	defaultMySQLPort = 3306
+)
+
+// The snapshot modes the engine runs; Debezium's schema_only is the old
+// name of no_data.
+var snapshotModes = []string{"initial", "always", "initial_only", "no_data", "when_needed", "never"}
+
+// builtinDatabases are MySQL's own databases, which table.ignore.builtin
+// (on by default) leaves out, as Debezium does.
+var builtinDatabases = map[string]bool{"mysql": true, "performance_schema": true, "sys": true, "information_schema": true}
+
+// topicNamePattern is what Debezium accepts as a topic prefix, and what
+// it replaces other characters of topic names with underscores to reach.
+var topicNamePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
+
+// Settings is a parsed Debezium MySQL connector configuration.
+type Settings struct {
+	// TopicPrefix names the logical server: it prefixes every topic and
+	// schema name and is the source partition's "server".
+	TopicPrefix string
+
+	Hostname string
+	Port     int
+	User     string
+	Password string
+	// ServerID is the replica server id the connector joins the
+	// replication topology with.
+	ServerID uint32
+
+	// Filters, each a list of anchored, case-insensitive regular
+	// expressions; nil when not set.
+	DatabaseInclude, DatabaseExclude []*regexp.Regexp
+	TableInclude, TableExclude       []*regexp.Regexp // matched against "db.table"
+	ColumnInclude, ColumnExclude     []*regexp.Regexp // matched against "db.table.column"
+	IgnoreBuiltin                    bool
+
+	DecimalMode        string
+	TimePrecisionMode  string
+	BigIntUnsignedMode string
+	BinaryMode         string
+
+	IncludeSchemaChanges       bool
+	TombstonesOnDelete         bool
+	ProvideTransactionMetadata bool
+	IncludeQuery               bool
+	ExtendedHeaders            bool
+	// SkippedOperations are the operations ('c', 'u', 'd', 't') not
+	// emitted while streaming.
+	SkippedOperations map[byte]bool
+
+	SnapshotMode      string
+	HeartbeatInterval time.Duration
+	HeartbeatPrefix   string
+	TransactionTopic  string
+}
+
+// setting describes one key: its default and how to check a value.
+type setting struct {
+	def   string
+	check func(v string) string // returns a problem, or ""
+}
+
+func enumCheck(values ...string) func(string) string {
+	return func(v string) string {
+		for _, a := range values {
+			if strings.EqualFold(strings.TrimSpace(v), a) {
+				return ""
+			}
+		}
+		return "Value must be one of " + strings.Join(values, ", ")
+	}
+}
+
+func boolCheck(v string) string {
+	if t := strings.TrimSpace(v); !strings.EqualFold(t, "true") && !strings.EqualFold(t, "false") {
+		return "Value must be either true or false"
+	}
+	return ""
+}
+
+func regexListCheck(v string) string {
+	if _, err := parseRegexList(v); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+func topicNameCheck(v string) string {
+	if !topicNamePattern.MatchString(strings.TrimSpace(v)) {
+		return strings.TrimSpace(v) + " has invalid format (only the underscore, hyphen, dot and alphanumeric characters are allowed)"
+	}
+	return ""
+}
+
+func rangeCheck(min, max int64) func(string) string {
+	return func(v string) string {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			return "Value must be an integer"
+		}
+		if n < min || n > max {
+			return fmt.Sprintf("Value must be between %d and %d", min, max)
+		}
+		return ""
+	}
+}
+
+func timePrecisionCheck(v string) string {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case TimeAdaptiveMicroseconds, TimeConnect:
+		return ""
+	case "adaptive":
+		return "The 'adaptive' time.precision.mode is no longer supported"
+	}
+	return "Value must be one of adaptive_time_microseconds, connect (Tributary does not implement isostring, microseconds, nanoseconds or structured)"
+}
+
+func snapshotModeCheck(v string) string {
+	switch m := strings.ToLower(strings.TrimSpace(v)); m {
+	case "schema_only":
+		return ""
+	case "recovery", "schema_only_recovery":
+		return "snapshot.mode " + m + " rebuilds Debezium's schema history topic; Tributary has none (it reads table definitions from the binary log), so there is nothing to recover: remove the setting"
+	case "configuration_based", "custom":
+		return "snapshot.mode " + m + " is not supported by Tributary; use one of " + strings.Join(snapshotModes, ", ")
+	}
+	return enumCheck(snapshotModes...)(v)
+}
+
+func skippedOperationsCheck(v string) string {
+	if strings.TrimSpace(v) == "none" {
+		return ""
+	}
+	none, ops := false, false
+	for _, op := range strings.Split(v, ",") {
+		switch strings.TrimSpace(op) {
+		case "none":
+			none = true
+		case "r", "c", "u", "d", "t":
+			ops = true
+		default:
+			return "Invalid operation " + strings.TrimSpace(op)
+		}
+	}
+	if none && ops {
+		return "'none' cannot be specified with other skipped operation types"
+	}
+	return ""
+}
+
+// settings are the keys this package reads, with Debezium's defaults.
+var settings = map[string]setting{
+	KeyTopicPrefix:          {check: topicNameCheck},
+	KeyServerName:           {check: topicNameCheck},
+	KeyHostname:             {},
+	KeyPort:                 {def: strconv.Itoa(defaultMySQLPort), check: rangeCheck(1, 65535)},
+	KeyUser:                 {},
+	KeyPassword:             {},
+	KeyServerID:             {check: rangeCheck(1, 1<<32-1)},
+	KeyDatabaseInclude:      {check: regexListCheck},
+	KeyDatabaseExclude:      {check: regexListCheck},
+	KeyTableInclude:         {check: regexListCheck},
+	KeyTableExclude:         {check: regexListCheck},
+	KeyColumnInclude:        {check: regexListCheck},
+	KeyColumnExclude:        {check: regexListCheck},
+	KeyIgnoreBuiltin:        {def: "true", check: boolCheck},
+	KeyDecimalMode:          {def: DecimalPrecise, check: enumCheck(DecimalPrecise, DecimalDouble, DecimalString)},
+	KeyTimePrecisionMode:    {def: TimeAdaptiveMicroseconds, check: timePrecisionCheck},
+	KeyBigIntUnsignedMode:   {def: BigIntLong, check: enumCheck(BigIntLong, BigIntPrecise)},
+	KeyBinaryMode:           {def: BinaryBytes, check: enumCheck(BinaryBytes, BinaryBase64, BinaryBase64URL, BinaryHex)},
+	KeyIncludeSchemaChanges: {def: "true", check: boolCheck},
+	KeyTombstonesOnDelete:   {def: "true", check: boolCheck},
+	KeyTransactionMetadata:  {def: "false", check: boolCheck},
+	KeyIncludeQuery:         {def: "false", check: boolCheck},
+	KeyExtendedHeaders:      {def: "true", check: boolCheck},
+	KeySkippedOperations:    {def: "t", check: skippedOperationsCheck},
+	KeySnapshotMode:         {def: "initial", check: snapshotModeCheck},
+	KeyHeartbeatInterval:    {def: "0", check: rangeCheck(0, 1<<31-1)},
+	KeyHeartbeatPrefix:      {def: defaultHBPrefix, check: topicNameCheck},
+	KeyHeartbeatPrefixOld:   {check: topicNameCheck},
+	KeyTransactionTopic:     {def: defaultTxTopic, check: topicNameCheck},
+}
+
+// get returns a key's trimmed value, or its default when absent or blank.
+func get(props map[string]string, key string) string {
+	if v := strings.TrimSpace(props[key]); v != "" {
+		return v
+	}
+	return settings[key].def
+}
+
+// Validate checks a configuration and returns its problems by key, with
+// Debezium's messages where Debezium has one. An empty result means
+// ParseSettings accepts it.
+func Validate(props map[string]string) map[string][]string {
+	out := map[string][]string{}
+	add := func(k, msg string) { out[k] = append(out[k], msg) }
+	for k, s := range settings {
+		if v, ok := props[k]; ok && strings.TrimSpace(v) != "" && s.check != nil {
+			if msg := s.check(v); msg != "" {
+				add(k, fmt.Sprintf("Invalid value %s for configuration %s: %s", v, k, msg))
+			}
+		}
+	}
+	if strings.TrimSpace(props[KeyTopicPrefix]) == "" && strings.TrimSpace(props[KeyServerName]) == "" {
+		add(KeyTopicPrefix, `Missing required configuration "topic.prefix" which has no default value.`)
+	}
+	for _, k := range []string{KeyHostname, KeyUser, KeyServerID} {
+		if strings.TrimSpace(props[k]) == "" {
+			add(k, fmt.Sprintf("Missing required configuration %q which has no default value.", k))
+		}
+	}
+	for _, pair := range [][2]string{
+		{KeyDatabaseInclude, KeyDatabaseExclude},
+		{KeyTableInclude, KeyTableExclude},
+		{KeyColumnInclude, KeyColumnExclude},
+	} {
+		if strings.TrimSpace(props[pair[0]]) != "" && strings.TrimSpace(props[pair[1]]) != "" {
+			add(pair[1], fmt.Sprintf("%q is already specified", pair[0]))
+		}
+	}
+	return out
+}
+
+// ParseSettings reads and validates a configuration. Unknown keys,
+// including Debezium's schema.history.internal.* and database.history.*,
+// are ignored: Tributary's schema history is the binary log's own table
+// metadata.
+func ParseSettings(props map[string]string) (*Settings, error) {
+	if problems := Validate(props); len(problems) > 0 {
+		keys := make([]string, 0, len(problems))
+		for k := range problems {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var errs []error
+		for _, k := range keys {
+			for _, m := range problems[k] {
+				errs = append(errs, errors.New(m))
+			}
+		}
+		return nil, fmt.Errorf("invalid Debezium MySQL configuration: %w", errors.Join(errs...))
+	}
+	s := &Settings{
+		TopicPrefix:                get(props, KeyTopicPrefix),
+		Hostname:                   get(props, KeyHostname),
+		User:                       get(props, KeyUser),
+		Password:                   props[KeyPassword], // a password may have significant spaces
+		IgnoreBuiltin:              strings.EqualFold(get(props, KeyIgnoreBuiltin), "true"),
+		DecimalMode:                strings.ToLower(get(props, KeyDecimalMode)),
+		TimePrecisionMode:          strings.ToLower(get(props, KeyTimePrecisionMode)),
+		BigIntUnsignedMode:         strings.ToLower(get(props, KeyBigIntUnsignedMode)),
+		BinaryMode:                 strings.ToLower(get(props, KeyBinaryMode)),
+		IncludeSchemaChanges:       strings.EqualFold(get(props, KeyIncludeSchemaChanges), "true"),
+		TombstonesOnDelete:         strings.EqualFold(get(props, KeyTombstonesOnDelete), "true"),
+		ProvideTransactionMetadata: strings.EqualFold(get(props, KeyTransactionMetadata), "true"),
+		IncludeQuery:               strings.EqualFold(get(props, KeyIncludeQuery), "true"),
+		ExtendedHeaders:            strings.EqualFold(get(props, KeyExtendedHeaders), "true"),
+		SnapshotMode:               strings.ToLower(get(props, KeySnapshotMode)),
+		HeartbeatPrefix:            get(props, KeyHeartbeatPrefix),
+		TransactionTopic:           get(props, KeyTransactionTopic),
+		SkippedOperations:          map[byte]bool{},
+	}
+	if s.TopicPrefix == "" {
+		s.TopicPrefix = get(props, KeyServerName)
+	}
+	if strings.TrimSpace(props[KeyHeartbeatPrefix]) == "" && strings.TrimSpace(props[KeyHeartbeatPrefixOld]) != "" {
+		s.HeartbeatPrefix = get(props, KeyHeartbeatPrefixOld)
+	}
+	if s.SnapshotMode == "schema_only" {
+		s.SnapshotMode = "no_data"
+	}
+	port, _ := strconv.Atoi(get(props, KeyPort))
+	s.Port = port
+	id, _ := strconv.ParseUint(get(props, KeyServerID), 10, 32)
+	s.ServerID = uint32(id)
+	ms, _ := strconv.ParseInt(get(props, KeyHeartbeatInterval), 10, 64)
+	s.HeartbeatInterval = time.Duration(ms) * time.Millisecond
+	for _, op := range strings.Split(get(props, KeySkippedOperations), ",") {
+		if op = strings.TrimSpace(op); len(op) == 1 {
+			s.SkippedOperations[op[0]] = true
+		}
+	}
+	for _, f := range []struct {
+		key string
+		dst *[]*regexp.Regexp
+	}{
+		{KeyDatabaseInclude, &s.DatabaseInclude}, {KeyDatabaseExclude, &s.DatabaseExclude},
+		{KeyTableInclude, &s.TableInclude}, {KeyTableExclude, &s.TableExclude},
+		{KeyColumnInclude, &s.ColumnInclude}, {KeyColumnExclude, &s.ColumnExclude},
+	} {
+		*f.dst, _ = parseRegexList(props[f.key]) // checked by Validate
+	}
+	return s, nil
+}
+
+// parseRegexList splits a Debezium regular expression list: comma
+// separated, a comma inside an expression escaped as "\,", each entry
+// trimmed and matched case-insensitively against the whole name (Java's
+// Pattern.matches). Go's RE2 lacks Java's back-references and
+// look-arounds; such expressions are reported rather than misread.
+func parseRegexList(v string) ([]*regexp.Regexp, error) {
+	var out []*regexp.Regexp
+	for _, part := range splitRegexList(v) {
+		re, err := regexp.Compile("(?i)^(?:" + part + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("invalid regular expression %q: %w", part, err)
+		}
+		out = append(out, re)
+	}
+	return out, nil
+}
+
+// splitRegexList splits at commas that are not escaped by a backslash,
+// as Debezium's RegExSplitter does; "\," becomes a literal comma and
+// other escapes are kept for the regular expression.
+func splitRegexList(v string) []string {
+	var parts []string
+	var cur strings.Builder
+	flush := func() {
+		if p := strings.TrimSpace(cur.String()); p != "" {
+			parts = append(parts, strings.ReplaceAll(p, `\,`, ","))
+		}
+		cur.Reset()
+	}
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '\\' && i+1 < len(v):
+			cur.WriteByte(c)
+			cur.WriteByte(v[i+1])
+			i++
+		case c == ',':
+			flush()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	flush()
+	return parts
+}
+
+func matchesAny(res []*regexp.Regexp, s string) bool {
+	for _, re := range res {
+		if re.MatchString(s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Include returns the table filter the engine captures with: Debezium's
+// table.include.list or table.exclude.list (matched against "db.table"),
+// within database.include.list or database.exclude.list, leaving MySQL's
+// own databases out unless table.ignore.builtin is false.
+func Include(s *Settings) func(db, table string) bool {
+	var dbFilter func(string) bool
+	switch {
+	case s.DatabaseInclude != nil:
+		dbFilter = func(db string) bool { return matchesAny(s.DatabaseInclude, db) }
+	case s.DatabaseExclude != nil:
+		dbFilter = func(db string) bool { return !matchesAny(s.DatabaseExclude, db) }
+	}
+	var tableFilter func(string) bool
+	switch {
+	case s.TableInclude != nil:
+		tableFilter = func(id string) bool { return matchesAny(s.TableInclude, id) }
+	case s.TableExclude != nil:
+		tableFilter = func(id string) bool { return !matchesAny(s.TableExclude, id) }
+	}
+	ignoreBuiltin := s.IgnoreBuiltin
+	return func(db, table string) bool {
+		if ignoreBuiltin && builtinDatabases[strings.ToLower(db)] {
+			return false
+		}
+		if dbFilter != nil && !dbFilter(db) {
+			return false
+		}
+		if tableFilter != nil && !tableFilter(db+"."+table) {
+			return false
+		}
+		return true
+	}
+}
+
+// includeColumn reports whether a column is kept in row values:
+// column.include.list or column.exclude.list matched against
+// "db.table.column". Key columns are always kept in the key.
+func (s *Settings) includeColumn(db, table, column string) bool {
+	id := db + "." + table + "." + column
+	switch {
+	case s.ColumnInclude != nil:
+		return matchesAny(s.ColumnInclude, id)
+	case s.ColumnExclude != nil:
+		return !matchesAny(s.ColumnExclude, id)
+	}
+	return true
+}
+
+// sanitizeTopic replaces the characters Kafka topic names (and Kinesis
+// stream names) cannot hold with underscores and cuts the name to 249
+// characters, as Debezium's topic naming strategy does.
+func sanitizeTopic(name string) string {
+	var sb strings.Builder
+	for _, r := range name {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+			sb.WriteRune(r)
+		} else {
+			sb.WriteByte('_')
+		}
+	}
+	out := sb.String()
+	if len(out) > 249 {
+		out = out[:249]
+	}
+	switch out {
+	case ".":
+		out = "_"
+	case "..":
+		out = "__"
+	}
+	return out
+}

@@ -1,0 +1,231 @@
+package debezium
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/connect"
+)
+
+func TestParseSettingsDefaults(t *testing.T) {
+	s, err := ParseSettings(baseProps("dbserver1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Settings{
+		TopicPrefix: "dbserver1", Hostname: "db.example", Port: 3306, User: "debezium", ServerID: 184054,
+		IgnoreBuiltin: true, DecimalMode: "precise", TimePrecisionMode: "adaptive_time_microseconds",
+		BigIntUnsignedMode: "long", BinaryMode: "bytes", IncludeSchemaChanges: true, TombstonesOnDelete: true,
+		ExtendedHeaders: true, SkippedOperations: map[byte]bool{'t': true}, SnapshotMode: "initial",
+		HeartbeatPrefix: "__debezium-heartbeat", TransactionTopic: "transaction",
+	}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("defaults\ngot  %+v\nwant %+v", s, want)
+	}
+}
+
+func TestParseSettingsValues(t *testing.T) {
+	props := baseProps("")
+	delete(props, "topic.prefix")
+	for k, v := range map[string]string{
+		"database.server.name":                     "legacy",
+		"database.port":                            "3307",
+		"database.password":                        " secret ",
+		"decimal.handling.mode":                    "STRING",
+		"time.precision.mode":                      "connect",
+		"bigint.unsigned.handling.mode":            "precise",
+		"binary.handling.mode":                     "hex",
+		"include.schema.changes":                   "false",
+		"tombstones.on.delete":                     "false",
+		"provide.transaction.metadata":             "true",
+		"include.query":                            "true",
+		"skipped.operations":                       "none",
+		"snapshot.mode":                            "schema_only",
+		"heartbeat.interval.ms":                    "1500",
+		"heartbeat.topics.prefix":                  "hb",
+		"schema.history.internal.kafka.topic":      "ignored",
+		"database.history.kafka.bootstrap.servers": "ignored:9092",
+	} {
+		props[k] = v
+	}
+	s, err := ParseSettings(props)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.TopicPrefix != "legacy" || s.Port != 3307 || s.Password != " secret " || s.DecimalMode != "string" ||
+		s.TimePrecisionMode != "connect" || s.BigIntUnsignedMode != "precise" || s.BinaryMode != "hex" ||
+		s.IncludeSchemaChanges || s.TombstonesOnDelete || !s.ProvideTransactionMetadata || !s.IncludeQuery ||
+		len(s.SkippedOperations) != 0 || s.SnapshotMode != "no_data" || s.HeartbeatInterval != 1500*time.Millisecond ||
+		s.HeartbeatPrefix != "hb" {
+		t.Errorf("settings %+v", s)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		set  map[string]string
+		drop []string
+		want map[string]string // key -> substring of its message
+	}{
+		{"valid", nil, nil, nil},
+		{"legacy server name instead of topic.prefix", map[string]string{"database.server.name": "x"}, []string{"topic.prefix"}, nil},
+		{"missing required", nil, []string{"topic.prefix", "database.hostname", "database.user", "database.server.id"}, map[string]string{
+			"topic.prefix": "Missing required", "database.hostname": "Missing required", "database.user": "Missing required", "database.server.id": "Missing required"}},
+		{"bad topic prefix", map[string]string{"topic.prefix": "a b"}, nil, map[string]string{"topic.prefix": "has invalid format"}},
+		{"server id zero", map[string]string{"database.server.id": "0"}, nil, map[string]string{"database.server.id": "between 1 and 4294967295"}},
+		{"server id too big", map[string]string{"database.server.id": "4294967296"}, nil, map[string]string{"database.server.id": "between"}},
+		{"bad decimal mode", map[string]string{"decimal.handling.mode": "exact"}, nil, map[string]string{"decimal.handling.mode": "one of precise, double, string"}},
+		{"adaptive is gone", map[string]string{"time.precision.mode": "adaptive"}, nil, map[string]string{"time.precision.mode": "no longer supported"}},
+		{"recovery", map[string]string{"snapshot.mode": "recovery"}, nil, map[string]string{"snapshot.mode": "nothing to recover"}},
+		{"bad snapshot mode", map[string]string{"snapshot.mode": "sometimes"}, nil, map[string]string{"snapshot.mode": "one of initial"}},
+		{"bad skipped operation", map[string]string{"skipped.operations": "c,x"}, nil, map[string]string{"skipped.operations": "Invalid operation x"}},
+		{"none with others", map[string]string{"skipped.operations": "none,c"}, nil, map[string]string{"skipped.operations": "'none' cannot be specified"}},
+		{"bad regex", map[string]string{"table.include.list": "inv\\.(a"}, nil, map[string]string{"table.include.list": "invalid regular expression"}},
+		{"include and exclude", map[string]string{"table.include.list": "a", "table.exclude.list": "b"}, nil, map[string]string{"table.exclude.list": `"table.include.list" is already specified`}},
+		{"database include and exclude", map[string]string{"database.include.list": "a", "database.exclude.list": "b"}, nil, map[string]string{"database.exclude.list": "already specified"}},
+		{"bad boolean", map[string]string{"tombstones.on.delete": "yes"}, nil, map[string]string{"tombstones.on.delete": "true or false"}},
+		{"negative heartbeat", map[string]string{"heartbeat.interval.ms": "-1"}, nil, map[string]string{"heartbeat.interval.ms": "between 0"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			props := baseProps("srv")
+			for k, v := range tc.set {
+				props[k] = v
+			}
+			for _, k := range tc.drop {
+				delete(props, k)
+			}
+			got := Validate(props)
+			if len(got) != len(tc.want) {
+				t.Fatalf("problems %v, want keys of %v", got, tc.want)
+			}
+			for k, sub := range tc.want {
+				if len(got[k]) != 1 || !strings.Contains(got[k][0], sub) {
+					t.Errorf("%s: %v, want one containing %q", k, got[k], sub)
+				}
+			}
+			_, err := ParseSettings(props)
+			if (err == nil) != (len(tc.want) == 0) {
+				t.Errorf("ParseSettings error %v", err)
+			}
+		})
+	}
+}
+
+// The connector's ValidateConfig leaves type errors and missing required
+// keys to the runtime, which reports them from the ConfigDef, so that
+// each problem is reported once.
+func TestConnectorValidateConfig(t *testing.T) {
+	c := &Connector{}
+	props := baseProps("srv")
+	delete(props, "database.hostname")
+	props["database.port"] = "abc"
+	props["tombstones.on.delete"] = "maybe"
+	props["decimal.handling.mode"] = "exact"
+	got := c.ValidateConfig(props)
+	var keys []string
+	for k := range got {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if !reflect.DeepEqual(keys, []string{"decimal.handling.mode"}) {
+		t.Errorf("problems %v", got)
+	}
+	def := c.Config()
+	byName := map[string]connect.ConfigKey{}
+	for _, k := range def {
+		if _, dup := byName[k.Name]; dup {
+			t.Errorf("key %s defined twice", k.Name)
+		}
+		byName[k.Name] = k
+		if k.Documentation == "" {
+			t.Errorf("key %s has no documentation", k.Name)
+		}
+	}
+	for _, k := range []string{"database.hostname", "database.user", "database.server.id"} {
+		if !byName[k].Required {
+			t.Errorf("%s is not required", k)
+		}
+	}
+	for k := range settings {
+		if _, ok := byName[k]; !ok {
+			t.Errorf("setting %s is not in the ConfigDef", k)
+		}
+	}
+	if byName["snapshot.mode"].Default != "initial" || byName["decimal.handling.mode"].Default != "precise" {
+		t.Errorf("defaults %q %q", byName["snapshot.mode"].Default, byName["decimal.handling.mode"].Default)
+	}
+}
+
+func TestSplitRegexList(t *testing.T) {
+	for in, want := range map[string][]string{
+		"":                    nil,
+		"a, b ,,c":            {"a", "b", "c"},
+		`inv\.t{1\,3}, x`:     {`inv\.t{1,3}`, "x"},
+		`a\\,b`:               {`a\\`, "b"},
+		`db1\.orders_\d+,db2`: {`db1\.orders_\d+`, "db2"},
+	} {
+		if got := splitRegexList(in); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// Include applies Debezium's filters: anchored, case-insensitive regular
+// expressions; database lists scope table lists; built-in databases out.
+func TestInclude(t *testing.T) {
+	tests := []struct {
+		name string
+		kv   []string
+		in   []string // db.table included
+		out  []string // db.table excluded
+	}{
+		{"everything but the system databases", nil,
+			[]string{"shop.orders", "a.b"}, []string{"mysql.user", "sys.x", "information_schema.tables", "PERFORMANCE_SCHEMA.t"}},
+		{"builtin included on request", []string{"table.ignore.builtin", "false"}, []string{"mysql.user"}, nil},
+		{"database include", []string{"database.include.list", "shop,inv.*"},
+			[]string{"shop.orders", "SHOP.x", "inventory.customers"}, []string{"shop2.orders", "myshop.orders"}},
+		{"database exclude", []string{"database.exclude.list", "shop"}, []string{"shop2.x"}, []string{"shop.x"}},
+		{"table include is anchored", []string{"table.include.list", `shop\.orders`},
+			[]string{"shop.orders", "Shop.Orders"}, []string{"shop.orders_old", "xshop.orders", "shop.customers"}},
+		{"table include within database include", []string{"database.include.list", "shop", "table.include.list", `.*\.orders`},
+			[]string{"shop.orders"}, []string{"other.orders", "shop.items"}},
+		{"table exclude", []string{"table.exclude.list", `shop\.audit_.*`}, []string{"shop.orders"}, []string{"shop.audit_2024"}},
+		{"regular expressions", []string{"table.include.list", `s.op\.orders`}, []string{"shop.orders", "skop.orders"}, []string{"shop.order"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			inc := Include(testSettings(t, "p", tc.kv...))
+			for _, id := range tc.in {
+				db, table, _ := strings.Cut(id, ".")
+				if !inc(db, table) {
+					t.Errorf("%s excluded", id)
+				}
+			}
+			for _, id := range tc.out {
+				db, table, _ := strings.Cut(id, ".")
+				if inc(db, table) {
+					t.Errorf("%s included", id)
+				}
+			}
+		})
+	}
+}
+
+func TestSanitizeTopic(t *testing.T) {
+	for in, want := range map[string]string{
+		"srv.inventory.customers": "srv.inventory.customers",
+		"srv.my db.tä$ble":        "srv.my_db.t__ble",
+		".":                       "_",
+		"..":                      "__",
+		strings.Repeat("a", 300):  strings.Repeat("a", 249),
+	} {
+		if got := sanitizeTopic(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package cdc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+)
+
+// Handler receives what Run reads, in order, from one goroutine. Each
+// call may block (that is how a slow consumer slows the reader); an error
+// stops Run, which returns it. Changes, rows and schema changes handed
+// over belong to the handler from then on and are never changed by the
+// reader; a *Table is shared by every change written under that
+// definition and must not be modified.
+type Handler interface {
+	// Change is one row change (or a snapshot read, or a truncate).
+	Change(ctx context.Context, c *Change) error
+	// Schema is a DDL statement, or in a snapshot a captured table's
+	// CREATE TABLE.
+	Schema(ctx context.Context, s *SchemaChange) error
+	// Boundary follows the last change of each transaction that had
+	// changes for the handler (and the end of the snapshot) with the
+	// position to resume from: offsets are committed here. Transactions
+	// with nothing captured get no Boundary; heartbeats carry their
+	// position.
+	Boundary(ctx context.Context, pos Position) error
+	// Heartbeat is called every Config.HeartbeatInterval while nothing
+	// else was called, with the position of the last transaction read
+	// (whether it was captured or not), so an idle or filtered stream
+	// still moves its offsets and shows it is alive.
+	Heartbeat(ctx context.Context, pos Position) error
+}
+
+// Run reads the server's changes into h until ctx ends or an error
+// stops it: a snapshot first if the snapshot mode and from call for one,
+// then the binary log from the snapshot's position or from, which is the
+// position of the last Boundary the caller committed (nil when none).
+// Reading always resumes at a transaction boundary, so after a crash the
+// transaction that was being delivered arrives again whole.
+//
+// Before reading, Run checks the server and account and fails with an
+// *Error saying what to fix: a missing privilege, a binary log that is
+// off or not in ROW format with FULL images, a stored position whose
+// binary log was purged, a captured table without a primary key. Run
+// writes nothing anywhere, so such an error leaves the stored position
+// valid. It returns ctx.Err() when ctx ends, and nil after an
+// initial_only snapshot.
+func Run(ctx context.Context, cfg Config, from *Position, h Handler) error {
+	cfg, err := cfg.normalized()
+	if err != nil {
+		return err
+	}
+	if h == nil {
+		return &Error{Kind: KindConfig, Msg: "no handler"}
+	}
+	r := &runner{cfg: &cfg, h: h, log: cfg.Logger}
+	return r.run(ctx, from)
+}
+
+// runner holds one Run's state.
+type runner struct {
+	cfg *Config
+	h   Handler
+	log *slog.Logger
+	srv *server
+}
+
+func (r *runner) run(ctx context.Context, from *Position) error {
+	c, err := dial(ctx, r.cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if r.srv, err = inspect(c); err != nil {
+		return r.ctxErr(ctx, err)
+	}
+	if err := r.srv.checkBinlog(); err != nil {
+		return err
+	}
+	if r.srv.rowMetadata != "FULL" {
+		r.log.Warn("binlog_row_metadata is not FULL: rows are decoded with the schema tracked from DDL; "+
+			"set binlog_row_metadata=FULL so rows written before a schema change decode with the schema they were written under",
+			"binlog_row_metadata", r.srv.rowMetadata)
+	}
+	if from != nil && from.File == "" && from.GTIDSet == "" {
+		return &Error{Kind: KindConfig, Msg: "the stored position has neither a binlog file nor GTIDs",
+			Hint: "pass nil when there is no stored position"}
+	}
+	if from != nil && from.Flavor != "" && from.Flavor != r.srv.flavor {
+		return &Error{Kind: KindConfig, Msg: fmt.Sprintf("the stored position is from a %s server and this one is %s", from.Flavor, r.srv.flavor),
+			Hint: "reset the connector's offsets to read this server"}
+	}
+	mode := r.cfg.Snapshot
+	if mode == SnapshotInitialOnly && from != nil {
+		r.log.Info("snapshot already taken; initial_only does not stream")
+		return nil
+	}
+	current, err := loadTables(c, r.cfg, r.srv.flavor, nil)
+	if err != nil {
+		return r.ctxErr(ctx, err)
+	}
+	tables := newSchemas(current).sorted()
+	snapshot := false
+	switch mode {
+	case SnapshotAlways:
+		snapshot = true
+	case SnapshotInitial, SnapshotInitialOnly, SnapshotWhenNeeded:
+		snapshot = from == nil
+	}
+	mayLock := (snapshot || mode == SnapshotWhenNeeded) && r.snapshotLock() != lockAuto
+	if err := r.checkPrivileges(c, tables, mayLock); err != nil {
+		return r.ctxErr(ctx, err)
+	}
+	if err := r.checkKeys(tables); err != nil {
+		return err
+	}
+	if from != nil && !snapshot {
+		why, err := r.unavailable(c, *from)
+		if err != nil {
+			return r.ctxErr(ctx, err)
+		}
+		if why != "" {
+			if mode != SnapshotWhenNeeded {
+				return purgedError(*from, why, nil)
+			}
+			r.log.Warn("stored position no longer available; taking a new snapshot", "position", from.String(), "reason", why)
+			snapshot = true
+		}
+	}
+
+	var start Position
+	var known map[tableKey]*Table
+	switch {
+	case snapshot:
+		if start, known, err = r.snapshot(ctx); err != nil {
+			return r.ctxErr(ctx, err)
+		}
+		if mode == SnapshotInitialOnly {
+			return nil
+		}
+	case from != nil:
+		start, known = *from, current
+	case mode == SnapshotNoData:
+		if start, err = r.currentPosition(c); err != nil {
+			return r.ctxErr(ctx, err)
+		}
+		known = current
+		if err := r.schemaOnly(ctx, tables, start); err != nil {
+			return r.ctxErr(ctx, err)
+		}
+	default: // never
+		if start, err = r.oldestPosition(c); err != nil {
+			return r.ctxErr(ctx, err)
+		}
+		known = current
+	}
+	s := newStream(ctx, r, c, newSchemas(known))
+	defer func() { s.c.Close() }() // may be a replacement of c
+	return r.ctxErr(ctx, s.run(start))
+}
+
+// ctxErr reports the context's end rather than the failure it caused.
+func (r *runner) ctxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// checkKeys fails for captured tables without a primary key unless they
+// are allowed.
+func (r *runner) checkKeys(tables []*Table) error {
+	if r.cfg.AllowKeyless {
+		return nil
+	}
+	var keyless []string
+	for _, t := range tables {
+		if len(t.PrimaryKey) == 0 {
+			keyless = append(keyless, t.DB+"."+t.Name)
+		}
+	}
+	if len(keyless) == 0 {
+		return nil
+	}
+	sort.Strings(keyless)
+	return keylessError(keyless)
+}
+
+func keylessError(tables []string) *Error {
+	return &Error{Kind: KindNoPrimaryKey,
+		Msg: "captured tables without a primary key: " + strings.Join(tables, ", "),
+		Hint: "add a primary key, exclude the tables from capture, or set AllowKeyless to capture them " +
+			"with an empty key (their changes then cannot be told apart by key downstream)"}
+}
+
+// useGTID reports whether to resume from a position by its GTIDs.
+func (r *runner) useGTID(pos Position) bool {
+	return pos.GTIDSet != "" && r.srv.gtids
+}
+
+// snapshotLock is the snapshot's way to a consistent position.
+func (r *runner) snapshotLock() lockMode {
+	if r.cfg.snapshotLock != lockAuto {
+		return r.cfg.snapshotLock
+	}
+	if r.srv.flavor == flavorMariaDB {
+		return lockAuto
+	}
+	return lockGlobal
+}
+
+// schemaOnly reports the captured tables' definitions (no_data mode) and
+// commits the starting position.
+func (r *runner) schemaOnly(ctx context.Context, tables []*Table, pos Position) error {
+	c, err := dial(ctx, r.cfg)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for _, t := range tables {
+		ddl, err := showCreate(c, t)
+		if err != nil {
+			return err
+		}
+		sc := &SchemaChange{DB: t.DB, DDL: ddl, Kind: "CREATE", Tables: []*Table{t}, Before: []*Table{nil},
+			Source: Source{Pos: pos, File: pos.File, EventPos: pos.Pos, ServerID: r.srv.serverID, Snapshot: "true"}}
+		if err := r.h.Schema(ctx, sc); err != nil {
+			return err
+		}
+	}
+	return r.h.Boundary(ctx, pos)
+}
+
+// showCreate returns a table's CREATE TABLE statement.
+func showCreate(c *conn, t *Table) (string, error) {
+	row, ok, err := c.row("SHOW CREATE TABLE " + quoteTable(t.DB, t.Name))
+	if err != nil {
+		return "", fmt.Errorf("cdc: %w", err)
+	}
+	if !ok || len(row) < 2 {
+		return "", errors.New("cdc: SHOW CREATE TABLE " + t.DB + "." + t.Name + " returned nothing")
+	}
+	return row[1].s, nil
+}
