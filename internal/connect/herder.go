@@ -906,14 +906,19 @@ func (h *Herder) ResetOffsets(ctx context.Context, name string) error {
 	return commitOffsets(ctx, h.cfg.KV, name, offs)
 }
 
-// trace renders an error for a status trace: the message and its chain
-// of causes, as a Java stack trace starts.
+// trace renders an error for a status trace: the message, then, as a
+// Java stack trace does, each cause whose text the message does not
+// already hold (a %w wrapper repeats its cause's text).
 func trace(err error) string {
 	var b strings.Builder
-	b.WriteString(err.Error())
+	last := err.Error()
+	b.WriteString(last)
 	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-		b.WriteString("\nCaused by: ")
-		b.WriteString(e.Error())
+		if msg := e.Error(); !strings.Contains(last, msg) {
+			b.WriteString("\nCaused by: ")
+			b.WriteString(msg)
+			last = msg
+		}
 	}
 	return b.String()
 }

@@ -9,8 +9,9 @@ import (
 
 var _ cdc.Handler = (*handler)(nil)
 
-// engineConfig is the engine's configuration for a Debezium one.
-// Keyless tables are captured, with null keys, as Debezium captures them.
+// engineConfig is the engine's configuration for a Debezium one. Tables
+// without a primary key are a clear error unless tributary.allow.keyless
+// is set; then they are captured with null keys, as Debezium does.
 func engineConfig(s *Settings, log *slog.Logger) cdc.Config {
 	return cdc.Config{
 		Host:              s.Hostname,
@@ -21,7 +22,7 @@ func engineConfig(s *Settings, log *slog.Logger) cdc.Config {
 		Include:           Include(s),
 		Snapshot:          cdc.SnapshotMode(s.SnapshotMode),
 		HeartbeatInterval: s.HeartbeatInterval,
-		AllowKeyless:      true,
+		AllowKeyless:      s.AllowKeyless,
 		Logger:            log,
 	}
 }

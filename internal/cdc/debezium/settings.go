@@ -41,6 +41,11 @@ const (
 	KeyHeartbeatPrefixOld   = "heartbeat.topics.prefix" // Debezium 1.x name of topic.heartbeat.prefix
 	KeyTransactionTopic     = "topic.transaction"
 	KeyExtendedHeaders      = "extended.headers.enabled"
+	// KeyAllowKeyless is Tributary's: Debezium captures tables without a
+	// primary key with null keys; Tributary refuses them with a clear
+	// error unless this is true, since their rows cannot be told apart
+	// downstream.
+	KeyAllowKeyless = "tributary.allow.keyless"
 )
 
 // The values of the mode settings.
@@ -104,6 +109,7 @@ type Settings struct {
 
 	IncludeSchemaChanges       bool
 	TombstonesOnDelete         bool
+	AllowKeyless               bool
 	ProvideTransactionMetadata bool
 	IncludeQuery               bool
 	ExtendedHeaders            bool
@@ -233,6 +239,7 @@ var settings = map[string]setting{
 	KeyBinaryMode:           {def: BinaryBytes, check: enumCheck(BinaryBytes, BinaryBase64, BinaryBase64URL, BinaryHex)},
 	KeyIncludeSchemaChanges: {def: "true", check: boolCheck},
 	KeyTombstonesOnDelete:   {def: "true", check: boolCheck},
+	KeyAllowKeyless:         {def: "false", check: boolCheck},
 	KeyTransactionMetadata:  {def: "false", check: boolCheck},
 	KeyIncludeQuery:         {def: "false", check: boolCheck},
 	KeyExtendedHeaders:      {def: "true", check: boolCheck},
@@ -316,6 +323,7 @@ func ParseSettings(props map[string]string) (*Settings, error) {
 		BinaryMode:                 strings.ToLower(get(props, KeyBinaryMode)),
 		IncludeSchemaChanges:       strings.EqualFold(get(props, KeyIncludeSchemaChanges), "true"),
 		TombstonesOnDelete:         strings.EqualFold(get(props, KeyTombstonesOnDelete), "true"),
+		AllowKeyless:               strings.EqualFold(get(props, KeyAllowKeyless), "true"),
 		ProvideTransactionMetadata: strings.EqualFold(get(props, KeyTransactionMetadata), "true"),
 		IncludeQuery:               strings.EqualFold(get(props, KeyIncludeQuery), "true"),
 		ExtendedHeaders:            strings.EqualFold(get(props, KeyExtendedHeaders), "true"),
