@@ -30,6 +30,9 @@ Usage:
                               and the Connect REST API on :8083)
   tributary connect <command> manage connectors (list, create, status, ...), or run
                               'tributary connect standalone worker.properties connector.properties...'
+  tributary maxwell --config config.properties [--key=value ...]
+                              Maxwell's daemon: MySQL/MariaDB changes as Maxwell JSON to Kinesis,
+                              stdout or a file ('tributary maxwell bootstrap' re-reads a table)
   tributary bench [flags]     benchmark PutRecords/GetRecords (see docs/benchmarks.md)
   tributary version           print the version
 
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		default:
 			err = connectClient(ctx, args[1], args[2:], stdout, stderr)
 		}
+	case "maxwell":
+		err = maxwellCommand(ctx, args[1:], stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -38,15 +38,18 @@ func dial(ctx context.Context, cfg *Config) (*conn, error) {
 		return nil, fmt.Errorf("cdc: connect to %s as %q: %w", addr, cfg.User, err)
 	}
 	cc := &conn{Conn: c, ctx: ctx}
-	cc.stop = context.AfterFunc(ctx, func() { _ = c.Close() })
+	// Cancelling interrupts a query in flight by closing the socket
+	// itself: net.Conn.Close is safe beside a read or write, where the
+	// client's Close (which updates the packet state) is not.
+	raw := c.Conn.Conn
+	cc.stop = context.AfterFunc(ctx, func() { _ = raw.Close() })
 	return cc, nil
 }
 
 // Close says goodbye to the server (so it logs no aborted connection)
 // and closes the connection.
 func (c *conn) Close() {
-	c.stop()
-	if c.ctx.Err() == nil {
+	if c.stop() && c.ctx.Err() == nil {
 		_ = c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
 		_ = c.Conn.Quit()
 	}

@@ -4,6 +4,7 @@ package plugins
 
 import (
 	"github.com/tributary-data/tributary/internal/cdc/debezium"
+	"github.com/tributary-data/tributary/internal/cdc/maxwell"
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/datagen"
 	"github.com/tributary-data/tributary/internal/connect/filestream"
@@ -16,5 +17,6 @@ func Registry(version string) *connect.Registry {
 		filestream.SinkClass:    func() connect.Connector { return filestream.NewSink() },
 		datagen.ConnectorClass:  func() connect.Connector { return datagen.NewConnector() },
 		debezium.ConnectorClass: func() connect.Connector { return debezium.NewConnector() },
+		maxwell.ConnectorClass:  func() connect.Connector { return maxwell.NewConnector() },
 	})
 }

@@ -1,0 +1,185 @@
+package maxwell
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/tributary-data/tributary/internal/cdc"
+)
+
+// testE is the table of Maxwell's dataformat.md example.
+func testE(withTorvalds bool) *cdc.Table {
+	cols := []cdc.Column{
+		{Name: "id", DataType: "int", ColumnType: "int(10)"},
+		{Name: "m", DataType: "double"},
+	}
+	if withTorvalds {
+		cols = append(cols, cdc.Column{Name: "torvalds", DataType: "bigint", Unsigned: true})
+	}
+	cols = append(cols,
+		cdc.Column{Name: "c", DataType: "timestamp", Length: 6},
+		cdc.Column{Name: "comment", DataType: "varchar", Charset: "latin1"})
+	return &cdc.Table{DB: "test", Name: "e", Columns: cols, PrimaryKey: []string{"id"}}
+}
+
+func ddlSource(pos uint32) cdc.Source {
+	return cdc.Source{File: "master.000006", EventPos: pos, Time: seedTime}
+}
+
+const (
+	defE      = `{"database":"test","charset":"utf8mb4","table":"e","columns":[{"type":"int","name":"id","signed":true},{"type":"double","name":"m"},{"type":"timestamp","name":"c","column-length":6},{"type":"varchar","name":"comment","charset":"latin1"}],"primary-key":["id"]}`
+	defEAfter = `{"database":"test","charset":"utf8mb4","table":"e","columns":[{"type":"int","name":"id","signed":true},{"type":"double","name":"m"},{"type":"bigint","name":"torvalds","signed":false},{"type":"timestamp","name":"c","column-length":6},{"type":"varchar","name":"comment","charset":"latin1"}],"primary-key":["id"]}`
+)
+
+func TestDDLEvents(t *testing.T) {
+	charsets := func(db, table string) string { return "utf8mb4" }
+	s := newSchemaTracker(charsets)
+	o := DefaultOutputConfig()
+	o.BinlogPosition = true
+	steps := []struct {
+		sc   *cdc.SchemaChange
+		want []string
+	}{
+		{&cdc.SchemaChange{DDL: "CREATE DATABASE test CHARACTER SET latin1", Database: true, Source: ddlSource(100)},
+			[]string{`{"type":"database-create","database":"test","charset":"latin1","ts":1629108672000,"sql":"CREATE DATABASE test CHARACTER SET latin1","position":"master.000006:100"}`}},
+		{&cdc.SchemaChange{DDL: "create database `other`", Database: true, Source: ddlSource(150)},
+			[]string{`{"type":"database-create","database":"other","charset":"utf8mb4","ts":1629108672000,"sql":"create database ` + "`other`" + `","position":"master.000006:150"}`}},
+		{&cdc.SchemaChange{DDL: "ALTER DATABASE test COLLATE utf8mb4_bin", Database: true, Source: ddlSource(200)},
+			[]string{`{"type":"database-alter","database":"test","charset":"utf8mb4","ts":1629108672000,"sql":"ALTER DATABASE test COLLATE utf8mb4_bin","position":"master.000006:200"}`}},
+		{&cdc.SchemaChange{DB: "test", Kind: "CREATE", DDL: "create table test.e ( ... )", Tables: []*cdc.Table{testE(false)}, Source: ddlSource(800050)},
+			[]string{`{"type":"table-create","database":"test","table":"e","def":` + defE + `,"ts":1629108672000,"sql":"create table test.e ( ... )","position":"master.000006:800050"}`}},
+		{&cdc.SchemaChange{DB: "test", Kind: "ALTER", DDL: "alter table test.e add column torvalds bigint unsigned after m", Tables: []*cdc.Table{testE(true)}, Source: ddlSource(804398)},
+			[]string{`{"type":"table-alter","database":"test","table":"e","old":` + defE + `,"def":` + defEAfter + `,"ts":1629108672000,"sql":"alter table test.e add column torvalds bigint unsigned after m","position":"master.000006:804398"}`}},
+		{&cdc.SchemaChange{DB: "test", Kind: "ALTER", DDL: "RENAME TABLE e TO f", Tables: []*cdc.Table{{DB: "test", Name: "f", Columns: []cdc.Column{{Name: "id", DataType: "int"}}}}, Source: ddlSource(900000)},
+			[]string{`{"type":"table-alter","database":"test","table":"e","old":` + defEAfter + `,"def":{"database":"test","charset":"utf8mb4","table":"f","columns":[{"type":"int","name":"id","signed":true}],"primary-key":[]},"ts":1629108672000,"sql":"RENAME TABLE e TO f","position":"master.000006:900000"}`}},
+		{&cdc.SchemaChange{DB: "test", Kind: "DROP", DDL: "drop table test.f, test.g", Tables: []*cdc.Table{{DB: "test", Name: "f"}, {DB: "test", Name: "g"}}, Source: ddlSource(900100)},
+			[]string{
+				`{"type":"table-drop","database":"test","table":"f","ts":1629108672000,"sql":"drop table test.f, test.g","position":"master.000006:900100"}`,
+				`{"type":"table-drop","database":"test","table":"g","ts":1629108672000,"sql":"drop table test.f, test.g","position":"master.000006:900100"}`,
+			}},
+		{&cdc.SchemaChange{DDL: "DROP DATABASE IF EXISTS `test`", Database: true, Source: ddlSource(900200)},
+			[]string{`{"type":"database-drop","database":"test","ts":1629108672000,"sql":"DROP DATABASE IF EXISTS ` + "`test`" + `","position":"master.000006:900200"}`}},
+		{&cdc.SchemaChange{DB: "test", Kind: "TRUNCATE", DDL: "truncate table x", Tables: []*cdc.Table{{DB: "test", Name: "x"}}, Source: ddlSource(900300)}, nil},
+		{&cdc.SchemaChange{DB: "test", Kind: "CREATE", DDL: "CREATE TABLE y (id int)", Tables: []*cdc.Table{{DB: "test", Name: "y"}},
+			Source: cdc.Source{Snapshot: "true", Time: seedTime}}, nil},
+	}
+	for i, st := range steps {
+		evs := s.events(st.sc)
+		if len(evs) != len(st.want) {
+			t.Fatalf("step %d (%s): %d events, want %d", i, st.sc.DDL, len(evs), len(st.want))
+		}
+		for j, e := range evs {
+			got := string(ddlJSON(e, &o))
+			if got != st.want[j] {
+				t.Errorf("step %d (%s):\ngot  %s\nwant %s", i, st.sc.DDL, got, st.want[j])
+			}
+			if !json.Valid([]byte(got)) {
+				t.Errorf("invalid JSON %s", got)
+			}
+		}
+	}
+	if _, ok := s.tables[tableKey("test", "y")]; !ok {
+		t.Error("a snapshot's CREATE TABLE was not tracked")
+	}
+}
+
+func TestDDLOutputFlags(t *testing.T) {
+	e := &ddlEvent{typ: "table-drop", database: "d", table: "t", tsMillis: 5, sql: "DROP TABLE t", position: "f:1", gtid: ""}
+	for _, c := range []struct {
+		set  func(*OutputConfig)
+		want string
+	}{
+		{func(*OutputConfig) {}, `{"type":"table-drop","database":"d","table":"t","ts":5,"sql":"DROP TABLE t"}`},
+		{func(o *OutputConfig) { o.GTIDPosition = true }, `{"type":"table-drop","database":"d","table":"t","ts":5,"sql":"DROP TABLE t","gtid":null}`},
+		{func(o *OutputConfig) { o.BinlogPosition, o.CamelCase = true, true }, `{"type":"table-drop","database":"d","table":"t","ts":5,"sql":"DROP TABLE t","position":"f:1"}`},
+	} {
+		o := DefaultOutputConfig()
+		c.set(&o)
+		if got := string(ddlJSON(e, &o)); got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+	alter := &ddlEvent{typ: "database-alter", database: "d", sql: "ALTER DATABASE d READ ONLY = 1"}
+	o := DefaultOutputConfig()
+	if got, want := string(ddlJSON(alter, &o)), `{"type":"database-alter","database":"d","charset":null,"ts":0,"sql":"ALTER DATABASE d READ ONLY = 1"}`; got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestColumnJSON(t *testing.T) {
+	for _, c := range []struct {
+		col  cdc.Column
+		want string
+	}{
+		{cdc.Column{Name: "a", DataType: "tinyint", Unsigned: true}, `{"type":"tinyint","name":"a","signed":false}`},
+		{cdc.Column{Name: "a", DataType: "integer"}, `{"type":"int","name":"a","signed":true}`},
+		{cdc.Column{Name: "a", DataType: "text", Charset: "utf8mb3"}, `{"type":"text","name":"a","charset":"utf8mb3"}`},
+		{cdc.Column{Name: "a", DataType: "char"}, `{"type":"char","name":"a","charset":null}`},
+		{cdc.Column{Name: "a", DataType: "varbinary"}, `{"type":"varbinary","name":"a","charset":"binary"}`},
+		{cdc.Column{Name: "a", DataType: "longblob"}, `{"type":"longblob","name":"a","charset":"binary"}`},
+		{cdc.Column{Name: "a", DataType: "enum", Values: []string{"x", "y'z"}}, `{"type":"enum","name":"a","enum-values":["x","y'z"]}`},
+		{cdc.Column{Name: "a", DataType: "set", Values: []string{"p"}}, `{"type":"set","name":"a","enum-values":["p"]}`},
+		{cdc.Column{Name: "a", DataType: "datetime"}, `{"type":"datetime","name":"a","column-length":0}`},
+		{cdc.Column{Name: "a", DataType: "time", Length: 3}, `{"type":"time","name":"a","column-length":3}`},
+		{cdc.Column{Name: "a", DataType: "decimal", Length: 6, Scale: 2}, `{"type":"decimal","name":"a"}`},
+		{cdc.Column{Name: "a", DataType: "geomcollection"}, `{"type":"geometrycollection","name":"a"}`},
+		{cdc.Column{Name: "a", DataType: "json"}, `{"type":"json","name":"a"}`},
+		{cdc.Column{Name: "a", DataType: "bit", Length: 1}, `{"type":"bit","name":"a"}`},
+		{cdc.Column{Name: "a", DataType: "year"}, `{"type":"year","name":"a"}`},
+	} {
+		if got := columnJSON(&c.col); got != c.want {
+			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+}
+
+func TestDDLFilter(t *testing.T) {
+	f, err := ParseFilter("exclude: *.*, include: test.e, include: test.f", "maxwell")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		e    ddlEvent
+		want bool
+	}{
+		{ddlEvent{typ: "table-create", database: "test", table: "e"}, true},
+		{ddlEvent{typ: "table-create", database: "test", table: "x"}, false},
+		{ddlEvent{typ: "table-alter", database: "test", table: "e", def: &tableDef{name: "f"}}, true},
+		{ddlEvent{typ: "table-alter", database: "test", table: "e", def: &tableDef{name: "x"}}, false},
+		{ddlEvent{typ: "database-create", database: "test"}, false},
+	} {
+		if got := c.e.included(f); got != c.want {
+			t.Errorf("%+v included = %v, want %v", c.e, got, c.want)
+		}
+	}
+}
+
+// TestDDLEventsFromEngineBefore uses the engine's own before-images:
+// a rename reported as ALTER with the old table in Before, a CREATE TABLE
+// IF NOT EXISTS of an existing table, and database statements named by
+// SchemaChange.DB.
+func TestDDLEventsFromEngineBefore(t *testing.T) {
+	s := newSchemaTracker(nil)
+	o := DefaultOutputConfig()
+	old := &cdc.Table{DB: "shop", Name: "a", Columns: []cdc.Column{{Name: "id", DataType: "bigint", Unsigned: true}}, PrimaryKey: []string{"id"}}
+	renamed := &cdc.Table{DB: "shop", Name: "b", Columns: old.Columns, PrimaryKey: old.PrimaryKey}
+	evs := s.events(&cdc.SchemaChange{DB: "shop", Kind: "ALTER", DDL: "RENAME TABLE a TO b, x TO y", Tables: []*cdc.Table{renamed}, Before: []*cdc.Table{old}, Source: ddlSource(7)})
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	want := `{"type":"table-alter","database":"shop","table":"a","old":{"database":"shop","charset":null,"table":"a","columns":[{"type":"bigint","name":"id","signed":false}],"primary-key":["id"]},"def":{"database":"shop","charset":null,"table":"b","columns":[{"type":"bigint","name":"id","signed":false}],"primary-key":["id"]},"ts":1629108672000,"sql":"RENAME TABLE a TO b, x TO y"}`
+	if got := string(ddlJSON(evs[0], &o)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	if evs := s.events(&cdc.SchemaChange{DB: "shop", Kind: "CREATE", DDL: "CREATE TABLE IF NOT EXISTS b (id int)", Tables: []*cdc.Table{renamed}, Before: []*cdc.Table{renamed}, Source: ddlSource(8)}); len(evs) != 0 {
+		t.Errorf("CREATE of an existing table: %d events", len(evs))
+	}
+	evs = s.events(&cdc.SchemaChange{DB: "new db", Kind: "CREATE", Database: true, DDL: "CREATE SCHEMA IF NOT EXISTS `new db` DEFAULT CHARSET=latin1", Source: ddlSource(9)})
+	if len(evs) != 1 || evs[0].typ != "database-create" || evs[0].database != "new db" || *evs[0].charset != "latin1" {
+		t.Errorf("database-create %+v", evs)
+	}
+	evs = s.events(&cdc.SchemaChange{DB: "shop", Kind: "DROP", Database: true, DDL: "DROP DATABASE shop", Tables: []*cdc.Table{renamed}, Source: ddlSource(10)})
+	if len(evs) != 1 || evs[0].typ != "database-drop" || len(s.tables) != 0 {
+		t.Errorf("database-drop %+v, tables left %v", evs, s.tables)
+	}
+}
