@@ -111,13 +111,20 @@ func (s *Service) createStream(ctx context.Context, c caller, in *createStreamIn
 	for i, r := range shard.SplitEvenly(shards) {
 		m.Shards = append(m.Shards, shardMeta{Index: i, Start: r.Start.String(), End: r.End.String(), Created: now})
 	}
+	// The shards' logs exist before the stream is visible: a reader that
+	// finds the stream (ACTIVE at once when there is no create delay)
+	// must find its logs too. Logs are named by the stream's UID, so a
+	// failed create leaves nothing another stream could pick up.
+	if err := s.ensureLogs(ctx, m); err != nil {
+		return nil, errInternal(err)
+	}
 	if err := s.cat.create(ctx, m); err != nil {
+		for _, sh := range m.Shards {
+			_ = s.st.DeleteLog(ctx, m.logName(sh.Index))
+		}
 		if errors.Is(err, store.ErrExists) {
 			return nil, errResourceInUse("Stream %s under account %s already exists.", ref.name, ref.account)
 		}
-		return nil, errInternal(err)
-	}
-	if err := s.ensureLogs(ctx, m); err != nil {
 		return nil, errInternal(err)
 	}
 	return nil, nil

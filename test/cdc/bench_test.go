@@ -68,14 +68,14 @@ func (tl *tailer) poll(b *testing.B, fn func(types.Record)) {
 }
 
 // insertRows inserts rows [from, to) into bench.rows in multi-row
-// statements of 1,000 rows, one transaction each.
-func insertRows(b *testing.B, db *testmariadb.Server, from, to int, stamp bool) {
+// statements of perTx rows, one transaction each.
+func insertRows(b *testing.B, db *testmariadb.Server, from, to, perTx int, stamp bool) {
 	b.Helper()
 	var sqls []string
-	for i := from; i < to; i += 1000 {
+	for i := from; i < to; i += perTx {
 		var sb strings.Builder
 		sb.WriteString("INSERT INTO bench.rows (id, t, v) VALUES ")
-		for j := i; j < min(i+1000, to); j++ {
+		for j := i; j < min(i+perTx, to); j++ {
 			if j > i {
 				sb.WriteByte(',')
 			}
@@ -100,25 +100,30 @@ func benchSetup(b *testing.B) (*testmariadb.Server, *testserver.Proc) {
 }
 
 // BenchmarkCDCThroughput: b.N rows are in the binary log before the
-// connector starts (snapshot.mode=never reads the log from its start);
-// the clock runs from the connector's creation until every row is in the
-// stream: sustained binlog-to-stream throughput.
+// connector starts (snapshot.mode=never reads the log from its start),
+// in transactions of 1 or 1,000 rows; the clock runs from the
+// connector's creation until every row is in the stream: sustained
+// binlog-to-stream throughput.
 func BenchmarkCDCThroughput(b *testing.B) {
-	db, srv := benchSetup(b)
-	insertRows(b, db, 0, b.N, false)
-	cfg := debeziumConfig(db, "tp", "bench", 7101)
-	cfg["snapshot.mode"] = "never"
-	tl := &tailer{c: srv.Client(), stream: "tp.bench.rows"}
-	b.ResetTimer()
-	start := time.Now()
-	post(b, srv.ConnectURL, "tp", cfg)
-	n := 0
-	for n < b.N {
-		tl.poll(b, func(types.Record) { n++ })
-		time.Sleep(20 * time.Millisecond)
+	for _, perTx := range []int{1000, 1} {
+		b.Run(fmt.Sprintf("rows-per-tx=%d", perTx), func(b *testing.B) {
+			db, srv := benchSetup(b)
+			insertRows(b, db, 0, b.N, perTx, false)
+			cfg := debeziumConfig(db, "tp", "bench", 7101)
+			cfg["snapshot.mode"] = "never"
+			tl := &tailer{c: srv.Client(), stream: "tp.bench.rows"}
+			b.ResetTimer()
+			start := time.Now()
+			post(b, srv.ConnectURL, "tp", cfg)
+			n := 0
+			for n < b.N {
+				tl.poll(b, func(types.Record) { n++ })
+				time.Sleep(20 * time.Millisecond)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
+		})
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
 }
 
 // BenchmarkCDCLag: rows are inserted at 5,000 rows/s (50-row
@@ -143,7 +148,7 @@ func BenchmarkCDCLag(b *testing.B) {
 		defer tick.Stop()
 		for i := 0; i < b.N; i += 50 {
 			<-tick.C
-			insertRows(b, db, i, min(i+50, b.N), true)
+			insertRows(b, db, i, min(i+50, b.N), 50, true)
 		}
 	}()
 	var lags []time.Duration
