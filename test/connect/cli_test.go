@@ -209,13 +209,15 @@ func TestCLI(t *testing.T) {
 	t.Run("plugins", func(t *testing.T) {
 		out := ok(t, "plugins", url)
 		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
-		if len(lines) != 4 || strings.Join(strings.Fields(lines[0]), " ") != "CLASS TYPE VERSION" {
+		if len(lines) != 6 || strings.Join(strings.Fields(lines[0]), " ") != "CLASS TYPE VERSION" {
 			t.Fatalf("plugins:\n%s", out)
 		}
 		for _, want := range []string{
 			"org.apache.kafka.connect.file.FileStreamSinkConnector sink",
 			"org.apache.kafka.connect.file.FileStreamSourceConnector source",
 			"com.amazonaws.mskdatagen.GeneratorSourceConnector source",
+			"io.debezium.connector.mysql.MySqlConnector source",
+			"com.zendesk.maxwell.MaxwellConnector source",
 		} {
 			found := false
 			for _, l := range lines[1:] {
