@@ -48,7 +48,7 @@ func TestParseTimestamp(t *testing.T) {
 	}
 }
 
-func TestParseValues(t *testing.T) {
+func TestEnumValues(t *testing.T) {
 	cases := []struct {
 		in   string
 		want []string
@@ -57,11 +57,13 @@ func TestParseValues(t *testing.T) {
 		{"set('x','y''s','z')", []string{"x", "y's", "z"}},
 		{"enum('','a,b',' c ')", []string{"", "a,b", " c "}},
 		{"enum('é','😀')", []string{"é", "😀"}},
+		{"set('x y','it''s','c,d')", []string{"x y", "it's", "c,d"}},
+		{"enum('')", []string{""}},
 		{"int(11)", nil},
 	}
 	for _, c := range cases {
-		if got := parseValues(c.in); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("parseValues(%q) = %q, want %q", c.in, got, c.want)
+		if got := EnumValues(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("EnumValues(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -142,7 +142,7 @@ func infoColumn(r []sqlText, flavor string) Column {
 	case "datetime", "timestamp", "time":
 		col.Length = r[11].int()
 	case "enum", "set":
-		col.Values = parseValues(col.ColumnType)
+		col.Values = EnumValues(col.ColumnType)
 	}
 	if r[4].ok {
 		def := r[4].s
@@ -165,8 +165,10 @@ func quotedDefault(dataType string) bool {
 	return false
 }
 
-// parseValues returns the members of an enum('a','b') or set(...) type.
-func parseValues(columnType string) []string {
+// EnumValues returns the members of an "enum('a','b')" or "set(...)"
+// column type, unquoting them as MySQL quotes them. The formats use it
+// where a table definition comes from elsewhere than the engine.
+func EnumValues(columnType string) []string {
 	open := strings.IndexByte(columnType, '(')
 	if open < 0 {
 		return nil

@@ -89,39 +89,7 @@ func enumMembers(c *cdc.Column) []string {
 	if c.Values != nil {
 		return c.Values
 	}
-	open := strings.IndexByte(c.ColumnType, '(')
-	if open < 0 {
-		return nil
-	}
-	var out []string
-	s := c.ColumnType[open+1:]
-	for {
-		s = strings.TrimLeft(s, " ,")
-		if !strings.HasPrefix(s, "'") {
-			return out
-		}
-		var b strings.Builder
-		i := 1
-		for ; i < len(s); i++ {
-			if s[i] == '\'' {
-				if i+1 < len(s) && s[i+1] == '\'' {
-					b.WriteByte('\'')
-					i++
-					continue
-				}
-				break
-			}
-			if s[i] == '\\' && i+1 < len(s) {
-				i++
-			}
-			b.WriteByte(s[i])
-		}
-		out = append(out, b.String())
-		if i >= len(s) {
-			return out
-		}
-		s = s[i+1:]
-	}
+	return cdc.EnumValues(c.ColumnType)
 }
 
 // zerofill reports ZEROFILL in a column's full type.

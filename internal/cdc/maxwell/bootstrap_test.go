@@ -53,23 +53,3 @@ func TestBootstrapSyncHoldsNothing(t *testing.T) {
 		t.Error("notify did not make a sync bootstrap due")
 	}
 }
-
-func TestEnumValues(t *testing.T) {
-	for in, want := range map[string][]string{
-		"enum('a','b')":            {"a", "b"},
-		"set('x y','it''s','c,d')": {"x y", "it's", "c,d"},
-		"enum('')":                 {""},
-		"int(11)":                  nil,
-	} {
-		got := enumValues(in)
-		if len(got) != len(want) {
-			t.Errorf("enumValues(%q) = %q, want %q", in, got, want)
-			continue
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Errorf("enumValues(%q) = %q, want %q", in, got, want)
-			}
-		}
-	}
-}

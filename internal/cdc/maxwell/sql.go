@@ -127,10 +127,12 @@ func (c *conn) close() {
 // quoteIdent quotes a MySQL identifier.
 func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
 
-// resultString reads a column of a result row; "" for NULL.
+// resultString reads a column of a result row; "" for NULL. go-mysql's
+// GetString aliases the result's buffer, which goes back to a pool when
+// the result is closed, so the string is copied.
 func resultString(r *mysql.Result, row, col int) string {
 	s, _ := r.GetString(row, col)
-	return s
+	return strings.Clone(s)
 }
 
 // stateStore keeps Maxwell's state in its schema database: positions,
@@ -355,7 +357,7 @@ func readTable(ctx context.Context, c *conn, db, table string) (*cdc.Table, erro
 		case "datetime", "timestamp", "time":
 			col.Length = int(dtp)
 		case "enum", "set":
-			col.Values = enumValues(colType)
+			col.Values = cdc.EnumValues(colType)
 		default:
 			col.Length = int(chars)
 		}
@@ -373,42 +375,6 @@ func readTable(ctx context.Context, c *conn, db, table string) (*cdc.Table, erro
 	return t, nil
 }
 
-// enumValues reads the members of "enum('a','b')" or "set(...)".
-func enumValues(colType string) []string {
-	open := strings.IndexByte(colType, '(')
-	if open < 0 {
-		return nil
-	}
-	s := colType[open+1:]
-	var out []string
-	for {
-		s = strings.TrimLeft(s, " ,")
-		if s == "" || s[0] != '\'' {
-			return out
-		}
-		var b strings.Builder
-		i := 1
-		for ; i < len(s); i++ {
-			if s[i] == '\'' {
-				if i+1 < len(s) && s[i+1] == '\'' {
-					b.WriteByte('\'')
-					i++
-					continue
-				}
-				break
-			}
-			if s[i] == '\\' && i+1 < len(s) {
-				i++
-			}
-			b.WriteByte(s[i])
-		}
-		out = append(out, b.String())
-		if i >= len(s) {
-			return out
-		}
-		s = s[i+1:]
-	}
-}
 
 // textValue converts a text-protocol value to the engine's value types
 // (see cdc.Row), so that bootstrapped rows are formatted exactly like
