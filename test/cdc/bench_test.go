@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -21,7 +24,7 @@ import (
 // default interval durability, data on disk) and the Debezium connector
 // inside it, all on this machine. Reproduce with
 //
-//	go test ./test/cdc -run '^$' -bench CDC -benchtime 200000x
+//	go test ./test/cdc -run '^$' -bench . -benchtime 100000x
 //
 // Results are in docs/benchmarks.md.
 
@@ -173,4 +176,44 @@ func BenchmarkCDCLag(b *testing.B) {
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(q(1), "max-ms")
 	b.ReportMetric(float64(b.N)/offered.Seconds(), "rows/s-inserted")
+}
+
+// BenchmarkMaxwellThroughput: the same backlog as BenchmarkCDCThroughput
+// (b.N rows in 1,000-row transactions), read by `tributary maxwell`
+// (the real binary, init_position at the start of the log) into a
+// one-shard stream of the server; the clock runs from the daemon's start
+// until every row is in the stream.
+func BenchmarkMaxwellThroughput(b *testing.B) {
+	db, srv := benchSetup(b)
+	insertRows(b, db, 0, b.N, 1000, false)
+	c := srv.Client()
+	if _, err := c.CreateStream(b.Context(), &kinesis.CreateStreamInput{StreamName: aws.String("maxwell-bench"), ShardCount: aws.Int32(1)}); err != nil {
+		b.Fatal(err)
+	}
+	config := filepath.Join(b.TempDir(), "config.properties")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf("producer=kinesis\nkinesis_stream=maxwell-bench\nhost=%s\nport=%d\nuser=%s\npassword=%s\n"+
+		"init_position=mysql-bin.000001:4\nkinesis_endpoint=%s\nkinesis_region=us-east-1\n",
+		db.Host, db.Port, db.User, db.Password, srv.Endpoint)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	tl := &tailer{c: c, stream: "maxwell-bench"}
+	b.ResetTimer()
+	start := time.Now()
+	cmd := exec.Command(testserver.Binary(b), "maxwell", "--config", config)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	n := 0
+	for n < b.N {
+		tl.poll(b, func(r types.Record) {
+			if strings.Contains(string(r.Data), `"table":"rows"`) {
+				n++
+			}
+		})
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "rows/s")
 }
