@@ -375,7 +375,6 @@ func readTable(ctx context.Context, c *conn, db, table string) (*cdc.Table, erro
 	return t, nil
 }
 
-
 // textValue converts a text-protocol value to the engine's value types
 // (see cdc.Row), so that bootstrapped rows are formatted exactly like
 // rows read from the binlog.
