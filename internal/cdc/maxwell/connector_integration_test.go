@@ -101,7 +101,7 @@ func TestConnector(t *testing.T) {
 		"COMMIT")
 	h = worker()
 	defer h.Stop(context.Background())
-	recs = e.waitRecords("orders", 6)
+	e.waitRecords("orders", 6)
 	e.db.Exec(t, "INSERT INTO ecommerce.orders (customer_id, item_description, price) VALUES (1007, 'Last', 9.00)")
 	recs = e.waitRecords("orders", 7)
 	var ids []int

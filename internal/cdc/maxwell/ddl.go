@@ -80,9 +80,9 @@ func (s *schemaTracker) def(t *cdc.Table) *tableDef {
 var (
 	dbStmt = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*(CREATE|ALTER|DROP)\\s+(?:DATABASE|SCHEMA)\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?(`(?:[^`]|``)+`|[^\\s;]+)")
 	// charsetClause finds "[DEFAULT] CHARACTER SET [=] x" or "CHARSET x".
-	charsetClause = regexp.MustCompile("(?is)(?:CHARACTER\\s+SET|CHARSET)\\s*=?\\s*['\"`]?([a-z0-9_]+)")
+	charsetClause = regexp.MustCompile(`(?is)(?:CHARACTER\s+SET|CHARSET)\s*=?\s*['"` + "`" + `]?([a-z0-9_]+)`)
 	collateClause = regexp.MustCompile("(?is)COLLATE\\s*=?\\s*['\"`]?([a-z0-9]+)_")
-	renameStmt    = regexp.MustCompile("(?is)^\\s*RENAME\\s+TABLES?\\s+(.*)$")
+	renameStmt    = regexp.MustCompile(`(?is)^\s*RENAME\s+TABLES?\s+(.*)$`)
 	alterRename   = regexp.MustCompile("(?is)^\\s*ALTER\\s+(?:ONLINE\\s+|IGNORE\\s+)*TABLE\\s+(?:IF\\s+EXISTS\\s+)?((?:`(?:[^`]|``)+`|[^\\s.`]+)(?:\\.(?:`(?:[^`]|``)+`|[^\\s.`]+))?)")
 	ifNotExists   = regexp.MustCompile(`(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?TABLE\s+IF\s+NOT\s+EXISTS`)
 )

@@ -279,14 +279,13 @@ func (p *filterParser) next() (token, error) {
 		}
 		return token{kind: tokQuoted, text: b.String()}, nil
 	default:
-		r, size := utf8.DecodeRuneInString(p.s[p.pos:])
-		if !isWordRune(r) {
+		if r, _ := utf8.DecodeRuneInString(p.s[p.pos:]); !isWordRune(r) {
 			p.pos++
 			return token{kind: tokChar, ch: c}, nil
 		}
 		start := p.pos
 		for p.pos < len(p.s) {
-			r, size = utf8.DecodeRuneInString(p.s[p.pos:])
+			r, size := utf8.DecodeRuneInString(p.s[p.pos:])
 			if !isWordRune(r) {
 				break
 			}

@@ -389,10 +389,10 @@ func testRestart(t *testing.T, extra map[string]string) {
 		"DELETE FROM ecommerce.orders WHERE order_id = 2",
 	)
 	e.startDaemon(props)
-	recs := e.waitRecords("orders", 10)
+	e.waitRecords("orders", 10)
 	// A little longer, so that a duplicate would show.
 	e.db.Exec(t, "INSERT INTO ecommerce.orders (customer_id, item_description, price) VALUES (1009, 'Last', 9.00)")
-	recs = e.waitRecords("orders", 11)
+	recs := e.waitRecords("orders", 11)
 
 	seen := map[string]int{}
 	var inserts []int
