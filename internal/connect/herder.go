@@ -123,7 +123,7 @@ func NewHerder(cfg WorkerConfig) *Herder {
 		cfg.Props = map[string]string{}
 	}
 	ms := intSetting(cfg.Props, "offset.flush.interval.ms", 60000)
-	h := &Herder{cfg: cfg, log: log.With("component", "connect"), metrics: newMetrics(cfg.Registerer),
+	h := &Herder{cfg: cfg, log: log, metrics: newMetrics(cfg.Registerer),
 		flushEvery: time.Duration(ms) * time.Millisecond,
 		conns:      map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
 		statusDone: make(chan struct{})}
