@@ -76,7 +76,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 			err = runOne("tributary ("+mode+")", func(addr string) (*bench.Process, error) {
-				return bench.StartProcess(ctx, addr, self, "serve", "-listen", addr, "-data-dir", dir,
+				// The Connect runtime is off: the benchmark measures the
+				// Kinesis API, and :8083 may be taken.
+				return bench.StartProcess(ctx, addr, self, "serve", "-listen", addr, "-data-dir", dir, "-connect-listen", "",
 					"-durability", mode, "-create-stream-delay", "0", "-delete-stream-delay", "0", "-log-level", "warn")
 			})
 			os.RemoveAll(dir)
