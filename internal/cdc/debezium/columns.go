@@ -643,29 +643,10 @@ func (f *Formatter) dateCodec() *columnCodec {
 // milliseconds) up to fsp 3 and io.debezium.time.MicroTimestamp beyond,
 // read at UTC; Kafka's Timestamp in connect mode. Zero dates read as null.
 func (f *Formatter) datetimeCodec(fsp int) *columnCodec {
-	read := func(v any) (*time.Time, error) {
-		if t, ok := v.(time.Time); ok {
-			t = t.UTC()
-			return &t, nil
-		}
-		s, err := toText(v)
-		if err != nil {
-			return nil, err
-		}
-		d, err := parseDateTime(s)
-		if err != nil {
-			return nil, err
-		}
-		if d.zero() {
-			return nil, nil
-		}
-		t, err := d.time()
-		return &t, err
-	}
 	switch {
 	case f.connectMode():
 		return &columnCodec{schema: data.TimestampSchema(), fallback: time.Unix(0, 0).UTC(), convert: func(v any) (any, error) {
-			t, err := read(v)
+			t, err := instant(v)
 			if t == nil || err != nil {
 				return nil, err
 			}
@@ -674,7 +655,7 @@ func (f *Formatter) datetimeCodec(fsp int) *columnCodec {
 	case fsp <= 3:
 		return &columnCodec{schema: &data.Schema{Type: data.TypeInt64, Name: timestampName, Version: 1}, fallback: int64(0),
 			convert: func(v any) (any, error) {
-				t, err := read(v)
+				t, err := instant(v)
 				if t == nil || err != nil {
 					return nil, err
 				}
@@ -683,12 +664,33 @@ func (f *Formatter) datetimeCodec(fsp int) *columnCodec {
 	}
 	return &columnCodec{schema: &data.Schema{Type: data.TypeInt64, Name: microTimestampName, Version: 1}, fallback: int64(0),
 		convert: func(v any) (any, error) {
-			t, err := read(v)
+			t, err := instant(v)
 			if t == nil || err != nil {
 				return nil, err
 			}
 			return t.UnixMicro(), nil
 		}}
+}
+
+// instant reads a DATETIME or TIMESTAMP value, an instant or its text,
+// as a time; nil for a zero date.
+func instant(v any) (*time.Time, error) {
+	if t, ok := v.(time.Time); ok {
+		return &t, nil
+	}
+	s, err := toText(v)
+	if err != nil {
+		return nil, err
+	}
+	d, err := parseDateTime(s)
+	if err != nil {
+		return nil, err
+	}
+	if d.zero() {
+		return nil, nil
+	}
+	t, err := d.time()
+	return &t, err
 }
 
 // timestampCodec maps TIMESTAMP to io.debezium.time.ZonedTimestamp, an
@@ -699,30 +701,14 @@ func (f *Formatter) datetimeCodec(fsp int) *columnCodec {
 func (f *Formatter) timestampCodec(fsp int) *columnCodec {
 	return &columnCodec{schema: &data.Schema{Type: data.TypeString, Name: zonedTimestampName, Version: 1}, fallback: "1970-01-01T00:00:00Z",
 		convert: func(v any) (any, error) {
-			var t time.Time
-			switch x := v.(type) {
-			case time.Time:
-				t = x
-			default:
-				s, err := toText(v)
-				if err != nil {
-					return nil, err
-				}
-				d, err := parseDateTime(s)
-				if err != nil {
-					return nil, err
-				}
-				if d.zero() {
-					return nil, nil
-				}
-				if t, err = d.time(); err != nil {
-					return nil, err
-				}
+			t, err := instant(v)
+			if t == nil || err != nil {
+				return nil, err
 			}
 			if t.Unix() == 0 && t.Nanosecond() == 0 {
 				return nil, nil
 			}
-			return zonedValue{t: t, fsp: fsp}, nil
+			return zonedValue{t: *t, fsp: fsp}, nil
 		}}
 }
 
