@@ -44,7 +44,7 @@ func put(t *testing.T, url string) {
 func failure(t *testing.T, srv *testserver.Proc, name string) string {
 	t.Helper()
 	var trace string
-	waitUntil(t, name+" to fail", time.Minute, func() bool {
+	testserver.WaitUntil(t, name+" to fail", time.Minute, func() bool {
 		st := getJSON(t, srv.ConnectURL+"/connectors/"+name+"/status")
 		tasks, _ := st["tasks"].([]any)
 		if len(tasks) == 0 {
@@ -115,9 +115,9 @@ func TestPurgedPosition(t *testing.T) {
 	srv := testserver.Start(t, "-connect-worker-config", worker)
 	post(t, srv.ConnectURL, "purge", debeziumConfig(db, "purge", "app", 7300))
 	c := srv.Client()
-	waitUntil(t, "the snapshot", time.Minute, func() bool { return len(readStream(t, c, "purge.app.t")) >= 1 })
+	testserver.WaitUntil(t, "the snapshot", time.Minute, func() bool { return len(testserver.ReadStream(t, c, "purge.app.t")) >= 1 })
 	db.Exec(t, "UPDATE app.t SET v = 2")
-	waitUntil(t, "the update", time.Minute, func() bool { return len(readStream(t, c, "purge.app.t")) >= 2 })
+	testserver.WaitUntil(t, "the update", time.Minute, func() bool { return len(testserver.ReadStream(t, c, "purge.app.t")) >= 2 })
 	put(t, srv.ConnectURL+"/connectors/purge/stop")
 	before := getJSON(t, srv.ConnectURL+"/connectors/purge/offsets")
 	if offs, _ := before["offsets"].([]any); len(offs) != 1 {
@@ -126,7 +126,7 @@ func TestPurgedPosition(t *testing.T) {
 	// Move the log on and purge everything the stored position needs.
 	db.Exec(t, "UPDATE app.t SET v = 3", "FLUSH BINARY LOGS", "UPDATE app.t SET v = 4", "FLUSH BINARY LOGS")
 	file := db.QueryString(t, "SHOW MASTER STATUS")
-	waitUntil(t, "the purge", 30*time.Second, func() bool {
+	testserver.WaitUntil(t, "the purge", 30*time.Second, func() bool {
 		db.Exec(t, "PURGE BINARY LOGS TO '"+file+"'")
 		return db.QueryString(t, "SHOW BINARY LOGS") == file
 	})

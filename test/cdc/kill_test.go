@@ -5,7 +5,6 @@ package cdc
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,10 +16,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis"
-	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
@@ -38,48 +33,6 @@ func post(t testing.TB, base, name string, config map[string]string) {
 	if resp.StatusCode != http.StatusCreated {
 		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("create %s: %d %s", name, resp.StatusCode, b)
-	}
-}
-
-// readStream reads every record of every shard of a stream, oldest
-// first per shard; nil when the stream does not exist yet.
-func readStream(t *testing.T, c *kinesis.Client, stream string) []types.Record {
-	t.Helper()
-	ctx := context.Background()
-	shards, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
-	if err != nil {
-		return nil
-	}
-	var out []types.Record
-	for _, sh := range shards.Shards {
-		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream),
-			ShardId: sh.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			return nil
-		}
-		for iter := it.ShardIterator; iter != nil; {
-			res, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter, Limit: aws.Int32(10000)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, res.Records...)
-			if len(res.Records) == 0 {
-				break
-			}
-			iter = res.NextShardIterator
-		}
-	}
-	return out
-}
-
-func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -125,7 +78,7 @@ func TestKillMidStream(t *testing.T) {
 	post(t, srv.ConnectURL, "shop", debeziumConfig(db, "kill", "shop", 7001))
 
 	c := srv.Client()
-	waitUntil(t, "the snapshot", time.Minute, func() bool { return len(readStream(t, c, "kill.shop.counters")) >= keys })
+	testserver.WaitUntil(t, "the snapshot", time.Minute, func() bool { return len(testserver.ReadStream(t, c, "kill.shop.counters")) >= keys })
 	// Each round is one transaction that increments every counter, so
 	// key k's changes carry n = 1, 2, 3, ... in commit order.
 	var done atomic.Int32
@@ -139,8 +92,8 @@ func TestKillMidStream(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	waitUntil(t, "a third of the rounds captured", time.Minute, func() bool {
-		return len(readStream(t, c, "kill.shop.counters")) >= keys*(1+rounds/3)
+	testserver.WaitUntil(t, "a third of the rounds captured", time.Minute, func() bool {
+		return len(testserver.ReadStream(t, c, "kill.shop.counters")) >= keys*(1+rounds/3)
 	})
 	srv.Kill()
 	t.Logf("killed after %d of %d rounds were committed", done.Load(), rounds)
@@ -153,10 +106,10 @@ func TestKillMidStream(t *testing.T) {
 		After map[string]any `json:"after"`
 	}
 	var byKey map[int][]int
-	waitUntil(t, "every change captured", 2*time.Minute, func() bool {
+	testserver.WaitUntil(t, "every change captured", 2*time.Minute, func() bool {
 		byKey = map[int][]int{}
 		complete := 0
-		for _, r := range readStream(t, c, "kill.shop.counters") {
+		for _, r := range testserver.ReadStream(t, c, "kill.shop.counters") {
 			var ch change
 			if err := json.Unmarshal(r.Data, &ch); err != nil || ch.After == nil {
 				continue

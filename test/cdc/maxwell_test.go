@@ -69,7 +69,7 @@ kinesis_region=us-east-1
 	})
 	// The daemon starts at the current position (Maxwell does not
 	// snapshot): wait until it has stored one.
-	waitUntil(t, "the daemon's stored position", time.Minute, func() bool {
+	testserver.WaitUntil(t, "the daemon's stored position", time.Minute, func() bool {
 		c, err := db.Connect(t.Context())
 		if err != nil {
 			return false
@@ -98,9 +98,9 @@ kinesis_region=us-east-1
 	}
 	var rows []row
 	var keys []string
-	waitUntil(t, "three rows on the stream", time.Minute, func() bool {
+	testserver.WaitUntil(t, "three rows on the stream", time.Minute, func() bool {
 		rows, keys = nil, nil
-		for _, r := range readStream(t, c, "orders-maxwell") {
+		for _, r := range testserver.ReadStream(t, c, "orders-maxwell") {
 			var m row
 			if err := json.Unmarshal(r.Data, &m); err != nil {
 				t.Fatalf("not JSON: %q", r.Data)
@@ -150,7 +150,7 @@ func createStream(t *testing.T, srv *testserver.Proc, name string, shards int32)
 	if _, err := c.CreateStream(t.Context(), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "stream "+name, time.Minute, func() bool {
+	testserver.WaitUntil(t, "stream "+name, time.Minute, func() bool {
 		out, err := c.DescribeStreamSummary(t.Context(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
 		return err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive
 	})

@@ -145,7 +145,7 @@ func TestCLI(t *testing.T) {
 	}
 	waitState := func(t *testing.T, want string) {
 		t.Helper()
-		waitUntil(t, "cli-lines "+want, 20*time.Second, func() bool { return restState(t) == want })
+		testserver.WaitUntil(t, "cli-lines "+want, 20*time.Second, func() bool { return restState(t) == want })
 	}
 	listHeader := []string{"NAME", "TYPE", "STATE", "TASKS", "WORKER"}
 
@@ -162,7 +162,7 @@ func TestCLI(t *testing.T) {
 		t.Fatalf("status has no worker_id: %v", st)
 	}
 	// The connector does what the file says: the lines reach the stream.
-	waitUntil(t, "the lines in cli-stream", 20*time.Second, func() bool {
+	testserver.WaitUntil(t, "the lines in cli-stream", 20*time.Second, func() bool {
 		recs := streamRecords(t, srv.Client(), "cli-stream")
 		var got []string
 		for _, r := range recs {
@@ -199,7 +199,7 @@ func TestCLI(t *testing.T) {
 	t.Run("offsets", func(t *testing.T) {
 		// The source commits every 200 ms; its position is the file's end.
 		var out string
-		waitUntil(t, "committed offsets", 20*time.Second, func() bool {
+		testserver.WaitUntil(t, "committed offsets", 20*time.Second, func() bool {
 			out = ok(t, "offsets", url, "cli-lines")
 			return strings.Contains(out, fmt.Sprintf(`{"position":%d}`, len(input)))
 		})

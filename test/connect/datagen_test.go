@@ -10,38 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
-)
 
-// readStream reads every record of every shard of a stream.
-func readStream(t *testing.T, c *kinesis.Client, stream string) []types.Record {
-	t.Helper()
-	ctx := context.Background()
-	shards, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(stream)})
-	if err != nil {
-		t.Fatalf("list shards of %s: %v", stream, err)
-	}
-	var out []types.Record
-	for _, sh := range shards.Shards {
-		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream),
-			ShardId: sh.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-		if err != nil {
-			t.Fatal(err)
-		}
-		iter := it.ShardIterator
-		for iter != nil {
-			res, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, res.Records...)
-			if len(res.Records) == 0 {
-				break
-			}
-			iter = res.NextShardIterator
-		}
-	}
-	return out
-}
+	"github.com/tributary-data/tributary/internal/testserver"
+)
 
 // TestSeedDataGenerator is acceptance 2 of issue 4: the MSK Data
 // Generator configuration from the seed material, posted verbatim,
@@ -78,7 +49,7 @@ func TestSeedDataGenerator(t *testing.T) {
 	if code != 201 {
 		t.Fatalf("create = %d %v", code, body)
 	}
-	waitUntil(t, "RUNNING with 3 tasks", 10*time.Second, func() bool {
+	testserver.WaitUntil(t, "RUNNING with 3 tasks", 10*time.Second, func() bool {
 		_, _, st := a.do("GET", "/connectors/datagen/status", nil)
 		m := st.(map[string]any)
 		tasks := m["tasks"].([]any)
@@ -94,19 +65,19 @@ func TestSeedDataGenerator(t *testing.T) {
 	// Each task makes a purchase once it has a book and a bookstore, then
 	// one every 2 s. Wait for a few.
 	var purchases []types.Record
-	waitUntil(t, "six purchases", 30*time.Second, func() bool {
+	testserver.WaitUntil(t, "six purchases", 30*time.Second, func() bool {
 		purchases = nil
 		if _, err := c.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("purchase")}); err != nil {
 			return false
 		}
-		purchases = readStream(t, c, "purchase")
+		purchases = testserver.ReadStream(t, c, "purchase")
 		return len(purchases) >= 6
 	})
 	// Read books and bookstores after the purchases, so every key they
 	// refer to was produced before.
 	keysOf := func(stream string) map[string]bool {
 		out := map[string]bool{}
-		for _, r := range readStream(t, c, stream) {
+		for _, r := range testserver.ReadStream(t, c, stream) {
 			out[*r.PartitionKey] = true
 			var v map[string]string
 			if err := json.Unmarshal(r.Data, &v); err != nil {

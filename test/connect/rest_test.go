@@ -115,17 +115,6 @@ func writeFile(t *testing.T, name, content string) string {
 	return p
 }
 
-func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestREST calls every endpoint of the reference
 // (../shared/reference/connect-rest-api.md) against the real runtime and
 // compares the JSON shapes, status codes and error bodies.
@@ -339,7 +328,7 @@ func TestREST(t *testing.T) {
 	for _, s := range steps {
 		if s.name == "sink offsets shape" {
 			// The sink commits its first position once it has read.
-			waitUntil(t, "sink offsets", 20*time.Second, func() bool {
+			testserver.WaitUntil(t, "sink offsets", 20*time.Second, func() bool {
 				_, _, b := a.do("GET", "/connectors/copy/offsets", nil)
 				return len(b.(map[string]any)["offsets"].([]any)) > 0
 			})
@@ -359,7 +348,7 @@ func TestREST(t *testing.T) {
 	}
 	// The sink copied the file, and once more after the source's offsets
 	// were reset and it resumed.
-	waitUntil(t, "the sink's file", 20*time.Second, func() bool {
+	testserver.WaitUntil(t, "the sink's file", 20*time.Second, func() bool {
 		b, _ := os.ReadFile(out)
 		return string(b) == strings.Repeat("one\ntwo\nthree\n", 2)
 	})

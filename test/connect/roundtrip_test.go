@@ -146,12 +146,12 @@ func TestFileRoundTrip(t *testing.T) {
 			start := time.Now()
 			pipeline(t, a, in, out, 1)
 			if kill {
-				waitUntil(t, "a third of the file copied", 2*time.Minute, func() bool { return fileSize(out) >= size/3 })
+				testserver.WaitUntil(t, "a third of the file copied", 2*time.Minute, func() bool { return fileSize(out) >= size/3 })
 				srv.Kill()
 				t.Logf("killed at %d of %d bytes copied", fileSize(out), size)
 				srv = testserver.StartAt(t, addr, flags...)
 			}
-			waitUntil(t, "the whole file copied", 5*time.Minute, func() bool { return fileSize(out) >= size })
+			testserver.WaitUntil(t, "the whole file copied", 5*time.Minute, func() bool { return fileSize(out) >= size })
 			// Anything more would be a duplicate: give it a moment to show.
 			time.Sleep(time.Second)
 			got, n := fileSum(t, out)
@@ -159,7 +159,7 @@ func TestFileRoundTrip(t *testing.T) {
 				b, _ := os.ReadFile(out)
 				orig, _ := os.ReadFile(in)
 				d := firstDiff(b, orig)
-				recs := readStream(t, srv.Client(), "lines")
+				recs := testserver.ReadStream(t, srv.Client(), "lines")
 				seen := map[string]int{}
 				dups := 0
 				for i, r := range recs {
@@ -216,13 +216,13 @@ func TestFileRoundTripAcrossShards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "a third of the file copied", 2*time.Minute, func() bool { return fileSize(out) >= int64(len(inBytes))/3 })
+	testserver.WaitUntil(t, "a third of the file copied", 2*time.Minute, func() bool { return fileSize(out) >= int64(len(inBytes))/3 })
 	srv.Kill()
 	srv = testserver.StartAt(t, addr, flags...)
 	want := strings.SplitAfter(string(inBytes), "\n")
 	want = want[:len(want)-1]
 	var got []string
-	waitUntil(t, "every line copied", 5*time.Minute, func() bool {
+	testserver.WaitUntil(t, "every line copied", 5*time.Minute, func() bool {
 		b, _ := os.ReadFile(out)
 		got = strings.SplitAfter(string(b), "\n")
 		got = got[:len(got)-1]

@@ -46,7 +46,7 @@ func streamRecords(t *testing.T, c *kinesis.Client, stream string) []types.Recor
 	if err != nil {
 		t.Fatalf("describe %s: %v", stream, err)
 	}
-	return readStream(t, c, stream)
+	return testserver.ReadStream(t, c, stream)
 }
 
 // lockedBuffer collects a process's output.
@@ -132,7 +132,7 @@ func (w *standaloneWorker) stop() int {
 // reports the connector and its one task RUNNING.
 func (w *standaloneWorker) waitRunning(base, connector string) {
 	w.t.Helper()
-	waitUntil(w.t, w.name+" worker's REST API", 30*time.Second, func() bool {
+	testserver.WaitUntil(w.t, w.name+" worker's REST API", 30*time.Second, func() bool {
 		w.alive()
 		resp, err := http.Get(base + "/")
 		if err != nil {
@@ -143,7 +143,7 @@ func (w *standaloneWorker) waitRunning(base, connector string) {
 	})
 	a := api{t: w.t, base: base}
 	var last any
-	waitUntil(w.t, connector+" RUNNING on the "+w.name+" worker", 30*time.Second, func() bool {
+	testserver.WaitUntil(w.t, connector+" RUNNING on the "+w.name+" worker", 30*time.Second, func() bool {
 		w.alive()
 		code, _, body := a.do("GET", "/connectors/"+connector+"/status", nil)
 		last = body
@@ -298,7 +298,7 @@ topic=standalone-lines
 			[]string{"file-in", "source", "RUNNING", "1/1", rest})
 	}
 	var recs []types.Record
-	waitUntil(t, "1,000 records in standalone-lines", time.Minute, func() bool {
+	testserver.WaitUntil(t, "1,000 records in standalone-lines", time.Minute, func() bool {
 		w.alive()
 		recs = streamRecords(t, c, "standalone-lines")
 		return len(recs) >= 1000
@@ -315,7 +315,7 @@ topic=standalone-lines
 	size2 := appendLines(t, in, 1000, 1500)
 	w = startStandalone(t, "second", awsEnv, worker, source)
 	w.waitRunning(base, "file-in")
-	waitUntil(t, "1,500 records in standalone-lines", time.Minute, func() bool {
+	testserver.WaitUntil(t, "1,500 records in standalone-lines", time.Minute, func() bool {
 		w.alive()
 		recs = streamRecords(t, c, "standalone-lines")
 		return len(recs) >= 1500
@@ -324,7 +324,7 @@ topic=standalone-lines
 	// commits before it stops.
 	a := api{t: t, base: base}
 	if flushMS < 10_000 {
-		waitUntil(t, "the second worker's offsets at the end of the input", 30*time.Second, func() bool {
+		testserver.WaitUntil(t, "the second worker's offsets at the end of the input", 30*time.Second, func() bool {
 			_, _, body := a.do("GET", "/connectors/file-in/offsets", nil)
 			return fmt.Sprint(body) == fmt.Sprint(map[string]any{"offsets": []any{map[string]any{
 				"partition": map[string]any{"filename": in}, "offset": map[string]any{"position": float64(size2)}}}})
@@ -438,7 +438,7 @@ func TestStandaloneStopMidCopy(t *testing.T) {
 		// Let it copy a 25th of the file (or the rest), then stop it,
 		// most likely in the middle of its work.
 		target := min(copied+lines/25, lines)
-		waitUntil(t, fmt.Sprintf("%d records in mid-copy", target), time.Minute, func() bool {
+		testserver.WaitUntil(t, fmt.Sprintf("%d records in mid-copy", target), time.Minute, func() bool {
 			w.alive()
 			return len(tail.poll(t)) >= target
 		})
@@ -478,7 +478,7 @@ func TestStandaloneCustomCABundle(t *testing.T) {
 	a := api{t: t, base: "http://" + j.rest}
 	want := fmt.Sprint(map[string]any{"offsets": []any{map[string]any{
 		"partition": map[string]any{"filename": j.in}, "offset": map[string]any{"position": float64(j.end[lines])}}}})
-	waitUntil(t, "the whole file's offsets committed", 2*time.Minute, func() bool {
+	testserver.WaitUntil(t, "the whole file's offsets committed", 2*time.Minute, func() bool {
 		w.alive()
 		_, _, body := a.do("GET", "/connectors/file-in/offsets", nil)
 		return fmt.Sprint(body) == want
