@@ -124,6 +124,11 @@ type Source struct {
 	// GTID is the transaction's own GTID, if any.
 	GTID     string
 	ServerID uint32
+	// ThreadID is the connection id of the session that wrote the
+	// change, from its transaction's BEGIN statement (or the DDL
+	// statement itself); 0 when the log does not carry it, as for
+	// MariaDB's row transactions, which start with a GTID event and no
+	// BEGIN. It is never another transaction's.
 	ThreadID uint64
 	// XID is the transaction's commit id, 0 for snapshot reads.
 	XID uint64

@@ -56,11 +56,10 @@ type Config struct {
 	// HeartbeatInterval is how often Heartbeat is called while no change
 	// is delivered; 0 never calls it.
 	HeartbeatInterval time.Duration
-	// AllowKeyless accepts captured tables without a primary key (their
-	// Table.PrimaryKey is empty) instead of failing with
-	// KindNoPrimaryKey: keyless rows cannot be told apart downstream, so
-	// taking them is an explicit choice.
-	AllowKeyless bool
+	// Keys names the settings behind these fields as the user wrote
+	// them, so that errors and hints name configuration keys rather than
+	// Go fields; empty names are Debezium's keys.
+	Keys Keys
 	// Logger receives progress and warnings; nil discards them.
 	Logger *slog.Logger
 
@@ -70,6 +69,36 @@ type Config struct {
 	// wrapBinlogConn, if set, wraps the binlog connection's socket
 	// (tests use it to break the connection).
 	wrapBinlogConn func(net.Conn) net.Conn
+}
+
+// Keys are the names a front end gives the engine's settings.
+type Keys struct {
+	Host, Port, ServerID, Snapshot string
+	// Recover says, as a hint, how to go on after the stored position
+	// was purged from the server's binary log.
+	Recover string
+}
+
+// DebeziumKeys are Debezium's names, the default.
+var DebeziumKeys = Keys{
+	Host: "database.hostname", Port: "database.port", ServerID: "database.server.id", Snapshot: "snapshot.mode",
+	Recover: "set snapshot.mode=when_needed to take a new snapshot, or reset the connector's offsets to start over",
+}
+
+// withDefaults fills the empty names with Debezium's.
+func (k Keys) withDefaults() Keys {
+	for _, f := range []struct {
+		dst *string
+		def string
+	}{
+		{&k.Host, DebeziumKeys.Host}, {&k.Port, DebeziumKeys.Port}, {&k.ServerID, DebeziumKeys.ServerID},
+		{&k.Snapshot, DebeziumKeys.Snapshot}, {&k.Recover, DebeziumKeys.Recover},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.def
+		}
+	}
+	return k
 }
 
 // lockMode is how a snapshot gets a binlog position consistent with its
@@ -92,25 +121,27 @@ var systemSchemas = map[string]bool{
 // normalized returns the config with defaults filled in, or a KindConfig
 // error.
 func (c Config) normalized() (Config, error) {
+	c.Keys = c.Keys.withDefaults()
 	if c.Host == "" {
-		return c, &Error{Kind: KindConfig, Msg: "no host configured", Hint: "set the server's host name"}
+		return c, &Error{Kind: KindConfig, Msg: "no " + c.Keys.Host + " configured", Hint: "set " + c.Keys.Host + " to the server's host name"}
 	}
 	if c.Port == 0 {
 		c.Port = 3306
 	}
 	if c.Port < 0 || c.Port > 65535 {
-		return c, &Error{Kind: KindConfig, Msg: fmt.Sprintf("port %d out of range", c.Port)}
+		return c, &Error{Kind: KindConfig, Msg: fmt.Sprintf("%s=%d is out of range", c.Keys.Port, c.Port),
+			Hint: "use a port from 1 to 65535"}
 	}
 	if c.ServerID == 0 {
-		return c, &Error{Kind: KindConfig, Msg: "server id 0",
-			Hint: "set a replica server id that no other replica of this server uses"}
+		return c, &Error{Kind: KindConfig, Msg: c.Keys.ServerID + "=0",
+			Hint: "set " + c.Keys.ServerID + " to a replica server id that no other replica of this server uses"}
 	}
 	switch c.Snapshot {
 	case "":
 		c.Snapshot = SnapshotInitial
 	case SnapshotInitial, SnapshotAlways, SnapshotInitialOnly, SnapshotNoData, SnapshotWhenNeeded, SnapshotNever:
 	default:
-		return c, &Error{Kind: KindConfig, Msg: fmt.Sprintf("unknown snapshot mode %q", c.Snapshot),
+		return c, &Error{Kind: KindConfig, Msg: fmt.Sprintf("unknown %s=%s", c.Keys.Snapshot, c.Snapshot),
 			Hint: "use initial, always, initial_only, no_data, when_needed or never"}
 	}
 	if c.HeartbeatInterval < 0 {

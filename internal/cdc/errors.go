@@ -24,9 +24,6 @@ const (
 	// KindPositionPurged is a stored position the server no longer has
 	// (its binlog file or GTIDs were purged, or the server was reset).
 	KindPositionPurged ErrorKind = "position_purged"
-	// KindNoPrimaryKey is a captured table without a primary key while
-	// Config.AllowKeyless is false.
-	KindNoPrimaryKey ErrorKind = "no_primary_key"
 	// KindSchema is a row the reader cannot decode with any schema it
 	// knows (only possible without binlog_row_metadata=FULL).
 	KindSchema ErrorKind = "schema"

@@ -481,10 +481,10 @@ func (r *runner) unavailable(c *conn, pos Position) (string, error) {
 
 // purgedError is the error for a stored position the server no longer
 // has.
-func purgedError(pos Position, why string, err error) *Error {
+func purgedError(pos Position, why string, keys Keys, err error) *Error {
 	return &Error{Kind: KindPositionPurged,
 		Msg: fmt.Sprintf("cannot resume from the stored position %s: %s", pos, why),
 		Err: err,
-		Hint: "changes after that position are lost to the binary log: set snapshot.mode=when_needed to take a new snapshot, " +
-			"or reset the connector's offsets to start over; keep binary logs longer (binlog_expire_logs_seconds) to avoid this"}
+		Hint: "changes after that position are lost to the binary log: " + keys.Recover +
+			"; keep binary logs longer (binlog_expire_logs_seconds) to avoid this"}
 }

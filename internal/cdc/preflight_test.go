@@ -123,21 +123,32 @@ func TestPrivilegeErrors(t *testing.T) {
 
 // TestConfigErrors checks the configuration's validation.
 func TestConfigErrors(t *testing.T) {
+	maxwellKeys := Keys{Host: "host", Port: "port", ServerID: "replica_server_id"}
 	cases := []struct {
 		name   string
 		change func(*Config)
-		want   string
+		want   []string
 	}{
-		{"no host", func(c *Config) { c.Host = "" }, "no host"},
-		{"server id 0", func(c *Config) { c.ServerID = 0 }, "server id 0"},
-		{"bad mode", func(c *Config) { c.Snapshot = "sometimes" }, `unknown snapshot mode "sometimes"`},
-		{"bad port", func(c *Config) { c.Port = 70000 }, "port 70000"},
+		{"no host", func(c *Config) { c.Host = "" }, []string{"no database.hostname configured", "set database.hostname"}},
+		{"server id 0", func(c *Config) { c.ServerID = 0 }, []string{"database.server.id=0", "set database.server.id"}},
+		{"bad mode", func(c *Config) { c.Snapshot = "sometimes" }, []string{"unknown snapshot.mode=sometimes"}},
+		{"bad port", func(c *Config) { c.Port = 70000 }, []string{"database.port=70000 is out of range"}},
+		{"maxwell: no host", func(c *Config) { c.Host, c.Keys = "", maxwellKeys }, []string{"no host configured", "set host"}},
+		{"maxwell: server id 0", func(c *Config) { c.ServerID, c.Keys = 0, maxwellKeys }, []string{"replica_server_id=0"}},
+		{"maxwell: bad port", func(c *Config) { c.Port, c.Keys = 70000, maxwellKeys }, []string{"port=70000 is out of range"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := testConfig(shared)
 			c.change(&cfg)
-			wantError(t, runWith(t, cfg, nil, &recorder{}), KindConfig, c.want)
+			err := runWith(t, cfg, nil, &recorder{})
+			wantError(t, err, KindConfig, c.want...)
+			// Errors name configuration keys, never Go fields.
+			for _, field := range []string{"Host", "ServerID", "Port", "Snapshot", "AllowKeyless"} {
+				if strings.Contains(err.Error(), field) {
+					t.Errorf("error %q names the Go field %s", err, field)
+				}
+			}
 		})
 	}
 	if err := Run(t.Context(), testConfig(shared), nil, nil); !IsKind(err, KindConfig) {
@@ -145,46 +156,47 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-// TestKeylessTables: a captured table without a primary key is an error
-// unless allowed; allowed, its changes have an empty key.
+// TestKeylessTables: a captured table without a primary key is captured
+// like any other, in the snapshot and while streaming (also when it was
+// created after the reader started), with an empty key.
 func TestKeylessTables(t *testing.T) {
 	db := newDB(t, shared)
 	keyless := quoteTable(db, "keyless")
 	shared.Exec(t, "CREATE TABLE "+keyless+" (a INT, b VARCHAR(5))", "INSERT INTO "+keyless+" VALUES (1, 'x')")
 	cfg := testConfig(shared, db)
 	cfg.Snapshot = SnapshotInitial
-	rec := &recorder{}
-	wantError(t, runWith(t, cfg, nil, rec), KindNoPrimaryKey, db+".keyless", "AllowKeyless")
-	if len(rec.snapshot()) != 0 {
-		t.Fatal("calls before the error")
-	}
-
-	cfg.AllowKeyless = true
 	evs := runUntil(t, cfg, nil, func(evs []event) bool { return evs[len(evs)-1].kind == "boundary" })
 	cs := changes(evs)
 	if len(cs) != 1 || len(cs[0].Table.PrimaryKey) != 0 || describe(cs[0]) != "r "+db+".keyless [1 x]" {
 		t.Fatalf("snapshot of a keyless table: %s", dump(evs))
 	}
 
-	// A keyless table that appears while streaming fails when its first
-	// row arrives, before anything of that transaction is delivered.
+	// A keyless table that appears while streaming, and is gone before
+	// the reader gets there, is read with the schema its rows carry.
 	db2 := newDB(t, shared)
 	shared.Exec(t, "CREATE TABLE "+quoteTable(db2, "k")+" (id INT PRIMARY KEY)")
 	from := currentPos(t, shared)
 	shared.Exec(t,
 		"INSERT INTO "+quoteTable(db2, "k")+" VALUES (1)",
 		"CREATE TABLE "+quoteTable(db2, "nokey")+" (a INT)",
-		"INSERT INTO "+quoteTable(db2, "nokey")+" VALUES (1)",
-		"DROP TABLE "+quoteTable(db2, "nokey")) // gone before Run starts
-	rec = &recorder{}
-	err := runWith(t, testConfig(shared, db2), &from, rec)
-	wantError(t, err, KindNoPrimaryKey, db2+".nokey")
+		"INSERT INTO "+quoteTable(db2, "nokey")+" VALUES (1), (1)",
+		"UPDATE "+quoteTable(db2, "nokey")+" SET a = 2 LIMIT 1",
+		"DELETE FROM "+quoteTable(db2, "nokey")+" WHERE a = 1",
+		"DROP TABLE "+quoteTable(db2, "nokey"))
+	evs = runUntil(t, testConfig(shared, db2), &from, func(evs []event) bool {
+		return len(evs) > 0 && evs[len(evs)-1].kind == "boundary" && len(changes(evs)) == 5
+	})
 	var got []string
-	for _, e := range rec.snapshot() {
-		got = append(got, e.kind)
+	for _, c := range changes(evs) {
+		got = append(got, describe(c))
+		if c.Table.Name == "nokey" && len(c.Table.PrimaryKey) != 0 {
+			t.Errorf("keyless table with key %v", c.Table.PrimaryKey)
+		}
 	}
-	if strings.Join(got, " ") != "change boundary schema boundary" {
-		t.Fatalf("calls before the error: %q", got)
+	want := []string{"c " + db2 + ".k [1]", "c " + db2 + ".nokey [1]", "c " + db2 + ".nokey [1]",
+		"u " + db2 + ".nokey [1] [2]", "d " + db2 + ".nokey [1]"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("changes:\n%s\nwant:\n%s\ncalls:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), dump(evs))
 	}
 }
 

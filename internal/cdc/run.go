@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
-	"strings"
 )
 
 // Handler receives what Run reads, in order, from one goroutine. Each
@@ -44,10 +42,11 @@ type Handler interface {
 // Before reading, Run checks the server and account and fails with an
 // *Error saying what to fix: a missing privilege, a binary log that is
 // off or not in ROW format with FULL images, a stored position whose
-// binary log was purged, a captured table without a primary key. Run
-// writes nothing anywhere, so such an error leaves the stored position
-// valid. It returns ctx.Err() when ctx ends, and nil after an
-// initial_only snapshot.
+// binary log was purged. Run writes nothing anywhere, so such an error
+// leaves the stored position valid. Tables without a primary key are
+// captured like any other, as Debezium and Maxwell capture them: their
+// Table.PrimaryKey is empty. It returns ctx.Err() when ctx ends, and nil
+// after an initial_only snapshot.
 func Run(ctx context.Context, cfg Config, from *Position, h Handler) error {
 	cfg, err := cfg.normalized()
 	if err != nil {
@@ -114,9 +113,6 @@ func (r *runner) run(ctx context.Context, from *Position) error {
 	if err := r.checkPrivileges(c, tables, mayLock); err != nil {
 		return r.ctxErr(ctx, err)
 	}
-	if err := r.checkKeys(tables); err != nil {
-		return err
-	}
 	if from != nil && !snapshot {
 		why, err := r.unavailable(c, *from)
 		if err != nil {
@@ -124,7 +120,7 @@ func (r *runner) run(ctx context.Context, from *Position) error {
 		}
 		if why != "" {
 			if mode != SnapshotWhenNeeded {
-				return purgedError(*from, why, nil)
+				return purgedError(*from, why, r.cfg.Keys, nil)
 			}
 			r.log.Warn("stored position no longer available; taking a new snapshot", "position", from.String(), "reason", why)
 			snapshot = true
@@ -168,32 +164,6 @@ func (r *runner) ctxErr(ctx context.Context, err error) error {
 		return ctx.Err()
 	}
 	return err
-}
-
-// checkKeys fails for captured tables without a primary key unless they
-// are allowed.
-func (r *runner) checkKeys(tables []*Table) error {
-	if r.cfg.AllowKeyless {
-		return nil
-	}
-	var keyless []string
-	for _, t := range tables {
-		if len(t.PrimaryKey) == 0 {
-			keyless = append(keyless, t.DB+"."+t.Name)
-		}
-	}
-	if len(keyless) == 0 {
-		return nil
-	}
-	sort.Strings(keyless)
-	return keylessError(keyless)
-}
-
-func keylessError(tables []string) *Error {
-	return &Error{Kind: KindNoPrimaryKey,
-		Msg: "captured tables without a primary key: " + strings.Join(tables, ", "),
-		Hint: "add a primary key, exclude the tables from capture, or set AllowKeyless to capture them " +
-			"with an empty key (their changes then cannot be told apart by key downstream)"}
 }
 
 // useGTID reports whether to resume from a position by its GTIDs.

@@ -149,7 +149,7 @@ func (s *stream) run(from Position) error {
 func (s *stream) serverError(code uint16, err error) error {
 	switch code {
 	case mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG:
-		return purgedError(s.boundary, "the server cannot send the binary log from there", err)
+		return purgedError(s.boundary, "the server cannot send the binary log from there", s.cfg.Keys, err)
 	case mysql.ER_SPECIFIC_ACCESS_DENIED_ERROR, mysql.ER_ACCESS_DENIED_ERROR, mysql.ER_DBACCESS_DENIED_ERROR:
 		return &Error{Kind: KindPrivilege, Msg: "the server refused to send the binary log", Err: err,
 			Hint: fmt.Sprintf("run GRANT REPLICATION SLAVE ON *.* TO %s", s.r.srv.user)}
@@ -296,6 +296,10 @@ func (s *stream) gtidEvent(gtid string) {
 	s.txGTID = gtid
 	s.mariaGTID = nil
 	s.mysqlSID = nil
+	// The thread is the one of this transaction's BEGIN statement, if
+	// the log has one: MariaDB's GTID event stands in for BEGIN and
+	// carries no thread, and an earlier statement's must not linger.
+	s.threadID = 0
 }
 
 func isZero(b []byte) bool {
@@ -332,6 +336,7 @@ func (s *stream) resetTx() {
 	s.bufBytes = 0
 	s.query = ""
 	s.txGTID = ""
+	s.threadID = 0
 	s.mariaGTID, s.mysqlSID = nil, nil
 	s.plans = map[uint64]*rowPlan{}
 }
@@ -548,9 +553,6 @@ func (s *stream) tableMap(e *replication.BinlogEvent, tm *replication.TableMapEv
 	if err != nil {
 		return err
 	}
-	if len(p.table.PrimaryKey) == 0 && !s.cfg.AllowKeyless {
-		return keylessError([]string{db + "." + name})
-	}
 	p.body = bytes.Clone(body)
 	s.plans[tm.TableID] = p
 	return nil
@@ -694,6 +696,7 @@ func (s *stream) commit(h *replication.EventHeader, xid uint64) error {
 	s.inTx = false
 	s.query = ""
 	s.txGTID = ""
+	s.threadID = 0
 	s.skip, s.skipGTID = 0, ""
 	if s.output {
 		s.output = false

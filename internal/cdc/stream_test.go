@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-mysql-org/go-mysql/client"
+
 	"github.com/tributary-data/tributary/internal/testmariadb"
 )
 
@@ -509,4 +511,70 @@ func TestSnapshotLargeTable(t *testing.T) {
 	if count != rows || lastMark != "last" {
 		t.Fatalf("%d reads, last marked %q", count, lastMark)
 	}
+}
+
+// TestThreadIDs: a change carries the thread of its own transaction,
+// never another's. Two connections write after a DDL statement from a
+// third; the DDL's schema change carries the third's thread.
+func TestThreadIDs(t *testing.T) {
+	db := newDB(t, shared)
+	tbl := quoteTable(db, "t")
+	from := currentPos(t, shared)
+	ddl, a, b := shared.Conn(t), shared.Conn(t), shared.Conn(t)
+	ids := map[string]uint64{}
+	for name, c := range map[string]*client.Conn{"ddl": ddl, "a": a, "b": b} {
+		ids[name] = uint64(c.GetConnectionID())
+	}
+	mustExec := func(c *client.Conn, q string) {
+		t.Helper()
+		if _, err := c.Execute(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	mustExec(ddl, "CREATE TABLE "+tbl+" (id INT PRIMARY KEY, who VARCHAR(5))")
+	mustExec(a, "INSERT INTO "+tbl+" VALUES (1, 'a')")
+	mustExec(b, "INSERT INTO "+tbl+" VALUES (2, 'b')")
+	mustExec(a, "BEGIN")
+	mustExec(a, "UPDATE "+tbl+" SET who = 'aa' WHERE id = 1")
+	mustExec(a, "COMMIT")
+	evs := runUntil(t, testConfig(shared, db), &from, func(evs []event) bool { return len(changes(evs)) == 3 })
+
+	var schemaThread uint64
+	for _, e := range evs {
+		if e.kind == "schema" {
+			schemaThread = e.schema.Source.ThreadID
+		}
+	}
+	if schemaThread != ids["ddl"] {
+		t.Errorf("CREATE TABLE thread %d, want %d (the DDL connection)", schemaThread, ids["ddl"])
+	}
+	// The binary log gives a row transaction's thread only in a BEGIN
+	// statement; MariaDB starts transactions with a GTID event instead.
+	begins := binlogHasBegin(t, from)
+	for i, c := range changes(evs) {
+		who := fmt.Sprintf("%s", c.After[1])[:1]
+		want := ids[who]
+		if !begins {
+			want = 0
+		}
+		if c.Source.ThreadID != want {
+			t.Errorf("change %d (%s by connection %d): thread %d, want %d", i, describe(c), ids[who], c.Source.ThreadID, want)
+		}
+	}
+}
+
+// binlogHasBegin reports whether the server logs a BEGIN statement at
+// the start of row transactions after from.
+func binlogHasBegin(t *testing.T, from Position) bool {
+	t.Helper()
+	r := shared.Query(t, fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d", from.File, from.Pos))
+	for i := range r.Values {
+		info, _ := r.GetString(i, 5)
+		typ, _ := r.GetString(i, 2)
+		t.Logf("%s %s", typ, info)
+		if typ == "Query" && strings.EqualFold(strings.TrimSpace(info), "BEGIN") {
+			return true
+		}
+	}
+	return false
 }

@@ -77,8 +77,6 @@ func TestClearErrors(t *testing.T) {
 			"CREATE USER 'weak'@'%' IDENTIFIED BY 'weak'",
 			"GRANT SELECT ON *.* TO 'weak'@'%'",
 		}, "weak", []string{"REPLICATION", "GRANT"}},
-		{"table without primary key", nil, []string{"CREATE TABLE app.loose (a INT, b TEXT)"}, "",
-			[]string{"primary key", "app.loose"}},
 	}
 	srv := testserver.Start(t)
 	for i, tc := range cases {

@@ -53,8 +53,6 @@ func configDef() connect.ConfigDef {
 			"Flag specifying whether built-in tables should be ignored."),
 		k(KeyIncludeSchemaChanges, connect.ConfigBoolean, connect.Medium, connector, 0, "Include database schema changes",
 			"Whether the connector should publish changes in the database schema to a Kafka topic with the same name as the database server ID. Each schema change will be recorded using a key that contains the database name and whose value include logical description of the new schema and optionally the DDL statement(s). The default is 'true'. This is independent of how the connector internally records database schema history."),
-		k(KeyAllowKeyless, connect.ConfigBoolean, connect.Medium, connector, 9, "Capture tables without a primary key",
-			"Tributary: capture tables without a primary key, with null keys, as Debezium does. Off by default: such a table is a clear error, since its rows cannot be told apart downstream."),
 		k(KeyTombstonesOnDelete, connect.ConfigBoolean, connect.Medium, connector, 1, "Change the behaviour of Debezium with regards to delete operations",
 			"Whether delete operations should be represented by a delete event and a subsequent tombstone event (true) or only by a delete event (false). Emitting the tombstone event (the default behavior) allows Kafka to completely delete all events pertaining to the given key once the source record got deleted."),
 		k(KeyDecimalMode, connect.ConfigString, connect.Medium, connector, 2, "Decimal Handling",

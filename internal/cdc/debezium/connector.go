@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -51,6 +52,12 @@ func (c *Connector) Start(_ context.Context, props map[string]string) error {
 		return err
 	}
 	c.props = maps.Clone(props)
+	if keys := UnusedKeys(props); len(keys) > 0 {
+		// Once per connector start, names only: values such as SASL
+		// JAAS configurations may hold secrets.
+		slog.Default().Info("configuration keys accepted but without effect in Tributary",
+			"connector", props["name"], "class", ConnectorClass, "keys", strings.Join(keys, ","))
+	}
 	return nil
 }
 

@@ -464,12 +464,8 @@ func TestEngineConfig(t *testing.T) {
 		"heartbeat.interval.ms", "250", "table.include.list", `shop\.orders`)
 	cfg := engineConfig(s, slog.Default())
 	if cfg.Host != "db.example" || cfg.Port != 3307 || cfg.User != "debezium" || cfg.Password != "pw" || cfg.ServerID != 184054 ||
-		cfg.Snapshot != cdc.SnapshotWhenNeeded || cfg.HeartbeatInterval != 250*time.Millisecond || cfg.AllowKeyless || cfg.Logger == nil {
+		cfg.Snapshot != cdc.SnapshotWhenNeeded || cfg.HeartbeatInterval != 250*time.Millisecond || cfg.Keys != cdc.DebeziumKeys || cfg.Logger == nil {
 		t.Errorf("config %+v", cfg)
-	}
-	// Keyless tables are a clear error unless tributary.allow.keyless.
-	if cfg := engineConfig(testSettings(t, "srv", "tributary.allow.keyless", "true"), nil); !cfg.AllowKeyless {
-		t.Error("tributary.allow.keyless=true does not allow keyless tables")
 	}
 	if !cfg.Include("shop", "orders") || cfg.Include("shop", "items") {
 		t.Error("Include does not follow table.include.list")

@@ -10,8 +10,8 @@ import (
 var _ cdc.Handler = (*handler)(nil)
 
 // engineConfig is the engine's configuration for a Debezium one. Tables
-// without a primary key are a clear error unless tributary.allow.keyless
-// is set; then they are captured with null keys, as Debezium does.
+// without a primary key are captured, and their events have null keys,
+// as in Debezium.
 func engineConfig(s *Settings, log *slog.Logger) cdc.Config {
 	return cdc.Config{
 		Host:              s.Hostname,
@@ -22,7 +22,7 @@ func engineConfig(s *Settings, log *slog.Logger) cdc.Config {
 		Include:           Include(s),
 		Snapshot:          cdc.SnapshotMode(s.SnapshotMode),
 		HeartbeatInterval: s.HeartbeatInterval,
-		AllowKeyless:      s.AllowKeyless,
+		Keys:              cdc.DebeziumKeys,
 		Logger:            log,
 	}
 }

@@ -41,11 +41,6 @@ const (
 	KeyHeartbeatPrefixOld   = "heartbeat.topics.prefix" // Debezium 1.x name of topic.heartbeat.prefix
 	KeyTransactionTopic     = "topic.transaction"
 	KeyExtendedHeaders      = "extended.headers.enabled"
-	// KeyAllowKeyless is Tributary's: Debezium captures tables without a
-	// primary key with null keys; Tributary refuses them with a clear
-	// error unless this is true, since their rows cannot be told apart
-	// downstream.
-	KeyAllowKeyless = "tributary.allow.keyless"
 )
 
 // The values of the mode settings.
@@ -109,7 +104,6 @@ type Settings struct {
 
 	IncludeSchemaChanges       bool
 	TombstonesOnDelete         bool
-	AllowKeyless               bool
 	ProvideTransactionMetadata bool
 	IncludeQuery               bool
 	ExtendedHeaders            bool
@@ -239,7 +233,6 @@ var settings = map[string]setting{
 	KeyBinaryMode:           {def: BinaryBytes, check: enumCheck(BinaryBytes, BinaryBase64, BinaryBase64URL, BinaryHex)},
 	KeyIncludeSchemaChanges: {def: "true", check: boolCheck},
 	KeyTombstonesOnDelete:   {def: "true", check: boolCheck},
-	KeyAllowKeyless:         {def: "false", check: boolCheck},
 	KeyTransactionMetadata:  {def: "false", check: boolCheck},
 	KeyIncludeQuery:         {def: "false", check: boolCheck},
 	KeyExtendedHeaders:      {def: "true", check: boolCheck},
@@ -294,8 +287,8 @@ func Validate(props map[string]string) map[string][]string {
 
 // ParseSettings reads and validates a configuration. Unknown keys,
 // including Debezium's schema.history.internal.* and database.history.*,
-// are ignored: Tributary's schema history is the binary log's own table
-// metadata.
+// are ignored (UnusedKeys lists them, and the connector logs them once):
+// Tributary's schema history is the binary log's own table metadata.
 func ParseSettings(props map[string]string) (*Settings, error) {
 	if problems := Validate(props); len(problems) > 0 {
 		keys := make([]string, 0, len(problems))
@@ -323,7 +316,6 @@ func ParseSettings(props map[string]string) (*Settings, error) {
 		BinaryMode:                 strings.ToLower(get(props, KeyBinaryMode)),
 		IncludeSchemaChanges:       strings.EqualFold(get(props, KeyIncludeSchemaChanges), "true"),
 		TombstonesOnDelete:         strings.EqualFold(get(props, KeyTombstonesOnDelete), "true"),
-		AllowKeyless:               strings.EqualFold(get(props, KeyAllowKeyless), "true"),
 		ProvideTransactionMetadata: strings.EqualFold(get(props, KeyTransactionMetadata), "true"),
 		IncludeQuery:               strings.EqualFold(get(props, KeyIncludeQuery), "true"),
 		ExtendedHeaders:            strings.EqualFold(get(props, KeyExtendedHeaders), "true"),
@@ -363,6 +355,41 @@ func ParseSettings(props map[string]string) (*Settings, error) {
 		*f.dst, _ = parseRegexList(props[f.key]) // checked by Validate
 	}
 	return s, nil
+}
+
+// runtimePrefixes begin the keys that the Connect runtime, not the
+// connector, reads (converters, transforms, error handling, topic
+// creation and the like).
+var runtimePrefixes = []string{"name", "connector.class", "tasks.max", "key.converter", "value.converter",
+	"header.converter", "transforms", "predicates", "errors.", "topic.creation.", "record.envelope", "config.",
+	"producer.override.", "consumer.override.", "admin.override.", "exactly.once.", "transaction.boundary",
+	"offsets.storage.topic"}
+
+// UnusedKeys returns, sorted, the keys of a configuration that this
+// connector accepts but that change nothing here: Debezium's schema
+// history settings (database.history.*, schema.history.internal.*,
+// including their SASL consumer and producer settings, since Tributary
+// keeps no history topic) and any other key that neither the connector
+// nor the runtime reads.
+func UnusedKeys(props map[string]string) []string {
+	var out []string
+	for k := range props {
+		if _, ok := settings[k]; ok {
+			continue
+		}
+		runtime := false
+		for _, p := range runtimePrefixes {
+			if strings.HasPrefix(k, p) {
+				runtime = true
+				break
+			}
+		}
+		if !runtime {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // parseRegexList splits a Debezium regular expression list: comma

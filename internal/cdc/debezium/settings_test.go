@@ -2,6 +2,7 @@ package debezium
 
 import (
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -227,5 +228,58 @@ func TestSanitizeTopic(t *testing.T) {
 		if got := sanitizeTopic(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
+	}
+}
+
+// UnusedKeys lists the keys of the source blog's configuration that are
+// accepted but change nothing here: its schema history settings, and
+// not the runtime's or the connector's own keys.
+func TestUnusedKeys(t *testing.T) {
+	blog := map[string]string{
+		"connector.class":    "io.debezium.connector.mysql.MySqlConnector",
+		"tasks.max":          "1",
+		"database.hostname":  "db",
+		"database.port":      "3306",
+		"database.user":      "my-database-user",
+		"database.password":  "my-secret-password",
+		"database.server.id": "123456", "database.server.name": "ecommerce-server",
+		"database.include.list":                                        "ecommerce",
+		"database.history.kafka.topic":                                 "dbhistory.ecommerce",
+		"database.history.kafka.bootstrap.servers":                     "b-1:9098",
+		"database.history.consumer.security.protocol":                  "SASL_SSL",
+		"database.history.consumer.sasl.mechanism":                     "AWS_MSK_IAM",
+		"database.history.consumer.sasl.jaas.config":                   "software.amazon.msk.auth.iam.IAMLoginModule required;",
+		"database.history.consumer.sasl.client.callback.handler.class": "software.amazon.msk.auth.iam.IAMClientCallbackHandler",
+		"database.history.producer.security.protocol":                  "SASL_SSL",
+		"database.history.producer.sasl.mechanism":                     "AWS_MSK_IAM",
+		"database.history.producer.sasl.jaas.config":                   "software.amazon.msk.auth.iam.IAMLoginModule required;",
+		"database.history.producer.sasl.client.callback.handler.class": "software.amazon.msk.auth.iam.IAMClientCallbackHandler",
+		"include.schema.changes":                                       "true",
+		"key.converter":                                                "org.apache.kafka.connect.json.JsonConverter",
+		"value.converter.schemas.enable":                               "false",
+		"transforms":                                                   "",
+		"name":                                                         "ecommerce",
+	}
+	want := []string{
+		"database.history.consumer.sasl.client.callback.handler.class",
+		"database.history.consumer.sasl.jaas.config",
+		"database.history.consumer.sasl.mechanism",
+		"database.history.consumer.security.protocol",
+		"database.history.kafka.bootstrap.servers",
+		"database.history.kafka.topic",
+		"database.history.producer.sasl.client.callback.handler.class",
+		"database.history.producer.sasl.jaas.config",
+		"database.history.producer.sasl.mechanism",
+		"database.history.producer.security.protocol",
+	}
+	if got := UnusedKeys(blog); !slices.Equal(got, want) {
+		t.Errorf("UnusedKeys =\n%q\nwant\n%q", got, want)
+	}
+	if _, err := ParseSettings(blog); err != nil {
+		t.Errorf("the blog's configuration: %v", err)
+	}
+	// The removed opt-in for keyless tables is now just an unused key.
+	if got := UnusedKeys(map[string]string{"tributary.allow.keyless": "true", "topic.prefix": "p"}); !slices.Equal(got, []string{"tributary.allow.keyless"}) {
+		t.Errorf("UnusedKeys = %q", got)
 	}
 }

@@ -500,6 +500,23 @@ func (c *Config) applyKPL(path string) error {
 	return nil
 }
 
+// engineConfig is the binlog reader's configuration: the replication
+// server from the current position, tables without a primary key
+// captured as Maxwell captures them, and errors naming Maxwell's keys.
+func (c *Config) engineConfig(include func(db, table string) bool, log *slog.Logger) cdc.Config {
+	keys := cdc.Keys{Host: "host", Port: "port", ServerID: "replica_server_id",
+		Recover: "delete client_id " + c.ClientID + "'s row from " + c.SchemaDatabase +
+			".positions (or set init_position) to start again from the server's current position"}
+	if c.ReplicationHost != c.Host || c.ReplicationPort != c.Port {
+		keys.Host, keys.Port = "replication_host", "replication_port"
+	}
+	return cdc.Config{
+		Host: c.ReplicationHost, Port: c.ReplicationPort, User: c.ReplicationUser, Password: c.ReplicationPassword,
+		ServerID: c.ReplicaServerID, Include: include, Snapshot: cdc.SnapshotNoData,
+		HeartbeatInterval: heartbeatEvery, Keys: keys, Logger: log,
+	}
+}
+
 // addr joins a host and port.
 func addr(host string, port int) string {
 	if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {

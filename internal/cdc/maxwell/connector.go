@@ -239,11 +239,7 @@ func (t *task) Start(ctx context.Context, props map[string]string, tc connect.So
 			})
 		}
 	}
-	engineCfg := cdc.Config{
-		Host: cfg.ReplicationHost, Port: cfg.ReplicationPort, User: cfg.ReplicationUser, Password: cfg.ReplicationPassword,
-		ServerID: cfg.ReplicaServerID, Include: p.include, Snapshot: cdc.SnapshotNoData,
-		HeartbeatInterval: heartbeatEvery, AllowKeyless: true, Logger: log,
-	}
+	engineCfg := cfg.engineConfig(p.include, log)
 	go func() {
 		defer close(t.done)
 		err := cdc.Run(rctx, engineCfg, from, p)

@@ -143,11 +143,7 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 		}
 	})
 
-	engineCfg := cdc.Config{
-		Host: cfg.ReplicationHost, Port: cfg.ReplicationPort, User: cfg.ReplicationUser, Password: cfg.ReplicationPassword,
-		ServerID: cfg.ReplicaServerID, Include: p.include, Snapshot: cdc.SnapshotNoData,
-		HeartbeatInterval: heartbeatEvery, AllowKeyless: true, Logger: log,
-	}
+	engineCfg := cfg.engineConfig(p.include, log)
 	runErr := cdc.Run(rctx, engineCfg, from, p)
 	cause := context.Cause(rctx)
 	cancel(nil)

@@ -21,6 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
+	"github.com/go-mysql-org/go-mysql/client"
+
 	"github.com/tributary-data/tributary/internal/cdc/maxwell"
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/kinesisstreams"
@@ -655,5 +657,64 @@ func TestBootstrapFailures(t *testing.T) {
 	}
 	if !strings.Contains(d.log.String(), "bootstrap failed; it will be tried again") {
 		t.Errorf("failure not logged:\n%s", d.log.String())
+	}
+}
+
+// TestThreadID: with output_thread_id, a row's thread_id is the thread
+// of its own transaction, never another's: two connections insert after
+// a third ran DDL. MariaDB starts a row transaction with a GTID event,
+// which carries no thread (there is no BEGIN statement in its binary
+// log), so there thread_id is absent; a log that has BEGIN statements
+// must give each writer's CONNECTION_ID().
+func TestThreadID(t *testing.T) {
+	e := &env{t: t, db: testmariadb.Start(t)}
+	d := e.startDaemon(map[string]string{"producer": "stdout", "output_thread_id": "true", "output_ddl": "true",
+		"host": e.db.Host, "port": strconv.Itoa(e.db.Port), "user": e.db.User, "password": e.db.Password, "replica_server_id": "4243"})
+	from := e.db.Query(t, "SHOW MASTER STATUS")
+	file, _ := from.GetString(0, 0)
+	pos, _ := from.GetUint(0, 1)
+
+	conns := map[string]*client.Conn{"ddl": e.db.Conn(t), "a": e.db.Conn(t), "b": e.db.Conn(t)}
+	exec := func(who, q string) {
+		t.Helper()
+		if _, err := conns[who].Execute(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	exec("ddl", "CREATE DATABASE shop")
+	exec("ddl", "CREATE TABLE shop.t (id INT PRIMARY KEY, who VARCHAR(5))")
+	exec("a", "INSERT INTO shop.t VALUES (1, 'a')")
+	exec("b", "INSERT INTO shop.t VALUES (2, 'b')")
+	exec("a", "INSERT INTO shop.t VALUES (3, 'a')")
+
+	begins := false
+	events := e.db.Query(t, fmt.Sprintf("SHOW BINLOG EVENTS IN '%s' FROM %d", file, pos))
+	for i := range events.Values {
+		typ, _ := events.GetString(i, 2)
+		info, _ := events.GetString(i, 5)
+		begins = begins || typ == "Query" && strings.EqualFold(strings.TrimSpace(info), "BEGIN")
+	}
+
+	var rows []map[string]any
+	e.eventually("three rows", func() bool {
+		rows = rows[:0]
+		for _, line := range strings.Split(d.log.String(), "\n") {
+			var m map[string]any
+			if strings.HasPrefix(line, "{") && json.Unmarshal([]byte(line), &m) == nil && m["type"] == "insert" {
+				rows = append(rows, m)
+			}
+		}
+		return len(rows) == 3
+	})
+	for _, r := range rows {
+		who := r["data"].(map[string]any)["who"].(string)
+		id := conns[who].GetConnectionID()
+		got, has := r["thread_id"]
+		switch {
+		case begins && (!has || got != float64(id)):
+			t.Errorf("row by connection %d: thread_id %v", id, got)
+		case !begins && has:
+			t.Errorf("row by connection %d: thread_id %v, but the binary log carries no thread for row transactions", id, got)
+		}
 	}
 }
