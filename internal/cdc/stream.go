@@ -194,7 +194,7 @@ func (s *stream) once(from Position) error {
 		DiscardGTIDSet:          true,
 		DumpCommandFlag:         flags,
 		EventCacheCount:         1,
-		Logger:                  s.r.log.With("component", "binlog"),
+		Logger:                  libraryLogger(s.r.log),
 		SynchronousEventHandler: s,
 	})
 	defer syncer.Close()
