@@ -2,19 +2,25 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/tributary-data/tributary/internal/cdc/maxwell"
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/kinesisstreams"
 	"github.com/tributary-data/tributary/internal/connect/properties"
+	"github.com/tributary-data/tributary/internal/sdkclient"
 )
 
 const maxwellUsage = `Usage:
@@ -61,16 +67,33 @@ func maxwellCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	var streams connect.Streams
 	if cfg.Producer == maxwell.ProducerKinesis {
+		var opts []func(*kinesis.Options)
+		if cfg.KinesisSkipVerify {
+			opts = append(opts, skipVerify)
+		}
 		s, err := kinesisstreams.FromProperties(ctx, map[string]string{
 			kinesisstreams.PropEndpoint: cfg.KinesisEndpoint,
 			kinesisstreams.PropRegion:   cfg.KinesisRegion,
-		})
+		}, opts...)
 		if err != nil {
 			return fmt.Errorf("maxwell: %w", err)
 		}
 		streams = s
 	}
 	return maxwell.Run(ctx, cfg, streams, stdout, log)
+}
+
+// skipVerify makes the Kinesis client accept any server certificate, as
+// the KPL does with VerifyCertificate=false (for a server with a
+// self-signed certificate, such as `tributary serve -tls-self-signed`).
+func skipVerify(o *kinesis.Options) {
+	client := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		if tr.TLSClientConfig == nil {
+			tr.TLSClientConfig = &tls.Config{}
+		}
+		tr.TLSClientConfig.InsecureSkipVerify = true //nolint:gosec // the user's VerifyCertificate=false
+	})
+	o.HTTPClient = sdkclient.Stable(client)
 }
 
 // maxwellBootstrap runs `tributary maxwell bootstrap`.

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -146,7 +147,7 @@ kinesis_region=us-east-1
 // createStream creates a stream and waits until it is active.
 func createStream(t *testing.T, srv *testserver.Proc, name string, shards int32) {
 	t.Helper()
-	c := srv.Client()
+	c := client(srv)
 	if _, err := c.CreateStream(t.Context(), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(shards)}); err != nil {
 		t.Fatal(err)
 	}
@@ -154,4 +155,157 @@ func createStream(t *testing.T, srv *testserver.Proc, name string, shards int32)
 		out, err := c.DescribeStreamSummary(t.Context(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
 		return err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive
 	})
+}
+
+// kplDefaults is the seed scenario's kinesis-producer-library.properties
+// (the KPL's defaults) without the endpoint settings each test adds.
+const kplDefaults = `AggregationEnabled = true
+AggregationMaxCount = 4294967295
+AggregationMaxSize = 51200
+CollectionMaxCount = 500
+CollectionMaxSize = 5242880
+ConnectTimeout = 6000
+FailIfThrottled = false
+LogLevel = info
+MaxConnections = 24
+MetricsGranularity = shard
+MetricsLevel = detailed
+MetricsNamespace = KinesisProducerLibrary
+MetricsUploadDelay = 60000
+MinConnections = 1
+RateLimit = 150
+RecordMaxBufferedTime = 100
+RecordTtl = 60000
+Region = us-east-1
+RequestTimeout = 6000
+`
+
+// TestMaxwellKPLSelfSigned is acceptance 3 of issue 9: `tributary
+// maxwell` with Maxwell's config.properties and a KPL properties file
+// naming CustomEndpoint=127.0.0.1, Port and VerifyCertificate=false
+// reaches a `tributary serve -tls-self-signed` over TLS, and reports the
+// KPL settings it does not apply in one line. With
+// VerifyCertificate=true the self-signed certificate is refused.
+func TestMaxwellKPLSelfSigned(t *testing.T) {
+	db := testmariadb.Start(t)
+	srv := testserver.Start(t, "-tls-self-signed")
+	if !strings.HasPrefix(srv.Endpoint, "https://") {
+		t.Fatalf("endpoint %s", srv.Endpoint)
+	}
+	_, port, _ := strings.Cut(srv.Addr, ":")
+	createStream(t, srv, "orders-kpl", 1)
+	db.Exec(t, "CREATE DATABASE ecommerce",
+		"CREATE TABLE ecommerce.orders (order_id VARCHAR(255), customer_id VARCHAR(255), item_description VARCHAR(255), "+
+			"price DECIMAL(6,2), order_date DATETIME DEFAULT CURRENT_TIMESTAMP)")
+
+	// run starts the daemon in a directory holding both files, as
+	// Maxwell is run: the KPL file is read from the working directory.
+	run := func(t *testing.T, verify string) (*exec.Cmd, *syncBuffer) {
+		dir := t.TempDir()
+		write := func(name, text string) {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write("config.properties", fmt.Sprintf("producer=kinesis\nhost=%s\nport=%d\nuser=%s\npassword=%s\nkinesis_stream=orders-kpl\n"+
+			"client_id=kpl-%s\nreplica_server_id=%d\n", db.Host, db.Port, db.User, db.Password, verify, 6400+len(verify)))
+		write("kinesis-producer-library.properties", kplDefaults+
+			"CustomEndpoint = 127.0.0.1\nPort = "+port+"\nVerifyCertificate = "+verify+"\n")
+		stderr := &syncBuffer{}
+		cmd := exec.Command(testserver.Binary(t), "maxwell")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
+		cmd.Stderr = stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd, stderr
+	}
+
+	t.Run("VerifyCertificate=true refuses the certificate", func(t *testing.T) {
+		cmd, stderr := run(t, "true")
+		err := cmd.Wait()
+		if err == nil || !strings.Contains(stderr.String(), "certificate") {
+			t.Fatalf("tributary maxwell with VerifyCertificate=true: %v\n%s", err, stderr.String())
+		}
+	})
+
+	t.Run("VerifyCertificate=false", func(t *testing.T) {
+		cmd, stderr := run(t, "false")
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			if t.Failed() {
+				t.Logf("tributary maxwell:\n%s", stderr.String())
+			}
+		})
+		testserver.WaitUntil(t, "the daemon's stored position", time.Minute, func() bool {
+			return db.QueryString(t, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'maxwell' AND TABLE_NAME = 'positions'") == "1" &&
+				db.QueryString(t, "SELECT COUNT(*) FROM maxwell.positions WHERE client_id = 'kpl-false'") == "1"
+		})
+		db.Exec(t,
+			`INSERT INTO ecommerce.orders VALUES ("123456", "123", "A super noisy mechanical keyboard", "50.00", "2021-08-16 10:11:12")`,
+			`INSERT INTO ecommerce.orders VALUES ("123457", "123", "An extremely wide monitor", "500.00", "2021-08-16 11:12:13")`)
+		c := client(srv)
+		var got []string
+		testserver.WaitUntil(t, "two rows on the stream", time.Minute, func() bool {
+			got = nil
+			for _, r := range testserver.ReadStream(t, c, "orders-kpl") {
+				got = append(got, string(r.Data))
+			}
+			return len(got) >= 2
+		})
+		for i, want := range []string{
+			`"data":{"order_id":"123456","customer_id":"123","item_description":"A super noisy mechanical keyboard","price":50.00,"order_date":"2021-08-16 10:11:12"}`,
+			`"data":{"order_id":"123457","customer_id":"123","item_description":"An extremely wide monitor","price":500.00,"order_date":"2021-08-16 11:12:13"}`,
+		} {
+			if len(got) != 2 || !strings.HasPrefix(got[i], `{"database":"ecommerce","table":"orders","type":"insert",`) || !strings.HasSuffix(got[i], want+"}") {
+				t.Errorf("row %d = %s, want ...%s}", i, got, want)
+			}
+		}
+		// The KPL settings without effect, in one line; the ones applied
+		// are not in it.
+		var lines []string
+		for _, l := range strings.Split(stderr.String(), "\n") {
+			if strings.Contains(l, "KPL settings without effect") {
+				lines = append(lines, l)
+			}
+		}
+		if len(lines) != 1 || !strings.Contains(lines[0], "keys=AggregationEnabled,AggregationMaxCount,AggregationMaxSize,CollectionMaxCount,") ||
+			!strings.Contains(lines[0], "RecordTtl,RequestTimeout") {
+			t.Errorf("lines about KPL settings:\n%s", strings.Join(lines, "\n"))
+		}
+		for _, applied := range []string{"CustomEndpoint", "VerifyCertificate", "Region", ",Port"} {
+			if len(lines) == 1 && strings.Contains(lines[0], applied) {
+				t.Errorf("%s reported as without effect: %s", applied, lines[0])
+			}
+		}
+	})
+}
+
+// client is a Kinesis client for the server, trusting its certificate
+// when it has a self-signed one.
+func client(srv *testserver.Proc) *kinesis.Client {
+	if strings.HasPrefix(srv.Endpoint, "https://") {
+		return srv.Client(func(o *kinesis.Options) { o.HTTPClient = testserver.InsecureHTTPClient() })
+	}
+	return srv.Client()
+}
+
+// syncBuffer collects a process's output while it runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -94,6 +94,15 @@ type Config struct {
 	// and kinesis_region, or what the KPL properties file says.
 	KinesisEndpoint string
 	KinesisRegion   string
+	// KinesisSkipVerify turns off the verification of the Kinesis
+	// endpoint's TLS certificate: the KPL's VerifyCertificate=false, for
+	// a server with a self-signed certificate.
+	KinesisSkipVerify bool
+	// KPLPath is the KPL properties file read (kpl_properties), and
+	// IgnoredKPLKeys its settings that have no effect here (aggregation,
+	// rate limits, metrics, ...), sorted.
+	KPLPath        string
+	IgnoredKPLKeys []string
 
 	// OutputFile is the file producer's output_file.
 	OutputFile string
@@ -453,11 +462,20 @@ func parseInitPosition(v string) (*cdc.Position, error) {
 	return &cdc.Position{File: parts[0], Pos: uint32(pos)}, nil
 }
 
+// kplUsed are the KPL settings Tributary applies. The others are
+// reported once, by Run, as without effect: records are written with
+// PutRecords as they come, not KPL-aggregated, so AggregationEnabled=
+// false is the only aggregation setting that holds (and is not
+// reported).
+var kplUsed = map[string]bool{"Region": true, "KinesisEndpoint": true, "CustomEndpoint": true,
+	"KinesisPort": true, "Port": true, "VerifyCertificate": true}
+
 // applyKPL fills KinesisRegion and KinesisEndpoint from a KPL
-// properties file where the configuration leaves them empty. The KPL
-// takes a host name and a port and always speaks TLS; Tributary also
-// accepts a full URL in KinesisEndpoint, so that a plain-HTTP server
-// can be named there.
+// properties file where the configuration leaves them empty, and takes
+// its VerifyCertificate. The KPL takes a host name (CustomEndpoint, or
+// KinesisEndpoint in older releases) and a port and always speaks TLS;
+// Tributary also accepts a full URL in KinesisEndpoint, so that a
+// plain-HTTP server can be named there.
 func (c *Config) applyKPL(path string) error {
 	kpl, err := properties.ParseFile(path)
 	if err != nil {
@@ -470,6 +488,20 @@ func (c *Config) applyKPL(path string) error {
 			}
 		}
 		return ""
+	}
+	c.KPLPath = path
+	for k, v := range kpl {
+		if !kplUsed[k] && !(k == "AggregationEnabled" && strings.EqualFold(strings.TrimSpace(v), "false")) {
+			c.IgnoredKPLKeys = append(c.IgnoredKPLKeys, k)
+		}
+	}
+	sort.Strings(c.IgnoredKPLKeys)
+	switch v := strings.ToLower(first("VerifyCertificate")); v {
+	case "", "true":
+	case "false":
+		c.KinesisSkipVerify = true
+	default:
+		return fmt.Errorf("%s: VerifyCertificate=%s: true or false required", path, v)
 	}
 	if c.KinesisRegion == "" {
 		c.KinesisRegion = first("Region")

@@ -160,12 +160,17 @@ func TestParseConfigKPL(t *testing.T) {
 		name, kpl        string
 		extra            map[string]string
 		endpoint, region string
+		skipVerify       bool
+		ignored          []string
 	}{
-		{"host and port", "Region = us-west-2\nKinesisEndpoint = localhost\nKinesisPort = 4567\nAggregationEnabled = false\n", nil, "https://localhost:4567", "us-west-2"},
-		{"old names, default port", "Region=eu-central-1\nCustomEndpoint=kinesis.internal\nPort=443\n", nil, "https://kinesis.internal", "eu-central-1"},
-		{"a URL", "Region=us-east-1\nKinesisEndpoint=http://127.0.0.1\nKinesisPort=4567\n", nil, "http://127.0.0.1:4567", "us-east-1"},
-		{"config wins", "Region=us-west-2\nKinesisEndpoint=localhost\n", map[string]string{"kinesis_endpoint": "http://x:1", "kinesis_region": "ap-south-1"}, "http://x:1", "ap-south-1"},
-		{"region only", "Region=us-west-2\n", nil, "", "us-west-2"},
+		{"host and port", "Region = us-west-2\nKinesisEndpoint = localhost\nKinesisPort = 4567\nAggregationEnabled = false\n", nil, "https://localhost:4567", "us-west-2", false, nil},
+		{"old names, default port", "Region=eu-central-1\nCustomEndpoint=kinesis.internal\nPort=443\n", nil, "https://kinesis.internal", "eu-central-1", false, nil},
+		{"a URL", "Region=us-east-1\nKinesisEndpoint=http://127.0.0.1\nKinesisPort=4567\n", nil, "http://127.0.0.1:4567", "us-east-1", false, nil},
+		{"config wins", "Region=us-west-2\nKinesisEndpoint=localhost\n", map[string]string{"kinesis_endpoint": "http://x:1", "kinesis_region": "ap-south-1"}, "http://x:1", "ap-south-1", false, nil},
+		{"region only", "Region=us-west-2\n", nil, "", "us-west-2", false, nil},
+		{"self-signed", "CustomEndpoint=127.0.0.1\nPort=4567\nVerifyCertificate=false\nAggregationEnabled=true\nRecordTtl=60000\nMetricsLevel=detailed\n",
+			nil, "https://127.0.0.1:4567", "", true, []string{"AggregationEnabled", "MetricsLevel", "RecordTtl"}},
+		{"verified", "CustomEndpoint=127.0.0.1\nPort=4567\nVerifyCertificate=true\n", nil, "https://127.0.0.1:4567", "", false, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -180,7 +185,14 @@ func TestParseConfigKPL(t *testing.T) {
 			if cfg.KinesisEndpoint != c.endpoint || cfg.KinesisRegion != c.region {
 				t.Errorf("endpoint %q region %q, want %q %q", cfg.KinesisEndpoint, cfg.KinesisRegion, c.endpoint, c.region)
 			}
+			if cfg.KinesisSkipVerify != c.skipVerify || !reflect.DeepEqual(cfg.IgnoredKPLKeys, c.ignored) {
+				t.Errorf("skip verify %v, ignored %q; want %v, %q", cfg.KinesisSkipVerify, cfg.IgnoredKPLKeys, c.skipVerify, c.ignored)
+			}
 		})
+	}
+	if _, err := ParseConfig(map[string]string{"producer": "kinesis", "kinesis_stream": "s", "kpl_properties": write("bad", "VerifyCertificate=maybe\n")}); err == nil ||
+		!strings.Contains(err.Error(), "VerifyCertificate=maybe") {
+		t.Errorf("VerifyCertificate=maybe: %v", err)
 	}
 	if _, err := ParseConfig(map[string]string{"producer": "kinesis", "kinesis_stream": "s", "kpl_properties": filepath.Join(dir, "missing")}); err == nil {
 		t.Error("a missing kpl_properties file was accepted")

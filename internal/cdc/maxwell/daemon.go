@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,8 +54,12 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 	for _, k := range cfg.UnknownKeys {
 		log.Warn("unknown configuration key; ignored", "key", k)
 	}
-	for _, k := range cfg.IgnoredKeys {
-		log.Debug("Maxwell setting without effect in Tributary; ignored", "key", k)
+	if len(cfg.IgnoredKeys) > 0 {
+		log.Info("Maxwell settings without effect in Tributary; ignored", "keys", strings.Join(cfg.IgnoredKeys, ","))
+	}
+	if len(cfg.IgnoredKPLKeys) > 0 {
+		log.Info("KPL settings without effect in Tributary (records are written with PutRecords, not KPL-aggregated); ignored",
+			"file", cfg.KPLPath, "keys", strings.Join(cfg.IgnoredKPLKeys, ","))
 	}
 	prod, err := openProducer(ctx, cfg, streams, out, log)
 	if err != nil {

@@ -49,6 +49,9 @@
 //	                   to the config file. A KinesisEndpoint host means
 //	                   https://host[:port], as in the KPL; a full URL is taken
 //	                   as it is, so a plain-HTTP server can be named there.
+//	                   VerifyCertificate=false accepts any server certificate
+//	                   (a self-signed one). The file's other settings are
+//	                   logged once, in one line, as without effect.
 //
 // Credentials come from the standard AWS chain (package kinesisstreams).
 // Unknown keys are reported (Config.UnknownKeys; the daemon logs a
@@ -110,7 +113,8 @@
 //     lookaround or backreferences.
 //   - Records are never KPL-aggregated (as with AggregationEnabled=false),
 //     so any Kinesis consumer reads them without de-aggregation; the other
-//     KPL settings have no equivalent. A missing stream is an error at
+//     KPL settings have no equivalent, and the daemon says so once, in one
+//     info line listing them (AggregationEnabled=true among them). A missing stream is an error at
 //     start-up; Maxwell fails at the first write.
 //   - A bootstrap is marked complete after bootstrap-complete and the
 //     rows held back meanwhile are acknowledged (Maxwell marks it first,

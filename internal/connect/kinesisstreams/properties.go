@@ -50,8 +50,10 @@ const (
 // against a Tributary server. When an endpoint is set and the chain has no
 // credentials, it signs with static dummy ones, so that a local Tributary
 // server works without any AWS setup. The SDK's default retries apply to
-// each call; ctx bounds only the loading of the configuration.
-func FromProperties(ctx context.Context, props map[string]string) (*Streams, error) {
+// each call; ctx bounds only the loading of the configuration. optFns
+// change the client's options after these (a caller's own HTTP client,
+// for instance).
+func FromProperties(ctx context.Context, props map[string]string, optFns ...func(*kinesis.Options)) (*Streams, error) {
 	endpoint := strings.TrimSpace(props[PropEndpoint])
 	region := strings.TrimSpace(props[PropRegion])
 	if endpoint != "" {
@@ -81,12 +83,12 @@ func FromProperties(ctx context.Context, props map[string]string) (*Streams, err
 	// (AWS_CA_BUNDLE) and proxies; sdkclient.Stable removes an SDK race
 	// that fails, and on retry duplicates, requests.
 	httpClient := sdkclient.Stable(cfg.HTTPClient)
-	client := kinesis.NewFromConfig(cfg, func(o *kinesis.Options) {
+	client := kinesis.NewFromConfig(cfg, append([]func(*kinesis.Options){func(o *kinesis.Options) {
 		o.HTTPClient = httpClient
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 		}
-	})
+	}}, optFns...)...)
 	return New(client), nil
 }
 
