@@ -188,6 +188,12 @@ RequestTimeout = 6000
 // VerifyCertificate=true the self-signed certificate is refused.
 func TestMaxwellKPLSelfSigned(t *testing.T) {
 	db := testmariadb.Start(t)
+	// The seed scenario's user, with a password the daemon must never
+	// log.
+	const password = "Maxwell-pw-5520"
+	db.Exec(t, "CREATE USER 'maxwell'@'%' IDENTIFIED BY '"+password+"'",
+		"GRANT SELECT, REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'maxwell'@'%'",
+		"GRANT ALL ON maxwell.* TO 'maxwell'@'%'")
 	srv := testserver.Start(t, "-tls-self-signed")
 	if !strings.HasPrefix(srv.Endpoint, "https://") {
 		t.Fatalf("endpoint %s", srv.Endpoint)
@@ -208,7 +214,7 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 			}
 		}
 		write("config.properties", fmt.Sprintf("producer=kinesis\nhost=%s\nport=%d\nuser=%s\npassword=%s\nkinesis_stream=orders-kpl\n"+
-			"client_id=kpl-%s\nreplica_server_id=%d\n", db.Host, db.Port, db.User, db.Password, verify, 6400+len(verify)))
+			"client_id=kpl-%s\nreplica_server_id=%d\nlog_level=debug\n", db.Host, db.Port, "maxwell", password, verify, 6400+len(verify)))
 		write("kinesis-producer-library.properties", kplDefaults+
 			"CustomEndpoint = 127.0.0.1\nPort = "+port+"\nVerifyCertificate = "+verify+"\n")
 		stderr := &syncBuffer{}
@@ -274,6 +280,9 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 		if len(lines) != 1 || !strings.Contains(lines[0], "keys=AggregationEnabled,AggregationMaxCount,AggregationMaxSize,CollectionMaxCount,") ||
 			!strings.Contains(lines[0], "RecordTtl,RequestTimeout") {
 			t.Errorf("lines about KPL settings:\n%s", strings.Join(lines, "\n"))
+		}
+		if strings.Contains(stderr.String(), password) {
+			t.Errorf("the password is in the daemon's log")
 		}
 		for _, applied := range []string{"CustomEndpoint", "VerifyCertificate", "Region", ",Port"} {
 			if len(lines) == 1 && strings.Contains(lines[0], applied) {
