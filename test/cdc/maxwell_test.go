@@ -2,7 +2,10 @@ package cdc
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -249,24 +252,55 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 			return db.QueryString(t, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'maxwell' AND TABLE_NAME = 'positions'") == "1" &&
 				db.QueryString(t, "SELECT COUNT(*) FROM maxwell.positions WHERE client_id = 'kpl-false'") == "1"
 		})
+		// Two rows as the blog inserts them, then a batch of 50 in one
+		// statement, which the KPL's aggregation (AggregationEnabled =
+		// true) packs into aggregated records.
+		var many []string
+		for i := range 50 {
+			many = append(many, fmt.Sprintf(`("%d", "9", "item", "1.00", "2021-08-16 10:11:12")`, 200000+i))
+		}
 		db.Exec(t,
 			`INSERT INTO ecommerce.orders VALUES ("123456", "123", "A super noisy mechanical keyboard", "50.00", "2021-08-16 10:11:12")`,
-			`INSERT INTO ecommerce.orders VALUES ("123457", "123", "An extremely wide monitor", "500.00", "2021-08-16 11:12:13")`)
+			`INSERT INTO ecommerce.orders VALUES ("123457", "123", "An extremely wide monitor", "500.00", "2021-08-16 11:12:13")`,
+			"INSERT INTO ecommerce.orders VALUES "+strings.Join(many, ", "))
 		c := client(srv)
 		var got []string
-		testserver.WaitUntil(t, "two rows on the stream", time.Minute, func() bool {
-			got = nil
+		var records, aggregated int
+		testserver.WaitUntil(t, "52 rows on the stream", time.Minute, func() bool {
+			got, records, aggregated = nil, 0, 0
 			for _, r := range testserver.ReadStream(t, c, "orders-kpl") {
-				got = append(got, string(r.Data))
+				keys, datas, isAgg, err := kplUserRecords(r.Data)
+				if err != nil {
+					t.Fatalf("record %s: %v", *r.SequenceNumber, err)
+				}
+				for _, k := range keys {
+					if k != *r.PartitionKey || k != "ecommerce" {
+						t.Fatalf("user record key %q in a record with key %q; Maxwell's default key is the database", k, *r.PartitionKey)
+					}
+				}
+				records++
+				if isAgg {
+					aggregated++
+				}
+				got = append(got, datas...)
 			}
-			return len(got) >= 2
+			return len(got) >= 52
 		})
+		t.Logf("52 rows in %d Kinesis records, %d of them KPL-aggregated", records, aggregated)
+		if len(got) != 52 {
+			t.Fatalf("%d rows, want 52", len(got))
+		}
 		for i, want := range []string{
 			`"data":{"order_id":"123456","customer_id":"123","item_description":"A super noisy mechanical keyboard","price":50.00,"order_date":"2021-08-16 10:11:12"}`,
 			`"data":{"order_id":"123457","customer_id":"123","item_description":"An extremely wide monitor","price":500.00,"order_date":"2021-08-16 11:12:13"}`,
 		} {
-			if len(got) != 2 || !strings.HasPrefix(got[i], `{"database":"ecommerce","table":"orders","type":"insert",`) || !strings.HasSuffix(got[i], want+"}") {
-				t.Errorf("row %d = %s, want ...%s}", i, got, want)
+			if !strings.HasPrefix(got[i], `{"database":"ecommerce","table":"orders","type":"insert",`) || !strings.HasSuffix(got[i], want+"}") {
+				t.Errorf("row %d = %s, want ...%s}", i, got[i], want)
+			}
+		}
+		for i := range 50 {
+			if want := fmt.Sprintf(`"data":{"order_id":"%d",`, 200000+i); !strings.Contains(got[2+i], want) {
+				t.Errorf("row %d = %s, want %s...", 2+i, got[2+i], want)
 			}
 		}
 		// The KPL settings without effect, in one line; the ones applied
@@ -277,19 +311,96 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 				lines = append(lines, l)
 			}
 		}
-		if len(lines) != 1 || !strings.Contains(lines[0], "keys=AggregationEnabled,AggregationMaxCount,AggregationMaxSize,CollectionMaxCount,") ||
-			!strings.Contains(lines[0], "RecordTtl,RequestTimeout") {
+		if len(lines) != 1 || !strings.HasSuffix(lines[0], " keys=CollectionMaxCount,CollectionMaxSize,ConnectTimeout,FailIfThrottled,LogLevel,"+
+			"MaxConnections,MetricsGranularity,MetricsLevel,MetricsNamespace,MetricsUploadDelay,MinConnections,RateLimit,"+
+			"RecordMaxBufferedTime,RecordTtl,RequestTimeout") || !strings.Contains(lines[0], "level=INFO") {
 			t.Errorf("lines about KPL settings:\n%s", strings.Join(lines, "\n"))
 		}
 		if strings.Contains(stderr.String(), password) {
 			t.Errorf("the password is in the daemon's log")
 		}
-		for _, applied := range []string{"CustomEndpoint", "VerifyCertificate", "Region", ",Port"} {
+		for _, applied := range []string{"CustomEndpoint", "VerifyCertificate", "Region", ",Port", "Aggregation"} {
 			if len(lines) == 1 && strings.Contains(lines[0], applied) {
 				t.Errorf("%s reported as without effect: %s", applied, lines[0])
 			}
 		}
 	})
+}
+
+// kplUserRecords reads a stream record as the KCL does: a KPL
+// aggregated record (magic F3 89 9A C2, the AggregatedRecord protobuf,
+// the protobuf's MD5) gives its user records' partition keys and data;
+// any other record is one user record, its key unknown here (nil).
+func kplUserRecords(b []byte) (keys, datas []string, aggregated bool, err error) {
+	magic := []byte{0xF3, 0x89, 0x9A, 0xC2}
+	if !bytes.HasPrefix(b, magic) {
+		return nil, []string{string(b)}, false, nil
+	}
+	if len(b) < len(magic)+md5.Size {
+		return nil, nil, true, errors.New("aggregated record too short")
+	}
+	pb := b[len(magic) : len(b)-md5.Size]
+	if sum := md5.Sum(pb); !bytes.Equal(sum[:], b[len(b)-md5.Size:]) {
+		return nil, nil, true, errors.New("aggregated record with a bad MD5")
+	}
+	// next reads one protobuf field: its number, and its bytes (or
+	// varint value).
+	next := func(p []byte) (field uint64, val []byte, n uint64, rest []byte, err error) {
+		key, l := binary.Uvarint(p)
+		if l <= 0 {
+			return 0, nil, 0, nil, errors.New("bad field key")
+		}
+		p = p[l:]
+		v, l := binary.Uvarint(p)
+		if l <= 0 {
+			return 0, nil, 0, nil, errors.New("bad varint")
+		}
+		p = p[l:]
+		switch key & 7 {
+		case 0:
+			return key >> 3, nil, v, p, nil
+		case 2:
+			if v > uint64(len(p)) {
+				return 0, nil, 0, nil, errors.New("truncated field")
+			}
+			return key >> 3, p[:v], 0, p[v:], nil
+		}
+		return 0, nil, 0, nil, fmt.Errorf("wire type %d", key&7)
+	}
+	var table []string
+	for len(pb) > 0 {
+		field, val, _, rest, err := next(pb)
+		if err != nil {
+			return nil, nil, true, err
+		}
+		pb = rest
+		switch field {
+		case 1: // partition_key_table
+			table = append(table, string(val))
+		case 3: // records
+			var idx uint64
+			var data []byte
+			for len(val) > 0 {
+				f, v, n, r, err := next(val)
+				if err != nil {
+					return nil, nil, true, err
+				}
+				val = r
+				switch f {
+				case 1:
+					idx = n
+				case 3:
+					data = v
+				}
+			}
+			if idx >= uint64(len(table)) {
+				return nil, nil, true, errors.New("partition key index out of range")
+			}
+			keys = append(keys, table[idx])
+			datas = append(datas, string(data))
+		}
+	}
+	return keys, datas, true, nil
 }
 
 // client is a Kinesis client for the server, trusting its certificate

@@ -103,6 +103,10 @@ type Config struct {
 	// rate limits, metrics, ...), sorted.
 	KPLPath        string
 	IgnoredKPLKeys []string
+	// Aggregation is the KPL file's aggregation settings: on when a KPL
+	// file is read and does not say AggregationEnabled=false (the KPL's
+	// default), off without one.
+	Aggregation Aggregation
 
 	// OutputFile is the file producer's output_file.
 	OutputFile string
@@ -462,13 +466,13 @@ func parseInitPosition(v string) (*cdc.Position, error) {
 	return &cdc.Position{File: parts[0], Pos: uint32(pos)}, nil
 }
 
-// kplUsed are the KPL settings Tributary applies. The others are
-// reported once, by Run, as without effect: records are written with
-// PutRecords as they come, not KPL-aggregated, so AggregationEnabled=
-// false is the only aggregation setting that holds (and is not
-// reported).
+// kplUsed are the KPL settings Tributary applies. The others (batching,
+// rate limits, timeouts, metrics, logging) are reported once, by Run, as
+// without effect: each producer batch is written with PutRecords as it
+// comes.
 var kplUsed = map[string]bool{"Region": true, "KinesisEndpoint": true, "CustomEndpoint": true,
-	"KinesisPort": true, "Port": true, "VerifyCertificate": true}
+	"KinesisPort": true, "Port": true, "VerifyCertificate": true,
+	"AggregationEnabled": true, "AggregationMaxCount": true, "AggregationMaxSize": true}
 
 // applyKPL fills KinesisRegion and KinesisEndpoint from a KPL
 // properties file where the configuration leaves them empty, and takes
@@ -490,12 +494,34 @@ func (c *Config) applyKPL(path string) error {
 		return ""
 	}
 	c.KPLPath = path
-	for k, v := range kpl {
-		if !kplUsed[k] && !(k == "AggregationEnabled" && strings.EqualFold(strings.TrimSpace(v), "false")) {
+	for k := range kpl {
+		if !kplUsed[k] {
 			c.IgnoredKPLKeys = append(c.IgnoredKPLKeys, k)
 		}
 	}
 	sort.Strings(c.IgnoredKPLKeys)
+	c.Aggregation = Aggregation{Enabled: true, MaxCount: defaultAggregationMaxCount, MaxSize: defaultAggregationMaxSize}
+	switch v := strings.ToLower(first("AggregationEnabled")); v {
+	case "", "true":
+	case "false":
+		c.Aggregation.Enabled = false
+	default:
+		return fmt.Errorf("%s: AggregationEnabled=%s: true or false required", path, v)
+	}
+	if v := first("AggregationMaxCount"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n < 1 || n > defaultAggregationMaxCount {
+			return fmt.Errorf("%s: AggregationMaxCount=%s: a number from 1 to %d required", path, v, uint64(defaultAggregationMaxCount))
+		}
+		c.Aggregation.MaxCount = n
+	}
+	if v := first("AggregationMaxSize"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 64 || n > maxRecordLen {
+			return fmt.Errorf("%s: AggregationMaxSize=%s: a number from 64 to %d required", path, v, maxRecordLen)
+		}
+		c.Aggregation.MaxSize = n
+	}
 	switch v := strings.ToLower(first("VerifyCertificate")); v {
 	case "", "true":
 	case "false":

@@ -169,8 +169,13 @@ func TestParseConfigKPL(t *testing.T) {
 		{"config wins", "Region=us-west-2\nKinesisEndpoint=localhost\n", map[string]string{"kinesis_endpoint": "http://x:1", "kinesis_region": "ap-south-1"}, "http://x:1", "ap-south-1", false, nil},
 		{"region only", "Region=us-west-2\n", nil, "", "us-west-2", false, nil},
 		{"self-signed", "CustomEndpoint=127.0.0.1\nPort=4567\nVerifyCertificate=false\nAggregationEnabled=true\nRecordTtl=60000\nMetricsLevel=detailed\n",
-			nil, "https://127.0.0.1:4567", "", true, []string{"AggregationEnabled", "MetricsLevel", "RecordTtl"}},
+			nil, "https://127.0.0.1:4567", "", true, []string{"MetricsLevel", "RecordTtl"}},
 		{"verified", "CustomEndpoint=127.0.0.1\nPort=4567\nVerifyCertificate=true\n", nil, "https://127.0.0.1:4567", "", false, nil},
+	}
+	aggregation := map[string]Aggregation{
+		"host and port": {false, 4294967295, 51200},
+		"self-signed":   {true, 4294967295, 51200},
+		"verified":      {true, 4294967295, 51200},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -185,14 +190,26 @@ func TestParseConfigKPL(t *testing.T) {
 			if cfg.KinesisEndpoint != c.endpoint || cfg.KinesisRegion != c.region {
 				t.Errorf("endpoint %q region %q, want %q %q", cfg.KinesisEndpoint, cfg.KinesisRegion, c.endpoint, c.region)
 			}
+			if want, ok := aggregation[c.name]; ok && cfg.Aggregation != want {
+				t.Errorf("aggregation %+v, want %+v", cfg.Aggregation, want)
+			}
 			if cfg.KinesisSkipVerify != c.skipVerify || !reflect.DeepEqual(cfg.IgnoredKPLKeys, c.ignored) {
 				t.Errorf("skip verify %v, ignored %q; want %v, %q", cfg.KinesisSkipVerify, cfg.IgnoredKPLKeys, c.skipVerify, c.ignored)
 			}
 		})
 	}
-	if _, err := ParseConfig(map[string]string{"producer": "kinesis", "kinesis_stream": "s", "kpl_properties": write("bad", "VerifyCertificate=maybe\n")}); err == nil ||
-		!strings.Contains(err.Error(), "VerifyCertificate=maybe") {
-		t.Errorf("VerifyCertificate=maybe: %v", err)
+	for _, bad := range []string{"VerifyCertificate=maybe", "AggregationEnabled=yes", "AggregationMaxSize=10", "AggregationMaxCount=0"} {
+		_, err := ParseConfig(map[string]string{"producer": "kinesis", "kinesis_stream": "s", "kpl_properties": write("bad", bad+"\n")})
+		if err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+	if cfg, err := ParseConfig(map[string]string{"producer": "kinesis", "kinesis_stream": "s",
+		"kpl_properties": write("sizes", "AggregationMaxCount=10\nAggregationMaxSize=1000\n")}); err != nil || cfg.Aggregation != (Aggregation{true, 10, 1000}) {
+		t.Errorf("aggregation sizes: %+v, %v", cfg, err)
+	}
+	if cfg, err := ParseConfig(map[string]string{"producer": "kinesis", "kinesis_stream": "s"}); err != nil || cfg.Aggregation.Enabled {
+		t.Errorf("without a KPL file: %+v, %v", cfg, err)
 	}
 	if _, err := ParseConfig(map[string]string{"producer": "kinesis", "kinesis_stream": "s", "kpl_properties": filepath.Join(dir, "missing")}); err == nil {
 		t.Error("a missing kpl_properties file was accepted")

@@ -58,7 +58,7 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 		log.Info("Maxwell settings without effect in Tributary; ignored", "keys", strings.Join(cfg.IgnoredKeys, ","))
 	}
 	if len(cfg.IgnoredKPLKeys) > 0 {
-		log.Info("KPL settings without effect in Tributary (records are written with PutRecords, not KPL-aggregated); ignored",
+		log.Info("KPL settings without effect in Tributary (each batch is written with PutRecords as it comes); ignored",
 			"file", cfg.KPLPath, "keys", strings.Join(cfg.IgnoredKPLKeys, ","))
 	}
 	prod, err := openProducer(ctx, cfg, streams, out, log)
@@ -194,7 +194,8 @@ func openProducer(ctx context.Context, cfg *Config, streams connect.Streams, out
 		if !slices.Contains(names, cfg.KinesisStream) {
 			return nil, fmt.Errorf("maxwell: kinesis stream %q does not exist (Maxwell does not create it)", cfg.KinesisStream)
 		}
-		return &kinesisProducer{streams: streams, stream: cfg.KinesisStream, ignoreErr: cfg.IgnoreProducerError, log: log}, nil
+		return &kinesisProducer{streams: streams, stream: cfg.KinesisStream, ignoreErr: cfg.IgnoreProducerError, log: log,
+			agg: cfg.Aggregation}, nil
 	case ProducerFile:
 		f, err := os.OpenFile(cfg.OutputFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 		if err != nil {

@@ -50,7 +50,9 @@
 //	                   https://host[:port], as in the KPL; a full URL is taken
 //	                   as it is, so a plain-HTTP server can be named there.
 //	                   VerifyCertificate=false accepts any server certificate
-//	                   (a self-signed one). The file's other settings are
+//	                   (a self-signed one). AggregationEnabled (default true),
+//	                   AggregationMaxCount and AggregationMaxSize aggregate
+//	                   records as the KPL does. The file's other settings are
 //	                   logged once, in one line, as without effect.
 //
 // Credentials come from the standard AWS chain (package kinesisstreams).
@@ -111,10 +113,11 @@
 //     work as in Maxwell.
 //   - Filter regular expressions are Go's RE2, not Java's: no
 //     lookaround or backreferences.
-//   - Records are never KPL-aggregated (as with AggregationEnabled=false),
-//     so any Kinesis consumer reads them without de-aggregation; the other
-//     KPL settings have no equivalent, and the daemon says so once, in one
-//     info line listing them (AggregationEnabled=true among them). A missing stream is an error at
+//   - With a KPL file, records are KPL-aggregated unless it says
+//     AggregationEnabled=false; an aggregated record holds rows of one
+//     partition key (the KPL packs rows bound for one shard). The other
+//     KPL settings (batching, rate limits, metrics) have no equivalent,
+//     and the daemon says so once, in one info line listing them. A missing stream is an error at
 //     start-up; Maxwell fails at the first write.
 //   - A bootstrap is marked complete after bootstrap-complete and the
 //     rows held back meanwhile are acknowledged (Maxwell marks it first,

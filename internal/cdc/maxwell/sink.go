@@ -241,7 +241,9 @@ type kinesisProducer struct {
 	// record alone, which ignore_producer_error then drops.
 	ignoreErr bool
 	log       *slog.Logger
-	recs      []connect.StreamRecord
+	// agg is the KPL aggregation the records are packed with.
+	agg  Aggregation
+	recs []connect.StreamRecord
 }
 
 func (k *kinesisProducer) put(ctx context.Context, batch []message) error {
@@ -264,7 +266,11 @@ func (k *kinesisProducer) put(ctx context.Context, batch []message) error {
 	if len(k.recs) == 0 {
 		return nil
 	}
-	if err := k.streams.Put(ctx, k.stream, k.recs); err != nil {
+	recs := k.recs
+	if k.agg.Enabled {
+		recs = k.agg.aggregate(recs)
+	}
+	if err := k.streams.Put(ctx, k.stream, recs); err != nil {
 		return fmt.Errorf("writing %d records to stream %s: %w", len(k.recs), k.stream, err)
 	}
 	return nil

@@ -1,0 +1,126 @@
+package maxwell
+
+import (
+	"crypto/md5"
+	"encoding/binary"
+
+	"github.com/tributary-data/tributary/internal/connect"
+)
+
+// kplMagic begins a record in the KPL's aggregation format; the KCL and
+// the KPL's de-aggregation libraries recognise aggregated records by it.
+var kplMagic = []byte{0xF3, 0x89, 0x9A, 0xC2}
+
+// The KPL's aggregation defaults.
+const (
+	defaultAggregationMaxCount = 4294967295
+	defaultAggregationMaxSize  = 51200
+)
+
+// Aggregation is the KPL's aggregation settings (AggregationEnabled,
+// AggregationMaxCount, AggregationMaxSize).
+type Aggregation struct {
+	Enabled  bool
+	MaxCount uint64
+	// MaxSize bounds an aggregated record's bytes (magic, protobuf and
+	// checksum).
+	MaxSize int
+}
+
+// aggregate packs records into KPL aggregated records, as the KPL does
+// with AggregationEnabled=true: the user records of one aggregated
+// record share a partition key (so a shard, whatever the shard map),
+// keep their order, and fill it up to MaxCount records and MaxSize
+// bytes. A record alone in its aggregate, or too big for one, is written
+// as it is, as the KPL writes it.
+func (a Aggregation) aggregate(recs []connect.StreamRecord) []connect.StreamRecord {
+	type group struct {
+		key   string
+		datas [][]byte
+		size  int // the encoded size so far
+	}
+	var groups []*group
+	open := map[string]*group{}
+	var out []connect.StreamRecord
+	for _, r := range recs {
+		// Kinesis takes 1 MiB of data and key together.
+		limit := min(a.MaxSize, maxRecordLen-len(r.PartitionKey))
+		add := aggregatedRecordSize(len(r.Data))
+		g := open[r.PartitionKey]
+		if g != nil && (uint64(len(g.datas)) >= a.MaxCount || g.size+add > limit) {
+			g = nil
+		}
+		if g == nil {
+			g = &group{key: r.PartitionKey, size: len(kplMagic) + md5.Size + keyTableSize(r.PartitionKey)}
+			if g.size+add > limit || a.MaxCount < 1 {
+				groups = append(groups, &group{key: r.PartitionKey, datas: [][]byte{r.Data}})
+				delete(open, r.PartitionKey)
+				continue
+			}
+			groups = append(groups, g)
+			open[r.PartitionKey] = g
+		}
+		g.datas = append(g.datas, r.Data)
+		g.size += add
+	}
+	for _, g := range groups {
+		if len(g.datas) == 1 {
+			out = append(out, connect.StreamRecord{PartitionKey: g.key, Data: g.datas[0]})
+			continue
+		}
+		out = append(out, connect.StreamRecord{PartitionKey: g.key, Data: encodeAggregated(g.key, g.datas)})
+	}
+	return out
+}
+
+// The protobuf field tags of AggregatedRecord and Record (proto2):
+// AggregatedRecord { repeated string partition_key_table = 1;
+// repeated string explicit_hash_key_table = 2; repeated Record records =
+// 3; } and Record { required uint64 partition_key_index = 1; optional
+// uint64 explicit_hash_key_index = 2; required bytes data = 3; }.
+const (
+	tagPartitionKeyTable = 1<<3 | 2 // field 1, length-delimited
+	tagRecords           = 3<<3 | 2 // field 3, length-delimited
+	tagKeyIndex          = 1<<3 | 0 // field 1, varint
+	tagData              = 3<<3 | 2 // field 3, length-delimited
+)
+
+// encodeAggregated is the KPL's aggregated record for user records that
+// share one partition key: the magic, the AggregatedRecord protobuf and
+// the MD5 of the protobuf.
+func encodeAggregated(key string, datas [][]byte) []byte {
+	pb := make([]byte, 0, 64)
+	pb = appendBytesField(pb, tagPartitionKeyTable, []byte(key))
+	for _, d := range datas {
+		rec := make([]byte, 0, len(d)+8)
+		rec = append(rec, tagKeyIndex, 0) // partition_key_index = 0
+		rec = appendBytesField(rec, tagData, d)
+		pb = appendBytesField(pb, tagRecords, rec)
+	}
+	sum := md5.Sum(pb)
+	out := make([]byte, 0, len(kplMagic)+len(pb)+md5.Size)
+	out = append(out, kplMagic...)
+	out = append(out, pb...)
+	return append(out, sum[:]...)
+}
+
+func appendBytesField(b []byte, tag byte, v []byte) []byte {
+	b = append(b, tag)
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+// keyTableSize is the encoded size of a partition key table entry.
+func keyTableSize(key string) int { return 1 + uvarintLen(len(key)) + len(key) }
+
+// aggregatedRecordSize is what one user record of n bytes adds to an
+// aggregated record.
+func aggregatedRecordSize(n int) int {
+	inner := 2 + 1 + uvarintLen(n) + n
+	return 1 + uvarintLen(inner) + inner
+}
+
+func uvarintLen(n int) int {
+	var buf [binary.MaxVarintLen64]byte
+	return binary.PutUvarint(buf[:], uint64(n))
+}
