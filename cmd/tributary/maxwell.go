@@ -31,9 +31,13 @@ const maxwellUsage = `Usage:
       or --flag for true) on the command line overrides the file. Without
       --config, ./config.properties is read if it exists. For
       producer=kinesis, kinesis_endpoint and kinesis_region (or the Region
-      and KinesisEndpoint/KinesisPort of kinesis-producer-library.properties,
+      and CustomEndpoint/Port of kinesis-producer-library.properties,
       found via kpl_properties, in the working directory, or next to the
-      config file) say where the Kinesis API is.
+      config file) say where the Kinesis API is. As with the KPL, a host
+      in the KPL file means HTTPS (VerifyCertificate=false for a
+      self-signed certificate) and records are KPL-aggregated unless
+      AggregationEnabled=false; kinesis_endpoint=http://host:port reaches
+      a plain-HTTP server.
 
   tributary maxwell bootstrap [--config config.properties] --database DB --table TABLE
                               [--where CLAUSE] [--comment TEXT] [--key=value ...]

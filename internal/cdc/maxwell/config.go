@@ -34,8 +34,9 @@ const (
 	// KeyKPLProperties names a kinesis-producer-library.properties file
 	// whose Region, KinesisEndpoint (or CustomEndpoint) and KinesisPort
 	// (or Port) are used when kinesis_region / kinesis_endpoint are not
-	// set. Its other KPL settings (aggregation, rate limits, ...) have
-	// no meaning here and are ignored.
+	// set; its VerifyCertificate and aggregation settings apply too. Its
+	// other KPL settings (batching, rate limits, metrics, ...) have no
+	// meaning here: the daemon logs them once as without effect.
 	KeyKPLProperties = "kpl_properties"
 	// KPLFile is the KPL file's standard name, which Maxwell reads from
 	// its working directory.
