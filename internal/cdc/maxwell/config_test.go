@@ -229,3 +229,37 @@ func TestKnownKeys(t *testing.T) {
 		t.Error("IsBooleanKey wrong")
 	}
 }
+
+// The binlog reader's errors name Maxwell's keys: the replication_*
+// ones when they name another server, and Maxwell's way back from a
+// purged position.
+func TestEngineConfigKeys(t *testing.T) {
+	cases := []struct {
+		name  string
+		props map[string]string
+		want  cdc.Keys
+	}{
+		{"one server", map[string]string{"host": "db", "user": "u", "password": "p"},
+			cdc.Keys{Host: "host", Port: "port", ServerID: "replica_server_id"}},
+		{"replication server", map[string]string{"host": "db", "user": "u", "password": "p",
+			"replication_host": "replica", "replication_user": "u", "replication_password": "p"},
+			cdc.Keys{Host: "replication_host", Port: "replication_port", ServerID: "replica_server_id"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := ParseConfig(c.props)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys := cfg.engineConfig(nil, nil).Keys
+			if keys.Host != c.want.Host || keys.Port != c.want.Port || keys.ServerID != c.want.ServerID {
+				t.Errorf("keys %+v, want %+v", keys, c.want)
+			}
+			for _, w := range []string{"maxwell.positions", "init_position", "client_id maxwell"} {
+				if !strings.Contains(keys.Recover, w) {
+					t.Errorf("recovery hint %q lacks %q", keys.Recover, w)
+				}
+			}
+		})
+	}
+}
