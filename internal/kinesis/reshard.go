@@ -172,8 +172,9 @@ func (s *Service) splitShard(ctx context.Context, c caller, in *splitShardInput)
 		if aerr != nil {
 			return nil, nil, aerr
 		}
+		// As on AWS, start+1 < k < end: each child is at least two keys wide.
 		k, err := shard.ParseHashKey(string(*in.NewStartingHashKey))
-		if err != nil || k.Cmp(rng.Start.Add1()) < 0 || k.Cmp(rng.End) > 0 {
+		if err != nil || k.Cmp(rng.Start.Add1()) <= 0 || k.Cmp(rng.End) >= 0 {
 			return nil, nil, errInvalidArgument("NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.",
 				*in.NewStartingHashKey, shard.ID(sh.Index), m.Name, m.Account, sh.Start, sh.End)
 		}
@@ -217,16 +218,13 @@ func (s *Service) mergeShards(ctx context.Context, c caller, in *mergeShardsInpu
 		if aerr != nil {
 			return nil, nil, aerr
 		}
-		var merged shard.Range
-		switch {
-		case ra.End.Add1() == rb.Start && ra.End != shard.MaxHashKey:
-			merged = shard.Range{Start: ra.Start, End: rb.End}
-		case rb.End.Add1() == ra.Start && rb.End != shard.MaxHashKey:
-			merged = shard.Range{Start: rb.Start, End: ra.End}
-		default:
+		// As on AWS the order matters: ShardToMerge's range must come
+		// directly before AdjacentShardToMerge's.
+		if ra.End.Add1() != rb.Start || ra.End == shard.MaxHashKey {
 			return nil, nil, errInvalidArgument("Shards %s and %s in stream %s under account %s are not an adjacent pair of shards eligible for merging",
 				shard.ID(a.Index), shard.ID(b.Index), m.Name, m.Account)
 		}
+		merged := shard.Range{Start: ra.Start, End: rb.End}
 		return []int{a.Index, b.Index}, []child{{merged, a.Index, b.Index}}, nil
 	})
 	return nil, aerr

@@ -404,3 +404,82 @@ func TestListShardsFiltersAfterSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeShardsOrder pins that MergeShards wants ShardToMerge's hash
+// key range directly before AdjacentShardToMerge's, as AWS does: the pair
+// named the other way round is refused, naming the shards in the order
+// given, and leaves the stream as it was; named in order it merges.
+func TestMergeShardsOrder(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 2)
+	_, err := c.MergeShards(ctxFor(t), &kinesis.MergeShardsInput{StreamName: aws.String(name),
+		ShardToMerge: aws.String("shardId-000000000001"), AdjacentShardToMerge: aws.String("shardId-000000000000")})
+	wantAPIError(t, err, "InvalidArgumentException", fmt.Sprintf("Shards shardId-000000000001 and shardId-000000000000 in stream %s under account %s are not an adjacent pair of shards eligible for merging", name, defaultAccount))
+	if r := listShardRanges(t, c, name); len(r) != 2 {
+		t.Fatalf("%d shards after a refused merge, want 2", len(r))
+	}
+	if s := summary(t, c, name); s.StreamStatus != types.StreamStatusActive || aws.ToInt32(s.OpenShardCount) != 2 {
+		t.Fatalf("after a refused merge the stream is %s with %d open shards", s.StreamStatus, aws.ToInt32(s.OpenShardCount))
+	}
+	if _, err := c.MergeShards(ctxFor(t), &kinesis.MergeShardsInput{StreamName: aws.String(name),
+		ShardToMerge: aws.String("shardId-000000000000"), AdjacentShardToMerge: aws.String("shardId-000000000001")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, name, types.StreamStatusActive)
+	r := listShardRanges(t, c, name)
+	if len(r) != 3 || r[2].start.Sign() != 0 || r[2].end.Cmp(maxHashKey) != 0 {
+		t.Fatalf("after the merge: %+v", r)
+	}
+}
+
+// TestSplitShardBounds pins the range of NewStartingHashKey SplitShard
+// accepts: greater than the shard's StartingHashKey plus one and less
+// than its EndingHashKey, so that each child is at least two keys wide.
+func TestSplitShardBounds(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 2)
+	r := listShardRanges(t, c, name)
+	// Shard 1 starts at 2^127.
+	start, end := r[1].start, r[1].end
+	plus := func(a *big.Int, n int64) string { return new(big.Int).Add(a, big.NewInt(n)).String() }
+	tests := []struct {
+		name, key string
+		ok        bool
+	}{
+		{"the shard's start", start.String(), false},
+		{"start plus one: a one-key child", plus(start, 1), false},
+		{"the shard's end", end.String(), false},
+		{"past the end of the key space", plus(end, 1), false},
+		{"below the shard", plus(start, -5), false},
+		{"start plus two", plus(start, 2), true},
+	}
+	for _, tc := range tests {
+		_, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+			ShardToSplit: aws.String("shardId-000000000001"), NewStartingHashKey: aws.String(tc.key)})
+		if tc.ok {
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			wantAPIError(t, err, "InvalidArgumentException", fmt.Sprintf("NewStartingHashKey %s used in SplitShard() on shard shardId-000000000001 in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.",
+				tc.key, name, defaultAccount, start, end))
+		})
+	}
+	waitStatus(t, c, name, types.StreamStatusActive)
+	r = listShardRanges(t, c, name)
+	if len(r) != 4 || r[2].start.Cmp(start) != 0 || r[2].end.String() != plus(start, 1) || r[3].start.String() != plus(start, 2) || r[3].end.Cmp(end) != 0 {
+		t.Fatalf("after splitting at start+2: %+v", r)
+	}
+	// end-1 is the last key a split may start at: the right child is [end-1, end].
+	_, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+		ShardToSplit: aws.String("shardId-000000000003"), NewStartingHashKey: aws.String(plus(end, -1))})
+	if err != nil {
+		t.Fatalf("split at end-1: %v", err)
+	}
+}
