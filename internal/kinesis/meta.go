@@ -3,6 +3,7 @@ package kinesis
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -112,6 +113,26 @@ func newUID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// streamID is the StreamId of this incarnation of the stream, in AWS's
+// form: 20 lowercase letters or digits, a dash and 3 more
+// ([a-z0-9]{20}-[a-z0-9]{3}). It is derived from the uid (its SHA-256,
+// each byte taken modulo 36) instead of being stored: the uid is
+// already random and new for each incarnation, so the id is too, and
+// streams created before StreamIds had this form (they reported the bare
+// uid, and their metadata holds no id) get a well-formed id that is the
+// same on every read and every restart, without a migration that would
+// have to rewrite metadata.
+func (m *streamMeta) streamID() string {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	sum := sha256.Sum256([]byte("tributary stream id\x00" + m.UID))
+	var b [24]byte
+	for i := range b {
+		b[i] = digits[int(sum[i])%len(digits)]
+	}
+	b[20] = '-'
+	return string(b[:])
 }
 
 // routing is the parsed, ready-to-search form of a stream's open shards.

@@ -250,13 +250,23 @@ func (s *Service) beginUpdate(m *streamMeta, now time.Time) {
 // name or ARN.
 func (s *Service) findStreamByID(c caller, id string) (streamRef, *cached, *Error) {
 	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
-		if m.UID == id {
+		if m.streamID() == id {
 			ref := streamRef{m.Account, m.Region, m.Name}
 			e, aerr := s.lookup(ref)
 			return ref, e, aerr
 		}
 	}
 	return streamRef{}, nil, errResourceNotFound("Stream with id %s under account %s not found.", id, c.account)
+}
+
+var streamIDRE = regexp.MustCompile(`^[a-z0-9]{20}-[a-z0-9]{3}$`)
+
+// checkStreamID validates an optional StreamId member as AWS does.
+func checkStreamID(v *validation, id *Str) {
+	if id != nil {
+		v.pattern("streamId", string(*id), `[a-z0-9]{20}-[a-z0-9]{3}`, streamIDRE.MatchString(string(*id)))
+		v.lenRange("streamId", string(*id), 1, 24)
+	}
 }
 
 // findStreamAny is findStream for actions that also take a StreamId.

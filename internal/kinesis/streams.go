@@ -322,7 +322,7 @@ func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamR
 		StreamName: m.Name, StreamARN: m.arn(), StreamStatus: m.effectiveStatus(time.Now()),
 		StreamModeDetails: modeOut{m.Mode}, RetentionPeriodHours: m.RetentionHours,
 		StreamCreationTimestamp: Timestamp{m.Created}, EnhancedMonitoring: metricsOut(m),
-		EncryptionType: encryptionType(m), KeyId: m.KeyID, OpenShardCount: m.openShards(), StreamId: m.UID,
+		EncryptionType: encryptionType(m), KeyId: m.KeyID, OpenShardCount: m.openShards(), StreamId: m.streamID(),
 		ConsumerCount:      m.liveConsumers(time.Now()),
 		MaxRecordSizeInKiB: m.MaxRecordSizeKiB, RecordDistributionStrategy: distributionOf(m),
 		WarmThroughput: warmThroughputOf(m),
