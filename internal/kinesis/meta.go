@@ -50,6 +50,9 @@ type streamMeta struct {
 	// KeyID is the KMS key new records are encrypted under; empty when
 	// the stream is not encrypted.
 	KeyID string `json:"keyId,omitempty"`
+	// Reshard is a reshard that was accepted and has not taken effect:
+	// the stream is UPDATING until it does (see reshard.go).
+	Reshard *pendingReshard `json:"reshard,omitempty"`
 }
 
 type shardMeta struct {
@@ -69,7 +72,14 @@ func (m *streamMeta) arn() string {
 
 // effectiveStatus is the status clients see now: transitions complete on
 // their own once their delay has passed, without a write.
+//
+// A pending reshard is the exception: it takes effect with a write (its
+// completion), and the stream stays UPDATING until that write, so that a
+// client that sees ACTIVE also sees the new shards.
 func (m *streamMeta) effectiveStatus(now time.Time) string {
+	if m.Reshard != nil && m.Status == statusUpdating {
+		return statusUpdating
+	}
 	if (m.Status == statusCreating || m.Status == statusUpdating) && !now.Before(m.TransitionAt) {
 		return statusActive
 	}
@@ -84,6 +94,29 @@ func (m *streamMeta) openShards() int {
 		}
 	}
 	return n
+}
+
+// openShardsAfterUpdate is how many shards will be open once a pending
+// reshard has taken effect; quotas count those.
+func (m *streamMeta) openShardsAfterUpdate() int {
+	n := m.openShards()
+	if m.Reshard != nil {
+		n += len(m.Reshard.Open) - len(m.Reshard.Close)
+	}
+	return n
+}
+
+// clone returns a deep copy of m, for a plan to change.
+func (m *streamMeta) clone() (*streamMeta, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("copy stream %s: %w", m.Name, err)
+	}
+	var c streamMeta
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("copy stream %s: %w", m.Name, err)
+	}
+	return &c, nil
 }
 
 // logName names the JetStream log of one shard.

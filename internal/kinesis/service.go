@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -142,6 +143,11 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 			}
 		case statusDeleting:
 			s.scheduleDelete(m)
+		}
+		if m.Reshard != nil && m.Status != statusDeleting {
+			// A reshard accepted before a stop or crash: finish it
+			// when its update is due, or now if it is overdue.
+			s.scheduleReshard(m)
 		}
 	}
 	return s, nil
@@ -347,7 +353,12 @@ func (s *Service) finishDelete(ctx context.Context, key, uid string) error {
 	if !ok || e.meta.UID != uid {
 		return nil
 	}
-	for _, sh := range e.meta.Shards {
+	shards := e.meta.Shards
+	if e.meta.Reshard != nil {
+		// An interrupted completion may have made these.
+		shards = append(slices.Clone(shards), e.meta.Reshard.Open...)
+	}
+	for _, sh := range shards {
 		if err := s.st.DeleteLog(ctx, e.meta.logName(sh.Index)); err != nil {
 			return err
 		}

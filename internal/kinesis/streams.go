@@ -86,7 +86,7 @@ func (s *Service) createStream(ctx context.Context, c caller, in *createStreamIn
 	}
 	open := 0
 	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
-		open += m.openShards()
+		open += m.openShardsAfterUpdate()
 	}
 	if open+shards > s.cfg.ShardLimit {
 		return nil, errLimitExceeded("This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
