@@ -30,7 +30,8 @@ type Config struct {
 	DefaultRegion string
 	// CreateDelay, DeleteDelay and UpdateDelay are how long streams stay
 	// CREATING, DELETING and UPDATING (after a reshard), so that clients'
-	// wait loops are exercised as on AWS.
+	// wait loops are exercised as on AWS. A reshard takes effect when its
+	// UpdateDelay ends (see reshard.go); 0 applies it at once.
 	CreateDelay, DeleteDelay, UpdateDelay time.Duration
 	// ShardLimit is the open-shard quota per account and region.
 	ShardLimit int
