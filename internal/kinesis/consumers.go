@@ -107,6 +107,7 @@ func (s *Service) registerStreamConsumer(ctx context.Context, c caller, in *regi
 		v.notNull("streamARN", in.StreamARN != nil)
 	}
 	checkStreamName(&v, nil, in.StreamARN, false)
+	checkStreamID(&v, in.StreamId)
 	if in.Tags != nil {
 		checkTagMap(&v, "tags", *in.Tags, 50)
 	}
@@ -171,6 +172,7 @@ func (in *consumerSelector) check(v *validation) {
 		checkName(v, "consumerName", in.ConsumerName)
 	}
 	checkStreamName(v, nil, in.StreamARN, false)
+	checkStreamID(v, in.StreamId)
 }
 
 // find resolves a consumer named by ARN, or by stream and name.
@@ -260,6 +262,7 @@ func (s *Service) listStreamConsumers(_ context.Context, c caller, in *listConsu
 		v.notNull("streamARN", in.StreamARN != nil)
 	}
 	checkStreamName(&v, nil, in.StreamARN, false)
+	checkStreamID(&v, in.StreamId)
 	if in.MaxResults != nil {
 		v.intRange("maxResults", int64(*in.MaxResults), 1, 10000)
 	}

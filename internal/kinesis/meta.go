@@ -3,6 +3,7 @@ package kinesis
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -49,6 +50,9 @@ type streamMeta struct {
 	// KeyID is the KMS key new records are encrypted under; empty when
 	// the stream is not encrypted.
 	KeyID string `json:"keyId,omitempty"`
+	// Reshard is a reshard that was accepted and has not taken effect:
+	// the stream is UPDATING until it does (see reshard.go).
+	Reshard *pendingReshard `json:"reshard,omitempty"`
 }
 
 type shardMeta struct {
@@ -68,7 +72,14 @@ func (m *streamMeta) arn() string {
 
 // effectiveStatus is the status clients see now: transitions complete on
 // their own once their delay has passed, without a write.
+//
+// A pending reshard is the exception: it takes effect with a write (its
+// completion), and the stream stays UPDATING until that write, so that a
+// client that sees ACTIVE also sees the new shards.
 func (m *streamMeta) effectiveStatus(now time.Time) string {
+	if m.Reshard != nil && m.Status == statusUpdating {
+		return statusUpdating
+	}
 	if (m.Status == statusCreating || m.Status == statusUpdating) && !now.Before(m.TransitionAt) {
 		return statusActive
 	}
@@ -83,6 +94,29 @@ func (m *streamMeta) openShards() int {
 		}
 	}
 	return n
+}
+
+// openShardsAfterUpdate is how many shards will be open once a pending
+// reshard has taken effect; quotas count those.
+func (m *streamMeta) openShardsAfterUpdate() int {
+	n := m.openShards()
+	if m.Reshard != nil {
+		n += len(m.Reshard.Open) - len(m.Reshard.Close)
+	}
+	return n
+}
+
+// clone returns a deep copy of m, for a plan to change.
+func (m *streamMeta) clone() (*streamMeta, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("copy stream %s: %w", m.Name, err)
+	}
+	var c streamMeta
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("copy stream %s: %w", m.Name, err)
+	}
+	return &c, nil
 }
 
 // logName names the JetStream log of one shard.
@@ -112,6 +146,26 @@ func newUID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// streamID is the StreamId of this incarnation of the stream, in AWS's
+// form: 20 lowercase letters or digits, a dash and 3 more
+// ([a-z0-9]{20}-[a-z0-9]{3}). It is derived from the uid (its SHA-256,
+// each byte taken modulo 36) instead of being stored: the uid is
+// already random and new for each incarnation, so the id is too, and
+// streams created before StreamIds had this form (they reported the bare
+// uid, and their metadata holds no id) get a well-formed id that is the
+// same on every read and every restart, without a migration that would
+// have to rewrite metadata.
+func (m *streamMeta) streamID() string {
+	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+	sum := sha256.Sum256([]byte("tributary stream id\x00" + m.UID))
+	var b [24]byte
+	for i := range b {
+		b[i] = digits[int(sum[i])%len(digits)]
+	}
+	b[20] = '-'
+	return string(b[:])
 }
 
 // routing is the parsed, ready-to-search form of a stream's open shards.

@@ -265,8 +265,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		return nil, aerr
 	}
 	if in.SequenceNumberForOrdering != nil {
-		sq, err := shard.ParseSequence(string(*in.SequenceNumberForOrdering))
-		if err != nil || sq.RecordTime > time.Now().Unix()+1 {
+		if _, ok := decodeSequence(string(*in.SequenceNumberForOrdering), true); !ok {
 			return nil, errInvalidArgument("ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", *in.SequenceNumberForOrdering, ref.name, ref.account)
 		}
 	}
@@ -457,6 +456,20 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	return out, nil
 }
 
+// decodeSequence decodes a sequence number a client sends back to us
+// (GetShardIterator's StartingSequenceNumber, SubscribeToShard's starting
+// position, PutRecord's SequenceNumberForOrdering), once it has passed the
+// SequenceNumber pattern: it must have the layout of a number this server
+// issues. A number for ordering must also not come from the future, since
+// it names a record already written.
+func decodeSequence(str string, written bool) (shard.Sequence, bool) {
+	sq, err := shard.ParseSequence(str)
+	if err != nil || (written && sq.RecordTime > time.Now().Unix()+1) {
+		return sq, false
+	}
+	return sq, true
+}
+
 type getShardIteratorInput struct {
 	StreamName             *Str       `json:"StreamName"`
 	StreamARN              *Str       `json:"StreamARN"`
@@ -504,20 +517,22 @@ func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIt
 // startPosition resolves where a reader starts in a shard: the shard (by
 // the id forms AWS accepts) and a position of the given iterator type.
 // GetShardIterator and SubscribeToShard's StartingPosition share it.
+//
+// As on AWS, an unknown stream is reported before anything about the
+// shard, and a shard that is not found is named as the caller wrote it.
 func (s *Service) startPosition(ctx context.Context, ref streamRef, shardIDIn, typ string, startSeq *Str, ts *Timestamp) (e *cached, it iterator, aerr *Error) {
+	e, aerr = s.lookup(ref)
+	if aerr != nil {
+		return nil, it, aerr
+	}
 	idx, ok := shard.ParseID(shardIDIn)
 	if !ok {
 		return nil, it, errResourceNotFound("Could not find shard %s in stream %s under account %s.", shardIDIn, ref.name, ref.account)
 	}
 	shardID := shard.ID(idx)
-	noShard := errResourceNotFound("Shard %s in stream %s under account %s does not exist", shardID, ref.name, ref.account)
-	e, aerr = s.lookup(ref)
-	if aerr != nil {
-		return nil, it, noShard
-	}
 	m := e.meta
 	if idx >= len(m.Shards) || m.effectiveStatus(time.Now()) == statusCreating {
-		return nil, it, noShard
+		return nil, it, errResourceNotFound("Shard %s in stream %s under account %s does not exist", shardIDIn, ref.name, ref.account)
 	}
 	sh := &m.Shards[idx]
 	const either = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s StartingSequenceNumber."
@@ -528,8 +543,8 @@ func (s *Service) startPosition(ctx context.Context, ref streamRef, shardIDIn, t
 			return nil, it, errInvalidArgument(either, typ, "no")
 		}
 		str := string(*startSeq)
-		sq, err := shard.ParseSequence(str)
-		if err != nil {
+		sq, ok := decodeSequence(str, false)
+		if !ok {
 			return nil, it, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", str, shardID, ref.name, ref.account)
 		}
 		if sq.ShardIndex != idx {

@@ -4,21 +4,40 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/store"
 )
 
 // Resharding: SplitShard, MergeShards and UpdateShardCount.
 //
-// A reshard closes parent shards and opens children in one metadata write.
+// As on AWS a reshard takes effect when the stream's update completes, not
+// when it is asked for. The request checks and plans it, records the plan
+// in the stream's metadata (Reshard) and makes the stream UPDATING. Until
+// the update delay has passed, every reader and writer sees the old shard
+// map: DescribeStream and ListShards list the old shards, puts route to
+// the parents, which are still open, and the children do not exist yet
+// (GetShardIterator on one is ResourceNotFoundException). Completion then
+// closes the parents and opens the children in one metadata write, and
+// the stream turns ACTIVE in that same write.
+//
 // The invariant readers depend on is that a closed shard never receives
 // another record, so that reading it to its end and then its children
 // delivers every record exactly once. Puts therefore route and append
-// while holding their stream's lock for reading, and a reshard holds it
+// while holding their stream's lock for reading, and completion holds it
 // for writing while it fixes the parents' ends and switches the routing.
+//
+// Crash safety: the metadata write is the only switch. Before it the plan
+// is pending and the parents are open; after it the parents are closed
+// with ends that cover every record appended to them, since no put can
+// append while completion holds the lock. A restart finds a pending plan
+// in the metadata and completes it (see New): child logs that a crash
+// left behind are reused, and the parents' ends are read afresh, so
+// records acknowledged before or after the crash all fall inside them.
 
 // streamLock returns the lock that orders puts against reshards.
 func (s *Service) streamLock(key string) *sync.RWMutex {
@@ -29,83 +48,249 @@ func (s *Service) streamLock(key string) *sync.RWMutex {
 	return mu.(*sync.RWMutex)
 }
 
+// pendingReshard is a reshard that was accepted and has not taken effect:
+// while a stream has one it is UPDATING and keeps its old shard map.
+type pendingReshard struct {
+	// Close lists the shards that close, by index. Some may be among
+	// Open: UpdateShardCount in steps opens shards that a later step
+	// closes again.
+	Close []int `json:"close"`
+	// Open are the shards that open, indexed from len(Shards) on; their
+	// creation time is set when they open.
+	Open []shardMeta `json:"open"`
+}
+
 // child is a new shard a reshard opens.
 type child struct {
 	rng            shard.Range
 	parent, adjPar int // shard indexes; adjPar is -1 when there is none
 }
 
-// reshard closes the shards in parents and opens children, as one step.
-// check runs on fresh metadata under the lock and may refuse.
-func (s *Service) reshard(ctx context.Context, ref streamRef, plan func(m *streamMeta) ([]int, []child, *Error)) (*streamMeta, *Error) {
+// plannedEnd marks, in a plan's copy of the metadata, a shard the plan
+// closes; the real ending sequence number is fixed at completion.
+const plannedEnd = "planned"
+
+// planStep closes parents and opens children in a plan's copy of the
+// metadata, so that a later step of the same plan sees its result.
+func planStep(m *streamMeta, parents []int, children []child) {
+	for _, p := range parents {
+		m.Shards[p].EndingSeq = plannedEnd
+	}
+	for _, c := range children {
+		sm := shardMeta{Index: len(m.Shards), Start: c.rng.Start.String(), End: c.rng.End.String(), Parent: shard.ID(c.parent)}
+		if c.adjPar >= 0 {
+			sm.AdjacentParent = shard.ID(c.adjPar)
+		}
+		m.Shards = append(m.Shards, sm)
+	}
+}
+
+// diffReshard is the reshard that takes orig to planned.
+func diffReshard(orig, planned *streamMeta) *pendingReshard {
+	p := &pendingReshard{}
+	n := len(orig.Shards)
+	for i, sh := range planned.Shards {
+		if sh.EndingSeq != "" && (i >= n || orig.Shards[i].EndingSeq == "") {
+			p.Close = append(p.Close, i)
+		}
+	}
+	for _, sh := range planned.Shards[n:] {
+		sh.EndingSeq = ""
+		p.Open = append(p.Open, sh)
+	}
+	return p
+}
+
+// reshard plans a change of a stream's shard map and starts the update
+// that applies it. plan changes a copy of the metadata with planStep and
+// may refuse; also, when set, makes further changes in the same metadata
+// write. With no update delay the reshard takes effect at once.
+func (s *Service) reshard(ctx context.Context, ref streamRef, plan func(m *streamMeta) *Error, also func(m *streamMeta)) *Error {
 	mu := s.streamLock(ref.key())
 	mu.Lock()
 	defer mu.Unlock()
 
 	e, aerr := s.lookup(ref)
 	if aerr != nil {
-		return nil, aerr
+		return aerr
 	}
 	now := time.Now()
 	if st := e.meta.effectiveStatus(now); st != statusActive {
-		return nil, errNotActive(ref, st)
+		return errNotActive(ref, st)
 	}
-	parents, children, aerr := plan(e.meta)
-	if aerr != nil {
-		return nil, aerr
+	planned, err := e.meta.clone()
+	if err != nil {
+		return errInternal(err)
 	}
-	if aerr := s.checkShardLimit(ref, len(children)-len(parents)); aerr != nil {
-		return nil, aerr
+	if aerr := plan(planned); aerr != nil {
+		return aerr
 	}
-
-	// Fix each parent's end. No put can be appending now: they hold the
-	// lock for reading.
-	ends := map[int]string{}
-	for _, p := range parents {
-		st, err := s.st.State(ctx, e.meta.logName(p))
-		if err != nil {
-			return nil, errInternal(err)
+	p := diffReshard(e.meta, planned)
+	if aerr := s.checkShardLimit(ref, len(p.Open)-len(p.Close)); aerr != nil {
+		return aerr
+	}
+	immediate := s.cfg.UpdateDelay <= 0
+	var ends map[int]string
+	if immediate {
+		if ends, err = s.prepareReshard(ctx, e.meta, p, now); err != nil {
+			return errInternal(err)
 		}
-		sh := e.meta.Shards[p]
-		ends[p] = shard.Sequence{ShardCreated: sh.Created.Unix(), ShardIndex: p,
-			Index: seqIndex(st.LastSeq, maxBatch-1), RecordTime: now.Unix()}.String()
 	}
-	created := now.Truncate(time.Second)
-	// Children's logs exist before any metadata points at them.
 	first := len(e.meta.Shards)
-	for i := range children {
-		name := e.meta.logName(first + i)
-		if err := s.st.CreateLog(ctx, name, s.retention(e.meta.RetentionHours)); err != nil {
-			return nil, errInternal(err)
-		}
-	}
 	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
-		if len(m.Shards) != first {
+		if len(m.Shards) != first || m.Reshard != nil {
 			return errors.New("shards changed during a reshard")
 		}
-		for _, p := range parents {
-			m.Shards[p].Closed = now
-			m.Shards[p].EndingSeq = ends[p]
-		}
-		for i, c := range children {
-			sm := shardMeta{Index: first + i, Start: c.rng.Start.String(), End: c.rng.End.String(),
-				Created: created, Parent: shard.ID(c.parent)}
-			if c.adjPar >= 0 {
-				sm.AdjacentParent = shard.ID(c.adjPar)
-			}
-			m.Shards = append(m.Shards, sm)
+		if also != nil {
+			also(m)
 		}
 		s.beginUpdate(m, now)
+		if immediate {
+			applyReshard(m, p, ends, now)
+		} else {
+			m.Reshard = p
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, mapStoreErr(ref, err)
+		return mapStoreErr(ref, err)
 	}
-	// Subscribers of the parents can now see their end.
-	for _, p := range parents {
-		s.appended.fire(m.logName(p))
+	if immediate {
+		s.firePending(m, p)
+	} else {
+		s.scheduleReshard(m)
 	}
-	return m, nil
+	return nil
+}
+
+// prepareReshard does what must precede the metadata write that applies
+// p, with the stream's lock held for writing: it creates the children's
+// logs, so that no metadata ever points at a missing log, and fixes each
+// closing shard's ending sequence number from its log, which no put can
+// extend while the lock is held. Both are repeatable after a crash.
+func (s *Service) prepareReshard(ctx context.Context, m *streamMeta, p *pendingReshard, now time.Time) (map[int]string, error) {
+	created := now.Truncate(time.Second)
+	shards := slices.Clone(m.Shards)
+	for _, sh := range p.Open {
+		sh.Created = created
+		shards = append(shards, sh)
+		name := m.logName(sh.Index)
+		err := s.st.CreateLog(ctx, name, s.retention(m.RetentionHours))
+		if errors.Is(err, store.ErrExists) {
+			// Left by a completion a crash interrupted: nothing routes to
+			// a log before the metadata names it, so it is empty.
+			err = s.st.SetLogMaxAge(ctx, name, s.retention(m.RetentionHours))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reshard %s: %w", m.Name, err)
+		}
+	}
+	ends := map[int]string{}
+	for _, i := range p.Close {
+		st, err := s.st.State(ctx, m.logName(i))
+		if err != nil {
+			return nil, fmt.Errorf("reshard %s: %w", m.Name, err)
+		}
+		ends[i] = shard.Sequence{ShardCreated: shards[i].Created.Unix(), ShardIndex: i,
+			Index: seqIndex(st.LastSeq, maxBatch-1), RecordTime: now.Unix()}.String()
+	}
+	return ends, nil
+}
+
+// applyReshard puts p into effect in m: the children join the shard map
+// and the closing shards get their ends.
+func applyReshard(m *streamMeta, p *pendingReshard, ends map[int]string, now time.Time) {
+	created := now.Truncate(time.Second)
+	for _, sh := range p.Open {
+		sh.Created = created
+		m.Shards = append(m.Shards, sh)
+	}
+	for _, i := range p.Close {
+		m.Shards[i].Closed = now
+		m.Shards[i].EndingSeq = ends[i]
+	}
+	m.Reshard = nil
+}
+
+// firePending wakes the subscribers of the shards p closed, so that they
+// see the end of the shard and its ChildShards at once.
+func (s *Service) firePending(m *streamMeta, p *pendingReshard) {
+	for _, i := range p.Close {
+		s.appended.fire(m.logName(i))
+	}
+}
+
+// scheduleReshard completes a stream's pending reshard once its update
+// delay has passed, retrying while the store fails. It is also how a
+// restart finishes a reshard that a crash interrupted.
+func (s *Service) scheduleReshard(m *streamMeta) {
+	key, uid := streamKey(m.Account, m.Region, m.Name), m.UID
+	wait := time.Until(m.TransitionAt)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-s.ctx.Done():
+				t.Stop()
+				return
+			}
+			err := s.completeReshard(s.ctx, key, uid)
+			if err == nil || s.ctx.Err() != nil {
+				return
+			}
+			s.log.Error("completing a reshard; retrying in a second", "stream", m.Name, "err", err)
+			wait = time.Second
+		}
+	}()
+}
+
+// completeReshard puts a stream's pending reshard into effect and makes
+// the stream ACTIVE, in one metadata write. It does nothing when there is
+// nothing pending (any more), and leaves a stream being deleted alone.
+func (s *Service) completeReshard(ctx context.Context, key, uid string) error {
+	mu := s.streamLock(key)
+	mu.Lock()
+	defer mu.Unlock()
+	e, ok := s.cat.get(key)
+	if !ok || e.meta.UID != uid || e.meta.Reshard == nil || e.meta.Status == statusDeleting {
+		return nil
+	}
+	now := time.Now()
+	p := e.meta.Reshard
+	ends, err := s.prepareReshard(ctx, e.meta, p, now)
+	if err != nil {
+		return err
+	}
+	applied := false
+	m, err := s.cat.update(ctx, key, func(m *streamMeta) error {
+		if m.UID != uid || m.Reshard == nil || m.Status == statusDeleting || len(m.Shards) != len(e.meta.Shards) {
+			return errStop
+		}
+		applyReshard(m, m.Reshard, ends, now)
+		m.Status, m.TransitionAt = statusActive, now
+		applied = true
+		return nil
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if applied {
+		s.firePending(m, p)
+		return nil
+	}
+	// The stream went away or is being deleted while the children's logs
+	// were made: nothing will use them, and its deletion may be over.
+	if cur, ok := s.cat.get(key); !ok || cur.meta.UID != uid || cur.meta.Status == statusDeleting {
+		for _, sh := range p.Open {
+			if err := s.st.DeleteLog(ctx, e.meta.logName(sh.Index)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkShardLimit refuses a change that would take the account's open
@@ -116,7 +301,7 @@ func (s *Service) checkShardLimit(ref streamRef, added int) *Error {
 	}
 	open := 0
 	for _, m := range s.cat.all(streamKey(ref.account, ref.region, "")) {
-		open += m.openShards()
+		open += m.openShardsAfterUpdate()
 	}
 	if open+added > s.cfg.ShardLimit {
 		return errLimitExceeded("This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
@@ -167,22 +352,23 @@ func (s *Service) splitShard(ctx context.Context, c caller, in *splitShardInput)
 	if aerr != nil {
 		return nil, aerr
 	}
-	_, aerr = s.reshard(ctx, ref, func(m *streamMeta) ([]int, []child, *Error) {
+	return nil, s.reshard(ctx, ref, func(m *streamMeta) *Error {
 		sh, rng, aerr := openShard(m, string(*in.ShardToSplit))
 		if aerr != nil {
-			return nil, nil, aerr
+			return aerr
 		}
+		// As on AWS, start+1 < k < end: each child is at least two keys wide.
 		k, err := shard.ParseHashKey(string(*in.NewStartingHashKey))
-		if err != nil || k.Cmp(rng.Start.Add1()) < 0 || k.Cmp(rng.End) > 0 {
-			return nil, nil, errInvalidArgument("NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.",
+		if err != nil || k.Cmp(rng.Start.Add1()) <= 0 || k.Cmp(rng.End) >= 0 {
+			return errInvalidArgument("NewStartingHashKey %s used in SplitShard() on shard %s in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.",
 				*in.NewStartingHashKey, shard.ID(sh.Index), m.Name, m.Account, sh.Start, sh.End)
 		}
-		return []int{sh.Index}, []child{
+		planStep(m, []int{sh.Index}, []child{
 			{shard.Range{Start: rng.Start, End: k.Sub1()}, sh.Index, -1},
 			{shard.Range{Start: k, End: rng.End}, sh.Index, -1},
-		}, nil
-	})
-	return nil, aerr
+		})
+		return nil
+	}, nil)
 }
 
 type mergeShardsInput struct {
@@ -208,28 +394,24 @@ func (s *Service) mergeShards(ctx context.Context, c caller, in *mergeShardsInpu
 	if aerr != nil {
 		return nil, aerr
 	}
-	_, aerr = s.reshard(ctx, ref, func(m *streamMeta) ([]int, []child, *Error) {
+	return nil, s.reshard(ctx, ref, func(m *streamMeta) *Error {
 		a, ra, aerr := openShard(m, string(*in.ShardToMerge))
 		if aerr != nil {
-			return nil, nil, aerr
+			return aerr
 		}
 		b, rb, aerr := openShard(m, string(*in.AdjacentShardToMerge))
 		if aerr != nil {
-			return nil, nil, aerr
+			return aerr
 		}
-		var merged shard.Range
-		switch {
-		case ra.End.Add1() == rb.Start && ra.End != shard.MaxHashKey:
-			merged = shard.Range{Start: ra.Start, End: rb.End}
-		case rb.End.Add1() == ra.Start && rb.End != shard.MaxHashKey:
-			merged = shard.Range{Start: rb.Start, End: ra.End}
-		default:
-			return nil, nil, errInvalidArgument("Shards %s and %s in stream %s under account %s are not an adjacent pair of shards eligible for merging",
+		// As on AWS the order matters: ShardToMerge's range must come
+		// directly before AdjacentShardToMerge's.
+		if ra.End.Add1() != rb.Start || ra.End == shard.MaxHashKey {
+			return errInvalidArgument("Shards %s and %s in stream %s under account %s are not an adjacent pair of shards eligible for merging",
 				shard.ID(a.Index), shard.ID(b.Index), m.Name, m.Account)
 		}
-		return []int{a.Index, b.Index}, []child{{merged, a.Index, b.Index}}, nil
-	})
-	return nil, aerr
+		planStep(m, []int{a.Index, b.Index}, []child{{shard.Range{Start: ra.Start, End: rb.End}, a.Index, b.Index}})
+		return nil
+	}, nil)
 }
 
 type updateShardCountInput struct {
@@ -259,6 +441,11 @@ func (s *Service) updateShardCount(ctx context.Context, c caller, in *updateShar
 	if aerr != nil {
 		return nil, aerr
 	}
+	// The count of an UPDATING stream is the old map's: refuse before
+	// comparing with it, as reshard would.
+	if st := e.meta.effectiveStatus(time.Now()); st != statusActive {
+		return nil, errNotActive(ref, st)
+	}
 	target := int(*in.TargetShardCount)
 	current := e.meta.openShards()
 	out := struct {
@@ -285,59 +472,39 @@ func (s *Service) updateShardCount(ctx context.Context, c caller, in *updateShar
 	if recent >= maxShardCountUpdates {
 		return nil, errLimitExceeded("Exceeded the limit of %d UpdateShardCount calls in a rolling 24-hour period for stream %s under account %s.", maxShardCountUpdates, ref.name, ref.account)
 	}
-	if _, _, ok := planUniform(e.meta, target); ok {
-		_, aerr = s.reshard(ctx, ref, func(m *streamMeta) ([]int, []child, *Error) {
-			parents, children, ok := planUniform(m, target)
-			if !ok {
-				return nil, nil, errResourceInUse("Stream %s under account %s was resharded concurrently; retry.", ref.name, ref.account)
-			}
-			return parents, children, nil
-		})
-		if aerr != nil {
-			return nil, aerr
+	aerr = s.reshard(ctx, ref, func(m *streamMeta) *Error {
+		if m.openShards() != current {
+			return errResourceInUse("Stream %s under account %s was resharded concurrently; retry.", ref.name, ref.account)
 		}
-	} else if aerr := s.updateShardCountInSteps(ctx, ref, target); aerr != nil {
-		return nil, aerr
-	}
-	if _, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		return planShardCount(m, target)
+	}, func(m *streamMeta) {
 		m.ShardCountUpdates = append(recentUpdates(m.ShardCountUpdates, now), now)
-		return nil
-	}); err != nil {
-		return nil, mapStoreErr(ref, err)
+	})
+	if aerr != nil {
+		return nil, aerr
 	}
 	return out, nil
 }
 
-// updateShardCountInSteps reaches target by single splits and merges, for
-// layouts (left by manual resharding) where equal new shards would each
-// take over from more than two old ones, which a shard's two parent fields
-// cannot express. It halves the widest open shard, or merges the narrowest
-// adjacent pair, until the count is right.
-func (s *Service) updateShardCountInSteps(ctx context.Context, ref streamRef, target int) *Error {
-	for {
-		cur, ok := s.cat.get(ref.key())
-		if !ok {
-			return streamNotFound(ref.name, ref.account)
-		}
-		if cur.meta.openShards() == target {
-			return nil
-		}
-		if _, aerr := s.reshard(ctx, ref, func(m *streamMeta) ([]int, []child, *Error) {
-			return planUniformStep(m, target)
-		}); aerr != nil {
+// planShardCount plans UpdateShardCount to target open shards: all open
+// shards replaced by equal ones when each new shard overlaps at most two
+// old ones (a shard's two parent fields cannot express more), and
+// otherwise, for layouts left by manual resharding, single splits of the
+// widest open shard or merges of the narrowest adjacent pair until the
+// count is right. Either way the whole plan takes effect as one update.
+func planShardCount(m *streamMeta, target int) *Error {
+	if parents, children, ok := planUniform(m, target); ok {
+		planStep(m, parents, children)
+		return nil
+	}
+	for m.openShards() != target {
+		parents, children, aerr := planUniformStep(m, target)
+		if aerr != nil {
 			return aerr
 		}
-		// The steps of one UpdateShardCount are one update: only the
-		// last leaves the stream UPDATING.
-		if _, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
-			if m.openShards() != target {
-				m.Status = statusActive
-			}
-			return nil
-		}); err != nil {
-			return mapStoreErr(ref, err)
-		}
+		planStep(m, parents, children)
 	}
+	return nil
 }
 
 // planUniform closes every open shard and opens target equal ones, each

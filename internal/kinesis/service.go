@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,7 +30,8 @@ type Config struct {
 	DefaultRegion string
 	// CreateDelay, DeleteDelay and UpdateDelay are how long streams stay
 	// CREATING, DELETING and UPDATING (after a reshard), so that clients'
-	// wait loops are exercised as on AWS.
+	// wait loops are exercised as on AWS. A reshard takes effect when its
+	// UpdateDelay ends (see reshard.go); 0 applies it at once.
 	CreateDelay, DeleteDelay, UpdateDelay time.Duration
 	// ShardLimit is the open-shard quota per account and region.
 	ShardLimit int
@@ -143,6 +145,11 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 		case statusDeleting:
 			s.scheduleDelete(m)
 		}
+		if m.Reshard != nil && m.Status != statusDeleting {
+			// A reshard accepted before a stop or crash: finish it
+			// when its update is due, or now if it is overdue.
+			s.scheduleReshard(m)
+		}
 	}
 	return s, nil
 }
@@ -250,13 +257,23 @@ func (s *Service) beginUpdate(m *streamMeta, now time.Time) {
 // name or ARN.
 func (s *Service) findStreamByID(c caller, id string) (streamRef, *cached, *Error) {
 	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
-		if m.UID == id {
+		if m.streamID() == id {
 			ref := streamRef{m.Account, m.Region, m.Name}
 			e, aerr := s.lookup(ref)
 			return ref, e, aerr
 		}
 	}
 	return streamRef{}, nil, errResourceNotFound("Stream with id %s under account %s not found.", id, c.account)
+}
+
+var streamIDRE = regexp.MustCompile(`^[a-z0-9]{20}-[a-z0-9]{3}$`)
+
+// checkStreamID validates an optional StreamId member as AWS does.
+func checkStreamID(v *validation, id *Str) {
+	if id != nil {
+		v.pattern("streamId", string(*id), `[a-z0-9]{20}-[a-z0-9]{3}`, streamIDRE.MatchString(string(*id)))
+		v.lenRange("streamId", string(*id), 1, 24)
+	}
 }
 
 // findStreamAny is findStream for actions that also take a StreamId.
@@ -337,7 +354,12 @@ func (s *Service) finishDelete(ctx context.Context, key, uid string) error {
 	if !ok || e.meta.UID != uid {
 		return nil
 	}
-	for _, sh := range e.meta.Shards {
+	shards := e.meta.Shards
+	if e.meta.Reshard != nil {
+		// An interrupted completion may have made these.
+		shards = append(slices.Clone(shards), e.meta.Reshard.Open...)
+	}
+	for _, sh := range shards {
 		if err := s.st.DeleteLog(ctx, e.meta.logName(sh.Index)); err != nil {
 			return err
 		}

@@ -31,9 +31,7 @@ func (in *streamIDInput) find(s *Service, c caller) (streamRef, *cached, *Error)
 // checkSelector validates a stream selector; one of the three must be set.
 func (in *streamIDInput) check(v *validation) {
 	checkStreamName(v, in.StreamName, in.StreamARN, in.StreamId == nil)
-	if in.StreamId != nil {
-		v.lenRange("streamId", string(*in.StreamId), 1, 24)
-	}
+	checkStreamID(v, in.StreamId)
 }
 
 var shardLevelMetrics = []string{"IncomingBytes", "IncomingRecords", "OutgoingBytes", "OutgoingRecords",
@@ -289,6 +287,7 @@ func (in *resourcePolicyInput) check(v *validation, needPolicy bool) {
 	if in.ResourceARN != nil {
 		checkResourceARN(v, in.ResourceARN)
 	}
+	checkStreamID(v, in.StreamId)
 	if needPolicy && v.notNull("policy", in.Policy != nil) {
 		v.lenRange("policy", string(*in.Policy), 1, 20480)
 	}

@@ -86,7 +86,7 @@ func (s *Service) createStream(ctx context.Context, c caller, in *createStreamIn
 	}
 	open := 0
 	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
-		open += m.openShards()
+		open += m.openShardsAfterUpdate()
 	}
 	if open+shards > s.cfg.ShardLimit {
 		return nil, errLimitExceeded("This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
@@ -322,7 +322,7 @@ func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamR
 		StreamName: m.Name, StreamARN: m.arn(), StreamStatus: m.effectiveStatus(time.Now()),
 		StreamModeDetails: modeOut{m.Mode}, RetentionPeriodHours: m.RetentionHours,
 		StreamCreationTimestamp: Timestamp{m.Created}, EnhancedMonitoring: metricsOut(m),
-		EncryptionType: encryptionType(m), KeyId: m.KeyID, OpenShardCount: m.openShards(), StreamId: m.UID,
+		EncryptionType: encryptionType(m), KeyId: m.KeyID, OpenShardCount: m.openShards(), StreamId: m.streamID(),
 		ConsumerCount:      m.liveConsumers(time.Now()),
 		MaxRecordSizeInKiB: m.MaxRecordSizeKiB, RecordDistributionStrategy: distributionOf(m),
 		WarmThroughput: warmThroughputOf(m),

@@ -54,10 +54,16 @@ func renderMap(m StrMap) string {
 	return "{" + strings.Join(parts, ", ") + "}"
 }
 
+// errTagChars is AWS's answer to a tag key or value with a character
+// tags may not contain, whether the tag is being added or removed.
+func errTagChars() *Error {
+	return errInvalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - %% @.")
+}
+
 func checkTagChars(tags map[string]string, verb, stream, account string) *Error {
 	for k, val := range tags {
 		if !tagCharsRE.MatchString(k) || !tagCharsRE.MatchString(val) {
-			return errInvalidArgument("Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - %% @.")
+			return errTagChars()
 		}
 		if strings.HasPrefix(strings.ToLower(k), "aws:") {
 			return errInvalidArgument("Failed to %s stream %s under account %s because some tags contained illegal characters. The tag key prefix 'aws:' is reserved.", verb, stream, account)
@@ -93,8 +99,22 @@ func (s *Service) addTags(ctx context.Context, ref streamRef, tags map[string]st
 	return nil
 }
 
+// checkTagKeyChars refuses tag keys to remove that no tag could have, as
+// AddTagsToStream refuses them, with the same error.
+func checkTagKeyChars(keys []string) *Error {
+	for _, k := range keys {
+		if !tagCharsRE.MatchString(k) {
+			return errTagChars()
+		}
+	}
+	return nil
+}
+
 func (s *Service) removeTags(ctx context.Context, ref streamRef, keys []string) *Error {
 	if _, aerr := s.lookup(ref); aerr != nil {
+		return aerr
+	}
+	if aerr := checkTagKeyChars(keys); aerr != nil {
 		return aerr
 	}
 	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
@@ -277,6 +297,9 @@ func (s *Service) untagResource(ctx context.Context, c caller, in *untagResource
 		return nil, err
 	}
 	if consumerARNRE.MatchString(string(*in.ResourceARN)) {
+		if aerr := checkTagKeyChars(*in.TagKeys); aerr != nil {
+			return nil, aerr
+		}
 		return nil, s.changeConsumerTags(ctx, c, in.ResourceARN, func(tags map[string]string) *Error {
 			for _, k := range *in.TagKeys {
 				delete(tags, k)

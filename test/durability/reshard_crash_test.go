@@ -116,3 +116,89 @@ func shardsOf(shards []types.Shard) []shardView {
 	}
 	return out
 }
+
+// TestCrashWhileUpdating kills the server while a split is UPDATING,
+// after records were put on the still-open parent, and checks that the
+// restarted server shows either the whole old map (UPDATING) or the whole
+// new one (ACTIVE), never a mix; that it completes the split on its own;
+// that the parent's end then covers every record acknowledged before the
+// crash and after it; and that a reader following parents before children
+// reads each record exactly once. The StreamId survives the restart too.
+func TestCrashWhileUpdating(t *testing.T) {
+	dir := t.TempDir()
+	flags := []string{"-data-dir", dir, "-durability", "sync", "-update-stream-delay", "2s"}
+	p := testserver.Start(t, flags...)
+	c := p.Client()
+	ctx := testserver.Context(t, 2*time.Minute)
+	name := aws.String("updating")
+	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: name, ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(c *kinesis.Client, from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: name, PartitionKey: aws.String(fmt.Sprint(i)), Data: []byte(fmt.Sprint(i))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	status := func(c *kinesis.Client) *types.StreamDescriptionSummary {
+		t.Helper()
+		s, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.StreamDescriptionSummary
+	}
+	put(c, 0, 20)
+	if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: name, ShardToSplit: aws.String("shardId-000000000000"),
+		NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+		t.Fatal(err)
+	}
+	put(c, 20, 40)
+	before := status(c)
+	if before.StreamStatus != types.StreamStatusUpdating {
+		t.Fatalf("the split completed before the crash (status %s): the machine is too slow for the 2s update", before.StreamStatus)
+	}
+	p.Kill()
+
+	p = testserver.Start(t, flags...)
+	c = p.Client()
+	d, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch sd := d.StreamDescription; {
+	case sd.StreamStatus == types.StreamStatusUpdating && len(sd.Shards) == 1 && sd.Shards[0].SequenceNumberRange.EndingSequenceNumber == nil:
+	case sd.StreamStatus == types.StreamStatusActive && len(sd.Shards) == 3 && sd.Shards[0].SequenceNumberRange.EndingSequenceNumber != nil:
+	default:
+		t.Fatalf("after the restart the stream is %s with shards %+v: neither the old map nor the new one", sd.StreamStatus, shardsOf(sd.Shards))
+	}
+	put(c, 40, 50)
+	testserver.WaitUntil(t, "the split to complete", 30*time.Second, func() bool { return status(c).StreamStatus == types.StreamStatusActive })
+	after := status(c)
+	if aws.ToString(after.StreamId) != aws.ToString(before.StreamId) {
+		t.Errorf("StreamId %s became %s across the restart", aws.ToString(before.StreamId), aws.ToString(after.StreamId))
+	}
+	ls, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ls.Shards) != 3 || ls.Shards[0].SequenceNumberRange.EndingSequenceNumber == nil ||
+		aws.ToString(ls.Shards[1].ParentShardId) != "shardId-000000000000" || aws.ToString(ls.Shards[2].ParentShardId) != "shardId-000000000000" {
+		t.Fatalf("lineage after the update: %+v", shardsOf(ls.Shards))
+	}
+	put(c, 50, 60)
+	count := map[string]int{}
+	for _, r := range testserver.ReadStream(t, c, *name) {
+		count[string(r.Data)]++
+	}
+	for i := range 60 {
+		if n := count[fmt.Sprint(i)]; n != 1 {
+			t.Errorf("record %d read %d times", i, n)
+		}
+	}
+	if len(count) != 60 {
+		t.Errorf("read %d distinct records, want 60", len(count))
+	}
+}

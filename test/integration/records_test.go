@@ -355,11 +355,11 @@ func TestGetShardIterator(t *testing.T) {
 		{"unknown shard", kinesis.GetShardIteratorInput{ShardId: aws.String("shardId-000000000002"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon},
 			"ResourceNotFoundException", fmt.Sprintf("Shard shardId-000000000002 in stream %s under account %s does not exist", name, defaultAccount), ""},
 		{"unknown shard by number", kinesis.GetShardIteratorInput{ShardId: aws.String("7"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon},
-			"ResourceNotFoundException", fmt.Sprintf("Shard shardId-000000000007 in stream %s under account %s does not exist", name, defaultAccount), ""},
+			"ResourceNotFoundException", fmt.Sprintf("Shard 7 in stream %s under account %s does not exist", name, defaultAccount), ""},
 		{"shard id that is not one", kinesis.GetShardIteratorInput{ShardId: aws.String("shard-zero"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon},
 			"ResourceNotFoundException", fmt.Sprintf("Could not find shard shard-zero in stream %s under account %s.", name, defaultAccount), ""},
 		{"missing stream", kinesis.GetShardIteratorInput{StreamName: aws.String("no-such-stream"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon},
-			"ResourceNotFoundException", "Shard shardId-000000000000 in stream no-such-stream under account 000000000000 does not exist", ""},
+			"ResourceNotFoundException", "Stream no-such-stream under account 000000000000 not found.", ""},
 	}
 	for _, tc := range errTests {
 		t.Run(tc.name, func(t *testing.T) {

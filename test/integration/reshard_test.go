@@ -404,3 +404,317 @@ func TestListShardsFiltersAfterSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestMergeShardsOrder pins that MergeShards wants ShardToMerge's hash
+// key range directly before AdjacentShardToMerge's, as AWS does: the pair
+// named the other way round is refused, naming the shards in the order
+// given, and leaves the stream as it was; named in order it merges.
+func TestMergeShardsOrder(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 2)
+	_, err := c.MergeShards(ctxFor(t), &kinesis.MergeShardsInput{StreamName: aws.String(name),
+		ShardToMerge: aws.String("shardId-000000000001"), AdjacentShardToMerge: aws.String("shardId-000000000000")})
+	wantAPIError(t, err, "InvalidArgumentException", fmt.Sprintf("Shards shardId-000000000001 and shardId-000000000000 in stream %s under account %s are not an adjacent pair of shards eligible for merging", name, defaultAccount))
+	if r := listShardRanges(t, c, name); len(r) != 2 {
+		t.Fatalf("%d shards after a refused merge, want 2", len(r))
+	}
+	if s := summary(t, c, name); s.StreamStatus != types.StreamStatusActive || aws.ToInt32(s.OpenShardCount) != 2 {
+		t.Fatalf("after a refused merge the stream is %s with %d open shards", s.StreamStatus, aws.ToInt32(s.OpenShardCount))
+	}
+	if _, err := c.MergeShards(ctxFor(t), &kinesis.MergeShardsInput{StreamName: aws.String(name),
+		ShardToMerge: aws.String("shardId-000000000000"), AdjacentShardToMerge: aws.String("shardId-000000000001")}); err != nil {
+		t.Fatal(err)
+	}
+	waitStatus(t, c, name, types.StreamStatusActive)
+	r := listShardRanges(t, c, name)
+	if len(r) != 3 || r[2].start.Sign() != 0 || r[2].end.Cmp(maxHashKey) != 0 {
+		t.Fatalf("after the merge: %+v", r)
+	}
+}
+
+// TestSplitShardBounds pins the range of NewStartingHashKey SplitShard
+// accepts: greater than the shard's StartingHashKey plus one and less
+// than its EndingHashKey, so that each child is at least two keys wide.
+func TestSplitShardBounds(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 2)
+	r := listShardRanges(t, c, name)
+	// Shard 1 starts at 2^127.
+	start, end := r[1].start, r[1].end
+	plus := func(a *big.Int, n int64) string { return new(big.Int).Add(a, big.NewInt(n)).String() }
+	tests := []struct {
+		name, key string
+		ok        bool
+	}{
+		{"the shard's start", start.String(), false},
+		{"start plus one: a one-key child", plus(start, 1), false},
+		{"the shard's end", end.String(), false},
+		{"past the end of the key space", plus(end, 1), false},
+		{"below the shard", plus(start, -5), false},
+		{"start plus two", plus(start, 2), true},
+	}
+	for _, tc := range tests {
+		_, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+			ShardToSplit: aws.String("shardId-000000000001"), NewStartingHashKey: aws.String(tc.key)})
+		if tc.ok {
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			wantAPIError(t, err, "InvalidArgumentException", fmt.Sprintf("NewStartingHashKey %s used in SplitShard() on shard shardId-000000000001 in stream %s under account %s is not both greater than one plus the shard's StartingHashKey %s and less than the shard's EndingHashKey %s.",
+				tc.key, name, defaultAccount, start, end))
+		})
+	}
+	waitStatus(t, c, name, types.StreamStatusActive)
+	r = listShardRanges(t, c, name)
+	if len(r) != 4 || r[2].start.Cmp(start) != 0 || r[2].end.String() != plus(start, 1) || r[3].start.String() != plus(start, 2) || r[3].end.Cmp(end) != 0 {
+		t.Fatalf("after splitting at start+2: %+v", r)
+	}
+	// end-1 is the last key a split may start at: the right child is [end-1, end].
+	_, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+		ShardToSplit: aws.String("shardId-000000000003"), NewStartingHashKey: aws.String(plus(end, -1))})
+	if err != nil {
+		t.Fatalf("split at end-1: %v", err)
+	}
+}
+
+// TestReshardWhileUpdating pins what AWS shows while a reshard's update is
+// in progress, for SplitShard, MergeShards and UpdateShardCount: the
+// stream is UPDATING and keeps its old shard map (DescribeStream and
+// ListShards list only the old shards, none closed), puts land on the
+// parents, and the children do not exist yet. Once the stream is ACTIVE
+// the parents are closed with ending sequence numbers that cover the
+// records put while UPDATING, the children are listed and take new
+// writes, and a reader that follows parents before children reads every
+// record exactly once.
+//
+// The server keeps streams UPDATING for 3 seconds. Each observation that
+// must fall inside that window carries its own proof: DescribeStream
+// returns the status with the shards, and ListShards and puts are
+// followed by a status check that still says UPDATING (the status never
+// goes back), so a slow machine cannot make the test pass wrongly.
+func TestReshardWhileUpdating(t *testing.T) {
+	t.Parallel()
+	p := testserver.Start(t, "-update-stream-delay", "3s")
+	c := p.Client()
+	half := "170141183460469231731687303715884105728" // 2^127
+	tests := []struct {
+		name     string
+		shards   int32
+		reshard  func(name string) error
+		children []string // ids the reshard creates
+	}{
+		{"SplitShard", 1, func(name string) error {
+			_, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(name),
+				ShardToSplit: aws.String("shardId-000000000000"), NewStartingHashKey: aws.String(half)})
+			return err
+		}, []string{"shardId-000000000001", "shardId-000000000002"}},
+		{"MergeShards", 2, func(name string) error {
+			_, err := c.MergeShards(ctxFor(t), &kinesis.MergeShardsInput{StreamName: aws.String(name),
+				ShardToMerge: aws.String("shardId-000000000000"), AdjacentShardToMerge: aws.String("shardId-000000000001")})
+			return err
+		}, []string{"shardId-000000000002"}},
+		{"UpdateShardCount", 2, func(name string) error {
+			_, err := c.UpdateShardCount(ctxFor(t), &kinesis.UpdateShardCountInput{StreamName: aws.String(name),
+				TargetShardCount: aws.Int32(3), ScalingType: types.ScalingTypeUniformScaling})
+			return err
+		}, []string{"shardId-000000000002", "shardId-000000000003", "shardId-000000000004"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			name := streamName(t)
+			if _, err := c.CreateStream(ctxFor(t), &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(tc.shards)}); err != nil {
+				t.Fatal(err)
+			}
+			waitStatus(t, c, name, types.StreamStatusActive)
+			acked := map[string]string{} // data -> sequence number
+			put := func(prefix string, n int) []*kinesis.PutRecordOutput {
+				t.Helper()
+				var outs []*kinesis.PutRecordOutput
+				for i := range n {
+					d := fmt.Sprintf("%s-%d", prefix, i)
+					out, err := c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String(d), Data: []byte(d)})
+					if err != nil {
+						t.Fatalf("PutRecord %s: %v", d, err)
+					}
+					acked[d] = *out.SequenceNumber
+					outs = append(outs, out)
+				}
+				return outs
+			}
+			stillUpdating := func(what string) {
+				t.Helper()
+				if st := summary(t, c, name).StreamStatus; st != types.StreamStatusUpdating {
+					t.Fatalf("the stream turned %s before %s could be checked: the machine is too slow for the 3s update", st, what)
+				}
+			}
+			put("before", 10)
+			old := listShardRanges(t, c, name)
+			if err := tc.reshard(name); err != nil {
+				t.Fatal(err)
+			}
+
+			d, err := c.DescribeStream(ctxFor(t), &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.StreamDescription.StreamStatus != types.StreamStatusUpdating {
+				t.Fatalf("status right after %s = %s, want UPDATING", tc.name, d.StreamDescription.StreamStatus)
+			}
+			if got := shardsOf(d.StreamDescription.Shards); got != oldView(old) {
+				t.Fatalf("DescribeStream while UPDATING lists %s, want the old map %s", got, oldView(old))
+			}
+			ls, err := c.ListShards(ctxFor(t), &kinesis.ListShardsInput{StreamName: aws.String(name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			stillUpdating("ListShards")
+			if got := shardsOf(ls.Shards); got != oldView(old) {
+				t.Fatalf("ListShards while UPDATING lists %s, want the old map %s", got, oldView(old))
+			}
+			_, err = c.GetShardIterator(ctxFor(t), &kinesis.GetShardIteratorInput{StreamName: aws.String(name),
+				ShardId: aws.String(tc.children[0]), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+			stillUpdating("GetShardIterator on a child")
+			wantAPIError(t, err, "ResourceNotFoundException", fmt.Sprintf("Shard %s in stream %s under account %s does not exist", tc.children[0], name, defaultAccount))
+			during := put("during", 10)
+			stillUpdating("the puts")
+			for _, out := range during {
+				if !isOld(old, *out.ShardId) {
+					t.Fatalf("a put while UPDATING landed on %s, not on one of the old shards", *out.ShardId)
+				}
+			}
+
+			waitStatus(t, c, name, types.StreamStatusActive)
+			after, err := c.ListShards(ctxFor(t), &kinesis.ListShardsInput{StreamName: aws.String(name)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(after.Shards) != len(old)+len(tc.children) {
+				t.Fatalf("after the update: %s", shardsOf(after.Shards))
+			}
+			ends := map[string]string{}
+			for i, sh := range after.Shards {
+				if i >= len(old) {
+					if *sh.ShardId != tc.children[i-len(old)] || sh.SequenceNumberRange.EndingSequenceNumber != nil {
+						t.Fatalf("after the update, shard %d is %s (ending %v), want open child %s", i, *sh.ShardId,
+							aws.ToString(sh.SequenceNumberRange.EndingSequenceNumber), tc.children[i-len(old)])
+					}
+					continue
+				}
+				if sh.SequenceNumberRange.EndingSequenceNumber == nil {
+					t.Fatalf("after the update, parent %s is still open", *sh.ShardId)
+				}
+				ends[*sh.ShardId] = *sh.SequenceNumberRange.EndingSequenceNumber
+			}
+			for _, out := range during {
+				if !seqLess(*out.SequenceNumber, ends[*out.ShardId]) {
+					t.Fatalf("record %s put while UPDATING on %s is past the parent's end %s", *out.SequenceNumber, *out.ShardId, ends[*out.ShardId])
+				}
+			}
+			for _, out := range put("after", 10) {
+				if isOld(old, *out.ShardId) {
+					t.Fatalf("a put after the update landed on the closed parent %s", *out.ShardId)
+				}
+			}
+			got := readLineage(t, c, name)
+			if len(got) != len(acked) {
+				t.Errorf("read %d records, %d were acknowledged", len(got), len(acked))
+			}
+			for d, seq := range acked {
+				if got[d] != seq {
+					t.Errorf("record %s: read with sequence %q, acknowledged as %s", d, got[d], seq)
+				}
+			}
+		})
+	}
+}
+
+// oldView renders shard ranges as shardsOf renders open shards.
+func oldView(rs []shardRange) string {
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "%s[%s..%s] ", r.id, r.start, r.end)
+	}
+	return b.String()
+}
+
+// shardsOf renders shards as ids and ranges, marking closed ones.
+func shardsOf(shards []types.Shard) string {
+	var b strings.Builder
+	for _, sh := range shards {
+		fmt.Fprintf(&b, "%s[%s..%s] ", *sh.ShardId, *sh.HashKeyRange.StartingHashKey, *sh.HashKeyRange.EndingHashKey)
+		if sh.SequenceNumberRange.EndingSequenceNumber != nil {
+			b.WriteString("(closed) ")
+		}
+	}
+	return b.String()
+}
+
+func isOld(old []shardRange, id string) bool {
+	for _, r := range old {
+		if r.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// readLineage reads a whole stream as KCL does: a shard only once its
+// parents were read to their end, each closed shard until GetRecords
+// reports its end with ChildShards, each open one to its tip. It fails on
+// a record read twice and returns each record's sequence number by data.
+func readLineage(t *testing.T, c *kinesis.Client, name string) map[string]string {
+	t.Helper()
+	ls, err := c.ListShards(ctxFor(t), &kinesis.ListShardsInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	done := map[string]bool{}
+	for progress := true; progress; {
+		progress = false
+		for _, sh := range ls.Shards {
+			if done[*sh.ShardId] || (sh.ParentShardId != nil && !done[*sh.ParentShardId]) ||
+				(sh.AdjacentParentShardId != nil && !done[*sh.AdjacentParentShardId]) {
+				continue
+			}
+			closed := sh.SequenceNumberRange.EndingSequenceNumber != nil
+			it := iterator(t, c, &kinesis.GetShardIteratorInput{StreamName: aws.String(name), ShardId: sh.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+			for {
+				out, err := c.GetRecords(ctxFor(t), &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+				if err != nil {
+					t.Fatalf("%s: %v", *sh.ShardId, err)
+				}
+				for _, r := range out.Records {
+					if _, dup := seen[string(r.Data)]; dup {
+						t.Fatalf("record %s read twice", r.Data)
+					}
+					seen[string(r.Data)] = *r.SequenceNumber
+				}
+				if out.NextShardIterator == nil {
+					if !closed || len(out.ChildShards) == 0 {
+						t.Fatalf("%s ended (closed: %v) with ChildShards %v", *sh.ShardId, closed, out.ChildShards)
+					}
+					break
+				}
+				if !closed && len(out.Records) == 0 && aws.ToInt64(out.MillisBehindLatest) == 0 {
+					break
+				}
+				it = *out.NextShardIterator
+			}
+			done[*sh.ShardId] = true
+			progress = true
+		}
+	}
+	if len(done) != len(ls.Shards) {
+		t.Fatalf("read %d of %d shards: a parent is missing", len(done), len(ls.Shards))
+	}
+	return seen
+}

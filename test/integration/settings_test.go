@@ -86,10 +86,10 @@ func TestStreamModeAndWarmThroughput(t *testing.T) {
 
 // TestMaxRecordSize raises a stream's record limit to 10 MiB with
 // UpdateMaxRecordSize (selecting it by StreamId) and round-trips a record
-// that size.
+// that size. (The client's endpoint is fixed: see TestStreamId.)
 func TestMaxRecordSize(t *testing.T) {
 	t.Parallel()
-	c := client()
+	c := client(fixedEndpoint(shared.Endpoint))
 	name := streamName(t)
 	createStream(t, c, name, 1)
 	big := bytes.Repeat([]byte{0x5a, 0x00, 0xff}, (10<<20-1)/3)

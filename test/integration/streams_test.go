@@ -1,8 +1,11 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"math/big"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/tributary-data/tributary/internal/testserver"
 )
@@ -919,4 +923,75 @@ func TestShardLimit(t *testing.T) {
 	if err := create(c, "one-too-many", 1); err == nil || !strings.Contains(err.Error(), "LimitExceededException") {
 		t.Errorf("create beyond the quota after re-filling it: %v", err)
 	}
+}
+
+// TestStreamId pins AWS's form of StreamId ([a-z0-9]{20}-[a-z0-9]{3}),
+// that it names one incarnation of a stream (stable while it lives, new
+// when the name is reused), that the actions taking a StreamId find the
+// stream by it, and that a StreamId of another form is a
+// ValidationException.
+//
+// aws-sdk-go-v2 routes a request carrying a StreamId of AWS's form to a
+// per-stream AWS host (its endpoint rules for the reserved member), even
+// with a custom endpoint, so the calls that select by StreamId use a
+// client whose endpoint resolver always answers the server's address.
+func TestStreamId(t *testing.T) {
+	t.Parallel()
+	c := client(fixedEndpoint(shared.Endpoint))
+	form := regexp.MustCompile(`^[a-z0-9]{20}-[a-z0-9]{3}$`)
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	id := aws.ToString(summary(t, c, name).StreamId)
+	if !form.MatchString(id) {
+		t.Fatalf("StreamId %q does not match %s", id, form)
+	}
+	if again := aws.ToString(summary(t, c, name).StreamId); again != id {
+		t.Fatalf("StreamId changed from %s to %s", id, again)
+	}
+	other := streamName(t)
+	createStream(t, c, other, 1)
+	if oid := aws.ToString(summary(t, c, other).StreamId); oid == id {
+		t.Fatalf("two streams share StreamId %s", id)
+	}
+	if _, err := c.EnableEnhancedMonitoring(ctxFor(t), &kinesis.EnableEnhancedMonitoringInput{StreamId: aws.String(id),
+		ShardLevelMetrics: []types.MetricsName{types.MetricsNameIncomingBytes}}); err != nil {
+		t.Fatalf("EnableEnhancedMonitoring by StreamId: %v", err)
+	}
+	if m := summary(t, c, name).EnhancedMonitoring; len(m) != 1 || len(m[0].ShardLevelMetrics) != 1 {
+		t.Fatalf("enhanced monitoring of %s after enabling it by StreamId: %+v", name, m)
+	}
+
+	if _, err := c.DeleteStream(ctxFor(t), &kinesis.DeleteStreamInput{StreamName: aws.String(name)}); err != nil {
+		t.Fatal(err)
+	}
+	createStream(t, c, name, 1)
+	if again := aws.ToString(summary(t, c, name).StreamId); again == id || !form.MatchString(again) {
+		t.Fatalf("re-created stream has StreamId %q (the old one was %s)", again, id)
+	}
+	_, err := c.EnableEnhancedMonitoring(ctxFor(t), &kinesis.EnableEnhancedMonitoringInput{StreamId: aws.String(id),
+		ShardLevelMetrics: []types.MetricsName{types.MetricsNameIncomingBytes}})
+	wantAPIError(t, err, "ResourceNotFoundException", fmt.Sprintf("Stream with id %s under account %s not found.", id, defaultAccount))
+
+	for _, bad := range []string{"0123456789abcdef", "ABCDEFGHIJ0123456789-abc", "abcdefghij0123456789_abc"} {
+		_, err := c.EnableEnhancedMonitoring(ctxFor(t), &kinesis.EnableEnhancedMonitoringInput{StreamId: aws.String(bad),
+			ShardLevelMetrics: []types.MetricsName{types.MetricsNameIncomingBytes}})
+		wantAPIError(t, err, "ValidationException", validationMsg(violation{q(bad), "streamId", `satisfy regular expression pattern: [a-z0-9]{20}-[a-z0-9]{3}`}))
+	}
+}
+
+// fixedEndpoint makes a client send every request to endpoint, whatever
+// the SDK's endpoint rules would derive from its members (a StreamId of
+// AWS's form would otherwise send it to AWS).
+func fixedEndpoint(endpoint string) func(*kinesis.Options) {
+	return func(o *kinesis.Options) { o.EndpointResolverV2 = fixedResolver{endpoint} }
+}
+
+type fixedResolver struct{ endpoint string }
+
+func (r fixedResolver) ResolveEndpoint(context.Context, kinesis.EndpointParameters) (smithyendpoints.Endpoint, error) {
+	u, err := url.Parse(r.endpoint)
+	if err != nil {
+		return smithyendpoints.Endpoint{}, err
+	}
+	return smithyendpoints.Endpoint{URI: *u}, nil
 }

@@ -161,3 +161,51 @@ func TestResourceTags(t *testing.T) {
 	_, err = c.ListTagsForResource(ctx, &kinesis.ListTagsForResourceInput{ResourceARN: missing})
 	wantAPIError(t, err, "ResourceNotFoundException", msg)
 }
+
+// TestRemoveTagsIllegalKeys pins that removing a tag key with a character
+// no tag may hold fails exactly as adding it does, by stream name and by
+// ARN, and that such a request removes nothing, not even its legal keys.
+func TestRemoveTagsIllegalKeys(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	arn := aws.String(arnOf("us-east-1", defaultAccount, name))
+	if _, err := c.AddTagsToStream(ctxFor(t), &kinesis.AddTagsToStreamInput{StreamName: aws.String(name), Tags: map[string]string{"keep": "1", "team": "2"}}); err != nil {
+		t.Fatal(err)
+	}
+	const msg = "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @."
+	for _, key := range []string{"semi;colon", "a,b", "star*", "hash#"} {
+		calls := []struct {
+			name string
+			call func() error
+		}{
+			{"AddTagsToStream", func() error {
+				_, err := c.AddTagsToStream(ctxFor(t), &kinesis.AddTagsToStreamInput{StreamName: aws.String(name), Tags: map[string]string{key: "v"}})
+				return err
+			}},
+			{"RemoveTagsFromStream", func() error {
+				_, err := c.RemoveTagsFromStream(ctxFor(t), &kinesis.RemoveTagsFromStreamInput{StreamName: aws.String(name), TagKeys: []string{"team", key}})
+				return err
+			}},
+			{"TagResource", func() error {
+				_, err := c.TagResource(ctxFor(t), &kinesis.TagResourceInput{ResourceARN: arn, Tags: map[string]string{key: "v"}})
+				return err
+			}},
+			{"UntagResource", func() error {
+				_, err := c.UntagResource(ctxFor(t), &kinesis.UntagResourceInput{ResourceARN: arn, TagKeys: []string{"team", key}})
+				return err
+			}},
+		}
+		for _, tc := range calls {
+			t.Run(tc.name+" "+key, func(t *testing.T) { wantAPIError(t, tc.call(), "InvalidArgumentException", msg) })
+		}
+	}
+	out, err := c.ListTagsForStream(ctxFor(t), &kinesis.ListTagsForStreamInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tagPairs(out.Tags), []string{"keep=1", "team=2"}; !equalStrings(got, want) {
+		t.Errorf("tags after the refused calls = %q, want %q", got, want)
+	}
+}

@@ -378,3 +378,117 @@ func TestValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestUnknownStreamBeforeShard pins the order of AWS's not-found errors:
+// for a stream that does not exist, the stream is reported whatever the
+// shard id; for one that does, a shard that is not found is named as the
+// caller wrote it, not normalised to twelve digits.
+func TestUnknownStreamBeforeShard(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	missing := "no-such-stream-" + name
+	notFound := fmt.Sprintf("Stream %s under account %s not found.", missing, defaultAccount)
+	calls := map[string]func(stream, shardID string) error{
+		"GetShardIterator": func(stream, shardID string) error {
+			_, err := c.GetShardIterator(ctxFor(t), &kinesis.GetShardIteratorInput{StreamName: aws.String(stream), ShardId: aws.String(shardID),
+				ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+			return err
+		},
+		"SplitShard": func(stream, shardID string) error {
+			_, err := c.SplitShard(ctxFor(t), &kinesis.SplitShardInput{StreamName: aws.String(stream), ShardToSplit: aws.String(shardID),
+				NewStartingHashKey: aws.String("170141183460469231731687303715884105728")})
+			return err
+		},
+		"MergeShards": func(stream, shardID string) error {
+			_, err := c.MergeShards(ctxFor(t), &kinesis.MergeShardsInput{StreamName: aws.String(stream), ShardToMerge: aws.String(shardID),
+				AdjacentShardToMerge: aws.String("shardId-000000000000")})
+			return err
+		},
+		"ListShards": func(stream, shardID string) error {
+			_, err := c.ListShards(ctxFor(t), &kinesis.ListShardsInput{StreamName: aws.String(stream),
+				ShardFilter: &types.ShardFilter{Type: types.ShardFilterTypeAfterShardId, ShardId: aws.String(shardID)}})
+			return err
+		},
+	}
+	for action, call := range calls {
+		for _, shardID := range []string{"shardId-5", "5", "shard-zero", "shardId-000000000000"} {
+			t.Run(action+" unknown stream "+shardID, func(t *testing.T) {
+				wantAPIError(t, call(missing, shardID), "ResourceNotFoundException", notFound)
+			})
+		}
+	}
+	// The stream exists: the shard is named as written.
+	tests := []struct {
+		action, shardID, msg string
+	}{
+		{"GetShardIterator", "shardId-5", "Shard shardId-5 in stream %s under account %s does not exist"},
+		{"GetShardIterator", "7", "Shard 7 in stream %s under account %s does not exist"},
+		{"GetShardIterator", "shard-zero", "Could not find shard shard-zero in stream %s under account %s."},
+		{"SplitShard", "shardId-5", "Could not find shard shardId-5 in stream %s under account %s."},
+		{"MergeShards", "shardId-5", "Could not find shard shardId-5 in stream %s under account %s."},
+	}
+	for _, tc := range tests {
+		t.Run(tc.action+" "+tc.shardID, func(t *testing.T) {
+			wantAPIError(t, calls[tc.action](name, tc.shardID), "ResourceNotFoundException", fmt.Sprintf(tc.msg, name, defaultAccount))
+		})
+	}
+}
+
+// TestSequenceNumberForOrdering pins how PutRecord checks
+// SequenceNumberForOrdering: against the SequenceNumber pattern first (a
+// ValidationException), then, like GetShardIterator's
+// StartingSequenceNumber, by decoding it as a sequence number this server
+// issues (an InvalidArgumentException). A bad one stores nothing.
+func TestSequenceNumberForOrdering(t *testing.T) {
+	t.Parallel()
+	c := client()
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	put := func(seq string) (*kinesis.PutRecordOutput, error) {
+		return c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("k"),
+			Data: []byte("x"), SequenceNumberForOrdering: aws.String(seq)})
+	}
+	first, err := c.PutRecord(ctxFor(t), &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("k"), Data: []byte("first")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := *first.SequenceNumber
+	// A 56-digit number that is not a sequence number: the top digit
+	// changed, so it no longer starts with the layout's 2.
+	forged := "9" + good[1:]
+	invalid := func(seq string) string {
+		return fmt.Sprintf("ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", seq, name, defaultAccount)
+	}
+	tests := []struct {
+		name, seq, code, msg string
+	}{
+		{"leading zero", "0" + good, "ValidationException", validationMsg(violation{q("0" + good), "sequenceNumberForOrdering", seqPattern})},
+		{"not digits", "12a45", "ValidationException", validationMsg(violation{q("12a45"), "sequenceNumberForOrdering", seqPattern})},
+		{"130 digits", "1" + strings.Repeat("0", 129), "ValidationException", validationMsg(violation{q("1" + strings.Repeat("0", 129)), "sequenceNumberForOrdering", seqPattern})},
+		{"zero", "0", "InvalidArgumentException", invalid("0")},
+		{"short", "12345", "InvalidArgumentException", invalid("12345")},
+		{"57 digits", good + "1", "InvalidArgumentException", invalid(good + "1")},
+		{"56 digits, not our layout", forged, "InvalidArgumentException", invalid(forged)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := put(tc.seq)
+			wantAPIError(t, err, tc.code, tc.msg)
+		})
+	}
+	// A sequence number the server issued orders the next put after it.
+	next, err := put(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !seqLess(good, *next.SequenceNumber) {
+		t.Fatalf("sequence %s does not follow %s", *next.SequenceNumber, good)
+	}
+	it := iterator(t, c, &kinesis.GetShardIteratorInput{StreamName: aws.String(name), ShardId: aws.String("shardId-000000000000"),
+		ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	if recs := readAll(t, c, it); len(recs) != 2 {
+		t.Fatalf("%d records stored, want 2: the refused puts stored something", len(recs))
+	}
+}

@@ -1,0 +1,109 @@
+package kinesis
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/store"
+)
+
+// TestReshardResumesAfterInterruptedCompletion simulates a crash in the
+// middle of a reshard's completion: the children's logs were created and
+// the parent's end read, but the metadata write never happened. A new
+// service over the same store must find the pending reshard and complete
+// it, reusing the children's logs, with a parent end that also covers the
+// records written after the interruption.
+func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c := caller{"000000000000", "us-east-1"}
+	name := Str("s")
+	put := func(s *Service, n int) []string {
+		var seqs []string
+		for i := range n {
+			out, aerr := s.putRecord(ctx, c, &putRecordInput{StreamName: &name, PartitionKey: ptr(Str(fmt.Sprint(i))), Data: ptr(Blob("x"))})
+			if aerr != nil {
+				t.Fatal(aerr)
+			}
+			seqs = append(seqs, out.(putRecordOutput).SequenceNumber)
+		}
+		return seqs
+	}
+
+	// The first run accepts a split, and stops before it is due.
+	s1, err := New(ctx, st, Config{UpdateDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, aerr := s1.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); aerr != nil {
+		t.Fatal(aerr)
+	}
+	seqs := put(s1, 5)
+	if _, aerr := s1.splitShard(ctx, c, &splitShardInput{StreamName: &name, ShardToSplit: ptr(Str("shardId-000000000000")),
+		NewStartingHashKey: ptr(Str("170141183460469231731687303715884105728"))}); aerr != nil {
+		t.Fatal(aerr)
+	}
+	s1.Close()
+	key := streamKey(c.account, c.region, "s")
+	e, _ := s1.cat.get(key)
+	if e.meta.Reshard == nil || len(e.meta.Shards) != 1 {
+		t.Fatalf("after the split request: %d shards, pending %+v", len(e.meta.Shards), e.meta.Reshard)
+	}
+	// Half a completion: logs made, ends read, no metadata write.
+	if _, err := s1.prepareReshard(ctx, e.meta, e.meta.Reshard, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Writes still go to the parent, which the metadata says is open.
+	seqs = append(seqs, put(s1, 5)...)
+
+	// The update falls due while the server is down.
+	if _, err := s1.cat.update(ctx, key, func(m *streamMeta) error {
+		m.TransitionAt = time.Now()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := New(ctx, st, Config{UpdateDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e, _ = s2.cat.get(key)
+		if e.meta.effectiveStatus(time.Now()) == statusActive {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the restarted service did not complete the pending split")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m := e.meta
+	if m.Reshard != nil || len(m.Shards) != 3 || m.Shards[0].EndingSeq == "" || m.Shards[1].Parent != "shardId-000000000000" {
+		t.Fatalf("after completion: %+v", m)
+	}
+	end, err := shard.ParseSequence(m.Shards[0].EndingSeq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range seqs {
+		sq, err := shard.ParseSequence(q)
+		if err != nil || sq.ShardIndex != 0 || sq.Index > end.Index {
+			t.Fatalf("record %s (shard %d, index %d) is not covered by the parent's end (index %d)", q, sq.ShardIndex, sq.Index, end.Index)
+		}
+	}
+	// The children take writes.
+	for i, q := range put(s2, 5) {
+		if sq, _ := shard.ParseSequence(q); sq.ShardIndex == 0 {
+			t.Fatalf("put %d after completion went to the closed parent", i)
+		}
+	}
+}
