@@ -794,6 +794,7 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	}
 	h.stopConnector(ctx, c)
 	delete(h.conns, name)
+	h.metrics.forget(name)
 	defer h.statusChanged(name)
 	if err := h.cfg.KV.Delete(ctx, stateKey(kindConfig, name)); err != nil {
 		return fmt.Errorf("deleting connector %s: %w", name, err)

@@ -16,6 +16,21 @@ type metrics struct {
 	taskFailures  *prometheus.CounterVec
 }
 
+// vecs lists the per-connector vectors, for removing a connector's series.
+func (m *metrics) vecs() []*prometheus.CounterVec {
+	return []*prometheus.CounterVec{m.sourceRecords, m.sinkRecords, m.skipped, m.deadLetters,
+		m.commits, m.commitFails, m.taskFailures}
+}
+
+// forget removes every series of a deleted connector, so /metrics shows
+// only connectors that exist. Its tasks must have stopped, or one could
+// count again after the removal.
+func (m *metrics) forget(connector string) {
+	for _, v := range m.vecs() {
+		v.DeletePartialMatch(prometheus.Labels{"connector": connector})
+	}
+}
+
 func newMetrics(reg prometheus.Registerer) *metrics {
 	labels := []string{"connector", "task"}
 	counter := func(name, help string) *prometheus.CounterVec {
