@@ -168,6 +168,18 @@ func (mt *metrics) read(m *streamMeta, shardIndex int, out *getRecordsOutput) {
 	mt.outgoingBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
 }
 
+// recorded follows every update of a stream's series by a request.
+// finishDelete removes a stream from the catalog and then its series, but
+// a request that found the stream before the deletion may record after
+// that. Checking the catalog after recording closes the gap: either the
+// deletion's removal came after this request's series, or this check sees
+// the stream gone and removes them.
+func (s *Service) recorded(m *streamMeta) {
+	if _, ok := s.cat.get(streamKey(m.Account, m.Region, m.Name)); !ok {
+		s.metrics.forgetStream(m.Account, m.Region, m.Name)
+	}
+}
+
 // millisToSeconds converts a MillisBehindLatest to a gauge's seconds.
 func millisToSeconds(ms int64) float64 { return float64(ms) / 1000 }
 

@@ -220,6 +220,7 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 		}
 	}
 	s.metrics.stored(m, recs, shards, out)
+	s.recorded(m)
 	return out
 }
 
@@ -275,6 +276,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	}
 	if !s.allowWrite(e.meta, sh, len(*in.Data)+len(pk)) {
 		s.metrics.writeExceeded.WithLabelValues(shardLabels(e.meta, sh)...).Inc()
+		s.recorded(e.meta)
 		return nil, rateExceeded(e.meta, sh)
 	}
 	start := time.Now()
@@ -285,6 +287,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	sl := streamLabels(e.meta)
 	s.metrics.putRecordSuccess.WithLabelValues(sl...).Inc()
 	s.metrics.putRecordLatency.WithLabelValues(sl...).Observe(since(start))
+	s.recorded(e.meta)
 	return putRecordOutput{shard.ID(res.shardIndex), res.seq, encryptionType(e.meta)}, nil
 }
 
@@ -406,6 +409,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	for i := range recs {
 		if !s.allowWrite(e.meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
 			s.metrics.writeExceeded.WithLabelValues(shardLabels(e.meta, shards[i])...).Inc()
+			s.recorded(e.meta)
 			aerr := rateExceeded(e.meta, shards[i])
 			out.Records[i] = putRecordsResult{ErrorCode: aerr.Type, ErrorMessage: aerr.Message}
 			out.FailedRecordCount++
@@ -442,6 +446,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 			mt.putRecordsSuccess.WithLabelValues(sl...).Inc()
 		}
 		mt.putRecordsLatency.WithLabelValues(sl...).Observe(since(start))
+		s.recorded(e.meta)
 	}()
 	for j, r := range results {
 		i := j
@@ -617,6 +622,7 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	}
 	if !s.allowRead(e.meta, it.ShardIndex) {
 		s.metrics.readExceeded.WithLabelValues(shardLabels(e.meta, it.ShardIndex)...).Inc()
+		s.recorded(e.meta)
 		return nil, rateExceeded(e.meta, it.ShardIndex)
 	}
 	start := time.Now()
@@ -632,6 +638,7 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	s.metrics.getRecordsRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
 	s.metrics.getRecordsBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
 	s.metrics.iteratorAge.WithLabelValues(shardLabels(e.meta, it.ShardIndex)...).Set(millisToSeconds(out.millisBehind))
+	s.recorded(e.meta)
 	if !end {
 		next.Created = time.Now()
 		out.next = s.iters.seal(next)
