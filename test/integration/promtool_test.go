@@ -33,7 +33,14 @@ const prometheusAccept = "application/openmetrics-text;version=1.0.0,application
 // scrapeAccepting is scrape with an Accept header.
 func scrapeAccepting(t *testing.T, accept string) []byte {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctxFor(t), http.MethodGet, shared.Endpoint+"/metrics", nil)
+	return scrapeAt(t, shared.Endpoint, accept)
+}
+
+// scrapeAt returns the body of a server's /metrics, asked for with an
+// Accept header unless accept is empty.
+func scrapeAt(t *testing.T, endpoint, accept string) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctxFor(t), http.MethodGet, endpoint+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
