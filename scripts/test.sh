@@ -12,6 +12,8 @@ need=()
 # A private MariaDB server for the change-data-capture tests (internal/testmariadb).
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 /usr/bin/python3 -c 'import boto3' 2>/dev/null || need+=(python3-boto3)
+# promtool lints /metrics (test/integration/promtool_test.go).
+[ -x /usr/bin/promtool ] || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -421,6 +421,7 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 	if c.rec.Target == TargetStopped {
 		c.state = StateInfo{State: StateStopped, WorkerID: h.cfg.WorkerID}
 		if c.rec.Tasks != nil {
+			h.metrics.forgetTasks(c.name, 0, len(c.rec.Tasks))
 			c.rec.Tasks = nil
 			h.saveOrLog(ctx, c)
 		}
@@ -432,6 +433,7 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 	}
 	c.conn = conn
 	if !slices.EqualFunc(configs, c.rec.Tasks, maps.Equal) {
+		h.metrics.forgetTasks(c.name, len(configs), len(c.rec.Tasks))
 		c.rec.Tasks = configs
 		h.saveOrLog(ctx, c)
 	}
@@ -703,6 +705,7 @@ func (h *Herder) restartInstance(ctx context.Context, c *connRun, oldConfigs []m
 		for _, t := range c.tasks {
 			h.stopTask(t)
 		}
+		h.metrics.forgetTasks(c.name, len(configs), len(c.rec.Tasks))
 		c.rec.Tasks = configs
 		h.saveOrLog(ctx, c)
 		c.tasks = make([]*taskRun, len(configs))
@@ -754,6 +757,7 @@ func (h *Herder) setTarget(ctx context.Context, name string, target TargetState)
 	switch {
 	case target == TargetStopped:
 		h.stopConnector(ctx, c)
+		h.metrics.forgetTasks(c.name, 0, len(c.rec.Tasks))
 		c.rec.Tasks = nil
 		h.saveOrLog(ctx, c)
 		c.state = StateInfo{State: StateStopped, WorkerID: h.cfg.WorkerID}
@@ -794,6 +798,7 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	}
 	h.stopConnector(ctx, c)
 	delete(h.conns, name)
+	h.metrics.forget(name)
 	defer h.statusChanged(name)
 	if err := h.cfg.KV.Delete(ctx, stateKey(kindConfig, name)); err != nil {
 		return fmt.Errorf("deleting connector %s: %w", name, err)

@@ -1,6 +1,10 @@
 package connect
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // metrics are the runtime's Prometheus metrics, named after Kafka
 // Connect's JMX metrics (source-record-write-total, sink-record-read-total,
@@ -14,6 +18,33 @@ type metrics struct {
 	commits       *prometheus.CounterVec
 	commitFails   *prometheus.CounterVec
 	taskFailures  *prometheus.CounterVec
+}
+
+// vecs lists the per-connector vectors, for removing a connector's series.
+func (m *metrics) vecs() []*prometheus.CounterVec {
+	return []*prometheus.CounterVec{m.sourceRecords, m.sinkRecords, m.skipped, m.deadLetters,
+		m.commits, m.commitFails, m.taskFailures}
+}
+
+// forgetTasks removes the series of a connector's tasks from..to-1: tasks
+// that no longer exist because the connector now has fewer (or, stopped,
+// none), as Kafka closes a stopped task's metrics. Those tasks must have
+// stopped.
+func (m *metrics) forgetTasks(connector string, from, to int) {
+	for id := from; id < to; id++ {
+		for _, v := range m.vecs() {
+			v.DeleteLabelValues(connector, strconv.Itoa(id))
+		}
+	}
+}
+
+// forget removes every series of a deleted connector, so /metrics shows
+// only connectors that exist. Its tasks must have stopped, or one could
+// count again after the removal.
+func (m *metrics) forget(connector string) {
+	for _, v := range m.vecs() {
+		v.DeletePartialMatch(prometheus.Labels{"connector": connector})
+	}
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {

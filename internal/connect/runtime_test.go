@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/data"
 	"github.com/tributary-data/tributary/internal/kinesis"
@@ -202,12 +204,19 @@ const (
 
 func newHerder(t *testing.T, e *engine, log *sinkLog) *connect.Herder {
 	t.Helper()
+	return newHerderWith(t, e, log, nil)
+}
+
+// newHerderWith is newHerder with its metrics registered on prom.
+func newHerderWith(t *testing.T, e *engine, log *sinkLog, prom prometheus.Registerer) *connect.Herder {
+	t.Helper()
 	reg := connect.NewRegistry("test", map[string]func() connect.Connector{
 		sourceClass: func() connect.Connector { return &testSource{} },
 		sinkClass:   func() connect.Connector { return &testSink{testConnector{sink: true, log: log}} },
 	})
 	h := connect.NewHerder(connect.WorkerConfig{WorkerID: "test:8083", Registry: reg, Streams: e.local, KV: e.kv,
-		Logger: slog.New(slog.DiscardHandler), Props: map[string]string{"offset.flush.interval.ms": "100"}})
+		Logger: slog.New(slog.DiscardHandler), Props: map[string]string{"offset.flush.interval.ms": "100"},
+		Registerer: prom})
 	if err := h.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

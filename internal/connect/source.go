@@ -333,12 +333,14 @@ func (r *sourceRun) send(ctx context.Context, recs []*data.Record) error {
 			r.ensured[g.stream] = true
 		}
 	}
-	if err := r.write(ctx, recs, groups); err != nil {
-		return err
-	}
+	// Counted before writing: write moves the last record, which carries
+	// the marker, out of its group when it writes it on its own.
 	written := 0
 	for _, g := range groups {
 		written += len(g.recs)
+	}
+	if err := r.write(ctx, recs, groups); err != nil {
+		return err
 	}
 	r.h.metrics.sourceRecords.WithLabelValues(r.c.name, strconv.Itoa(r.t.id)).Add(float64(written))
 	// Only now are the records stored: their offsets may be committed.

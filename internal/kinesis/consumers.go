@@ -245,6 +245,7 @@ func (s *Service) deregisterStreamConsumer(ctx context.Context, c caller, in *co
 		return nil, mapStoreErr(ref, err)
 	}
 	s.subs.endConsumer(consumerARN(&streamMeta{Name: ref.name, Account: ref.account, Region: ref.region}, cm))
+	s.metrics.forgetConsumer(ref.account, ref.region, ref.name, name)
 	return nil, nil
 }
 

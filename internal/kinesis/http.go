@@ -110,7 +110,7 @@ func putRecordsAction(ctx context.Context, s *Service, c caller, body []byte) (a
 // ActionName returns the action an X-Amz-Target names, or "unknown", so
 // that metrics labels stay bounded whatever clients send.
 func ActionName(target string) string {
-	if name, ok := trimAction(target); ok && actions[name] != nil {
+	if name, ok := trimAction(target); ok && (actions[name] != nil || streamingActions[name] != nil) {
 		return name
 	}
 	return "unknown"

@@ -11,8 +11,14 @@ import (
 // metrics are the Kinesis service's Prometheus metrics, one for each
 // CloudWatch metric of Kinesis Data Streams that Tributary can produce, so
 // that dashboards and alarms built on CloudWatch translate one to one. The
-// help text names the CloudWatch metric. Labels are the stream (as
-// account/region/name) and, for shard-level metrics, the shard id.
+// help text names the CloudWatch metric. Every series carries the
+// stream's account, region and name as three labels, so queries can
+// aggregate by any of them; shard-level metrics add the shard id, and
+// enhanced fan-out metrics the consumer name (CloudWatch's ConsumerName
+// dimension). Times are in seconds, Prometheus's base unit, where
+// CloudWatch uses milliseconds. A deleted stream's or deregistered
+// consumer's series are removed (forgetStream, forgetConsumer), so
+// dashboards do not show streams that no longer exist.
 type metrics struct {
 	incomingBytes, incomingRecords             *prometheus.CounterVec
 	outgoingBytes, outgoingRecords             *prometheus.CounterVec
@@ -30,13 +36,25 @@ type metrics struct {
 	iteratorAge                                *prometheus.GaugeVec
 	subscribeSuccess, subscribeExceeded        *prometheus.CounterVec
 	subscribeEventBytes, subscribeEventRecords *prometheus.CounterVec
-	subscribeMillisBehind                      *prometheus.GaugeVec
+	subscribeBehind                            *prometheus.GaugeVec
+
+	// all holds every vector above, for removing a stream's series.
+	all []partialDeleter
+}
+
+// partialDeleter is what CounterVec, GaugeVec and HistogramVec share for
+// removing every series whose labels include some values.
+type partialDeleter interface {
+	prometheus.Collector
+	DeletePartialMatch(labels prometheus.Labels) int
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	const ns = "tributary_kinesis"
-	stream := []string{"stream"}
-	shardLabels := []string{"stream", "shard"}
+	stream := []string{"account", "region", "stream"}
+	shardLabels := []string{"account", "region", "stream", "shard"}
+	consumer := []string{"account", "region", "stream", "consumer"}
+	consumerShard := []string{"account", "region", "stream", "consumer", "shard"}
 	counter := func(name, help string, labels []string) *prometheus.CounterVec {
 		return prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: name, Help: help}, labels)
 	}
@@ -59,7 +77,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		putRecordsSuccess:     counter("put_records_success_total", "PutRecords calls with at least one record stored (CloudWatch PutRecords.Success).", stream),
 		putRecordsLatency:     latency("put_records_latency_seconds", "PutRecords latency (CloudWatch PutRecords.Latency)."),
 		putRecordsRecords:     counter("put_records_successful_records_total", "Records stored by PutRecords (CloudWatch PutRecords.SuccessfulRecords).", stream),
-		putRecordsAll:         counter("put_records_total_records_total", "Records sent in PutRecords calls (CloudWatch PutRecords.TotalRecords).", stream),
+		putRecordsAll:         counter("put_records_records_total", "Records sent in PutRecords calls, stored or not (CloudWatch PutRecords.TotalRecords).", stream),
 		putRecordsFailed:      counter("put_records_failed_records_total", "Records PutRecords failed to store for internal reasons (CloudWatch PutRecords.FailedRecords).", stream),
 		putRecordsThrottled:   counter("put_records_throttled_records_total", "Records PutRecords refused for throughput limits (CloudWatch PutRecords.ThrottledRecords).", stream),
 		putRecordsBytes:       counter("put_records_bytes_total", "Bytes stored by PutRecords (CloudWatch PutRecords.Bytes).", stream),
@@ -67,26 +85,56 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		getRecordsLatency:     latency("get_records_latency_seconds", "GetRecords latency (CloudWatch GetRecords.Latency)."),
 		getRecordsBytes:       counter("get_records_bytes_total", "Bytes returned by GetRecords (CloudWatch GetRecords.Bytes).", stream),
 		getRecordsRecords:     counter("get_records_records_total", "Records returned by GetRecords (CloudWatch GetRecords.Records).", stream),
-		iteratorAge:           gauge("get_records_iterator_age_milliseconds", "Age of the last record returned by GetRecords on the shard, 0 at the tip (CloudWatch GetRecords.IteratorAgeMilliseconds / IteratorAgeMilliseconds).", shardLabels),
-		subscribeSuccess:      counter("subscribe_to_shard_success_total", "SubscribeToShard calls that started a subscription (CloudWatch SubscribeToShard.Success).", stream),
-		subscribeExceeded:     counter("subscribe_to_shard_rate_exceeded_total", "SubscribeToShard calls refused because the consumer already had a new subscription to the shard (CloudWatch SubscribeToShard.RateExceeded).", stream),
-		subscribeEventBytes:   counter("subscribe_to_shard_event_bytes_total", "Bytes pushed by SubscribeToShard events (CloudWatch SubscribeToShardEvent.Bytes).", stream),
-		subscribeEventRecords: counter("subscribe_to_shard_event_records_total", "Records pushed by SubscribeToShard events (CloudWatch SubscribeToShardEvent.Records).", stream),
-		subscribeMillisBehind: gauge("subscribe_to_shard_event_millis_behind_latest", "MillisBehindLatest of the last SubscribeToShard event (CloudWatch SubscribeToShardEvent.MillisBehindLatest).", shardLabels),
+		iteratorAge:           gauge("get_records_iterator_age_seconds", "Age in seconds of the last record returned by GetRecords on the shard, 0 at the tip (CloudWatch GetRecords.IteratorAgeMilliseconds / IteratorAgeMilliseconds, in milliseconds there).", shardLabels),
+		subscribeSuccess:      counter("subscribe_to_shard_success_total", "SubscribeToShard calls that started a subscription (CloudWatch SubscribeToShard.Success).", consumer),
+		subscribeExceeded:     counter("subscribe_to_shard_rate_exceeded_total", "SubscribeToShard calls refused because the consumer already had a new subscription to the shard (CloudWatch SubscribeToShard.RateExceeded).", consumer),
+		subscribeEventBytes:   counter("subscribe_to_shard_event_bytes_total", "Bytes pushed by SubscribeToShard events (CloudWatch SubscribeToShardEvent.Bytes).", consumer),
+		subscribeEventRecords: counter("subscribe_to_shard_event_records_total", "Records pushed by SubscribeToShard events (CloudWatch SubscribeToShardEvent.Records).", consumer),
+		subscribeBehind:       gauge("subscribe_to_shard_event_behind_latest_seconds", "How far in seconds the last SubscribeToShard event was behind the tip of the shard (CloudWatch SubscribeToShardEvent.MillisBehindLatest, in milliseconds there).", consumerShard),
 	}
+	m.all = []partialDeleter{m.incomingBytes, m.incomingRecords, m.outgoingBytes, m.outgoingRecords,
+		m.writeExceeded, m.readExceeded, m.putRecordSuccess, m.putRecordLatency, m.putRecordsSuccess,
+		m.putRecordsLatency, m.putRecordsRecords, m.putRecordsAll, m.putRecordsFailed, m.putRecordsThrottled,
+		m.putRecordsBytes, m.getRecordsSuccess, m.getRecordsLatency, m.getRecordsBytes, m.getRecordsRecords,
+		m.iteratorAge, m.subscribeSuccess, m.subscribeExceeded, m.subscribeEventBytes, m.subscribeEventRecords,
+		m.subscribeBehind}
 	if reg != nil {
-		reg.MustRegister(m.incomingBytes, m.incomingRecords, m.outgoingBytes, m.outgoingRecords,
-			m.writeExceeded, m.readExceeded, m.putRecordSuccess, m.putRecordLatency, m.putRecordsSuccess,
-			m.putRecordsLatency, m.putRecordsRecords, m.putRecordsAll, m.putRecordsFailed, m.putRecordsThrottled,
-			m.putRecordsBytes, m.getRecordsSuccess, m.getRecordsLatency, m.getRecordsBytes, m.getRecordsRecords,
-			m.iteratorAge, m.subscribeSuccess, m.subscribeExceeded, m.subscribeEventBytes, m.subscribeEventRecords,
-			m.subscribeMillisBehind)
+		for _, c := range m.all {
+			reg.MustRegister(c)
+		}
 	}
 	return m
 }
 
-// streamLabel identifies a stream across accounts and regions.
-func streamLabel(m *streamMeta) string { return m.Account + "/" + m.Region + "/" + m.Name }
+// streamLabels are the values of the account, region and stream labels.
+func streamLabels(m *streamMeta) []string { return []string{m.Account, m.Region, m.Name} }
+
+// shardLabels are streamLabels and the shard id.
+func shardLabels(m *streamMeta, shardIndex int) []string {
+	return []string{m.Account, m.Region, m.Name, shard.ID(shardIndex)}
+}
+
+// consumerLabels are streamLabels and an enhanced fan-out consumer's name.
+func consumerLabels(m *streamMeta, consumer string) []string {
+	return []string{m.Account, m.Region, m.Name, consumer}
+}
+
+// forgetStream removes every series of a stream: its own, its shards' and
+// its consumers'. It is called once the stream is deleted.
+func (mt *metrics) forgetStream(account, region, name string) {
+	match := prometheus.Labels{"account": account, "region": region, "stream": name}
+	for _, c := range mt.all {
+		c.DeletePartialMatch(match)
+	}
+}
+
+// forgetConsumer removes the series of a deregistered consumer.
+func (mt *metrics) forgetConsumer(account, region, stream, consumer string) {
+	match := prometheus.Labels{"account": account, "region": region, "stream": stream, "consumer": consumer}
+	for _, c := range mt.all {
+		c.DeletePartialMatch(match)
+	}
+}
 
 // stored counts records stored in shards by a put. It sums per shard
 // first: a labelled metric costs a map lookup, and a put has up to 500
@@ -106,19 +154,33 @@ func (mt *metrics) stored(m *streamMeta, recs []batchRecord, shards []int, resul
 		sm.records++
 		sm.bytes += len(recs[i].Data) + len(recs[i].PartitionKey)
 	}
-	sl := streamLabel(m)
 	for idx, sm := range per {
-		id := shard.ID(idx)
-		mt.incomingRecords.WithLabelValues(sl, id).Add(float64(sm.records))
-		mt.incomingBytes.WithLabelValues(sl, id).Add(float64(sm.bytes))
+		sl := shardLabels(m, idx)
+		mt.incomingRecords.WithLabelValues(sl...).Add(float64(sm.records))
+		mt.incomingBytes.WithLabelValues(sl...).Add(float64(sm.bytes))
 	}
 }
 
 // read counts records read from a shard by GetRecords or a subscription.
 func (mt *metrics) read(m *streamMeta, shardIndex int, out *getRecordsOutput) {
-	sl, id := streamLabel(m), shard.ID(shardIndex)
-	mt.outgoingRecords.WithLabelValues(sl, id).Add(float64(len(out.records)))
-	mt.outgoingBytes.WithLabelValues(sl, id).Add(float64(out.bytes()))
+	sl := shardLabels(m, shardIndex)
+	mt.outgoingRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
+	mt.outgoingBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
 }
+
+// recorded follows every update of a stream's series by a request.
+// finishDelete removes a stream from the catalog and then its series, but
+// a request that found the stream before the deletion may record after
+// that. Checking the catalog after recording closes the gap: either the
+// deletion's removal came after this request's series, or this check sees
+// the stream gone and removes them.
+func (s *Service) recorded(m *streamMeta) {
+	if _, ok := s.cat.get(streamKey(m.Account, m.Region, m.Name)); !ok {
+		s.metrics.forgetStream(m.Account, m.Region, m.Name)
+	}
+}
+
+// millisToSeconds converts a MillisBehindLatest to a gauge's seconds.
+func millisToSeconds(ms int64) float64 { return float64(ms) / 1000 }
 
 func since(t time.Time) float64 { return time.Since(t).Seconds() }

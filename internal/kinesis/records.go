@@ -220,6 +220,7 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 		}
 	}
 	s.metrics.stored(m, recs, shards, out)
+	s.recorded(m)
 	return out
 }
 
@@ -273,7 +274,8 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		return nil, errDryRun()
 	}
 	if !s.allowWrite(e.meta, sh, len(*in.Data)+len(pk)) {
-		s.metrics.writeExceeded.WithLabelValues(streamLabel(e.meta), shard.ID(sh)).Inc()
+		s.metrics.writeExceeded.WithLabelValues(shardLabels(e.meta, sh)...).Inc()
+		s.recorded(e.meta)
 		return nil, rateExceeded(e.meta, sh)
 	}
 	start := time.Now()
@@ -281,8 +283,10 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	if res.err != nil {
 		return nil, errInternal(res.err)
 	}
-	s.metrics.putRecordSuccess.WithLabelValues(streamLabel(e.meta)).Inc()
-	s.metrics.putRecordLatency.WithLabelValues(streamLabel(e.meta)).Observe(since(start))
+	sl := streamLabels(e.meta)
+	s.metrics.putRecordSuccess.WithLabelValues(sl...).Inc()
+	s.metrics.putRecordLatency.WithLabelValues(sl...).Observe(since(start))
+	s.recorded(e.meta)
 	return putRecordOutput{shard.ID(res.shardIndex), res.seq, encryptionType(e.meta)}, nil
 }
 
@@ -403,7 +407,8 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	var admitted []int
 	for i := range recs {
 		if !s.allowWrite(e.meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
-			s.metrics.writeExceeded.WithLabelValues(streamLabel(e.meta), shard.ID(shards[i])).Inc()
+			s.metrics.writeExceeded.WithLabelValues(shardLabels(e.meta, shards[i])...).Inc()
+			s.recorded(e.meta)
 			aerr := rateExceeded(e.meta, shards[i])
 			out.Records[i] = putRecordsResult{ErrorCode: aerr.Type, ErrorMessage: aerr.Message}
 			out.FailedRecordCount++
@@ -423,23 +428,24 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	throttled := out.FailedRecordCount
 	results := s.put(ctx, e, recs, shards)
 	defer func() {
-		sl := streamLabel(e.meta)
+		sl := streamLabels(e.meta)
 		mt := s.metrics
-		mt.putRecordsAll.WithLabelValues(sl).Add(float64(len(out.Records)))
-		mt.putRecordsThrottled.WithLabelValues(sl).Add(float64(throttled))
-		mt.putRecordsFailed.WithLabelValues(sl).Add(float64(out.FailedRecordCount - throttled))
-		mt.putRecordsRecords.WithLabelValues(sl).Add(float64(len(out.Records) - out.FailedRecordCount))
+		mt.putRecordsAll.WithLabelValues(sl...).Add(float64(len(out.Records)))
+		mt.putRecordsThrottled.WithLabelValues(sl...).Add(float64(throttled))
+		mt.putRecordsFailed.WithLabelValues(sl...).Add(float64(out.FailedRecordCount - throttled))
+		mt.putRecordsRecords.WithLabelValues(sl...).Add(float64(len(out.Records) - out.FailedRecordCount))
 		stored := 0
 		for j, r := range results {
 			if r.err == nil {
 				stored += len(recs[j].Data) + len(recs[j].PartitionKey)
 			}
 		}
-		mt.putRecordsBytes.WithLabelValues(sl).Add(float64(stored))
+		mt.putRecordsBytes.WithLabelValues(sl...).Add(float64(stored))
 		if out.FailedRecordCount < len(out.Records) {
-			mt.putRecordsSuccess.WithLabelValues(sl).Inc()
+			mt.putRecordsSuccess.WithLabelValues(sl...).Inc()
 		}
-		mt.putRecordsLatency.WithLabelValues(sl).Observe(since(start))
+		mt.putRecordsLatency.WithLabelValues(sl...).Observe(since(start))
+		s.recorded(e.meta)
 	}()
 	for j, r := range results {
 		i := j
@@ -630,7 +636,8 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 		limit = int(*in.Limit)
 	}
 	if !s.allowRead(e.meta, it.ShardIndex) {
-		s.metrics.readExceeded.WithLabelValues(streamLabel(e.meta), shard.ID(it.ShardIndex)).Inc()
+		s.metrics.readExceeded.WithLabelValues(shardLabels(e.meta, it.ShardIndex)...).Inc()
+		s.recorded(e.meta)
 		return nil, rateExceeded(e.meta, it.ShardIndex)
 	}
 	start := time.Now()
@@ -639,13 +646,14 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 		return nil, aerr
 	}
 	s.chargeRead(e.meta, it.ShardIndex, out.bytes())
-	sl := streamLabel(e.meta)
+	sl := streamLabels(e.meta)
 	s.metrics.read(e.meta, it.ShardIndex, &out)
-	s.metrics.getRecordsSuccess.WithLabelValues(sl).Inc()
-	s.metrics.getRecordsLatency.WithLabelValues(sl).Observe(since(start))
-	s.metrics.getRecordsRecords.WithLabelValues(sl).Add(float64(len(out.records)))
-	s.metrics.getRecordsBytes.WithLabelValues(sl).Add(float64(out.bytes()))
-	s.metrics.iteratorAge.WithLabelValues(sl, shard.ID(it.ShardIndex)).Set(float64(out.millisBehind))
+	s.metrics.getRecordsSuccess.WithLabelValues(sl...).Inc()
+	s.metrics.getRecordsLatency.WithLabelValues(sl...).Observe(since(start))
+	s.metrics.getRecordsRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
+	s.metrics.getRecordsBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
+	s.metrics.iteratorAge.WithLabelValues(shardLabels(e.meta, it.ShardIndex)...).Set(millisToSeconds(out.millisBehind))
+	s.recorded(e.meta)
 	if !end {
 		next.Created = time.Now()
 		out.next = s.iters.seal(next)

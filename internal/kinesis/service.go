@@ -365,10 +365,11 @@ func (s *Service) finishDelete(ctx context.Context, key, uid string) error {
 		}
 	}
 	err := s.cat.remove(ctx, key, e.rev)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
 	}
-	return err
+	s.metrics.forgetStream(e.meta.Account, e.meta.Region, e.meta.Name)
+	return nil
 }
 
 // streamARN renders a stream's ARN from its reference.

@@ -153,14 +153,15 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 	defer cancel()
 	sub := &subscription{started: time.Now(), cancel: cancel}
 	key := subscriptionKey(string(*in.ConsumerARN), it.ShardIndex)
-	sl := streamLabel(e.meta)
+	sl := consumerLabels(e.meta, cm.Name)
 	if !s.subs.start(key, sub) {
-		s.metrics.subscribeExceeded.WithLabelValues(sl).Inc()
+		s.metrics.subscribeExceeded.WithLabelValues(sl...).Inc()
 		s.writeError(w, errResourceInUse("Another active subscription exists for this consumer: %s", *in.ConsumerARN))
 		return
 	}
+	defer s.forgetIfGone(ref, e.meta.UID, cm.Name)
 	defer s.subs.end(key, sub)
-	s.metrics.subscribeSuccess.WithLabelValues(sl).Inc()
+	s.metrics.subscribeSuccess.WithLabelValues(sl...).Inc()
 
 	w.Header().Set("Content-Type", "application/vnd.amazon.eventstream")
 	w.WriteHeader(http.StatusOK)
@@ -198,9 +199,9 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 				return
 			}
 			s.metrics.read(cur.meta, it.ShardIndex, &out)
-			s.metrics.subscribeEventRecords.WithLabelValues(sl).Add(float64(len(out.records)))
-			s.metrics.subscribeEventBytes.WithLabelValues(sl).Add(float64(out.bytes()))
-			s.metrics.subscribeMillisBehind.WithLabelValues(sl, shard.ID(it.ShardIndex)).Set(float64(out.millisBehind))
+			s.metrics.subscribeEventRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
+			s.metrics.subscribeEventBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
+			s.metrics.subscribeBehind.WithLabelValues(append(sl, shard.ID(it.ShardIndex))...).Set(millisToSeconds(out.millisBehind))
 			lastSent = time.Now()
 		}
 		if end {
@@ -215,6 +216,23 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 		case <-ctx.Done():
 			return
 		}
+	}
+}
+
+// forgetIfGone removes the series of a subscription's consumer, or of its
+// whole stream, if they were deregistered or deleted while it ran: the
+// subscription's last metric update may have raced their removal.
+func (s *Service) forgetIfGone(ref streamRef, uid, consumer string) {
+	cur, aerr := s.lookup(ref)
+	if aerr != nil {
+		s.metrics.forgetStream(ref.account, ref.region, ref.name)
+		return
+	}
+	if cur.meta.UID != uid {
+		return // a new stream of the same name: the series are its own
+	}
+	if c := cur.meta.consumer(consumer, time.Now()); c == nil || c.Status == consumerDeleting {
+		s.metrics.forgetConsumer(ref.account, ref.region, ref.name, consumer)
 	}
 }
 

@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"bufio"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,29 +10,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
 
-// metricSum adds up a metric's samples for one stream from /metrics.
+// metricSum adds up a metric's samples for one stream (of the default
+// account and region) from /metrics. A name ending in _count is a
+// histogram's sample count.
 func metricSum(t *testing.T, name, stream string) float64 {
 	t.Helper()
-	resp, err := http.Get(shared.Endpoint + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	fams := families(t, scrape(t))
+	if fams[name] == nil {
+		name = strings.TrimSuffix(name, "_count")
 	}
-	defer resp.Body.Close()
-	label := `stream="` + defaultAccount + "/us-east-1/" + stream + `"`
-	sum := 0.0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, name+"{") || !strings.Contains(line, label) {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			t.Fatalf("%s: %v", line, err)
-		}
-		sum += v
-	}
+	sum, _ := sumOf(fams, name, streamSel(stream))
 	return sum
 }
 
@@ -66,19 +51,19 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("read %d records", read)
 	}
 	want := map[string]float64{
-		"tributary_kinesis_incoming_records_total":                10,
-		"tributary_kinesis_incoming_bytes_total":                  7*11 + 3*5, // data + partition key
-		"tributary_kinesis_put_record_success_total":              3,
-		"tributary_kinesis_put_records_success_total":             1,
-		"tributary_kinesis_put_records_total_records_total":       7,
-		"tributary_kinesis_put_records_successful_records_total":  7,
-		"tributary_kinesis_put_records_failed_records_total":      0,
-		"tributary_kinesis_get_records_records_total":             10,
-		"tributary_kinesis_get_records_bytes_total":               7*10 + 3*3,
-		"tributary_kinesis_outgoing_records_total":                10,
-		"tributary_kinesis_get_records_iterator_age_milliseconds": 0,
-		"tributary_kinesis_put_record_latency_seconds_count":      3,
-		"tributary_kinesis_put_records_latency_seconds_count":     1,
+		"tributary_kinesis_incoming_records_total":               10,
+		"tributary_kinesis_incoming_bytes_total":                 7*11 + 3*5, // data + partition key
+		"tributary_kinesis_put_record_success_total":             3,
+		"tributary_kinesis_put_records_success_total":            1,
+		"tributary_kinesis_put_records_records_total":            7,
+		"tributary_kinesis_put_records_successful_records_total": 7,
+		"tributary_kinesis_put_records_failed_records_total":     0,
+		"tributary_kinesis_get_records_records_total":            10,
+		"tributary_kinesis_get_records_bytes_total":              7*10 + 3*3,
+		"tributary_kinesis_outgoing_records_total":               10,
+		"tributary_kinesis_get_records_iterator_age_seconds":     0,
+		"tributary_kinesis_put_record_latency_seconds_count":     3,
+		"tributary_kinesis_put_records_latency_seconds_count":    1,
 	}
 	for metric, v := range want {
 		if got := metricSum(t, metric, name); got != v {

@@ -191,4 +191,18 @@ func TestThrottling(t *testing.T) {
 			}
 		}
 	})
+
+	// The throttling metrics pass promtool too, labelled like the rest.
+	body := scrapeAt(t, p.Endpoint, "")
+	promtoolCheck(t, body)
+	fams := families(t, body)
+	for metric, stream := range map[string]string{
+		"tributary_kinesis_write_provisioned_throughput_exceeded_total": "rec",
+		"tributary_kinesis_read_provisioned_throughput_exceeded_total":  "calls",
+		"tributary_kinesis_put_records_throttled_records_total":         "rec",
+	} {
+		if v, _ := sumOf(fams, metric, streamSel(stream)); v == 0 {
+			t.Errorf("%s for stream %s is 0 after throttling", metric, stream)
+		}
+	}
 }
