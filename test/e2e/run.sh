@@ -288,7 +288,7 @@ if ! grep -q '^readme: [0-9]* passed' "$WORK/readme.out" || { [ "$rc" -ne 0 ] &&
 	fail "readme.sh ran to the end (exit status $rc)"
 fi
 info "Part C took $((SECONDS - C)) s; total $((SECONDS - START)) s"
-check "tributary serve is still running after both parts" kill -0 "$SERVER_PID"
+check "tributary serve is still running after every part" kill -0 "$SERVER_PID"
 
 if [ "$FAILED" -ne 0 ] && [ -s "$WORK/server.log" ]; then
 	echo "# server log (last 40 lines):"
