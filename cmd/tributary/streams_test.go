@@ -344,7 +344,7 @@ func checkOnceInOrder(t *testing.T, got, before, after []string) {
 		}
 	}
 	if lastBefore > firstAfter {
-		t.Errorf("a parent's record (before the split) printed after a child's: %q", got)
+		t.Errorf("a parent's record (of before) printed after a child's (of after): %q", got)
 	}
 }
 
@@ -397,6 +397,25 @@ func TestStreamsTailAcrossSplit(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("describe after the split lacks %q:\n%s", want, out)
 		}
+	}
+
+	// Merge the children back: their child starts once both have ended.
+	if _, err := c.MergeShards(context.Background(), &kinesis.MergeShardsInput{StreamName: aws.String("s"),
+		ShardToMerge: aws.String("shardId-000000000001"), AdjacentShardToMerge: aws.String("shardId-000000000002")}); err != nil {
+		t.Fatal(err)
+	}
+	testserver.WaitUntil(t, "the stream to be ACTIVE after MergeShards", 30*time.Second, func() bool {
+		out, err := c.DescribeStreamSummary(context.Background(), &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("s")})
+		return err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive
+	})
+	merged := putN(t, c, "s", "merged", 10)
+	got := tailData(t, streams(t, "", "tail", "-endpoint", proxy.url, "s"))
+	checkOnceInOrder(t, got, append(slices.Clone(before), after...), merged)
+	if len(got) >= len(before) {
+		checkOnceInOrder(t, got[:len(before)], before, nil)
+	}
+	if !strings.Contains(streams(t, "", "describe", "s"), "shardId-000000000003  open    shardId-000000000001,shardId-000000000002  0-340282366920938463463374607431768211455\n") {
+		t.Errorf("describe after the merge:\n%s", streams(t, "", "describe", "s"))
 	}
 }
 
