@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -490,7 +491,7 @@ func (c *streamsClient) put(ctx context.Context, pos []string, f *streamsFlags, 
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("reading stdin: %w", err)
 		}
-		b = b[:len(b)-len(suffix(b, "\n"))]
+		b = bytes.TrimSuffix(b, []byte("\n"))
 		if len(b) > 0 {
 			key, data := f.key, b
 			if sep != "" {
@@ -508,13 +509,6 @@ func (c *streamsClient) put(ctx context.Context, pos []string, f *streamsFlags, 
 			return nil // EOF
 		}
 	}
-}
-
-func suffix(b []byte, s string) string {
-	if strings.HasSuffix(string(b), s) {
-		return s
-	}
-	return ""
 }
 
 // putOne writes one record; an empty key becomes a random one.
