@@ -33,6 +33,8 @@ Usage:
   tributary maxwell --config config.properties [--key=value ...]
                               Maxwell's daemon: MySQL/MariaDB changes as Maxwell JSON to Kinesis,
                               stdout or a file ('tributary maxwell bootstrap' re-reads a table)
+  tributary streams <command> list, create, describe, put to and tail Kinesis streams
+                              (see 'tributary streams help')
   tributary bench [flags]     benchmark PutRecords/GetRecords (see docs/benchmarks.md)
   tributary version           print the version
 
@@ -67,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	case "maxwell":
 		err = maxwellCommand(ctx, args[1:], stdout, stderr)
+	case "streams":
+		err = streamsCommand(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
 	case "version":

@@ -9,6 +9,8 @@
 #           order and md5 routing, check error names, delete the stream;
 #   Part B: runs boto3_roundtrip.py (Debian's /usr/bin/python3 + boto3),
 #           which does the same through boto3.
+#   Part C: runs readme.sh: the README's commands, as written, with
+#           /usr/bin/aws against a server of its own (see readme.sh).
 # Prints one line per check ("ok - ..." / "FAIL - ...") and ends with
 #   e2e: N passed, M failed
 # exiting non-zero if anything failed.
@@ -269,8 +271,24 @@ PASSED=$((PASSED + bp)); FAILED=$((FAILED + bf))
 if ! grep -q '^boto3: [0-9]* passed' "$WORK/boto3.out" || { [ "$rc" -ne 0 ] && [ "$bf" -eq 0 ]; }; then
 	fail "boto3_roundtrip.py ran to the end (exit status $rc)"
 fi
-info "Part B took $((SECONDS - B)) s; total $((SECONDS - START)) s"
-check "tributary serve is still running after both parts" kill -0 "$SERVER_PID"
+info "Part B took $((SECONDS - B)) s"
+
+# ============================================================================
+# Part C: the README's commands
+# ============================================================================
+info "Part C: the README's commands (readme.sh)"
+C=$SECONDS
+rc=0
+bash "$HERE/readme.sh" "$WORK/tributary" >"$WORK/readme.out" 2>&1 || rc=$?
+sed '/^readme: [0-9]* passed/d' "$WORK/readme.out"
+rp=$(grep -c '^ok - ' "$WORK/readme.out" || true)
+rf=$(grep -c '^FAIL - ' "$WORK/readme.out" || true)
+PASSED=$((PASSED + rp)); FAILED=$((FAILED + rf))
+if ! grep -q '^readme: [0-9]* passed' "$WORK/readme.out" || { [ "$rc" -ne 0 ] && [ "$rf" -eq 0 ]; }; then
+	fail "readme.sh ran to the end (exit status $rc)"
+fi
+info "Part C took $((SECONDS - C)) s; total $((SECONDS - START)) s"
+check "tributary serve is still running after every part" kill -0 "$SERVER_PID"
 
 if [ "$FAILED" -ne 0 ] && [ -s "$WORK/server.log" ]; then
 	echo "# server log (last 40 lines):"
