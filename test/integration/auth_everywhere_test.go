@@ -120,7 +120,9 @@ func TestAuthMetrics(t *testing.T) {
 		{"basic, second key", func(r *http.Request) { r.SetBasicAuth(keyB, secretB) }, true},
 		{"basic, wrong secret", func(r *http.Request) { r.SetBasicAuth(keyA, secretB) }, false},
 		{"basic, unknown key", func(r *http.Request) { r.SetBasicAuth("AKIDNOBODY", secretA) }, false},
-		{"basic, garbage", func(r *http.Request) { r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(keyA))) }, false},
+		{"basic, garbage", func(r *http.Request) {
+			r.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(keyA)))
+		}, false},
 		{"sigv4, right", sign(secretA), true},
 		{"sigv4, wrong secret", sign("wrong"), false},
 	} {
