@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,6 +109,16 @@ func TestConnectBasicAuth(t *testing.T) {
 	t.Run("CLI with TRIBUTARY_CONNECT_USER", func(t *testing.T) {
 		if r := runTributary(t, []string{"TRIBUTARY_CONNECT_USER=" + authKey + ":" + authSecret}, "connect", "plugins", url); r.code != 0 || !strings.Contains(r.stdout, "FileStreamSource") {
 			t.Fatalf("want the plugin list:\n%s", r)
+		}
+	})
+	t.Run("CLI with user info in -url", func(t *testing.T) {
+		u, err := neturl.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.User = neturl.UserPassword(authKey, authSecret)
+		if r := runTributary(t, nil, "connect", "list", "-url", u.String()); r.code != 0 || r.stderr != "" {
+			t.Fatalf("want success:\n%s", r)
 		}
 	})
 	t.Run("CLI with a wrong secret", func(t *testing.T) {
