@@ -46,15 +46,16 @@ type WorkerConfig struct {
 // serialised by one mutex; task loops run in their own goroutines and
 // report their states back through it.
 type Herder struct {
-	cfg WorkerConfig
-	log *slog.Logger
-	// providers resolve the ${provider:path:key} placeholders of
-	// connector configurations (config.providers), built by Start.
-	providers  *ConfigProviders
+	cfg        WorkerConfig
+	log        *slog.Logger
 	metrics    *metrics
 	flushEvery time.Duration
 	ctx        context.Context
 	cancel     context.CancelFunc
+
+	// providers resolve the ${provider:path:key} placeholders of
+	// connector configurations (config.providers), built by Start.
+	providers *ConfigProviders
 
 	mu      sync.Mutex
 	conns   map[string]*connRun
