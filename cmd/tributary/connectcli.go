@@ -43,7 +43,9 @@ Commands:
   plugins [-all]                installed connector plugins (-all: converters, transforms, ... too)
 
 Every command takes -url, the REST API's base URL (default $TRIBUTARY_CONNECT_URL,
-else http://localhost:8083).
+else http://localhost:8083), and -user ACCESS_KEY_ID:SECRET, the HTTP Basic credentials
+of a server started with -credentials (default $TRIBUTARY_CONNECT_USER; user info in
+-url works too).
 `
 
 // defaultConnectURL is where the CLI looks for the REST API when -url is
@@ -102,6 +104,7 @@ func connectClient(ctx context.Context, sub string, args []string, stdout, stder
 	fs := flag.NewFlagSet("connect "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	base := fs.String("url", defaultConnectURL(), "base `URL` of the Connect REST API (env TRIBUTARY_CONNECT_URL)")
+	user := fs.String("user", os.Getenv("TRIBUTARY_CONNECT_USER"), "HTTP Basic `KEY:SECRET` for a server started with -credentials: an access key id and its secret (env TRIBUTARY_CONNECT_USER)")
 	switch sub {
 	case "restart":
 		fs.BoolVar(&includeTasks, "include-tasks", false, "restart the connector's tasks too")
@@ -122,6 +125,9 @@ func connectClient(ctx context.Context, sub string, args []string, stdout, stder
 	c, err := newConnectAPI(*base)
 	if err != nil {
 		return usageError{fmt.Errorf("connect %s: -url: %w", sub, err)}
+	}
+	if err := c.setUser(*user); err != nil {
+		return usageError{fmt.Errorf("connect %s: -user: %w", sub, err)}
 	}
 	if sub == "create" {
 		if len(pos) > 1 {
@@ -175,6 +181,25 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 type connectAPI struct {
 	base string
 	hc   *http.Client
+	// user and password are HTTP Basic credentials; sent when user is
+	// not empty.
+	user, password string
+}
+
+// setUser takes curl's -u form, KEY:SECRET. The secret may contain
+// colons; the key may not, as in HTTP Basic itself. Credentials are only
+// sent when asked for, never taken from AWS_* variables, so that a real
+// AWS secret is not handed to a Connect server in clear text by accident.
+func (c *connectAPI) setUser(userpass string) error {
+	if userpass == "" {
+		return nil
+	}
+	user, password, ok := strings.Cut(userpass, ":")
+	if !ok || user == "" {
+		return errors.New("want ACCESS_KEY_ID:SECRET")
+	}
+	c.user, c.password = user, password
+	return nil
 }
 
 func newConnectAPI(base string) (*connectAPI, error) {
@@ -216,6 +241,9 @@ func (c *connectAPI) do(ctx context.Context, method, path string, body, out any)
 		return 0, err
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.user != "" {
+		req.SetBasicAuth(c.user, c.password)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -241,6 +269,13 @@ func (c *connectAPI) do(ctx context.Context, method, path string, body, out any)
 		}
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
+		}
+		if resp.StatusCode == http.StatusUnauthorized && strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Basic") {
+			hint := "the server requires credentials: pass -user ACCESS_KEY_ID:SECRET or set TRIBUTARY_CONNECT_USER"
+			if c.user != "" || req.URL.User != nil {
+				hint = "the server refused the credentials given"
+			}
+			return resp.StatusCode, fmt.Errorf("error: %s (HTTP %d); %s", msg, resp.StatusCode, hint)
 		}
 		return resp.StatusCode, fmt.Errorf("error: %s (HTTP %d)", msg, resp.StatusCode)
 	}

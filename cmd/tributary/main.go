@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -156,6 +157,15 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
 		props, err := properties.ParseFile(path)
 		cfg.Connect.WorkerProps = props
 		return err
+	})
+	fs.Func("connect-allowed-paths", "comma-separated `directories` that file connectors created through the REST API may read and write under (default: <data-dir>/files, none with -in-memory)", func(v string) error {
+		cfg.Connect.AllowedPaths = []string{}
+		for _, d := range strings.Split(v, ",") {
+			if d = strings.TrimSpace(d); d != "" {
+				cfg.Connect.AllowedPaths = append(cfg.Connect.AllowedPaths, d)
+			}
+		}
+		return nil
 	})
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	return cfg, durability, logLevel

@@ -130,6 +130,9 @@ type ConfigValidator interface {
 type validation struct {
 	infos  ConfigInfos
 	byName map[string]int
+	// deferred reports keys whose values hold config provider
+	// placeholders: their types are checked once resolved, at start.
+	deferred func(key string) bool
 }
 
 func (v *validation) add(k ConfigKey, props map[string]string) {
@@ -138,7 +141,9 @@ func (v *validation) add(k ConfigKey, props map[string]string) {
 	if val, ok := props[k.Name]; ok {
 		s := val
 		ci.Value.Value = &s
-		if msg := checkValue(k, val); msg != "" {
+		if v.deferred != nil && v.deferred(k.Name) {
+			// Checked when resolved.
+		} else if msg := checkValue(k, val); msg != "" {
 			ci.Value.Errors = append(ci.Value.Errors, msg)
 		}
 	} else if k.Required {
@@ -210,7 +215,10 @@ func checkValue(k ConfigKey, val string) string {
 // validate checks a connector configuration as Kafka's
 // AbstractHerder.validateConnectorConfig does: the common settings, the
 // converters, transforms and predicates, and the connector's own.
-func (r *Registry) validate(ctx context.Context, props map[string]string) (*ConfigInfos, error) {
+//
+// deferred, when not nil, names the keys whose values are config provider
+// placeholders, which are not type-checked here.
+func (r *Registry) validate(ctx context.Context, props map[string]string, deferred func(string) bool) (*ConfigInfos, error) {
 	class := props[cfgClass]
 	if strings.TrimSpace(class) == "" {
 		return nil, errorf(http.StatusBadRequest, "Connector config %s contains no connector type", formatProps(props))
@@ -219,7 +227,7 @@ func (r *Registry) validate(ctx context.Context, props map[string]string) (*Conf
 	if err != nil {
 		return nil, err
 	}
-	v := &validation{infos: ConfigInfos{Name: full, Groups: []string{}}, byName: map[string]int{}}
+	v := &validation{infos: ConfigInfos{Name: full, Groups: []string{}}, byName: map[string]int{}, deferred: deferred}
 	t := connectorType(c)
 	for _, k := range commonDef(t) {
 		v.add(k, props)

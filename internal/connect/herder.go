@@ -35,6 +35,10 @@ type WorkerConfig struct {
 	// Registerer receives the runtime's Prometheus metrics; nil keeps
 	// them unregistered.
 	Registerer prometheus.Registerer
+	// AllowedPaths, when set, confines the files connectors name
+	// (FileSettings) to its directories. A server sets it; standalone,
+	// which runs the user's own files, does not.
+	AllowedPaths *AllowedPaths
 }
 
 // Herder runs connectors on this worker and answers the REST API, as
@@ -48,6 +52,10 @@ type Herder struct {
 	flushEvery time.Duration
 	ctx        context.Context
 	cancel     context.CancelFunc
+
+	// providers resolve the ${provider:path:key} placeholders of
+	// connector configurations (config.providers), built by Start.
+	providers *ConfigProviders
 
 	mu      sync.Mutex
 	conns   map[string]*connRun
@@ -138,6 +146,11 @@ func NewHerder(cfg WorkerConfig) *Herder {
 // ctx bounds the worker's life: cancelling it is an unclean stop; call
 // Stop for a clean one.
 func (h *Herder) Start(ctx context.Context) error {
+	providers, err := NewConfigProviders(h.cfg.Props)
+	if err != nil {
+		return fmt.Errorf("worker properties: %w", err)
+	}
+	h.providers = providers
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	go h.writeStatuses()
 	stored, err := h.cfg.KV.List(ctx, kindConfig)
@@ -311,7 +324,7 @@ func (h *Herder) Validate(ctx context.Context, class string, config map[string]s
 	if props[cfgClass] == "" {
 		props[cfgClass] = class
 	}
-	return h.cfg.Registry.validate(ctx, props)
+	return h.validateConfig(ctx, props)
 }
 
 // Plugins lists the installed plugins.
@@ -327,7 +340,7 @@ func (h *Herder) PluginConfig(class string) ([]ConfigKeyInfo, error) {
 // checkConfig validates a connector configuration, returning Kafka's
 // 400 with the validate-style explanation when it is invalid.
 func (h *Herder) checkConfig(ctx context.Context, config map[string]string) error {
-	infos, err := h.cfg.Registry.validate(ctx, config)
+	infos, err := h.validateConfig(ctx, config)
 	if err != nil {
 		return err
 	}
@@ -451,16 +464,26 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 // launch instantiates and starts c's connector and asks it for its task
 // configurations. On failure the connector is FAILED with the trace.
 // h.mu is held.
+//
+// The connector sees its configuration resolved (config providers); the
+// task configurations it returns are stored with the placeholders put
+// back, and a failure's trace has the resolved secrets hidden.
 func (h *Herder) launch(ctx context.Context, c *connRun) (Connector, []map[string]string, error) {
 	_, conn, err := h.cfg.Registry.newConnector(c.rec.Config[cfgClass])
-	var configs []map[string]string
+	var (
+		configs []map[string]string
+		res     *Resolved
+	)
+	if err == nil {
+		res, err = h.prepare(conn, c.rec.Config)
+	}
 	if err == nil {
 		err = safely(func() error {
-			if err := conn.Start(ctx, maps.Clone(c.rec.Config)); err != nil {
+			if err := conn.Start(ctx, maps.Clone(res.Config)); err != nil {
 				return err
 			}
 			var err error
-			configs, err = conn.TaskConfigs(int(intSetting(c.rec.Config, cfgTasksMax, 1)))
+			configs, err = conn.TaskConfigs(int(intSetting(res.Config, cfgTasksMax, 1)))
 			return err
 		})
 		if err != nil {
@@ -468,9 +491,13 @@ func (h *Herder) launch(ctx context.Context, c *connRun) (Connector, []map[strin
 		}
 	}
 	if err != nil {
-		c.state = StateInfo{State: StateFailed, WorkerID: h.cfg.WorkerID, Trace: trace(err)}
-		h.log.Error("connector failed to start", "connector", c.name, "err", err)
+		tr := res.Redact(trace(err))
+		c.state = StateInfo{State: StateFailed, WorkerID: h.cfg.WorkerID, Trace: tr}
+		h.log.Error("connector failed to start", "connector", c.name, "err", tr)
 		return nil, nil, err
+	}
+	for i := range configs {
+		configs[i] = h.providers.Unresolve(c.rec.Config, configs[i])
 	}
 	return conn, configs, nil
 }
@@ -495,12 +522,16 @@ func (h *Herder) startTask(c *connRun, i int) {
 	conn, ntasks := c.conn, len(c.rec.Tasks)
 	go func() {
 		defer close(t.done)
-		err := h.runTask(ctx, c, t, conn, props, ntasks)
+		res, err := h.prepare(conn, props)
+		if err == nil {
+			err = h.runTask(ctx, c, t, conn, res.Config, ntasks)
+		}
 		if err != nil && ctx.Err() == nil {
+			tr := res.Redact(trace(err))
 			t.mu.Lock()
-			t.state.State, t.state.Trace = StateFailed, trace(err)
+			t.state.State, t.state.Trace = StateFailed, tr
 			t.mu.Unlock()
-			h.log.Error("task failed", "connector", c.name, "task", i, "err", err)
+			h.log.Error("task failed", "connector", c.name, "task", i, "err", tr)
 			h.metrics.taskFailures.WithLabelValues(c.name, strconv.Itoa(i)).Inc()
 			h.statusChanged(c.name)
 		}

@@ -24,6 +24,14 @@ type Connector interface {
 	Stop() error
 }
 
+// FileSettings is implemented by connectors whose settings name files on
+// the worker's host, such as FileStreamSource's "file". A worker with
+// AllowedPaths refuses values of these keys outside its directories, at
+// validation and again, resolved, when the connector and its tasks start.
+type FileSettings interface {
+	FileSettings() []string
+}
+
 // SourceConnector is a connector whose tasks read another system and
 // produce records into streams.
 type SourceConnector interface {

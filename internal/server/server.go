@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,6 +25,7 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/plugins"
 	"github.com/tributary-data/tributary/internal/connect/rest"
 	"github.com/tributary-data/tributary/internal/kinesis"
+	"github.com/tributary-data/tributary/internal/sigv4"
 	"github.com/tributary-data/tributary/internal/store"
 )
 
@@ -58,6 +60,10 @@ type ConnectConfig struct {
 	// LogLevel, when set, is the server's root log level, which PUT
 	// /admin/loggers/root changes.
 	LogLevel *slog.LevelVar
+	// AllowedPaths are the directories file connectors may read and
+	// write under. Nil means <data-dir>/files, or none in memory; an
+	// empty list allows none.
+	AllowedPaths []string
 }
 
 // Server is a started Tributary.
@@ -70,6 +76,8 @@ type Server struct {
 	log     *slog.Logger
 
 	registry *prometheus.Registry
+	// verifier holds the -credentials keys; nil in open mode.
+	verifier *sigv4.Verifier
 
 	herder      *connect.Herder
 	connectHTTP *http.Server
@@ -90,12 +98,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var verifier *sigv4.Verifier
 	if cfg.CredentialsFile != "" {
-		v, err := loadVerifier(cfg.CredentialsFile)
-		if err != nil {
+		if verifier, err = loadVerifier(cfg.CredentialsFile); err != nil {
 			return nil, err
 		}
-		cfg.Kinesis.Verifier = v
+		cfg.Kinesis.Verifier = verifier
 	}
 	st, err := store.Open(ctx, cfg.Store)
 	if err != nil {
@@ -124,7 +132,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	reg.MustRegister(requests)
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	var metrics http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if verifier != nil {
+		metrics = requireMetricsAuth(verifier, metrics)
+	}
+	mux.Handle("GET /metrics", metrics)
 	mux.Handle("/", instrument(ks, requests))
 
 	protocols := new(http.Protocols)
@@ -142,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		protocols.SetHTTP2(true)
 		hs.TLSConfig = tlsConf
 	}
-	s := &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg, registry: reg}
+	s := &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg, registry: reg, verifier: verifier}
 	if cfg.Connect.Addr != "" {
 		if err := s.startConnect(ctx); err != nil {
 			_ = ln.Close()
@@ -171,7 +183,12 @@ func (s *Server) startConnect(ctx context.Context) error {
 		return fmt.Errorf("connect: listen %s: %w", cc.Addr, err)
 	}
 	lg := s.log.With("component", "connect")
-	h := connect.NewHerder(connect.WorkerConfig{
+	allowed, err := connectAllowedPaths(s.cfg)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	wc := connect.WorkerConfig{
 		WorkerID:   workerID(ln.Addr()),
 		Props:      cc.WorkerProps,
 		Registry:   plugins.Registry(cc.Version),
@@ -179,7 +196,9 @@ func (s *Server) startConnect(ctx context.Context) error {
 		KV:         connect.NewMetaKV(s.store),
 		Logger:     lg,
 		Registerer: s.registry,
-	})
+	}
+	wc.AllowedPaths = allowed
+	h := connect.NewHerder(wc)
 	if err := h.Start(ctx); err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("connect: %w", err)
@@ -195,7 +214,7 @@ func (s *Server) startConnect(ctx context.Context) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	api, err := rest.New(rest.Config{Version: cc.Version, Commit: cc.Commit, ClusterID: cluster,
-		Herder: h, Logger: lg, Loggers: levels})
+		Herder: h, Logger: lg, Loggers: levels, Authenticate: connectAuthenticator(s.verifier)})
 	if err != nil {
 		h.Stop(ctx)
 		_ = ln.Close()
@@ -209,7 +228,8 @@ func (s *Server) startConnect(ctx context.Context) error {
 			lg.Error("connect REST server stopped", "err", err)
 		}
 	}()
-	lg.Info("connect REST API serving", "addr", ln.Addr().String())
+	lg.Info("connect REST API serving", "addr", ln.Addr().String(), "allowed_paths", strings.Join(allowed.Dirs(), ","),
+		"basic_auth", s.verifier != nil)
 	return nil
 }
 

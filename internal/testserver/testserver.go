@@ -143,7 +143,9 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 		resp, err := probe.Get(p.Endpoint + "/metrics")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// 401: /metrics wants credentials (-credentials); the
+			// server is up all the same.
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return p
 			}
 		}

@@ -29,11 +29,11 @@ func (r cliResult) String() string {
 // testEnv is the environment of the processes the tests run: this
 // process's, less whatever would point them elsewhere (the AWS_*
 // settings of the host, such as a profile, endpoint or CA bundle, and
-// TRIBUTARY_CONNECT_URL), plus extra.
+// TRIBUTARY_CONNECT_URL and _USER), plus extra.
 func testEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "TRIBUTARY_CONNECT_URL=") {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "TRIBUTARY_CONNECT_") {
 			env = append(env, kv)
 		}
 	}

@@ -99,12 +99,18 @@ func shape(v any) string {
 	return "?"
 }
 
-// start runs a server whose connectors commit offsets every 200 ms.
+// start runs a server whose connectors commit offsets every 200 ms and
+// may use files anywhere under the temporary directory, where the tests
+// keep theirs (security_test.go tests the server's own default).
 func start(t *testing.T, flags ...string) *testserver.Proc {
 	t.Helper()
 	worker := writeFile(t, "worker.properties", "offset.flush.interval.ms=200\n")
-	return testserver.Start(t, append([]string{"-connect-worker-config", worker}, flags...)...)
+	return testserver.Start(t, append([]string{"-connect-worker-config", worker, allowTemp()}, flags...)...)
 }
+
+// allowTemp is the flag that lets file connectors use the temporary
+// directory the tests' files are in.
+func allowTemp() string { return "-connect-allowed-paths=" + os.TempDir() }
 
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -161,7 +167,7 @@ func TestREST(t *testing.T) {
 				t.Errorf("duplicate = %v", b)
 			}
 		}},
-		{"invalid config", "POST", "/connectors", map[string]any{"name": "bad", "config": map[string]any{"connector.class": "FileStreamSource", "tasks.max": "0"}}, 400, errShape,
+		{"invalid config", "POST", "/connectors", map[string]any{"name": "bad", "config": map[string]any{"connector.class": "FileStreamSource", "file": in, "tasks.max": "0"}}, 400, errShape,
 			func(t *testing.T, _ string, b any) {
 				msg := b.(map[string]any)["message"].(string)
 				for _, want := range []string{

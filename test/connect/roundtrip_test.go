@@ -140,7 +140,7 @@ func TestFileRoundTrip(t *testing.T) {
 			data, out := t.TempDir(), filepath.Join(t.TempDir(), "out.txt")
 			addr, connectAddr := testserver.FreeAddr(t), testserver.FreeAddr(t)
 			worker := writeFile(t, "worker.properties", "offset.flush.interval.ms=2000\n")
-			flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker}
+			flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker, allowTemp()}
 			srv := testserver.StartAt(t, addr, flags...)
 			a := api{t: t, base: srv.ConnectURL}
 			start := time.Now()
@@ -209,7 +209,7 @@ func TestFileRoundTripAcrossShards(t *testing.T) {
 	data, out := t.TempDir(), filepath.Join(t.TempDir(), "out.txt")
 	addr, connectAddr := testserver.FreeAddr(t), testserver.FreeAddr(t)
 	worker := writeFile(t, "worker.properties", "offset.flush.interval.ms=2000\n")
-	flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker}
+	flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker, allowTemp()}
 	srv := testserver.StartAt(t, addr, flags...)
 	pipeline(t, api{t: t, base: srv.ConnectURL}, in, out, 4)
 	inBytes, err := os.ReadFile(in)

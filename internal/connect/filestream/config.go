@@ -30,6 +30,13 @@ const (
 	positionField = "position"
 )
 
+// FileSettings names the key that holds the file, so that a worker with
+// allowed paths (a server) confines it to its directories.
+func (c *sourceConnector) FileSettings() []string { return []string{fileConfig} }
+
+// FileSettings names the key that holds the file, as for the source.
+func (c *sinkConnector) FileSettings() []string { return []string{fileConfig} }
+
 // singleTopicMessage is what Kafka 1.1 to 3.2 said of a "topic" naming
 // more than one topic.
 const singleTopicMessage = "'topic' in FileStreamSourceConnector configuration requires definition of a single topic"

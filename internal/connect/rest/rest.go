@@ -101,6 +101,11 @@ type Config struct {
 	// HealthCheckTimeout bounds Herder.Health; 0 means
 	// DefaultHealthCheckTimeout.
 	HealthCheckTimeout time.Duration
+	// Authenticate, when set, makes every request (GET / and /health
+	// included, as with Kafka's BasicAuthSecurityRestExtension) carry
+	// HTTP Basic credentials it accepts; others get 401. Nil leaves the
+	// API open.
+	Authenticate Authenticator
 }
 
 // Handler is the REST API as an http.Handler, ready to mount on a server
@@ -185,6 +190,9 @@ var probeMethods = [...]string{http.MethodGet, http.MethodPost, http.MethodPut, 
 // body rather than ServeMux's plain text, so that clients can parse every
 // failure the same way.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !h.authenticate(w, r) {
+		return
+	}
 	// Jersey matches "/connectors/" as "/connectors"; so do we.
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
 		r2 := new(http.Request)

@@ -1,0 +1,327 @@
+package connect
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/tributary-data/tributary/internal/connect/properties"
+)
+
+// Kafka's class names for the config providers Tributary has; a worker
+// names them in config.providers.<alias>.class.
+const (
+	FileConfigProviderClass   = "org.apache.kafka.common.config.provider.FileConfigProvider"
+	EnvVarConfigProviderClass = "org.apache.kafka.common.config.provider.EnvVarConfigProvider"
+)
+
+// placeholderRE is Kafka's ConfigTransformer pattern, ${provider:[path:]key},
+// except that no part may contain "}": Kafka's (.*?) lets a path run on
+// into the next placeholder of "${env:HOST}:${env:PORT}".
+var placeholderRE = regexp.MustCompile(`\$\{([^}]*?):(([^}]*?):)?([^}]*?)\}`)
+
+// configProvider is one configured provider: Kafka's ConfigProvider.get
+// for the keys asked for. A key it does not have is an error here (Kafka
+// would leave the placeholder in place, handing a connector the text
+// "${env:DB_PASSWORD}" as a password).
+type configProvider interface {
+	get(path string, keys []string) (map[string]string, error)
+}
+
+// ConfigProviders resolves the placeholders of connector configurations
+// with the providers a worker configures, as Kafka's WorkerConfigTransformer
+// does:
+//
+//	config.providers=file,env
+//	config.providers.file.class=org.apache.kafka.common.config.provider.FileConfigProvider
+//	config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider
+//
+// so that a connector configuration says password=${env:DB_PASSWORD} or
+// ${file:/etc/tributary/db.properties:password} and the secret is read when
+// the connector or task starts. The stored configuration, and so
+// everything the REST API returns, keeps the placeholder. A nil or empty
+// *ConfigProviders resolves nothing, as a Kafka worker without
+// config.providers does.
+type ConfigProviders struct {
+	byAlias map[string]configProvider
+}
+
+// NewConfigProviders builds the providers a worker's properties configure.
+func NewConfigProviders(worker map[string]string) (*ConfigProviders, error) {
+	p := &ConfigProviders{byAlias: map[string]configProvider{}}
+	for _, alias := range splitList(worker["config.providers"]) {
+		prefix := "config.providers." + alias
+		class := strings.TrimSpace(worker[prefix+".class"])
+		params := withPrefix(worker, prefix+".param.")
+		var (
+			cp  configProvider
+			err error
+		)
+		switch class {
+		case "":
+			return nil, fmt.Errorf("%s.class: missing; config.providers lists %s", prefix, alias)
+		case FileConfigProviderClass:
+			cp, err = newFileProvider(params)
+		case EnvVarConfigProviderClass:
+			cp, err = newEnvProvider(params, os.Environ())
+		default:
+			return nil, fmt.Errorf("%s.class: unknown config provider %s; Tributary has %s and %s", prefix, class, FileConfigProviderClass, EnvVarConfigProviderClass)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", prefix, err)
+		}
+		p.byAlias[alias] = cp
+	}
+	return p, nil
+}
+
+// placeholder is one ${provider:[path:]key}.
+type placeholder struct {
+	text, provider, path, key string
+}
+
+// placeholders lists the placeholders in v that name a configured
+// provider. Others, such as TimestampRouter's ${topic}, are text.
+func (p *ConfigProviders) placeholders(v string) []placeholder {
+	if p == nil || len(p.byAlias) == 0 {
+		return nil
+	}
+	var out []placeholder
+	for _, m := range placeholderRE.FindAllStringSubmatch(v, -1) {
+		if _, ok := p.byAlias[m[1]]; ok {
+			out = append(out, placeholder{text: m[0], provider: m[1], path: m[3], key: m[4]})
+		}
+	}
+	return out
+}
+
+// HasPlaceholder reports whether a configuration value refers to a
+// configured provider.
+func (p *ConfigProviders) HasPlaceholder(v string) bool { return len(p.placeholders(v)) > 0 }
+
+// Resolved is a configuration with its placeholders replaced.
+type Resolved struct {
+	Config map[string]string
+	// Secrets are the values that replaced placeholders, for Redact.
+	Secrets []string
+}
+
+// Resolve replaces every placeholder of a configured provider in config's
+// values. Text around a placeholder stays ("jdbc:${env:HOST}/db"). An
+// error names the key and the placeholder, never a resolved value.
+func (p *ConfigProviders) Resolve(config map[string]string) (*Resolved, error) {
+	out := &Resolved{Config: maps.Clone(config)}
+	if out.Config == nil {
+		out.Config = map[string]string{}
+	}
+	var errs []error
+	for _, k := range slices.Sorted(maps.Keys(config)) {
+		v, secrets, err := p.resolveValue(config[k])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("configuration %s: %w", k, err))
+			continue
+		}
+		out.Config[k] = v
+		out.Secrets = append(out.Secrets, secrets...)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	// Longest first, so that redacting a secret that contains another
+	// hides all of it.
+	sort.Slice(out.Secrets, func(i, j int) bool { return len(out.Secrets[i]) > len(out.Secrets[j]) })
+	return out, nil
+}
+
+// resolveValue resolves the placeholders in one value, returning it and
+// the non-empty values that replaced them. The error names the first
+// placeholder that failed.
+func (p *ConfigProviders) resolveValue(v string) (string, []string, error) {
+	phs := p.placeholders(v)
+	if len(phs) == 0 {
+		return v, nil, nil
+	}
+	var (
+		b       strings.Builder
+		secrets []string
+		last    int
+	)
+	for _, loc := range placeholderRE.FindAllStringSubmatchIndex(v, -1) {
+		ph, ok := findPlaceholder(phs, v[loc[0]:loc[1]])
+		if !ok {
+			continue
+		}
+		val, err := p.lookup(ph)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", ph.text, err)
+		}
+		b.WriteString(v[last:loc[0]])
+		b.WriteString(val)
+		last = loc[1]
+		if val != "" {
+			secrets = append(secrets, val)
+		}
+	}
+	b.WriteString(v[last:])
+	return b.String(), secrets, nil
+}
+
+func findPlaceholder(phs []placeholder, text string) (placeholder, bool) {
+	for _, ph := range phs {
+		if ph.text == text {
+			return ph, true
+		}
+	}
+	return placeholder{}, false
+}
+
+func (p *ConfigProviders) lookup(ph placeholder) (string, error) {
+	got, err := p.byAlias[ph.provider].get(ph.path, []string{ph.key})
+	if err != nil {
+		return "", err
+	}
+	v, ok := got[ph.key]
+	if !ok {
+		return "", fmt.Errorf("no key %q", ph.key)
+	}
+	return v, nil
+}
+
+// Redact replaces the resolved secrets in text (a failure's trace, a log
+// message) with a marker, so that what a connector reports never carries
+// them.
+func (r *Resolved) Redact(text string) string {
+	if r == nil {
+		return text
+	}
+	for _, s := range r.Secrets {
+		text = strings.ReplaceAll(text, s, "[hidden]")
+	}
+	return text
+}
+
+// Unresolve puts back the placeholders of raw into a configuration a
+// connector derived from the resolved one (its task configurations), as
+// Kafka's reverseTransform does: a key whose raw value has a placeholder
+// keeps the placeholder, so resolved secrets are never stored.
+func (p *ConfigProviders) Unresolve(raw, derived map[string]string) map[string]string {
+	out := maps.Clone(derived)
+	for k := range out {
+		if rv, ok := raw[k]; ok && p.HasPlaceholder(rv) {
+			out[k] = rv
+		}
+	}
+	return out
+}
+
+// fileProvider is Kafka's FileConfigProvider: the path is a properties
+// file, the key one of its keys. With allowed.paths (comma-separated
+// directories or files) only files under them may be read.
+type fileProvider struct {
+	allowed *AllowedPaths
+}
+
+func newFileProvider(params map[string]string) (*fileProvider, error) {
+	fp := &fileProvider{}
+	if v, ok := params["allowed.paths"]; ok && strings.TrimSpace(v) != "" {
+		ap, err := newAllowedFiles(splitList(v))
+		if err != nil {
+			return nil, fmt.Errorf("param.allowed.paths: %w", err)
+		}
+		fp.allowed = ap
+	}
+	return fp, nil
+}
+
+// newAllowedFiles is NewAllowedPaths for allowed.paths, whose entries
+// Kafka requires to be absolute and existing, and which may name files.
+func newAllowedFiles(entries []string) (*AllowedPaths, error) {
+	p := &AllowedPaths{}
+	for _, e := range entries {
+		if !strings.HasPrefix(e, "/") {
+			return nil, fmt.Errorf("path %s is not valid: the path should be absolute and exist", e)
+		}
+		real, err := resolveExisting(e)
+		if err != nil {
+			return nil, fmt.Errorf("path %s: %w", e, err)
+		}
+		if _, err := os.Stat(real); err != nil {
+			return nil, fmt.Errorf("path %s is not valid: the path should be absolute and exist", e)
+		}
+		p.dirs = append(p.dirs, real)
+	}
+	return p, nil
+}
+
+func (f *fileProvider) get(path string, keys []string) (map[string]string, error) {
+	if path == "" {
+		return nil, errors.New("the file provider needs a path: ${file:/path/to/file.properties:key}")
+	}
+	if f.allowed != nil {
+		if err := f.allowed.Check(path); err != nil {
+			return nil, fmt.Errorf("%s is not allowed by config.providers.<alias>.param.allowed.paths", path)
+		}
+	}
+	props, err := properties.ParseFile(path)
+	if err != nil {
+		// Kafka's text; the cause (missing, unreadable) after it.
+		cause := err
+		if u := errors.Unwrap(err); u != nil {
+			cause = u
+		}
+		return nil, fmt.Errorf("could not read properties from file %s: %w", path, cause)
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		if v, ok := props[k]; ok {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+// envProvider is Kafka's EnvVarConfigProvider: the key is an environment
+// variable of the worker's process; allowlist.pattern (a regular
+// expression the whole name must match) limits which.
+type envProvider struct {
+	vars map[string]string
+}
+
+func newEnvProvider(params map[string]string, environ []string) (*envProvider, error) {
+	allow := regexp.MustCompile(`^(?:.*)$`)
+	if pat, ok := params["allowlist.pattern"]; ok {
+		re, err := regexp.Compile(`^(?:` + pat + `)$`)
+		if err != nil {
+			return nil, fmt.Errorf("param.allowlist.pattern: %w", err)
+		}
+		allow = re
+	}
+	ep := &envProvider{vars: map[string]string{}}
+	for _, kv := range environ {
+		if k, v, ok := strings.Cut(kv, "="); ok && allow.MatchString(k) {
+			ep.vars[k] = v
+		}
+	}
+	return ep, nil
+}
+
+func (e *envProvider) get(path string, keys []string) (map[string]string, error) {
+	if path != "" {
+		// Kafka's text.
+		return nil, fmt.Errorf("path is not supported for EnvVarConfigProvider, invalid value '%s'", path)
+	}
+	out := map[string]string{}
+	for _, k := range keys {
+		v, ok := e.vars[k]
+		if !ok {
+			return nil, fmt.Errorf("environment variable %s is not set (or not allowed by allowlist.pattern)", k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
