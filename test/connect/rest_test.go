@@ -358,15 +358,19 @@ func TestREST(t *testing.T) {
 		b, _ := os.ReadFile(out)
 		return string(b) == strings.Repeat("one\ntwo\nthree\n", 2)
 	})
-	// The runtime's metrics are on the server's /metrics.
+	// The runtime's metrics are on the server's /metrics, for the
+	// connectors that still exist.
 	resp, err := http.Get(srv.Endpoint + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	// The deleted source connector's series went with it.
+	if strings.Contains(string(metrics), `connector="lines"`) {
+		t.Errorf("/metrics still has series of the deleted connector lines")
+	}
 	for _, want := range []string{
-		`tributary_connect_source_record_write_total{connector="lines",task="0"}`,
 		`tributary_connect_sink_record_read_total{connector="copy",task="0"}`,
 		`tributary_connect_offset_commit_completion_total{connector="copy",task="0"}`,
 		`tributary_connect_instances{kind="connector",state="RUNNING"} 1`,
