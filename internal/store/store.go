@@ -266,3 +266,15 @@ func (n *natsLogger) Fatalf(format string, v ...any) { n.l.Error(fmt.Sprintf(for
 func (n *natsLogger) Errorf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Debugf(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Tracef(format string, v ...any) {}
+
+// Ping checks that JetStream is up and answering: the in-process
+// connection is open and the server replies to an account info request.
+func (s *Store) Ping(ctx context.Context) error {
+	if st := s.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("store: connection to jetstream is %s", st)
+	}
+	if _, err := s.js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("store: jetstream: %w", err)
+	}
+	return nil
+}
