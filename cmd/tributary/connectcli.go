@@ -43,7 +43,9 @@ Commands:
   plugins [-all]                installed connector plugins (-all: converters, transforms, ... too)
 
 Every command takes -url, the REST API's base URL (default $TRIBUTARY_CONNECT_URL,
-else http://localhost:8083).
+else http://localhost:8083). For a server with TLS, use an https:// URL with -cacert FILE
+(PEM certificates to trust, e.g. the server's data-dir/tls/cert.pem for -tls-self-signed;
+default $TRIBUTARY_CONNECT_CACERT) or -insecure (no verification).
 `
 
 // defaultConnectURL is where the CLI looks for the REST API when -url is
@@ -102,6 +104,8 @@ func connectClient(ctx context.Context, sub string, args []string, stdout, stder
 	fs := flag.NewFlagSet("connect "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	base := fs.String("url", defaultConnectURL(), "base `URL` of the Connect REST API (env TRIBUTARY_CONNECT_URL)")
+	var tlsOpts connectTLS
+	tlsOpts.register(fs)
 	switch sub {
 	case "restart":
 		fs.BoolVar(&includeTasks, "include-tasks", false, "restart the connector's tasks too")
@@ -122,6 +126,9 @@ func connectClient(ctx context.Context, sub string, args []string, stdout, stder
 	c, err := newConnectAPI(*base)
 	if err != nil {
 		return usageError{fmt.Errorf("connect %s: -url: %w", sub, err)}
+	}
+	if c.hc.Transport, err = tlsOpts.transport(); err != nil {
+		return usageError{fmt.Errorf("connect %s: %w", sub, err)}
 	}
 	if sub == "create" {
 		if len(pos) > 1 {

@@ -13,8 +13,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -95,62 +93,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // usageError marks errors in how a command was invoked.
 type usageError struct{ error }
-
-// Set at build time, for builds where Go's VCS stamping has nothing to
-// go on (a source archive, or `go build -buildvcs=false`):
-//
-//	go build -ldflags "-X main.version=v1.2.3 -X main.commit=abc1234" ./cmd/tributary
-//
-// `make build` fills them in from git describe and git rev-parse.
-var (
-	version string
-	commit  string
-)
-
-// buildVersion is the version to report: the -ldflags value, else the
-// module version Go recorded (set for `go install ...@v1.2.3`), else
-// "(devel)".
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
-// buildCommit is the revision to report: the -ldflags value, else the
-// VCS revision Go stamped (with "-dirty" for uncommitted changes), else
-// "unknown".
-func buildCommit() string {
-	if commit != "" {
-		return commit
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		rev, dirty := "", false
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				dirty = s.Value == "true"
-			}
-		}
-		if rev != "" {
-			if dirty {
-				rev += "-dirty"
-			}
-			return rev
-		}
-	}
-	return "unknown"
-}
-
-// versionLine is what `tributary version` prints.
-func versionLine() string {
-	return fmt.Sprintf("tributary %s (commit %s, %s)", buildVersion(), buildCommit(), runtime.Version())
-}
 
 // serveFlags registers the server's flags on fs and returns the config
 // they fill in.

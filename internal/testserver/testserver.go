@@ -198,6 +198,9 @@ func (p *Proc) Stop() {
 	}
 }
 
+// PID is the server process's id.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
 // Log returns what the server has printed so far.
 func (p *Proc) Log() string { return p.log.String() }
 
