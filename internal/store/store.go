@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -186,7 +187,7 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 	if err != nil {
 		return nil, fmt.Errorf("store: new jetstream server: %w", err)
 	}
-	ns.SetLoggerV2(&natsLogger{lg}, false, false, false)
+	ns.SetLoggerV2(&natsLogger{l: lg}, false, false, false)
 	go ns.Start()
 	if !ns.ReadyForConnections(30 * time.Second) {
 		ns.Shutdown()
@@ -238,17 +239,26 @@ func (s *Store) Close() error {
 func (s *Store) Dir() string { return s.dir }
 
 // natsLogger forwards the embedded server's log lines to slog.
-type natsLogger struct{ l *slog.Logger }
+type natsLogger struct {
+	l *slog.Logger
+	// ready is set once the server has started: its start-up notices, a
+	// banner and a dump of its configuration, are dropped before that.
+	ready atomic.Bool
+}
 
-// Noticef carries both start-up chatter (debug for us) and slow-consumer
-// reports, which mean lost replies and must be seen.
+// Noticef carries both start-up chatter (dropped, or debug for us) and
+// slow-consumer reports, which mean lost replies and must be seen.
 func (n *natsLogger) Noticef(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	if strings.Contains(msg, "Slow Consumer") {
+	switch {
+	case strings.Contains(msg, "Slow Consumer"):
 		n.l.Warn(msg)
-		return
+	case msg == "Server is ready":
+		n.ready.Store(true)
+		n.l.Debug("jetstream ready")
+	case n.ready.Load():
+		n.l.Debug(msg)
 	}
-	n.l.Debug(msg)
 }
 
 // Warnf reports the server's warnings, except the one about payloads over
