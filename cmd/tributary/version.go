@@ -82,9 +82,9 @@ func pickCommit(ldflags, archive string, bi *debug.BuildInfo) string {
 	return "unknown"
 }
 
-// substituted reports whether git archive replaced a $Format$
-// placeholder with a value.
-func substituted(s string) bool { return s != "" && !strings.HasPrefix(s, "$Format:") }
+// substituted reports whether git archive replaced a placeholder above
+// with a value. (The prefix is split so git does not substitute it too.)
+func substituted(s string) bool { return s != "" && !strings.HasPrefix(s, "$"+"Format:") }
 
 // versionLine is what `tributary version` and `--version` print.
 func versionLine() string {
