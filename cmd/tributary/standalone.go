@@ -30,12 +30,16 @@ func standalone(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("connect standalone", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	logFlags := logging.Register(fs)
+	const usage = "usage: tributary connect standalone worker.properties [connector.properties ...] (flags, before the files: -log-format text|json, -log-level LEVEL)"
 	if err := fs.Parse(args); err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{errors.New(usage)}
 	}
 	args = fs.Args()
 	if len(args) == 0 {
-		return usageError{errors.New("usage: tributary connect standalone [-log-format text|json] [-log-level LEVEL] worker.properties [connector.properties ...]")}
+		return usageError{errors.New(usage)}
 	}
 	worker, err := properties.ParseFile(args[0])
 	if err != nil {
