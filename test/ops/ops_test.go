@@ -64,7 +64,7 @@ func cleanEnv() []string {
 			env = append(env, kv)
 		}
 	}
-	return append(env, "AWS_ACCESS_KEY_ID=ops-test", "AWS_SECRET_ACCESS_KEY=ops-secret", "AWS_REGION=us-east-1")
+	return append(env, "AWS_ACCESS_KEY_ID=ops-test", "AWS_SECRET_ACCESS_KEY=ops-secret", "AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1")
 }
 
 // proc is a long-running tributary command other than serve.

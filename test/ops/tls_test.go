@@ -5,8 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,8 +53,7 @@ func TestSelfSignedKeptAcrossRestarts(t *testing.T) {
 	pool.AddCert(kept)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	for _, host := range []string{"127.0.0.1", "localhost"} {
-		_, port, _ := strings.Cut(connectAddr, ":")
-		resp, err := hc.Get("https://" + host + ":" + port + "/")
+		resp, err := hc.Get("https://" + host + ":" + portOf(connectAddr) + "/")
 		if err != nil {
 			t.Fatalf("GET / on the Connect API as %s, trusting the kept certificate: %v", host, err)
 		}
@@ -60,6 +61,17 @@ func TestSelfSignedKeptAcrossRestarts(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET / on the Connect API: %s", resp.Status)
 		}
+	}
+
+	// The AWS CLI (OpenSSL underneath) takes the kept certificate as its
+	// CA bundle.
+	aws, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatal("the AWS CLI is needed (Debian package awscli; scripts/test.sh installs it)")
+	}
+	if res := runBinary(t, aws, "--endpoint-url", "https://localhost:"+portOf(addr), "--ca-bundle", certFile,
+		"kinesis", "list-streams"); res.code != 0 || !strings.Contains(res.stdout, "StreamNames") {
+		t.Errorf("aws --ca-bundle %s kinesis list-streams: exit %d\n%s%s", certFile, res.code, res.stdout, res.stderr)
 	}
 
 	// The connect CLI: verified with -cacert, refused without it, and
@@ -97,6 +109,11 @@ func fingerprints(t *testing.T, p *testserver.Proc) [2][32]byte {
 		out[i] = sha256.Sum256(resp.TLS.PeerCertificates[0].Raw)
 	}
 	return out
+}
+
+func portOf(addr string) string {
+	_, port, _ := net.SplitHostPort(addr)
+	return port
 }
 
 func readCert(t *testing.T, path string) *x509.Certificate {
