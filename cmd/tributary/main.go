@@ -25,8 +25,8 @@ import (
 const usage = `Tributary: a Kinesis-compatible streaming platform in one binary.
 
 Usage:
-  tributary serve [flags]     run the server with its embedded store (Kinesis API,
-                              and the Connect REST API on :8083)
+  tributary serve [flags]     run the server with its embedded store (Kinesis API on
+                              127.0.0.1:4567, Connect REST API on 127.0.0.1:8083)
   tributary connect <command> manage connectors (list, create, status, ...), or run
                               'tributary connect standalone worker.properties connector.properties...'
   tributary maxwell --config config.properties [--key=value ...]
