@@ -93,6 +93,13 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.TLS.check(); err != nil {
 		return nil, err
 	}
+	var tlsConf *tls.Config
+	if !cfg.TLS.SelfSigned {
+		var err error
+		if tlsConf, err = cfg.TLS.load("", nil, lg); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.CredentialsFile != "" {
 		v, err := loadVerifier(cfg.CredentialsFile)
 		if err != nil {
@@ -106,10 +113,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	// A self-signed certificate is kept in the data directory, so it is
 	// read (or made) only once the store holds the directory's lock.
-	tlsConf, err := cfg.TLS.load(st.Dir(), []string{cfg.Addr, cfg.Connect.Addr}, lg)
-	if err != nil {
-		st.Close()
-		return nil, err
+	if cfg.TLS.SelfSigned {
+		if tlsConf, err = cfg.TLS.load(st.Dir(), []string{cfg.Addr, cfg.Connect.Addr}, lg); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
