@@ -33,10 +33,14 @@ func TestDataDirLock(t *testing.T) {
 	}
 	contains(t, "second serve's error", second.stderr, dir, pidText(first.PID()), "serve", "-data-dir")
 
-	// The first server lost nothing and still serves.
+	// The first server lost nothing and still takes writes.
 	out, err := first.Client().ListStreams(ctx, &kinesis.ListStreamsInput{})
 	if err != nil || len(out.StreamNames) != 1 {
 		t.Fatalf("first server after the refused start: %v, %v", out, err)
+	}
+	if _, err := first.Client().PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String("locked"),
+		PartitionKey: aws.String("k"), Data: []byte("kept")}); err != nil {
+		t.Fatalf("first server after the refused start: %v", err)
 	}
 
 	first.Kill()
@@ -44,8 +48,8 @@ func TestDataDirLock(t *testing.T) {
 		t.Fatalf("a killed server's LOCK file should remain (%q, %v): the test would not show it is harmless", b, err)
 	}
 	third := testserver.Start(t, "-data-dir", dir)
-	if _, err := third.Client().DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String("locked")}); err != nil {
-		t.Fatalf("restart after SIGKILL: %v", err)
+	if recs := testserver.ReadStream(t, third.Client(), "locked"); len(recs) != 1 || string(recs[0].Data) != "kept" {
+		t.Fatalf("after the restart the stream holds %d records; want the one acknowledged before SIGKILL", len(recs))
 	}
 	b, err := os.ReadFile(filepath.Join(dir, "LOCK"))
 	if err != nil {
