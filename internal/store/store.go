@@ -172,7 +172,7 @@ func lockDir(dir string) (*lockfile.Lock, error) {
 	l, err := lockfile.Acquire(filepath.Join(dir, LockFile))
 	var held *lockfile.HeldError
 	if errors.As(err, &held) {
-		return nil, fmt.Errorf("%w: %s is locked by another process (%s); stop it, or give this one another data directory",
+		return nil, fmt.Errorf("%w: %s is locked by another process (%s); stop it, or give this one another data directory (-data-dir)",
 			ErrLocked, dir, held.Holder)
 	}
 	if err != nil {
