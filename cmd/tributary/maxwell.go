@@ -15,7 +15,6 @@ import (
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/kinesisstreams"
 	"github.com/tributary-data/tributary/internal/connect/properties"
-	"github.com/tributary-data/tributary/internal/logging"
 )
 
 const maxwellUsage = `Usage:
@@ -28,15 +27,17 @@ const maxwellUsage = `Usage:
       producer=kinesis, kinesis_endpoint and kinesis_region (or the Region
       and KinesisEndpoint/KinesisPort of kinesis-producer-library.properties,
       found via kpl_properties, in the working directory, or next to the
-      config file) say where the Kinesis API is. --log-format text|json
-      chooses the log format on stderr, --log_level the level. Maxwell
-      keeps its position in MySQL (schema_database), not in local files.
+      config file) say where the Kinesis API is.
 
   tributary maxwell bootstrap [--config config.properties] --database DB --table TABLE
                               [--where CLAUSE] [--comment TEXT] [--key=value ...]
       Request a bootstrap of DB.TABLE, as maxwell-bootstrap does: insert it
       into the schema database's bootstrap table, for the running daemon with
       the same client_id to carry out. Prints the request's id.
+
+  The daemon also takes --log-format text|json, the format of its log on
+  stderr (the level is Maxwell's --log_level). It keeps its position in
+  MySQL (schema_database), not in local files.
 `
 
 // maxwellCommand runs `tributary maxwell`.
@@ -65,11 +66,10 @@ func maxwellCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	lv := new(slog.LevelVar)
 	lv.Set(cfg.LogLevel)
-	log, err := logging.New(stderr, logFormat, lv)
+	log, err := maxwellLogger(stderr, logFormat, lv)
 	if err != nil {
-		return usageError{fmt.Errorf("maxwell: %w", err)}
+		return err
 	}
-	logging.RouteLibraries(log)
 	var streams connect.Streams
 	if cfg.Producer == maxwell.ProducerKinesis {
 		s, err := kinesisstreams.FromProperties(ctx, map[string]string{
@@ -82,42 +82,6 @@ func maxwellCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		streams = s
 	}
 	return maxwell.Run(ctx, cfg, streams, stdout, log)
-}
-
-// logFormatArg takes Tributary's --log-format (or --log_format, in
-// Maxwell's spelling) out of Maxwell's arguments, and turns --log-level
-// into Maxwell's --log_level, so that maxwell takes the logging flags
-// every long-running command takes.
-func logFormatArg(args []string) (string, []string, error) {
-	format := logging.Text
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") {
-			rest = append(rest, args[i])
-			continue
-		}
-		switch name {
-		case "log-format", "log_format":
-			if !hasValue {
-				if i+1 >= len(args) {
-					return "", nil, usageError{fmt.Errorf("maxwell: option %s requires a value", args[i])}
-				}
-				i++
-				value = args[i]
-			}
-			format = value
-		case "log-level":
-			if hasValue {
-				rest = append(rest, "--log_level="+value)
-			} else {
-				rest = append(rest, "--log_level")
-			}
-		default:
-			rest = append(rest, args[i])
-		}
-	}
-	return format, rest, nil
 }
 
 // maxwellBootstrap runs `tributary maxwell bootstrap`.

@@ -37,8 +37,7 @@ func TestLogFormatArg(t *testing.T) {
 
 // TestMaxwellLogFormatJSON runs the daemon against MariaDB with
 // --log-format json until it has stored its position, and checks that
-// every line it logged is a JSON record, with no configuration dump (the
-// binlog client's included) and no password.
+// every line it logged is a JSON record, and none shows the password.
 func TestMaxwellLogFormatJSON(t *testing.T) {
 	db := testmariadb.Start(t)
 	dir := t.TempDir()
@@ -78,9 +77,6 @@ func TestMaxwellLogFormatJSON(t *testing.T) {
 	for _, line := range lines {
 		if !json.Valid([]byte(line)) || !strings.HasPrefix(line, `{"time":"`) || !strings.Contains(line, `"level":"`) || !strings.Contains(line, `"msg":"`) {
 			t.Errorf("not a JSON log record: %q", line)
-		}
-		if strings.Contains(line, `"config":`) || (strings.Contains(line, "create BinlogSyncer") && !strings.Contains(line, `"level":"DEBUG"`)) {
-			t.Errorf("a configuration dump: %q", line)
 		}
 		if strings.Contains(line, db.Password) && db.Password != "" {
 			t.Errorf("the log shows the password: %q", line)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -13,8 +12,6 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
-
-	"github.com/tributary-data/tributary/internal/logging"
 )
 
 // Transaction buffering: a transaction's changes are held until its
@@ -197,7 +194,7 @@ func (s *stream) once(from Position) error {
 		DiscardGTIDSet:          true,
 		DumpCommandFlag:         flags,
 		EventCacheCount:         1,
-		Logger:                  slog.New(logging.WithoutDumps(s.r.log.With("component", "binlog").Handler(), "create BinlogSyncer")),
+		Logger:                  s.r.log.With("component", "binlog"),
 		SynchronousEventHandler: s,
 	})
 	defer syncer.Close()

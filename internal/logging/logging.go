@@ -5,12 +5,10 @@
 package logging
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strings"
 )
 
@@ -74,36 +72,4 @@ func ParseLevel(s string, lv *slog.LevelVar) error {
 // and no component relies on it for its own logging.
 func RouteLibraries(lg *slog.Logger) {
 	slog.SetDefault(lg) // also routes the log package, at level Info
-}
-
-// WithoutDumps wraps the handler given to a library that logs its whole
-// configuration at start-up (go-mysql's BinlogSyncer logs "create
-// BinlogSyncer" with every setting): those records, named by message, go
-// out at Debug with their attributes dropped, so start-up shows no
-// configuration and nothing a setting might hold.
-func WithoutDumps(h slog.Handler, msgs ...string) slog.Handler {
-	return &dumpFilter{Handler: h, msgs: msgs}
-}
-
-type dumpFilter struct {
-	slog.Handler
-	msgs []string
-}
-
-func (f *dumpFilter) Handle(ctx context.Context, r slog.Record) error {
-	if slices.Contains(f.msgs, r.Message) {
-		if !f.Handler.Enabled(ctx, slog.LevelDebug) {
-			return nil
-		}
-		r = slog.NewRecord(r.Time, slog.LevelDebug, r.Message, r.PC)
-	}
-	return f.Handler.Handle(ctx, r)
-}
-
-func (f *dumpFilter) WithAttrs(as []slog.Attr) slog.Handler {
-	return &dumpFilter{Handler: f.Handler.WithAttrs(as), msgs: f.msgs}
-}
-
-func (f *dumpFilter) WithGroup(name string) slog.Handler {
-	return &dumpFilter{Handler: f.Handler.WithGroup(name), msgs: f.msgs}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"log/slog"
 	"strings"
 	"testing"
 )
@@ -63,34 +62,6 @@ func TestFlags(t *testing.T) {
 			}
 			lg.Info("hello", "k", "v")
 			tc.check(t, strings.TrimSpace(buf.String()))
-		})
-	}
-}
-
-func TestWithoutDumps(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		level slog.Level
-		msg   string
-		want  string // the line, "" for none
-	}{
-		{"dump at info is dropped", slog.LevelInfo, "create BinlogSyncer", ""},
-		{"dump at debug loses its attributes", slog.LevelDebug, "create BinlogSyncer", "level=DEBUG msg=\"create BinlogSyncer\" component=binlog"},
-		{"other records pass", slog.LevelInfo, "Connected to server", "level=INFO msg=\"Connected to server\" component=binlog config=x"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			h := slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tc.level, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
-				if a.Key == slog.TimeKey {
-					return slog.Attr{}
-				}
-				return a
-			}})
-			lg := slog.New(WithoutDumps(h, "create BinlogSyncer")).With("component", "binlog")
-			lg.Info(tc.msg, "config", "x")
-			if got := strings.TrimSpace(buf.String()); got != tc.want {
-				t.Errorf("logged %q, want %q", got, tc.want)
-			}
 		})
 	}
 }
