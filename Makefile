@@ -2,6 +2,13 @@
 
 .PHONY: run test bench build
 
+# The version and commit `tributary version` reports. Outside a git
+# checkout they are empty, and the binary falls back to what a source
+# archive or Go's build info recorded (cmd/tributary/version.go).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
 run:
 	go run ./cmd/tributary serve
 
@@ -12,4 +19,4 @@ bench:
 	./scripts/bench.sh
 
 build:
-	go build -o bin/tributary ./cmd/tributary
+	go build -ldflags "$(LDFLAGS)" -o bin/tributary ./cmd/tributary

@@ -45,7 +45,9 @@ Commands:
 Every command takes -url, the REST API's base URL (default $TRIBUTARY_CONNECT_URL,
 else http://localhost:8083), and -user ACCESS_KEY_ID:SECRET, the HTTP Basic credentials
 of a server started with -credentials (default $TRIBUTARY_CONNECT_USER; user info in
--url works too).
+-url works too). For a server with TLS, use an https:// URL with -cacert FILE
+(PEM certificates to trust, e.g. the server's data-dir/tls/cert.pem for -tls-self-signed;
+default $TRIBUTARY_CONNECT_CACERT) or -insecure (no verification).
 `
 
 // defaultConnectURL is where the CLI looks for the REST API when -url is
@@ -105,6 +107,8 @@ func connectClient(ctx context.Context, sub string, args []string, stdout, stder
 	fs.SetOutput(stderr)
 	base := fs.String("url", defaultConnectURL(), "base `URL` of the Connect REST API (env TRIBUTARY_CONNECT_URL)")
 	user := fs.String("user", os.Getenv("TRIBUTARY_CONNECT_USER"), "HTTP Basic `KEY:SECRET` for a server started with -credentials: an access key id and its secret (env TRIBUTARY_CONNECT_USER)")
+	var tlsOpts connectTLS
+	tlsOpts.register(fs)
 	switch sub {
 	case "restart":
 		fs.BoolVar(&includeTasks, "include-tasks", false, "restart the connector's tasks too")
@@ -128,6 +132,9 @@ func connectClient(ctx context.Context, sub string, args []string, stdout, stder
 	}
 	if err := c.setUser(*user); err != nil {
 		return usageError{fmt.Errorf("connect %s: -user: %w", sub, err)}
+	}
+	if c.hc.Transport, err = tlsOpts.transport(); err != nil {
+		return usageError{fmt.Errorf("connect %s: %w", sub, err)}
 	}
 	if sub == "create" {
 		if len(pos) > 1 {

@@ -11,15 +11,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/connect/properties"
+	"github.com/tributary-data/tributary/internal/logging"
 	"github.com/tributary-data/tributary/internal/server"
 	"github.com/tributary-data/tributary/internal/store"
 )
@@ -27,8 +26,8 @@ import (
 const usage = `Tributary: a Kinesis-compatible streaming platform in one binary.
 
 Usage:
-  tributary serve [flags]     run the server with its embedded store (Kinesis API,
-                              and the Connect REST API on :8083)
+  tributary serve [flags]     run the server with its embedded store (Kinesis API on
+                              127.0.0.1:4567, Connect REST API on 127.0.0.1:8083)
   tributary connect <command> manage connectors (list, create, status, ...), or run
                               'tributary connect standalone worker.properties connector.properties...'
   tributary maxwell --config config.properties [--key=value ...]
@@ -37,7 +36,7 @@ Usage:
   tributary streams <command> list, create, describe, put to and tail Kinesis streams
                               (see 'tributary streams help')
   tributary bench [flags]     benchmark PutRecords/GetRecords (see docs/benchmarks.md)
-  tributary version           print the version
+  tributary version           print the version and commit (also --version)
 
 Run 'tributary <command> -h' for a command's flags.
 `
@@ -74,8 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = streamsCommand(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "tributary", version())
+	case "version", "-version", "--version", "-v":
+		fmt.Fprintln(stdout, versionLine())
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 	default:
@@ -100,30 +99,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // usageError marks errors in how a command was invoked.
 type usageError struct{ error }
 
-// commit is the VCS revision the binary was built from, if known.
-func commit() string {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				return s.Value
-			}
-		}
-	}
-	return "unknown"
-}
-
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
-	}
-	return "(devel)"
-}
-
 // serveFlags registers the server's flags on fs and returns the config
 // they fill in.
-func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
+func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *logging.Flags) {
 	cfg := &server.Config{}
-	fs.StringVar(&cfg.Addr, "listen", ":4567", "address for the Kinesis API (HTTP/1.1 and cleartext HTTP/2)")
+	fs.StringVar(&cfg.Addr, "listen", "127.0.0.1:4567", "address for the Kinesis API (HTTP/1.1 and cleartext HTTP/2), /health and /metrics; ':4567' serves every interface")
 	fs.StringVar(&cfg.Store.Dir, "data-dir", "./data", "directory for stored data")
 	fs.BoolVar(&cfg.Store.InMemory, "in-memory", false, "keep everything in memory; nothing survives a restart")
 	durability := fs.String("durability", string(store.Interval), "when writes are acknowledged: 'interval' (after the OS has them; fsync every -sync-interval) or 'sync' (after fsync)")
@@ -151,8 +131,8 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
 	fs.StringVar(&cfg.CredentialsFile, "credentials", "", "`file` of 'ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID' lines; when set, every request must carry a valid SigV4 signature by one of these keys (default: open, signatures not checked)")
 	fs.StringVar(&cfg.TLS.CertFile, "tls-cert", "", "PEM certificate `file`: serve HTTPS (HTTP/1.1 and HTTP/2); needs -tls-key")
 	fs.StringVar(&cfg.TLS.KeyFile, "tls-key", "", "PEM private key `file` for -tls-cert")
-	fs.BoolVar(&cfg.TLS.SelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate for localhost generated at start-up (its SHA-256 fingerprint is logged)")
-	fs.StringVar(&cfg.Connect.Addr, "connect-listen", ":8083", "address for the Kafka Connect REST API; empty disables the connector runtime")
+	fs.BoolVar(&cfg.TLS.SelfSigned, "tls-self-signed", false, "serve HTTPS with a self-signed certificate for localhost and this host, kept in the data directory's tls/ and reused (its SHA-256 fingerprint is logged)")
+	fs.StringVar(&cfg.Connect.Addr, "connect-listen", "127.0.0.1:8083", "address for the Kafka Connect REST API (HTTPS with TLS); ':8083' serves every interface, empty disables the connector runtime")
 	fs.Func("connect-worker-config", "connect-distributed worker properties `file` (default converters, offset.flush.interval.ms, ...)", func(path string) error {
 		props, err := properties.ParseFile(path)
 		cfg.Connect.WorkerProps = props
@@ -167,14 +147,13 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *string) {
 		}
 		return nil
 	})
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	return cfg, durability, logLevel
+	return cfg, durability, logging.Register(fs)
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	cfg, durability, logLevel := serveFlags(fs)
+	cfg, durability, logFlags := serveFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -186,14 +165,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return usageError{err}
 	}
 	cfg.Store.Durability = d
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usageError{fmt.Errorf("-log-level: %w", err)}
+	lg, lv, err := logFlags.Logger(stderr)
+	if err != nil {
+		return usageError{err}
 	}
-	lv := new(slog.LevelVar)
-	lv.Set(level)
-	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
-	cfg.Connect.LogLevel, cfg.Connect.Version, cfg.Connect.Commit = lv, version(), commit()
+	logging.RouteLibraries(lg)
+	cfg.Logger = lg
+	cfg.Connect.LogLevel, cfg.Connect.Version, cfg.Connect.Commit = lv, buildVersion(), buildCommit()
 
 	srv, err := server.Start(ctx, *cfg)
 	if err != nil {

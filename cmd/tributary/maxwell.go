@@ -44,12 +44,20 @@ const maxwellUsage = `Usage:
       Request a bootstrap of DB.TABLE, as maxwell-bootstrap does: insert it
       into the schema database's bootstrap table, for the running daemon with
       the same client_id to carry out. Prints the request's id.
+
+  The daemon also takes --log-format text|json, the format of its log on
+  stderr (the level is Maxwell's --log_level). It keeps its position in
+  MySQL (schema_database), not in local files.
 `
 
 // maxwellCommand runs `tributary maxwell`.
 func maxwellCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "bootstrap" {
 		return maxwellBootstrap(ctx, args[1:], stdout, stderr)
+	}
+	logFormat, args, err := logFormatArg(args)
+	if err != nil {
+		return err
 	}
 	configPath, opts, err := maxwellArgs(args, nil)
 	if err != nil {
@@ -68,7 +76,10 @@ func maxwellCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	lv := new(slog.LevelVar)
 	lv.Set(cfg.LogLevel)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	log, err := maxwellLogger(stderr, logFormat, lv)
+	if err != nil {
+		return err
+	}
 	var streams connect.Streams
 	if cfg.Producer == maxwell.ProducerKinesis {
 		var opts []func(*kinesis.Options)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,8 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/plugins"
 	"github.com/tributary-data/tributary/internal/connect/properties"
 	"github.com/tributary-data/tributary/internal/connect/rest"
+	"github.com/tributary-data/tributary/internal/lockfile"
+	"github.com/tributary-data/tributary/internal/logging"
 )
 
 // standalone is connect-standalone: one worker, connectors from
@@ -24,20 +27,44 @@ import (
 // reached through the Kinesis API at kinesis.endpoint (a Tributary
 // server, or AWS Kinesis with the standard credential chain when unset).
 func standalone(ctx context.Context, args []string, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return usageError{errors.New("usage: tributary connect standalone worker.properties [connector.properties ...]")}
+	fs := flag.NewFlagSet("connect standalone", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	logFlags := logging.Register(fs)
+	const usage = "usage: tributary connect standalone worker.properties [connector.properties ...] (flags, before the files: -log-format text|json, -log-level LEVEL)"
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{errors.New(usage)}
+	}
+	args = fs.Args()
+	if len(args) == 0 {
+		return usageError{errors.New(usage)}
 	}
 	worker, err := properties.ParseFile(args[0])
 	if err != nil {
 		return fmt.Errorf("worker properties: %w", err)
 	}
-	lv := new(slog.LevelVar)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	log, lv, err := logFlags.Logger(stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	logging.RouteLibraries(log)
+	// Two workers on one offsets file would overwrite each other's
+	// commits: the second is refused while the first runs.
+	offsets := worker["offset.storage.file.filename"]
+	if offsets != "" {
+		lock, err := lockOffsets(offsets)
+		if err != nil {
+			return err
+		}
+		defer lock.Release()
+	}
 	streams, err := kinesisstreams.FromProperties(ctx, worker)
 	if err != nil {
 		return err
 	}
-	kv, err := connect.OpenFileKV(worker["offset.storage.file.filename"])
+	kv, err := connect.OpenFileKV(offsets)
 	if err != nil {
 		return err
 	}
@@ -47,19 +74,20 @@ func standalone(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", addr, err)
+		return fmt.Errorf("listen %s: %w (set another address with listeners=http://HOST:PORT in the worker properties)", addr, err)
 	}
 	h := connect.NewHerder(connect.WorkerConfig{WorkerID: ln.Addr().String(), Props: worker,
-		Registry: plugins.Registry(version()), Streams: streams, KV: kv, Logger: log})
+		Registry: plugins.Registry(buildVersion()), Streams: streams, KV: kv, Logger: log})
 	if err := h.Start(ctx); err != nil {
 		return err
 	}
-	api, err := rest.New(rest.Config{Version: version(), Commit: commit(), ClusterID: "standalone", Herder: h,
+	api, err := rest.New(rest.Config{Version: buildVersion(), Commit: buildCommit(), ClusterID: "standalone", Herder: h,
 		Logger: log, Loggers: rest.NewLoggers(lv)})
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	go func() { _ = srv.Serve(ln) }()
 	log.Info("connect standalone worker started", "rest", ln.Addr().String(), "endpoint", worker["kinesis.endpoint"])
 	stop := func() {
@@ -100,12 +128,28 @@ func configure(ctx context.Context, h *connect.Herder, path string) error {
 	return nil
 }
 
+// lockOffsets takes the lock of an offsets file: a flock on a sibling
+// "<file>.lock", since the offsets file itself is replaced on every
+// commit.
+func lockOffsets(path string) (*lockfile.Lock, error) {
+	l, err := lockfile.Acquire(path + ".lock")
+	var held *lockfile.HeldError
+	if errors.As(err, &held) {
+		return nil, fmt.Errorf("offsets file %s is in use by another worker (%s); stop it, or give this worker another offset.storage.file.filename", path, held.Holder)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("offset.storage.file.filename: %w", err)
+	}
+	return l, nil
+}
+
 // listenAddr reads Kafka's `listeners` worker setting (the first
-// http:// listener), defaulting to :8083.
+// http:// listener). Unlike Kafka, which listens on every interface, the
+// default is loopback: listeners=http://:8083 serves the network.
 func listenAddr(worker map[string]string) (string, error) {
 	l := strings.TrimSpace(worker["listeners"])
 	if l == "" {
-		return ":8083", nil
+		return "127.0.0.1:8083", nil
 	}
 	first := strings.TrimSpace(strings.Split(l, ",")[0])
 	u, err := url.Parse(first)

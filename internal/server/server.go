@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -78,6 +80,8 @@ type Server struct {
 	registry *prometheus.Registry
 	// verifier holds the -credentials keys; nil in open mode.
 	verifier *sigv4.Verifier
+	// tls is the certificate both APIs serve, nil for plaintext.
+	tls *tls.Config
 
 	herder      *connect.Herder
 	connectHTTP *http.Server
@@ -94,11 +98,19 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.Kinesis.Logger = lg.With("component", "kinesis")
 	// Configuration mistakes in TLS or credentials fail before the store
 	// is opened, so a typo costs no start-up time.
-	tlsConf, err := cfg.TLS.load(cfg.Addr, lg)
-	if err != nil {
+	if err := cfg.TLS.check(); err != nil {
 		return nil, err
 	}
-	var verifier *sigv4.Verifier
+	var (
+		verifier *sigv4.Verifier
+		tlsConf  *tls.Config
+		err      error
+	)
+	if !cfg.TLS.SelfSigned {
+		if tlsConf, err = cfg.TLS.load("", nil, lg); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.CredentialsFile != "" {
 		if verifier, err = loadVerifier(cfg.CredentialsFile); err != nil {
 			return nil, err
@@ -109,6 +121,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A self-signed certificate is kept in the data directory, so it is
+	// read (or made) only once the store holds the directory's lock.
+	if cfg.TLS.SelfSigned {
+		if tlsConf, err = cfg.TLS.load(st.Dir(), []string{cfg.Addr, cfg.Connect.Addr}, lg); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg.Kinesis.Registerer = reg
@@ -117,11 +137,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("kinesis service: %w", err)
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen("Kinesis API", cfg.Addr, "-listen", "")
 	if err != nil {
 		ks.Close()
 		st.Close()
-		return nil, fmt.Errorf("listen %s: %w", cfg.Addr, err)
+		return nil, err
 	}
 
 	requests := prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -131,12 +151,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}, []string{"action", "code"})
 	reg.MustRegister(requests)
 
+	var s *Server // set below; /health runs only once Serve has started
 	mux := http.NewServeMux()
 	var metrics http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	if verifier != nil {
 		metrics = requireMetricsAuth(verifier, metrics)
 	}
 	mux.Handle("GET /metrics", metrics)
+	mux.Handle("GET /health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveHealth(w, r) }))
 	mux.Handle("/", instrument(ks, requests))
 
 	protocols := new(http.Protocols)
@@ -154,7 +176,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		protocols.SetHTTP2(true)
 		hs.TLSConfig = tlsConf
 	}
-	s := &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg, registry: reg, verifier: verifier}
+	s = &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg, registry: reg, tls: tlsConf, verifier: verifier}
 	if cfg.Connect.Addr != "" {
 		if err := s.startConnect(ctx); err != nil {
 			_ = ln.Close()
@@ -170,7 +192,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}()
 	lg.Info("tributary serving", "addr", ln.Addr().String(), "durability", cfg.Store.Durability,
 		"in_memory", cfg.Store.InMemory, "data_dir", cfg.Store.Dir,
-		"tls", tlsConf != nil, "sigv4", cfg.Kinesis.Verifier != nil)
+		"tls", tlsConf != nil, "sigv4", cfg.Kinesis.Verifier != nil, "version", cfg.Connect.Version)
+	warnExposed(lg, "Kinesis API", ln.Addr(), cfg.CredentialsFile != "")
 	return s, nil
 }
 
@@ -178,9 +201,9 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 // with its state in the metadata bucket, and its REST API.
 func (s *Server) startConnect(ctx context.Context) error {
 	cc := s.cfg.Connect
-	ln, err := net.Listen("tcp", cc.Addr)
+	ln, err := listen("Connect REST API", cc.Addr, "-connect-listen", `, or turn the Connect API off with -connect-listen ""`)
 	if err != nil {
-		return fmt.Errorf("connect: listen %s: %w", cc.Addr, err)
+		return err
 	}
 	lg := s.log.With("component", "connect")
 	allowed, err := connectAllowedPaths(s.cfg)
@@ -223,13 +246,17 @@ func (s *Server) startConnect(ctx context.Context) error {
 	s.herder, s.connectLn = h, ln
 	s.connectHTTP = &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(lg.Handler(), slog.LevelWarn)}
+	if s.tls != nil {
+		s.connectHTTP.TLSConfig = s.tls.Clone()
+	}
 	go func() {
-		if err := s.connectHTTP.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(s.connectHTTP, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			lg.Error("connect REST server stopped", "err", err)
 		}
 	}()
-	lg.Info("connect REST API serving", "addr", ln.Addr().String(), "allowed_paths", strings.Join(allowed.Dirs(), ","),
-		"basic_auth", s.verifier != nil)
+	lg.Info("connect REST API serving", "addr", ln.Addr().String(), "tls", s.tls != nil,
+		"allowed_paths", strings.Join(allowed.Dirs(), ","), "basic_auth", s.verifier != nil)
+	warnExposed(lg, "Connect REST API", ln.Addr(), s.cfg.CredentialsFile != "")
 	return nil
 }
 
@@ -318,4 +345,33 @@ func instrument(h http.Handler, hist *prometheus.HistogramVec) http.Handler {
 		h.ServeHTTP(rec, r)
 		hist.WithLabelValues(kinesis.ActionName(r.Header.Get("X-Amz-Target")), strconv.Itoa(rec.code)).Observe(time.Since(start).Seconds())
 	})
+}
+
+// listen opens an API's port. A busy port names the flag that moves it,
+// since "bind: address already in use" alone does not say what to change.
+func listen(api, addr, flagName, more string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("%s: %s is already in use by another program (perhaps another tributary); choose another address with %s%s",
+			api, addr, flagName, more)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen %s (%s): %w", api, addr, flagName, err)
+	}
+	return ln, nil
+}
+
+// warnExposed warns when an API listens beyond this machine with nothing
+// checking who calls it. Binding to loopback is the default; serving the
+// network is the operator's explicit choice, and should come with
+// -credentials.
+func warnExposed(lg *slog.Logger, api string, a net.Addr, authenticated bool) {
+	if authenticated {
+		return
+	}
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
+		return
+	}
+	lg.Warn(api+" listens on a non-loopback address without -credentials: anyone who can reach it can use it",
+		"addr", a.String())
 }

@@ -13,12 +13,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/tributary-data/tributary/internal/lockfile"
 )
 
 // Durability says when a write is acknowledged relative to fsync.
@@ -80,7 +83,20 @@ type Store struct {
 	// flight; reads reserve their worst case here first so that no mix of
 	// concurrent reads can get there.
 	reads *semaphore.Weighted
+	// lock is the data directory's LOCK, held while the store is open;
+	// nil in memory.
+	lock *lockfile.Lock
+	// dir is the data directory's absolute path, "" in memory.
+	dir string
 }
+
+// LockFile is the name of the lock file in a data directory.
+const LockFile = "LOCK"
+
+// ErrLocked is returned by Open when another process has the data
+// directory open. Two JetStream servers on one directory would both
+// acknowledge writes and then overwrite each other's files.
+var ErrLocked = errors.New("store: data directory in use")
 
 const (
 	// maxPayload bounds one stored message: a whole PutRecords request
@@ -107,7 +123,18 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		MaxPayload: maxPayload,
 		MaxPending: maxPending,
 	}
+	switch cfg.Durability {
+	case Sync:
+		opts.SyncAlways = true
+	case Interval, "":
+		if cfg.SyncInterval > 0 {
+			opts.SyncInterval = cfg.SyncInterval
+		}
+	default:
+		return nil, fmt.Errorf("store: unknown durability %q", cfg.Durability)
+	}
 	storage := jetstream.FileStorage
+	var lock *lockfile.Lock
 	if cfg.InMemory {
 		storage = jetstream.MemoryStorage
 		dir, err := os.MkdirTemp("", "tributary-mem-")
@@ -124,23 +151,43 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("store: data dir: %w", err)
 		}
 		opts.StoreDir = abs
-	}
-	switch cfg.Durability {
-	case Sync:
-		opts.SyncAlways = true
-	case Interval, "":
-		if cfg.SyncInterval > 0 {
-			opts.SyncInterval = cfg.SyncInterval
+		if lock, err = lockDir(abs); err != nil {
+			return nil, err
 		}
-	default:
-		return nil, fmt.Errorf("store: unknown durability %q", cfg.Durability)
 	}
+	s, err := start(ctx, opts, storage, lg)
+	if err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
+	s.lock = lock
+	if !cfg.InMemory {
+		s.dir = opts.StoreDir
+	}
+	return s, nil
+}
 
+// lockDir takes the data directory's LOCK for this process.
+func lockDir(dir string) (*lockfile.Lock, error) {
+	l, err := lockfile.Acquire(filepath.Join(dir, LockFile))
+	var held *lockfile.HeldError
+	if errors.As(err, &held) {
+		return nil, fmt.Errorf("%w: %s is locked by another process (%s); stop it, or give this one another data directory (-data-dir)",
+			ErrLocked, dir, held.Holder)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: data dir: %w", err)
+	}
+	return l, nil
+}
+
+// start runs the embedded server in opts.StoreDir and connects to it.
+func start(ctx context.Context, opts *server.Options, storage jetstream.StorageType, lg *slog.Logger) (*Store, error) {
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: new jetstream server: %w", err)
 	}
-	ns.SetLoggerV2(&natsLogger{lg}, false, false, false)
+	ns.SetLoggerV2(&natsLogger{l: lg}, false, false, false)
 	go ns.Start()
 	if !ns.ReadyForConnections(30 * time.Second) {
 		ns.Shutdown()
@@ -182,21 +229,36 @@ func (s *Store) Close() error {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
 	}
-	return nil
+	// Only now may another process open the directory.
+	return s.lock.Release()
 }
 
-// natsLogger forwards the embedded server's log lines to slog.
-type natsLogger struct{ l *slog.Logger }
+// Dir is the data directory's absolute path, or "" for an in-memory
+// store. Other state that belongs with the data (such as a generated TLS
+// certificate) lives there, under the same lock.
+func (s *Store) Dir() string { return s.dir }
 
-// Noticef carries both start-up chatter (debug for us) and slow-consumer
-// reports, which mean lost replies and must be seen.
+// natsLogger forwards the embedded server's log lines to slog.
+type natsLogger struct {
+	l *slog.Logger
+	// ready is set once the server has started: its start-up notices, a
+	// banner and a dump of its configuration, are dropped before that.
+	ready atomic.Bool
+}
+
+// Noticef carries both start-up chatter (dropped, or debug for us) and
+// slow-consumer reports, which mean lost replies and must be seen.
 func (n *natsLogger) Noticef(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	if strings.Contains(msg, "Slow Consumer") {
+	switch {
+	case strings.Contains(msg, "Slow Consumer"):
 		n.l.Warn(msg)
-		return
+	case msg == "Server is ready":
+		n.ready.Store(true)
+		n.l.Debug("jetstream ready")
+	case n.ready.Load():
+		n.l.Debug(msg)
 	}
-	n.l.Debug(msg)
 }
 
 // Warnf reports the server's warnings, except the one about payloads over
@@ -214,3 +276,15 @@ func (n *natsLogger) Fatalf(format string, v ...any) { n.l.Error(fmt.Sprintf(for
 func (n *natsLogger) Errorf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Debugf(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Tracef(format string, v ...any) {}
+
+// Ping checks that JetStream is up and answering: the in-process
+// connection is open and the server replies to an account info request.
+func (s *Store) Ping(ctx context.Context) error {
+	if st := s.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("store: connection to jetstream is %s", st)
+	}
+	if _, err := s.js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("store: jetstream: %w", err)
+	}
+	return nil
+}

@@ -67,7 +67,8 @@ type Proc struct {
 	Endpoint string
 	// Addr is host:port.
 	Addr string
-	// ConnectURL is the Connect REST API's base URL.
+	// ConnectURL is the Connect REST API's base URL (https:// when the
+	// server serves TLS, which covers the Connect API too).
 	ConnectURL string
 	t          testing.TB
 	cmd        *exec.Cmd
@@ -124,7 +125,7 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	if usesTLS(flags) {
 		scheme, probe = "https", InsecureHTTPClient()
 	}
-	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, ConnectURL: "http://" + connectAddr, t: t, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, ConnectURL: scheme + "://" + connectAddr, t: t, log: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
@@ -140,7 +141,7 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := probe.Get(p.Endpoint + "/metrics")
+		resp, err := probe.Get(p.Endpoint + "/health")
 		if err == nil {
 			resp.Body.Close()
 			// 401: /metrics wants credentials (-credentials); the
@@ -198,6 +199,9 @@ func (p *Proc) Stop() {
 		p.Kill()
 	}
 }
+
+// PID is the server process's id.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
 // Log returns what the server has printed so far.
 func (p *Proc) Log() string { return p.log.String() }

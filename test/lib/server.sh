@@ -4,7 +4,7 @@
 # the server picks itself (so no port can be taken in between), keeping
 # data in memory and changing stream states at once, with its log in LOG.
 # Its Connect REST API also takes a free loopback port, so a server on the
-# default :8083 does not get in the way.
+# default 127.0.0.1:8083 does not get in the way.
 # It reads the address from the server's start-up line, waits until the
 # server answers, and sets ENDPOINT and SERVER_PID. It returns non-zero if
 # the server does not come up within 15 seconds.
@@ -16,7 +16,7 @@ start_tributary() {
 	SERVER_PID=$!
 	for _ in $(seq 1 300); do
 		addr=$(sed -n 's/.*msg="tributary serving" addr=\([0-9.:]*\).*/\1/p' "$log" | head -n 1)
-		if [ -n "$addr" ] && curl -sf -o /dev/null "http://$addr/metrics"; then
+		if [ -n "$addr" ] && curl -sf -o /dev/null "http://$addr/health"; then
 			ENDPOINT="http://$addr"
 			return 0
 		fi
