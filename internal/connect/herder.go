@@ -479,7 +479,7 @@ func (h *Herder) launch(ctx context.Context, c *connRun) (Connector, []map[strin
 	}
 	if err == nil {
 		err = safely(func() error {
-			if err := conn.Start(ctx, maps.Clone(res.Config)); err != nil {
+			if err := conn.Start(WithLogger(ctx, h.log.With("connector", c.name)), maps.Clone(res.Config)); err != nil {
 				return err
 			}
 			var err error

@@ -80,7 +80,8 @@ func TestBlogDebeziumConfig(t *testing.T) {
 	db.Exec(t,
 		"CREATE USER 'my-database-user'@'%' IDENTIFIED BY '"+password+"'",
 		"GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'my-database-user'@'%'")
-	srv := testserver.Start(t)
+	// At info, to see the one line naming the keys without effect.
+	srv := testserver.Start(t, "-log-level", "info")
 
 	config := map[string]string{}
 	for _, line := range strings.Split(blogConfig, "\n") {

@@ -28,7 +28,7 @@ func TestLogFormatJSON(t *testing.T) {
 	if _, err := p.Client().CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("logs"), ShardCount: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
 	}
-	input := filepath.Join(dir, "input.txt")
+	input := filepath.Join(dir, "files", "input.txt") // where -connect-allowed-paths lets connectors read
 	if err := os.WriteFile(input, []byte("one\ntwo\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -47,7 +47,7 @@ func (c *Connector) Config() connect.ConfigDef { return configDef() }
 
 // Start checks the configuration, so that a bad one fails the connector
 // rather than each task.
-func (c *Connector) Start(_ context.Context, props map[string]string) error {
+func (c *Connector) Start(ctx context.Context, props map[string]string) error {
 	if _, err := ParseSettings(props); err != nil {
 		return err
 	}
@@ -55,8 +55,8 @@ func (c *Connector) Start(_ context.Context, props map[string]string) error {
 	if keys := UnusedKeys(props); len(keys) > 0 {
 		// Once per connector start, names only: values such as SASL
 		// JAAS configurations may hold secrets.
-		slog.Default().Info("configuration keys accepted but without effect in Tributary",
-			"connector", props["name"], "class", ConnectorClass, "keys", strings.Join(keys, ","))
+		connect.Logger(ctx).Info("configuration keys accepted but without effect in Tributary",
+			"class", ConnectorClass, "keys", strings.Join(keys, ","))
 	}
 	return nil
 }
@@ -105,7 +105,7 @@ func (t *task) Start(ctx context.Context, props map[string]string, tc connect.So
 	if err != nil {
 		return err
 	}
-	log := slog.Default().With("connector", props["name"], "class", ConnectorClass)
+	log := connect.Logger(ctx).With("class", ConnectorClass)
 	h := &handler{f: NewFormatter(s, nil, uuid.NewString()), s: s}
 	if from != nil {
 		ts, _ := offsetNumber(off[offsetTsSec])

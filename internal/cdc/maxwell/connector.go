@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -223,9 +222,7 @@ func (t *task) Start(ctx context.Context, props map[string]string, tc connect.So
 	p := newPipeline(cfg, t.q, charsetLookup(src))
 	rctx, cancel := context.WithCancel(context.Background())
 	t.cancel, t.done = cancel, make(chan struct{})
-	// Tasks get no logger from the runtime: the process's default one
-	// shows bootstrap progress and the reader's warnings.
-	log := slog.Default().With("connector", ConnectorClass, "client_id", cfg.ClientID)
+	log := connect.Logger(ctx).With("class", ConnectorClass, "client_id", cfg.ClientID)
 	var wg sync.WaitGroup
 	if cfg.Bootstrapper != "none" {
 		p.boot = &bootstrapper{async: cfg.Bootstrapper == "async", store: store, src: src,
