@@ -494,14 +494,14 @@ func TestSplitShardBounds(t *testing.T) {
 // writes, and a reader that follows parents before children reads every
 // record exactly once.
 //
-// The server keeps streams UPDATING for 3 seconds. Each observation that
+// The server keeps streams UPDATING for 10 seconds. Each observation that
 // must fall inside that window carries its own proof: DescribeStream
 // returns the status with the shards, and ListShards and puts are
 // followed by a status check that still says UPDATING (the status never
 // goes back), so a slow machine cannot make the test pass wrongly.
 func TestReshardWhileUpdating(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-update-stream-delay", "3s")
+	p := testserver.Start(t, "-update-stream-delay", "10s")
 	c := p.Client()
 	half := "170141183460469231731687303715884105728" // 2^127
 	tests := []struct {
@@ -552,7 +552,7 @@ func TestReshardWhileUpdating(t *testing.T) {
 			stillUpdating := func(what string) {
 				t.Helper()
 				if st := summary(t, c, name).StreamStatus; st != types.StreamStatusUpdating {
-					t.Fatalf("the stream turned %s before %s could be checked: the machine is too slow for the 3s update", st, what)
+					t.Fatalf("the stream turned %s before %s could be checked: the machine is too slow for the 10s update", st, what)
 				}
 			}
 			put("before", 10)
