@@ -151,6 +151,10 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 			s.scheduleReshard(m)
 		}
 	}
+	if err := s.removeOrphanLogs(ctx); err != nil {
+		// Housekeeping: the streams are fine without it.
+		s.log.Error("removing orphan logs", "err", err)
+	}
 	return s, nil
 }
 
