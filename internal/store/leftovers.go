@@ -24,8 +24,15 @@ import (
 // jsMetaFile is the name of JetStream's meta file in a log's directory.
 const jsMetaFile = "meta.inf"
 
-// removeUnloadable removes the log directories under storeDir that have no
-// meta file, and logs each one it removes.
+// jsMetaSum is the name of the meta file's checksum, which JetStream
+// writes after the meta file. A log with a meta file but no checksum is
+// another creation a crash interrupted; it is removed only when it holds
+// no messages, so that damage to a live log is left for JetStream (and
+// whoever reads its warning) to see.
+const jsMetaSum = "meta.sum"
+
+// removeUnloadable removes the log directories under storeDir that a crash
+// left half made or half deleted (see interrupted), and logs each one.
 func removeUnloadable(storeDir string, lg *slog.Logger) error {
 	dirs, err := filepath.Glob(filepath.Join(storeDir, "jetstream", "*", "streams", "*"))
 	if err != nil {
@@ -39,12 +46,12 @@ func removeUnloadable(storeDir string, lg *slog.Logger) error {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			continue
 		}
-		_, err := os.Stat(filepath.Join(dir, jsMetaFile))
-		if err == nil {
-			continue
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		unloadable, err := interrupted(dir)
+		if err != nil {
 			return fmt.Errorf("store: log %s: %w", name, err)
+		}
+		if !unloadable {
+			continue
 		}
 		size := dirSize(dir)
 		if err := os.RemoveAll(dir); err != nil {
@@ -54,6 +61,26 @@ func removeUnloadable(storeDir string, lg *slog.Logger) error {
 			"log", name, "bytes", size)
 	}
 	return nil
+}
+
+// interrupted reports whether a log directory is one whose creation or
+// deletion a crash interrupted: it has no meta file, or a meta file
+// without its checksum and no messages.
+func interrupted(dir string) (bool, error) {
+	missing := func(f string) (bool, error) {
+		_, err := os.Stat(filepath.Join(dir, f))
+		if errors.Is(err, fs.ErrNotExist) {
+			return true, nil
+		}
+		return false, err
+	}
+	if m, err := missing(jsMetaFile); m || err != nil {
+		return m, err
+	}
+	if m, err := missing(jsMetaSum); !m || err != nil {
+		return false, err
+	}
+	return dirSize(filepath.Join(dir, "msgs")) == 0, nil
 }
 
 // dirSize is the total size of the files under dir, for the log line.

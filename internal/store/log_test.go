@@ -56,9 +56,11 @@ func TestCreateLogIsIdempotent(t *testing.T) {
 }
 
 // TestOpenRemovesLogDirsWithoutMetaFile: a log directory without
-// JetStream's meta file (a creation or deletion a crash interrupted) is
-// removed at Open, with one line saying so, instead of being skipped with
-// a warning at every start; the other logs are untouched.
+// JetStream's meta file (a creation or deletion a crash interrupted), or
+// with no messages and a meta file without its checksum (a creation
+// interrupted a little later), is removed at Open, with one line saying
+// so, instead of being skipped with a warning at every start; the other
+// logs are untouched.
 func TestOpenRemovesLogDirsWithoutMetaFile(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -86,6 +88,18 @@ func TestOpenRemovesLogDirsWithoutMetaFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(broken, "msgs", "1.blk"), []byte("leftover"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A creation interrupted between the meta file and its checksum.
+	unsummed := filepath.Join(streams, "unsummed")
+	if err := os.MkdirAll(filepath.Join(unsummed, "msgs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := os.ReadFile(filepath.Join(streams, "kept", jsMetaFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(unsummed, jsMetaFile), meta, 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	var out bytes.Buffer
 	st, err = Open(ctx, Config{Dir: dir, Logger: slog.New(slog.NewTextHandler(&out, nil))})
@@ -93,15 +107,17 @@ func TestOpenRemovesLogDirsWithoutMetaFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := os.Stat(broken); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the directory without a meta file is still there (%v)", err)
-	}
 	log := out.String()
-	if strings.Contains(strings.ToLower(log), "missing stream metafile") {
-		t.Errorf("JetStream still warned about it:\n%s", log)
+	for _, d := range []string{broken, unsummed} {
+		if _, err := os.Stat(d); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there (%v)", filepath.Base(d), err)
+		}
+		if strings.Count(log, "log="+filepath.Base(d)+" ") != 1 {
+			t.Errorf("want one line naming %s, got:\n%s", filepath.Base(d), log)
+		}
 	}
-	if strings.Count(log, "log=broken") != 1 {
-		t.Errorf("want one line naming the removed directory, got:\n%s", log)
+	if strings.Contains(strings.ToLower(log), "missing stream") {
+		t.Errorf("JetStream still warned about them:\n%s", log)
 	}
 	if s, err := st.State(ctx, "kept"); err != nil || s.Msgs != 1 {
 		t.Fatalf("the other log holds %+v (%v), want its 1 record", s, err)
