@@ -347,6 +347,22 @@ func (c *catalog) update(ctx context.Context, key string, fn func(m *streamMeta)
 	}
 }
 
+// reload replaces the cached copy of a stream's metadata with the bucket's.
+func (c *catalog) reload(ctx context.Context, key string) error {
+	cur, ok := c.get(key)
+	e, err := c.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		if ok {
+			c.forget(key, cur.rev)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return c.remember(key, e.Value, e.Revision)
+}
+
 // remove deletes a stream's metadata if it is still at revision rev.
 func (c *catalog) remove(ctx context.Context, key string, rev uint64) error {
 	if err := c.st.Delete(ctx, key, rev); err != nil {

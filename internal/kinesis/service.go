@@ -151,6 +151,10 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 			s.scheduleReshard(m)
 		}
 	}
+	if err := s.removeOrphanLogs(ctx); err != nil {
+		// Housekeeping: the streams are fine without it.
+		s.log.Error("removing orphan logs", "err", err)
+	}
 	return s, nil
 }
 
@@ -332,9 +336,12 @@ func (s *Service) retention(hours int) time.Duration {
 
 // scheduleDelete removes a DELETING stream's data and metadata once its
 // delay has passed. It is idempotent, so it also resumes after a crash.
+// One task runs per deletion: DeleteStream starts it only when it is the
+// call that made the stream DELETING.
 func (s *Service) scheduleDelete(m *streamMeta) {
 	key := streamKey(m.Account, m.Region, m.Name)
 	uid := m.UID
+	s.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -349,27 +356,46 @@ func (s *Service) scheduleDelete(m *streamMeta) {
 	}()
 }
 
+// finishDelete removes the incarnation uid of a DELETING stream: its logs,
+// then its metadata. The deletion task and a CreateStream that finds the
+// old incarnation due both call it, so it holds the stream's lock for
+// writing: whichever comes second finds the work done and does nothing,
+// where it once lost the race to remove the metadata and failed (a 500 to
+// the CreateStream) with a revision conflict.
 func (s *Service) finishDelete(ctx context.Context, key, uid string) error {
-	e, ok := s.cat.get(key)
-	if !ok || e.meta.UID != uid {
-		return nil
-	}
-	shards := e.meta.Shards
-	if e.meta.Reshard != nil {
-		// An interrupted completion may have made these.
-		shards = append(slices.Clone(shards), e.meta.Reshard.Open...)
-	}
-	for _, sh := range shards {
-		if err := s.st.DeleteLog(ctx, e.meta.logName(sh.Index)); err != nil {
+	mu := s.streamLock(key)
+	mu.Lock()
+	defer mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		e, ok := s.cat.get(key)
+		if !ok || e.meta.UID != uid {
+			return nil
+		}
+		shards := e.meta.Shards
+		if e.meta.Reshard != nil {
+			// An interrupted completion may have made these.
+			shards = append(slices.Clone(shards), e.meta.Reshard.Open...)
+		}
+		for _, sh := range shards {
+			if err := s.st.DeleteLog(ctx, e.meta.logName(sh.Index)); err != nil {
+				return err
+			}
+		}
+		err := s.cat.remove(ctx, key, e.rev)
+		if errors.Is(err, store.ErrConflict) && attempt < 10 {
+			// Another change (a tag, a consumer's deregistration) was
+			// written since our copy was read: read it again.
+			if err := s.cat.reload(ctx, key); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
+		s.metrics.forgetStream(e.meta.Account, e.meta.Region, e.meta.Name)
+		return nil
 	}
-	err := s.cat.remove(ctx, key, e.rev)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	s.metrics.forgetStream(e.meta.Account, e.meta.Region, e.meta.Name)
-	return nil
 }
 
 // streamARN renders a stream's ARN from its reference.

@@ -149,16 +149,24 @@ func (s *Service) deleteStream(ctx context.Context, c caller, in *deleteStreamIn
 	if n := e.meta.liveConsumers(time.Now()); n > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
 		return nil, errResourceInUse("Stream %s under account %s has %d registered consumers. Deregister them, or delete the stream with EnforceConsumerDeletion.", ref.name, ref.account, n)
 	}
+	// Deleting a DELETING stream succeeds and changes nothing: the call
+	// that made it DELETING started its deletion, and only that one.
+	started := false
 	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		started = false
 		if m.Status == statusDeleting {
 			return errStop
 		}
 		m.Status = statusDeleting
 		m.TransitionAt = time.Now().Add(s.cfg.DeleteDelay)
+		started = true
 		return nil
 	})
 	if err != nil {
 		return nil, mapStoreErr(ref, err)
+	}
+	if !started {
+		return nil, nil
 	}
 	if s.cfg.DeleteDelay == 0 {
 		if err := s.finishDelete(ctx, ref.key(), m.UID); err != nil {

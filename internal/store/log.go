@@ -18,7 +18,10 @@ import (
 func logSubject(name string) string { return "log." + name }
 
 // CreateLog makes an empty log whose messages expire after maxAge (zero
-// keeps them forever). Creating a log that exists is an error.
+// keeps them forever). It is idempotent: creating a log that exists with
+// the same configuration succeeds and changes nothing, so a step that a
+// crash interrupted can simply be repeated. A log of that name with
+// another configuration (another maxAge) is ErrExists.
 func (s *Store) CreateLog(ctx context.Context, name string, maxAge time.Duration) error {
 	_, err := s.js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:        name,
@@ -62,6 +65,22 @@ func (s *Store) DeleteLog(ctx context.Context, name string) error {
 		return fmt.Errorf("delete log %s: %w", name, err)
 	}
 	return nil
+}
+
+// Logs lists the names of every log, in no particular order. The
+// metadata bucket, which is not a log, is left out.
+func (s *Store) Logs(ctx context.Context) ([]string, error) {
+	l := s.js.StreamNames(ctx)
+	var out []string
+	for name := range l.Name() {
+		if name != "KV_"+metaBucket {
+			out = append(out, name)
+		}
+	}
+	if err := l.Err(); err != nil {
+		return nil, fmt.Errorf("list logs: %w", err)
+	}
+	return out, nil
 }
 
 // Pending is an append in flight; Wait returns its sequence once the

@@ -154,6 +154,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if lock, err = lockDir(abs); err != nil {
 			return nil, err
 		}
+		if err := removeUnloadable(abs, lg); err != nil {
+			_ = lock.Release()
+			return nil, err
+		}
 	}
 	s, err := start(ctx, opts, storage, lg)
 	if err != nil {

@@ -1,0 +1,94 @@
+package kinesis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tributary-data/tributary/internal/store"
+)
+
+// Orphan logs. A shard's log is created before the metadata that names it
+// is written (CreateStream, a reshard's completion), so that no metadata
+// ever names a missing log. A crash between the two leaves a log that no
+// stream names: an orphan. Orphans are harmless to correctness (a log is
+// named by its stream's incarnation and shard index, and indexes are
+// never reused within an incarnation, so the next reshard of the same
+// stream reuses a leftover child instead of colliding with it), but they
+// accumulate, one per crash. Start-up removes them.
+
+// logPrefix starts the name of every shard log (see streamMeta.logName).
+const logPrefix = "KS_"
+
+// referencedLogs lists the logs the given streams name: every shard's,
+// and the children's of a pending reshard, whose completion may already
+// have made them.
+func referencedLogs(ms []*streamMeta) map[string]bool {
+	refs := map[string]bool{}
+	for _, m := range ms {
+		for _, sh := range m.Shards {
+			refs[m.logName(sh.Index)] = true
+		}
+		if m.Reshard != nil {
+			for _, sh := range m.Reshard.Open {
+				refs[m.logName(sh.Index)] = true
+			}
+		}
+	}
+	return refs
+}
+
+// removeOrphanLogs deletes the shard logs that no stream's metadata names
+// and that were never written to. It runs in New, before the service
+// serves anything, so nothing can be creating a log meanwhile; even so it
+// checks each candidate twice: against the metadata read again from the
+// bucket (not the copy in memory), and against the log itself. A log that
+// holds or held records is never removed: no crash leaves one unnamed
+// (a deletion removes the logs before the metadata), so one means the
+// metadata was lost or damaged, and its records may still be wanted. It
+// is kept and reported.
+func (s *Service) removeOrphanLogs(ctx context.Context) error {
+	names, err := s.st.Logs(ctx)
+	if err != nil {
+		return fmt.Errorf("look for orphan logs: %w", err)
+	}
+	refs := referencedLogs(s.cat.all("stream."))
+	var candidates []string
+	for _, n := range names {
+		if strings.HasPrefix(n, logPrefix) && !refs[n] {
+			candidates = append(candidates, n)
+		}
+	}
+	if len(candidates) == 0 {
+		return nil
+	}
+	fresh, err := newCatalog(ctx, s.st)
+	if err != nil {
+		return fmt.Errorf("look for orphan logs: %w", err)
+	}
+	refs = referencedLogs(fresh.all("stream."))
+	for _, n := range candidates {
+		if refs[n] {
+			continue
+		}
+		st, err := s.st.State(ctx, n)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("orphan log %s: %w", n, err)
+		}
+		if st.LastSeq > 0 {
+			s.log.Warn("a shard log that no stream names holds records; kept, since its stream's metadata may have been lost",
+				"log", n, "records", st.Msgs, "bytes", st.Bytes)
+			continue
+		}
+		if err := s.st.DeleteLog(ctx, n); err != nil {
+			return fmt.Errorf("orphan log %s: %w", n, err)
+		}
+		s.log.Info("removed an empty shard log that no stream names, left by a stream creation or reshard that a crash interrupted",
+			"log", n)
+	}
+	return nil
+}
