@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tributary-data/tributary/internal/seal"
 )
 
 // WorkerConfig configures a worker.
@@ -39,6 +41,11 @@ type WorkerConfig struct {
 	// (FileSettings) to its directories. A server sets it; standalone,
 	// which runs the user's own files, does not.
 	AllowedPaths *AllowedPaths
+	// MasterKey, when set, encrypts the connector records kept in the
+	// KV (configurations and task configurations, which may hold
+	// passwords) with keys derived from it. A server sets it to its
+	// master key; standalone stores no configurations.
+	MasterKey []byte
 }
 
 // Herder runs connectors on this worker and answers the REST API, as
@@ -56,6 +63,8 @@ type Herder struct {
 	// providers resolve the ${provider:path:key} placeholders of
 	// connector configurations (config.providers), built by Start.
 	providers *ConfigProviders
+	// seal encrypts connector records; nil without a master key.
+	seal *seal.Keyring
 	// tasksLimit is the highest tasks.max a connector may have
 	// (tasks.max.limit).
 	tasksLimit int
@@ -142,6 +151,9 @@ func NewHerder(cfg WorkerConfig) *Herder {
 	if h.tasksLimit, _ = parseTasksLimit(cfg.Props); h.tasksLimit == 0 {
 		h.tasksLimit = defaultTasksMaxLimit
 	}
+	if len(cfg.MasterKey) > 0 {
+		h.seal = seal.NewKeyring(cfg.MasterKey, recordKeyLabel)
+	}
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(statusCollector{h: h, desc: prometheus.NewDesc("tributary_connect_instances",
 			"Connectors and tasks on this worker by state (Kafka's connector-*-task-count).", []string{"kind", "state"}, nil)})
@@ -174,12 +186,17 @@ func (h *Herder) Start(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		var rec connRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
+		rec, sealed, err := h.openRecord(b)
+		if err != nil {
 			h.log.Error("skipping unreadable connector record", "key", key, "err", err)
 			continue
 		}
 		c := &connRun{name: name, rec: rec, typ: h.cfg.Registry.typeOf(rec.Config[cfgClass])}
+		if !sealed && h.seal != nil {
+			// Stored in plain text by an earlier version: encrypt it now.
+			h.saveOrLog(ctx, c)
+			h.log.Info("connector configuration encrypted at rest", "connector", name)
+		}
 		if b, err := h.cfg.KV.Get(ctx, stateKey(kindTopics, name)); err == nil && b != nil {
 			_ = json.Unmarshal(b, &c.topics)
 		}
@@ -267,9 +284,9 @@ func (h *Herder) Health(context.Context) (string, string) {
 }
 
 func (h *Herder) save(ctx context.Context, c *connRun) error {
-	b, err := json.Marshal(c.rec)
+	b, err := h.sealRecord(c.rec)
 	if err != nil {
-		return err
+		return fmt.Errorf("saving connector %s: %w", c.name, err)
 	}
 	if err := h.cfg.KV.Put(ctx, stateKey(kindConfig, c.name), b); err != nil {
 		return fmt.Errorf("saving connector %s: %w", c.name, err)
