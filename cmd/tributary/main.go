@@ -115,7 +115,7 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *logging.Flags) {
 	fs.StringVar(&cfg.Kinesis.DefaultAccount, "account-id", "000000000000", "account of requests whose access key id is not a 12-digit account id (unused with -credentials)")
 	fs.StringVar(&cfg.Kinesis.DefaultRegion, "region", "us-east-1", "region of requests that carry no credential scope")
 	fs.DurationVar(&cfg.Kinesis.RetentionHour, "retention-hour", time.Hour, "length of one hour of retention (shorten only for testing expiry)")
-	fs.Func("master-key-file", "file holding the master key (32 bytes or more) that stream encryption derives its keys from; default: a key kept in the data directory", func(path string) error {
+	fs.Func("master-key-file", "file holding the master key (32 bytes or more) that stream encryption and stored connector configurations derive their keys from; default: a key kept in the data directory", func(path string) error {
 		key, err := os.ReadFile(path)
 		if err != nil {
 			return err

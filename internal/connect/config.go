@@ -126,6 +126,13 @@ type ConfigValidator interface {
 	ValidateConfig(props map[string]string) map[string][]string
 }
 
+// hiddenPassword is how Kafka shows a PASSWORD setting's value in
+// validate replies and messages (Password.toString). Kafka returns
+// configurations themselves (GET /connectors/{name}/config, create and
+// info replies) as written, passwords included, and so does Tributary:
+// config providers are how a secret stays out of them.
+const hiddenPassword = "[hidden]"
+
 // validation accumulates a validate reply.
 type validation struct {
 	infos  ConfigInfos
@@ -140,6 +147,9 @@ func (v *validation) add(k ConfigKey, props map[string]string) {
 		RecommendedValues: append([]string{}, k.Recommended...)}}
 	if val, ok := props[k.Name]; ok {
 		s := val
+		if k.Type == ConfigPassword {
+			s = hiddenPassword
+		}
 		ci.Value.Value = &s
 		if v.deferred != nil && v.deferred(k.Name) {
 			// Checked when resolved.
@@ -183,8 +193,12 @@ func contains(list []string, s string) bool {
 // Kafka's ConfigException text or "".
 func checkValue(k ConfigKey, val string) string {
 	t := strings.TrimSpace(val)
+	shown := val
+	if k.Type == ConfigPassword {
+		shown = hiddenPassword
+	}
 	bad := func(reason string) string {
-		return fmt.Sprintf("Invalid value %s for configuration %s: %s", val, k.Name, reason)
+		return fmt.Sprintf("Invalid value %s for configuration %s: %s", shown, k.Name, reason)
 	}
 	switch k.Type {
 	case ConfigInt, ConfigShort:

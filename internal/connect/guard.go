@@ -29,6 +29,9 @@ func (h *Herder) validateConfig(ctx context.Context, props map[string]string) (*
 		}
 		resolved[k] = v
 	}
+	if msg := h.tasksOverLimit(resolved[cfgTasksMax]); msg != "" {
+		infos.addError(cfgTasksMax, msg)
+	}
 	if h.cfg.AllowedPaths != nil {
 		for _, k := range h.cfg.Registry.fileSettings(props[cfgClass]) {
 			v, ok := resolved[k]

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tributary-data/tributary/internal/seal"
 )
 
 // WorkerConfig configures a worker.
@@ -39,6 +41,11 @@ type WorkerConfig struct {
 	// (FileSettings) to its directories. A server sets it; standalone,
 	// which runs the user's own files, does not.
 	AllowedPaths *AllowedPaths
+	// MasterKey, when set, encrypts the connector records kept in the
+	// KV (configurations and task configurations, which may hold
+	// passwords) with keys derived from it. A server sets it to its
+	// master key; standalone stores no configurations.
+	MasterKey []byte
 }
 
 // Herder runs connectors on this worker and answers the REST API, as
@@ -56,6 +63,11 @@ type Herder struct {
 	// providers resolve the ${provider:path:key} placeholders of
 	// connector configurations (config.providers), built by Start.
 	providers *ConfigProviders
+	// seal encrypts connector records; nil without a master key.
+	seal *seal.Keyring
+	// tasksLimit is the highest tasks.max a connector may have
+	// (tasks.max.limit).
+	tasksLimit int
 
 	mu      sync.Mutex
 	conns   map[string]*connRun
@@ -135,6 +147,13 @@ func NewHerder(cfg WorkerConfig) *Herder {
 		flushEvery: time.Duration(ms) * time.Millisecond,
 		conns:      map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
 		statusDone: make(chan struct{})}
+	// Start reports a bad tasks.max.limit; until then, the default.
+	if h.tasksLimit, _ = parseTasksLimit(cfg.Props); h.tasksLimit == 0 {
+		h.tasksLimit = defaultTasksMaxLimit
+	}
+	if len(cfg.MasterKey) > 0 {
+		h.seal = seal.NewKeyring(cfg.MasterKey, recordKeyLabel)
+	}
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(statusCollector{h: h, desc: prometheus.NewDesc("tributary_connect_instances",
 			"Connectors and tasks on this worker by state (Kafka's connector-*-task-count).", []string{"kind", "state"}, nil)})
@@ -151,6 +170,9 @@ func (h *Herder) Start(ctx context.Context) error {
 		return fmt.Errorf("worker properties: %w", err)
 	}
 	h.providers = providers
+	if h.tasksLimit, err = parseTasksLimit(h.cfg.Props); err != nil {
+		return fmt.Errorf("worker properties: %w", err)
+	}
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	go h.writeStatuses()
 	stored, err := h.cfg.KV.List(ctx, kindConfig)
@@ -164,12 +186,17 @@ func (h *Herder) Start(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		var rec connRecord
-		if err := json.Unmarshal(b, &rec); err != nil {
+		rec, sealed, err := h.openRecord(b)
+		if err != nil {
 			h.log.Error("skipping unreadable connector record", "key", key, "err", err)
 			continue
 		}
 		c := &connRun{name: name, rec: rec, typ: h.cfg.Registry.typeOf(rec.Config[cfgClass])}
+		if !sealed && h.seal != nil {
+			// Stored in plain text by an earlier version: encrypt it now.
+			h.saveOrLog(ctx, c)
+			h.log.Info("connector configuration encrypted at rest", "connector", name)
+		}
 		if b, err := h.cfg.KV.Get(ctx, stateKey(kindTopics, name)); err == nil && b != nil {
 			_ = json.Unmarshal(b, &c.topics)
 		}
@@ -257,9 +284,9 @@ func (h *Herder) Health(context.Context) (string, string) {
 }
 
 func (h *Herder) save(ctx context.Context, c *connRun) error {
-	b, err := json.Marshal(c.rec)
+	b, err := h.sealRecord(c.rec)
 	if err != nil {
-		return err
+		return fmt.Errorf("saving connector %s: %w", c.name, err)
 	}
 	if err := h.cfg.KV.Put(ctx, stateKey(kindConfig, c.name), b); err != nil {
 		return fmt.Errorf("saving connector %s: %w", c.name, err)
@@ -477,13 +504,19 @@ func (h *Herder) launch(ctx context.Context, c *connRun) (Connector, []map[strin
 	if err == nil {
 		res, err = h.prepare(conn, c.rec.Config)
 	}
+	maxTasks := 1
+	if err == nil {
+		maxTasks, err = h.maxTasks(res.Config)
+	}
 	if err == nil {
 		err = safely(func() error {
 			if err := conn.Start(WithLogger(ctx, h.log.With("connector", c.name)), maps.Clone(res.Config)); err != nil {
 				return err
 			}
 			var err error
-			configs, err = conn.TaskConfigs(int(intSetting(res.Config, cfgTasksMax, 1)))
+			if configs, err = conn.TaskConfigs(maxTasks); err == nil && len(configs) > maxTasks {
+				err = fmt.Errorf("the connector %s has generated %d tasks, which is greater than %d, the maximum number of tasks it is configured to create", c.name, len(configs), maxTasks)
+			}
 			return err
 		})
 		if err != nil {
@@ -818,8 +851,9 @@ func (h *Herder) setTarget(ctx context.Context, name string, target TargetState)
 	return nil
 }
 
-// DeleteConnector stops and removes a connector. Its offsets stay, as in
-// Kafka, so a connector created again under the same name resumes.
+// DeleteConnector stops and removes a connector: its tasks, status,
+// metric series and active topics. Its offsets stay, as in Kafka, so a
+// connector created again under the same name resumes.
 func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -832,6 +866,13 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	h.metrics.forget(name)
 	defer h.statusChanged(name)
 	if err := h.cfg.KV.Delete(ctx, stateKey(kindConfig, name)); err != nil {
+		return fmt.Errorf("deleting connector %s: %w", name, err)
+	}
+	// Its active topics go too, as Kafka's do (KIP-558).
+	h.topicsMu.Lock()
+	defer h.topicsMu.Unlock()
+	c.topics = nil
+	if err := h.cfg.KV.Delete(ctx, stateKey(kindTopics, name)); err != nil {
 		return fmt.Errorf("deleting connector %s: %w", name, err)
 	}
 	return nil

@@ -143,6 +143,9 @@ func (k ConfigKey) info() ConfigKeyInfo {
 	}
 	if !k.Required {
 		d := k.Default
+		if k.Type == ConfigPassword && d != "" {
+			d = hiddenPassword
+		}
 		ki.DefaultValue = &d
 	}
 	if k.Group != "" {

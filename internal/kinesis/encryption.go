@@ -2,16 +2,9 @@ package kinesis
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"sync"
 	"time"
+
+	"github.com/tributary-data/tributary/internal/seal"
 )
 
 // Server-side encryption: StartStreamEncryption and StopStreamEncryption.
@@ -29,77 +22,25 @@ import (
 // and KeyId, nonce, then the AES-GCM ciphertext of a plain batch.
 const encryptedBatchVersion = 2
 
-// keyring derives and caches the AEAD of each KeyId.
-type keyring struct {
-	master []byte
-	mu     sync.Mutex
-	aeads  map[string]cipher.AEAD
-}
+// dataKeyLabel is the label of stream data keys in the master key's
+// derivation (seal.NewKeyring).
+const dataKeyLabel = "tributary data key"
 
-func (k *keyring) aead(keyID string) (cipher.AEAD, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if a, ok := k.aeads[keyID]; ok {
-		return a, nil
-	}
-	mac := hmac.New(sha256.New, k.master)
-	mac.Write([]byte("tributary data key\x00" + keyID))
-	block, err := aes.NewCipher(mac.Sum(nil))
-	if err != nil {
-		return nil, err
-	}
-	a, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	if k.aeads == nil {
-		k.aeads = map[string]cipher.AEAD{}
-	}
-	k.aeads[keyID] = a
-	return a, nil
-}
+// keyring seals and opens record batches, with the server's shared
+// sealing (internal/seal) and the batch's version byte.
+type keyring struct{ keys *seal.Keyring }
+
+func newKeyring(master []byte) *keyring { return &keyring{keys: seal.NewKeyring(master, dataKeyLabel)} }
 
 // seal encrypts a plain batch under keyID.
 func (k *keyring) seal(keyID string, plain []byte) ([]byte, error) {
-	a, err := k.aead(keyID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 0, 1+binary.MaxVarintLen64+len(keyID)+a.NonceSize()+len(plain)+a.Overhead())
-	out = append(out, encryptedBatchVersion)
-	out = appendString(out, keyID)
-	nonceAt := len(out)
-	out = out[:nonceAt+a.NonceSize()]
-	_, _ = rand.Read(out[nonceAt:])
-	return a.Seal(out, out[nonceAt:], plain, out[:nonceAt]), nil
+	return k.keys.Seal(encryptedBatchVersion, keyID, plain)
 }
-
-var errSealedBatch = errors.New("sealed batch does not open")
 
 // open returns the plain batch of a stored message, decrypting it if it
 // is sealed, and whether it was.
 func (k *keyring) open(p []byte) (plain []byte, encrypted bool, err error) {
-	if len(p) == 0 || p[0] != encryptedBatchVersion {
-		return p, false, nil
-	}
-	n, w := binary.Uvarint(p[1:])
-	if w <= 0 || uint64(len(p)-1-w) < n {
-		return nil, true, errSealedBatch
-	}
-	keyID := string(p[1+w : 1+w+int(n)])
-	a, err := k.aead(keyID)
-	if err != nil {
-		return nil, true, err
-	}
-	head := 1 + w + int(n)
-	if len(p) < head+a.NonceSize()+a.Overhead() {
-		return nil, true, errSealedBatch
-	}
-	plain, err = a.Open(nil, p[head:head+a.NonceSize()], p[head+a.NonceSize():], p[:head])
-	if err != nil {
-		return nil, true, errSealedBatch
-	}
-	return plain, true, nil
+	return k.keys.Open(encryptedBatchVersion, p)
 }
 
 type streamEncryptionInput struct {
@@ -178,11 +119,5 @@ func encryptionType(m *streamMeta) string {
 // masterKey returns the configured master key, or the one kept in the
 // metadata bucket, creating it once.
 func masterKey(ctx context.Context, s *Service) ([]byte, error) {
-	if len(s.cfg.MasterKey) > 0 {
-		if len(s.cfg.MasterKey) < 32 {
-			return nil, fmt.Errorf("master key: want at least 32 bytes, have %d", len(s.cfg.MasterKey))
-		}
-		return s.cfg.MasterKey, nil
-	}
-	return storedKey(ctx, s.st, "server.master-key")
+	return seal.MasterKey(ctx, s.st, s.cfg.MasterKey)
 }

@@ -5,7 +5,6 @@ package kinesis
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tributary-data/tributary/internal/seal"
 	"github.com/tributary-data/tributary/internal/store"
 )
 
@@ -133,7 +133,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 		cancel()
 		return nil, err
 	}
-	s.keys = &keyring{master: master}
+	s.keys = newKeyring(master)
 	for _, m := range cat.all("stream.") {
 		switch m.Status {
 		case statusCreating, statusUpdating:
@@ -164,26 +164,10 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-// storedKey loads a 32-byte secret kept in the metadata bucket (the key
-// that seals shard iterators, the master key of stream encryption),
-// creating it once, so that it survives restarts.
+// storedKey loads a 32-byte secret kept in the metadata bucket,
+// creating it once (seal.StoredKey).
 func storedKey(ctx context.Context, st *store.Store, k string) ([]byte, error) {
-	e, err := st.Get(ctx, k)
-	if err == nil {
-		return e.Value, nil
-	}
-	if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
-	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	if _, err := st.Create(ctx, k, key); errors.Is(err, store.ErrExists) {
-		e, err := st.Get(ctx, k)
-		return e.Value, err
-	} else if err != nil {
-		return nil, err
-	}
-	return key, nil
+	return seal.StoredKey(ctx, st, k)
 }
 
 // caller is who a request comes from: Kinesis resources are scoped by

@@ -27,6 +27,7 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/plugins"
 	"github.com/tributary-data/tributary/internal/connect/rest"
 	"github.com/tributary-data/tributary/internal/kinesis"
+	"github.com/tributary-data/tributary/internal/seal"
 	"github.com/tributary-data/tributary/internal/sigv4"
 	"github.com/tributary-data/tributary/internal/store"
 )
@@ -211,6 +212,13 @@ func (s *Server) startConnect(ctx context.Context) error {
 		_ = ln.Close()
 		return err
 	}
+	// Connector configurations are sealed with the master key that
+	// stream encryption uses.
+	master, err := seal.MasterKey(ctx, s.store, s.cfg.Kinesis.MasterKey)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("connect: %w", err)
+	}
 	wc := connect.WorkerConfig{
 		WorkerID:   workerID(ln.Addr()),
 		Props:      cc.WorkerProps,
@@ -219,6 +227,7 @@ func (s *Server) startConnect(ctx context.Context) error {
 		KV:         connect.NewMetaKV(s.store),
 		Logger:     lg,
 		Registerer: s.registry,
+		MasterKey:  master,
 	}
 	wc.AllowedPaths = allowed
 	h := connect.NewHerder(wc)
