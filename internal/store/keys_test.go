@@ -109,6 +109,41 @@ func TestWrap(t *testing.T) {
 	}
 }
 
+// TestKeysWrittenBeforeReadAsBefore: keys written before this scheme
+// existed, straight through the KV bucket, are found by Get and List
+// under their own names, unchanged.
+func TestKeysWrittenBeforeReadAsBefore(t *testing.T) {
+	ctx := context.Background()
+	s := openMem(t)
+	old := []string{
+		"stream.123456789012.us-east-1." + hex.EncodeToString([]byte("orders")),
+		"account.123456789012.eu-west-1",
+		"server.iterator-key",
+		"connect.config." + strings.Repeat("6e", 1500),
+		"connect.offsets." + strings.Repeat("6e", 700) + "." + strings.Repeat("7b", 700),
+	}
+	for _, k := range old {
+		if _, err := s.cur.Load().kv.Create(ctx, k, []byte(k[:8])); err != nil {
+			t.Fatalf("raw create %.60s: %v", k, err)
+		}
+		e, err := s.Get(ctx, k)
+		if err != nil || string(e.Value) != k[:8] {
+			t.Fatalf("get %.60s = %q %v", k, e.Value, err)
+		}
+	}
+	es, err := s.List(ctx, ">")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.Key)
+	}
+	if strings.Join(sorted(got), "|") != strings.Join(sorted(old), "|") {
+		t.Errorf("list = %.300q", got)
+	}
+}
+
 func openMem(t *testing.T) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), Config{InMemory: true})
