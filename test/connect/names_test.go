@@ -129,3 +129,57 @@ func contains(list any, name string) bool {
 	}
 	return false
 }
+
+// TestHostileConnectorNamesSurviveRestart: a connector whose name is
+// stored under hashed keys comes back after a restart on the same data
+// directory, listed under its own name, and resumes from its committed
+// offset rather than copying its file again.
+func TestHostileConnectorNamesSurviveRestart(t *testing.T) {
+	data, addr, connectAddr := t.TempDir(), testserver.FreeAddr(t), testserver.FreeAddr(t)
+	worker := writeFile(t, "worker.properties", "offset.flush.interval.ms=200\n")
+	flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker, allowTemp()}
+	srv := testserver.StartAt(t, addr, flags...)
+	a := api{t: t, base: srv.ConnectURL}
+	name := strings.Repeat("é.*>", 600) // 3,000 bytes of UTF-8
+	path := "/connectors/" + url.PathEscape(name)
+	in := writeFile(t, "in.txt", "one\ntwo\nthree\n")
+	if code, msg := postConnector(t, a, name, map[string]string{
+		"connector.class": "FileStreamSource", "file": in, "topic": "restarted", "tasks.max": "1"}); code != 201 {
+		t.Fatalf("POST = %d %.300s", code, msg)
+	}
+	testserver.WaitUntil(t, "committed offsets", 20*time.Second, func() bool {
+		_, _, b := a.do("GET", path+"/offsets", nil)
+		offs, _ := b.(map[string]any)["offsets"].([]any)
+		return len(offs) == 1
+	})
+	srv.Stop()
+
+	srv = testserver.StartAt(t, addr, flags...)
+	a = api{t: t, base: srv.ConnectURL}
+	_, _, list := a.do("GET", "/connectors", nil)
+	if !contains(list, name) {
+		t.Fatalf("after restart, GET /connectors = %.300v", list)
+	}
+	testserver.WaitUntil(t, "the connector RUNNING again", 20*time.Second, func() bool {
+		_, _, st := a.do("GET", path+"/status", nil)
+		m, _ := st.(map[string]any)
+		c, _ := m["connector"].(map[string]any)
+		return c["state"] == "RUNNING"
+	})
+	f, err := os.OpenFile(in, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("four\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	var recs int
+	testserver.WaitUntil(t, "the appended line", 20*time.Second, func() bool {
+		recs = len(testserver.ReadStream(t, srv.Client(), "restarted"))
+		return recs >= 4
+	})
+	if recs != 4 {
+		t.Fatalf("%d records after the restart, want 4: the source did not resume from its offset", recs)
+	}
+}
