@@ -69,7 +69,10 @@ func hashToken(t string) string {
 
 // storedKey is the subject-safe form of key. Tokens "*" and ">" are
 // wildcards, kept as they are, when wildcards is set (List's filters);
-// otherwise they are ordinary characters and hashed.
+// otherwise they are ordinary characters and hashed. A filter of a
+// prefix and ">" matches exactly the keys under the prefix. Tokens after
+// a "*" are mapped as if it were one byte long, so near the raw budget
+// such a filter can miss keys; the store's callers list by prefix.
 func storedKey(key string, wildcards bool) (string, error) {
 	tokens := strings.Split(key, ".")
 	var b strings.Builder
