@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/tributary-data/tributary/internal/sigv4"
 )
 
 // The AWS JSON 1.1 protocol: POST / with X-Amz-Target naming the action,
@@ -282,6 +284,11 @@ func (s *Service) callerOf(r *http.Request, body []byte) (caller, *Error) {
 	}
 	if parts := strings.Split(cred, "/"); len(parts) >= 3 {
 		if parts[2] != "" {
+			// As a signed server would, refuse a region that is not one:
+			// "a.b" would otherwise list another region's streams.
+			if !sigv4.ValidRegion(parts[2]) {
+				return caller{}, newError(sigv4.InvalidSignature, http.StatusBadRequest, sigv4.InvalidRegionMessage, parts[2])
+			}
 			c.region = parts[2]
 		}
 		if key := parts[0]; len(key) == 12 && strings.Trim(key, "0123456789") == "" {

@@ -105,6 +105,14 @@ type Verifier struct {
 // region, so the scope's region only has to be well formed.
 var regionRE = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
+// ValidRegion reports whether a credential scope's region is well formed.
+// Unsigned servers check it too: the region becomes part of metadata keys
+// and ARNs.
+func ValidRegion(region string) bool { return regionRE.MatchString(region) }
+
+// InvalidRegionMessage is AWS's message for a malformed scope region.
+const InvalidRegionMessage = "Credential should be scoped to a valid region, not '%s'. "
+
 // New returns a Verifier for creds. Access key ids must be unique.
 func New(creds []Credential, opts Options) (*Verifier, error) {
 	v := &Verifier{keys: make(map[string]Credential, len(creds)), service: opts.Service, now: opts.Now}
@@ -165,8 +173,8 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	if service != v.service {
 		return Identity{}, newErr(InvalidSignature, "Credential should be scoped to correct service: '%s'. ", v.service)
 	}
-	if !regionRE.MatchString(region) {
-		return Identity{}, newErr(InvalidSignature, "Credential should be scoped to a valid region, not '%s'. ", region)
+	if !ValidRegion(region) {
+		return Identity{}, newErr(InvalidSignature, InvalidRegionMessage, region)
 	}
 	signed := strings.Split(a.signedHeaders, ";")
 	if !contains(signed, "host") {

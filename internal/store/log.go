@@ -23,7 +23,11 @@ func logSubject(name string) string { return "log." + name }
 // crash interrupted can simply be repeated. A log of that name with
 // another configuration (another maxAge) is ErrExists.
 func (s *Store) CreateLog(ctx context.Context, name string, maxAge time.Duration) error {
-	_, err := s.js.CreateStream(ctx, jetstream.StreamConfig{
+	c, err := s.conn(ctx)
+	if err != nil {
+		return fmt.Errorf("create log %s: %w", name, err)
+	}
+	_, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
 		Name:        name,
 		Subjects:    []string{logSubject(name)},
 		Storage:     s.storage,
@@ -45,13 +49,17 @@ func (s *Store) CreateLog(ctx context.Context, name string, maxAge time.Duration
 // SetLogMaxAge changes how long a log keeps its messages. Shortening it
 // removes what is now too old.
 func (s *Store) SetLogMaxAge(ctx context.Context, name string, maxAge time.Duration) error {
-	st, err := s.js.Stream(ctx, name)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return fmt.Errorf("log %s: %w", name, err)
+	}
+	st, err := c.js.Stream(ctx, name)
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, mapNotFound(err))
 	}
 	cfg := st.CachedInfo().Config
 	cfg.MaxAge = maxAge
-	if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+	if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
 		return fmt.Errorf("log %s: set max age: %w", name, err)
 	}
 	return nil
@@ -60,7 +68,10 @@ func (s *Store) SetLogMaxAge(ctx context.Context, name string, maxAge time.Durat
 // DeleteLog removes a log and its data. Deleting a missing log is not an
 // error, so that interrupted deletions can simply be repeated.
 func (s *Store) DeleteLog(ctx context.Context, name string) error {
-	err := s.js.DeleteStream(ctx, name)
+	c, err := s.conn(ctx)
+	if err == nil {
+		err = c.js.DeleteStream(ctx, name)
+	}
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 		return fmt.Errorf("delete log %s: %w", name, err)
 	}
@@ -115,7 +126,13 @@ func (p Pending) Wait(ctx context.Context) (uint64, error) {
 func (s *Store) AppendAsync(name string, payload []byte) Pending {
 	msg := &nats.Msg{Subject: logSubject(name), Data: payload, Header: nats.Header{}}
 	msg.Header.Set(jetstream.ExpectedStreamHeader, name)
-	f, err := s.js.PublishMsgAsync(msg)
+	// Appends carry no context; replacing a closed connection is bounded
+	// by the client's default timeout for JetStream requests.
+	c, err := s.conn(context.Background())
+	if err != nil {
+		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
+	}
+	f, err := c.js.PublishMsgAsync(msg)
 	if err != nil {
 		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
 	}
@@ -174,13 +191,17 @@ func (s *Store) directGet(ctx context.Context, name string, req readRequest) (Re
 	if err != nil {
 		return ReadResult{}, err
 	}
-	inbox := s.nc.NewRespInbox()
-	sub, err := s.nc.SubscribeSync(inbox)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	inbox := c.nc.NewRespInbox()
+	sub, err := c.nc.SubscribeSync(inbox)
 	if err != nil {
 		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer sub.Unsubscribe()
-	if err := s.nc.PublishRequest("$JS.API.DIRECT.GET."+name, inbox, body); err != nil {
+	if err := c.nc.PublishRequest("$JS.API.DIRECT.GET."+name, inbox, body); err != nil {
 		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	if _, ok := ctx.Deadline(); !ok {
@@ -233,7 +254,11 @@ type LogState struct {
 
 // State reports a log's first and last sequence.
 func (s *Store) State(ctx context.Context, name string) (LogState, error) {
-	st, err := s.js.Stream(ctx, name)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return LogState{}, fmt.Errorf("log %s: %w", name, err)
+	}
+	st, err := c.js.Stream(ctx, name)
 	if err != nil {
 		return LogState{}, fmt.Errorf("log %s: %w", name, mapNotFound(err))
 	}

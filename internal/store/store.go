@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -71,10 +72,12 @@ var ErrExists = errors.New("store: already exists")
 // Store is an open embedded JetStream server and a client connected to it
 // in-process. It is safe for concurrent use.
 type Store struct {
-	ns      *server.Server
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	kv      jetstream.KeyValue
+	ns *server.Server
+	// cur is the connection to ns (conn.go); mu serialises replacing it
+	// and closing the store.
+	cur     atomic.Pointer[conn]
+	mu      sync.Mutex
+	closed  bool
 	storage jetstream.StorageType
 	log     *slog.Logger
 	// reads bounds the bytes that reads may have in flight from the server
@@ -197,38 +200,26 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 		ns.Shutdown()
 		return nil, errors.New("store: jetstream server did not start within 30s")
 	}
-	nc, err := nats.Connect("", nats.InProcessServer(ns), nats.Name("tributary"),
-		nats.MaxReconnects(-1))
-	if err != nil {
-		ns.Shutdown()
-		return nil, fmt.Errorf("store: connect in-process: %w", err)
-	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384))
-	if err != nil {
-		nc.Close()
-		ns.Shutdown()
-		return nil, fmt.Errorf("store: jetstream client: %w", err)
-	}
-	s := &Store{ns: ns, nc: nc, js: js, storage: storage, log: lg,
+	s := &Store{ns: ns, storage: storage, log: lg,
 		reads: semaphore.NewWeighted(maxPending / 2)}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:  metaBucket,
-		History: 1,
-		Storage: storage,
-	})
+	c, err := s.dial(ctx, true)
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("store: metadata bucket: %w", err)
+		ns.Shutdown()
+		ns.WaitForShutdown()
+		return nil, err
 	}
-	s.kv = kv
+	s.cur.Store(c)
 	return s, nil
 }
 
 // Close drains the client and stops the server, flushing what is pending.
 func (s *Store) Close() error {
-	if s.nc != nil {
-		s.nc.Close()
+	s.mu.Lock()
+	s.closed = true
+	if c := s.cur.Load(); c != nil {
+		c.nc.Close()
 	}
+	s.mu.Unlock()
 	if s.ns != nil {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
@@ -282,12 +273,17 @@ func (n *natsLogger) Debugf(format string, v ...any) { n.l.Debug(fmt.Sprintf(for
 func (n *natsLogger) Tracef(format string, v ...any) {}
 
 // Ping checks that JetStream is up and answering: the in-process
-// connection is open and the server replies to an account info request.
+// connection is open (a closed one is replaced first) and the server
+// replies to an account info request.
 func (s *Store) Ping(ctx context.Context) error {
-	if st := s.nc.Status(); st != nats.CONNECTED {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return err
+	}
+	if st := c.nc.Status(); st != nats.CONNECTED {
 		return fmt.Errorf("store: connection to jetstream is %s", st)
 	}
-	if _, err := s.js.AccountInfo(ctx); err != nil {
+	if _, err := c.js.AccountInfo(ctx); err != nil {
 		return fmt.Errorf("store: jetstream: %w", err)
 	}
 	return nil

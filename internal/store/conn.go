@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// conn is one in-process connection to the embedded server with the
+// JetStream and metadata handles made over it.
+//
+// The client reconnects by itself when the connection drops, but some of
+// the server's protocol errors (a control line over its limit, for one)
+// close it for good. Every operation therefore takes the connection
+// through Store.conn, which replaces a closed one: whatever closed it,
+// the next request finds a working store, not one broken until restart.
+type conn struct {
+	nc *nats.Conn
+	js jetstream.JetStream
+	kv jetstream.KeyValue
+}
+
+// ErrClosed is returned by operations on a store that has been closed.
+var ErrClosed = errors.New("store: closed")
+
+// dial connects to the embedded server. With create set it also makes
+// the metadata bucket (at start-up); otherwise it finds it.
+func (s *Store) dial(ctx context.Context, create bool) (*conn, error) {
+	nc, err := nats.Connect("", nats.InProcessServer(s.ns), nats.Name("tributary"),
+		nats.MaxReconnects(-1), nats.ErrorHandler(s.asyncError))
+	if err != nil {
+		return nil, fmt.Errorf("store: connect in-process: %w", err)
+	}
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384))
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("store: jetstream client: %w", err)
+	}
+	var kv jetstream.KeyValue
+	if create {
+		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:  metaBucket,
+			History: 1,
+			Storage: s.storage,
+		})
+	} else {
+		kv, err = js.KeyValue(ctx, metaBucket)
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("store: metadata bucket: %w", err)
+	}
+	return &conn{nc: nc, js: js, kv: kv}, nil
+}
+
+// conn returns the current connection, first replacing it if it has been
+// closed.
+func (s *Store) conn(ctx context.Context) (*conn, error) {
+	if c := s.cur.Load(); c != nil && !c.nc.IsClosed() {
+		return c, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	old := s.cur.Load()
+	if old != nil && !old.nc.IsClosed() {
+		return old, nil // another caller has just replaced it
+	}
+	c, err := s.dial(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("store: reconnecting: %w", err)
+	}
+	var cause error
+	if old != nil {
+		cause = old.nc.LastError()
+	}
+	s.log.Warn("the connection to jetstream was closed; reconnected", "cause", cause)
+	s.cur.Store(c)
+	return c, nil
+}
+
+// asyncError logs what the client reports outside any call, such as the
+// server's reason for closing the connection; by default the client
+// would print it to stderr.
+func (s *Store) asyncError(_ *nats.Conn, sub *nats.Subscription, err error) {
+	if sub != nil {
+		s.log.Error("jetstream client", "subject", sub.Subject, "err", err)
+		return
+	}
+	s.log.Error("jetstream client", "err", err)
+}
