@@ -81,7 +81,11 @@ func (s *Store) DeleteLog(ctx context.Context, name string) error {
 // Logs lists the names of every log, in no particular order. The
 // metadata bucket, which is not a log, is left out.
 func (s *Store) Logs(ctx context.Context) ([]string, error) {
-	l := s.js.StreamNames(ctx)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list logs: %w", err)
+	}
+	l := c.js.StreamNames(ctx)
 	var out []string
 	for name := range l.Name() {
 		if name != "KV_"+metaBucket {
