@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -123,9 +125,14 @@ func ActionName(target string) string {
 
 // decodeBody decodes a JSON object into in. Unknown members are ignored
 // and null members count as absent, as on AWS.
+//
+// JSON text is UTF-8 (RFC 8259), and a body that is not, or that escapes
+// half of a surrogate pair, is refused like any body the parser cannot
+// read: encoding/json would quietly turn either into U+FFFD, storing a
+// partition key other than the one sent while answering 200.
 func decodeBody(body []byte, in any) *Error {
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
+	if len(body) == 0 || body[0] != '{' || !utf8.Valid(body) || loneSurrogate(body) {
 		return &Error{Type: "SerializationException", Status: http.StatusBadRequest}
 	}
 	if err := json.Unmarshal(body, in); err != nil {
@@ -140,6 +147,45 @@ func decodeBody(body []byte, in any) *Error {
 		return &Error{Type: "SerializationException", Status: http.StatusBadRequest}
 	}
 	return nil
+}
+
+// loneSurrogate reports whether JSON text b has a \u escape of half a
+// UTF-16 surrogate pair without the other half. Escapes appear only in
+// strings, and a backslash always starts one, so b is scanned escape by
+// escape without tracking where strings begin.
+func loneSurrogate(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			return false
+		}
+		i += j
+		r, ok := hexEscape(b, i)
+		if !ok {
+			i += 2 // another escape, or a malformed one the decoder reports
+			continue
+		}
+		i += 6
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xdc00: // high half: a low one must follow
+			r2, ok := hexEscape(b, i)
+			if !ok || !utf16.IsSurrogate(r2) || r2 < 0xdc00 {
+				return true
+			}
+			i += 6
+		case utf16.IsSurrogate(r):
+			return true
+		}
+	}
+}
+
+// hexEscape decodes the \uXXXX escape at b[i:], if that is one.
+func hexEscape(b []byte, i int) (rune, bool) {
+	if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+	return rune(n), err == nil
 }
 
 // ServeHTTP implements the Kinesis endpoint.
