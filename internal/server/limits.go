@@ -53,8 +53,8 @@ func (c HTTPConfig) withDefaults() HTTPConfig {
 	return c
 }
 
-// newHTTPServer is an http.Server for one API port with c's timeouts.
-func (c HTTPConfig) newHTTPServer(h http.Handler, lg *slog.Logger) *http.Server {
+// NewHTTPServer is an http.Server for one API port with c's timeouts.
+func (c HTTPConfig) NewHTTPServer(h http.Handler, lg *slog.Logger) *http.Server {
 	c = c.withDefaults()
 	return &http.Server{
 		Handler:           h,
@@ -64,8 +64,9 @@ func (c HTTPConfig) newHTTPServer(h http.Handler, lg *slog.Logger) *http.Server 
 	}
 }
 
-// limit caps the connections ln holds.
-func (c HTTPConfig) limit(ln net.Listener, api string, lg *slog.Logger) net.Listener {
+// Limit caps the connections ln holds; api names the port in the
+// warning logged when connections are refused.
+func (c HTTPConfig) Limit(ln net.Listener, api string, lg *slog.Logger) net.Listener {
 	return connlimit.New(ln, c.withDefaults().MaxConnections, api, lg)
 }
 

@@ -145,7 +145,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	ln = cfg.HTTP.limit(ln, "Kinesis API", lg)
+	ln = cfg.HTTP.Limit(ln, "Kinesis API", lg)
 
 	requests := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tributary_http_request_duration_seconds",
@@ -167,7 +167,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	hs := cfg.HTTP.newHTTPServer(mux, lg)
+	hs := cfg.HTTP.NewHTTPServer(mux, lg)
 	hs.Protocols = protocols
 	if tlsConf != nil {
 		// Over TLS, HTTP/2 is negotiated by ALPN instead of prior knowledge.
@@ -242,8 +242,8 @@ func (s *Server) startConnect(ctx context.Context) error {
 		_ = ln.Close()
 		return fmt.Errorf("connect: %w", err)
 	}
-	s.herder, s.connectLn = h, s.cfg.HTTP.limit(ln, "Connect REST API", lg)
-	s.connectHTTP = s.cfg.HTTP.newHTTPServer(api, lg)
+	s.herder, s.connectLn = h, s.cfg.HTTP.Limit(ln, "Connect REST API", lg)
+	s.connectHTTP = s.cfg.HTTP.NewHTTPServer(api, lg)
 	if s.tls != nil {
 		s.connectHTTP.TLSConfig = s.tls.Clone()
 	}
