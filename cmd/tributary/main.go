@@ -147,6 +147,7 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *logging.Flags) {
 		}
 		return nil
 	})
+	cfg.HTTP.RegisterFlags(fs)
 	return cfg, durability, logging.Register(fs)
 }
 

@@ -6,9 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/rest"
 	"github.com/tributary-data/tributary/internal/lockfile"
 	"github.com/tributary-data/tributary/internal/logging"
+	"github.com/tributary-data/tributary/internal/server"
 )
 
 // standalone is connect-standalone: one worker, connectors from
@@ -86,9 +85,10 @@ func standalone(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	go func() { _ = srv.Serve(ln) }()
+	// The REST port has serve's default connection bounds.
+	var hc server.HTTPConfig
+	srv := hc.NewHTTPServer(api, log)
+	go func() { _ = srv.Serve(hc.Limit(ln, "Connect REST API", log)) }()
 	log.Info("connect standalone worker started", "rest", ln.Addr().String(), "endpoint", worker["kinesis.endpoint"])
 	stop := func() {
 		log.Info("stopping: committing offsets")

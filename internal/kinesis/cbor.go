@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -197,7 +198,11 @@ func (r *cborReader) value(b []byte) ([]byte, *Error) {
 		b = base64.StdEncoding.AppendEncode(b, r.str(ai, arg))
 		return append(b, '"'), nil
 	case 3:
-		return appendJSONString(b, string(r.str(ai, arg))), nil
+		s := r.str(ai, arg)
+		if !utf8.Valid(s) {
+			return nil, errCBORSyntax // as in JSON (decodeBody), not U+FFFD
+		}
+		return appendJSONString(b, string(s)), nil
 	case 4:
 		b = append(b, '[')
 		for i := uint64(0); ai == 31 && !r.atBreak() || ai != 31 && i < arg; i++ {
@@ -220,7 +225,11 @@ func (r *cborReader) value(b []byte) ([]byte, *Error) {
 				return nil, errCBORSyntax
 			}
 			_, kai, n := r.head()
-			b = appendJSONString(b, string(r.str(kai, n)))
+			key := r.str(kai, n)
+			if !utf8.Valid(key) {
+				return nil, errCBORSyntax
+			}
+			b = appendJSONString(b, string(key))
 			b = append(b, ':')
 			var err *Error
 			if b, err = r.value(b); err != nil {

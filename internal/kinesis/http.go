@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -27,9 +29,14 @@ import (
 const (
 	contentTypeJSON = "application/x-amz-json-1.1"
 	contentTypeCBOR = "application/x-amz-cbor-1.1"
-	// maxBody bounds a request body: a 10 MiB record (the most a stream
-	// can allow) grows by a third in base64, plus JSON framing.
-	maxBody = 16 << 20
+	// maxBody bounds a request body. The largest request AWS accepts
+	// carries 10 MiB of data and partition keys (one record on a stream
+	// with UpdateMaxRecordSize at 10240 KiB; PutRecords allows no more in
+	// total): 13.34 MiB once the data is in base64, plus partition keys
+	// written as \u escapes at worst and the members' framing, well under
+	// 14 MiB. Larger bodies are refused with a bare 413, as AWS's front
+	// end does, before they are read. docs/configuration.md states it.
+	maxBody = 14 << 20
 )
 
 // action decodes a request body and runs one API action.
@@ -120,9 +127,14 @@ func ActionName(target string) string {
 
 // decodeBody decodes a JSON object into in. Unknown members are ignored
 // and null members count as absent, as on AWS.
+//
+// JSON text is UTF-8 (RFC 8259), and a body that is not, or that escapes
+// half of a surrogate pair, is refused like any body the parser cannot
+// read: encoding/json would quietly turn either into U+FFFD, storing a
+// partition key other than the one sent while answering 200.
 func decodeBody(body []byte, in any) *Error {
 	body = bytes.TrimSpace(body)
-	if len(body) == 0 || body[0] != '{' {
+	if len(body) == 0 || body[0] != '{' || !utf8.Valid(body) || loneSurrogate(body) {
 		return &Error{Type: "SerializationException", Status: http.StatusBadRequest}
 	}
 	if err := json.Unmarshal(body, in); err != nil {
@@ -137,6 +149,45 @@ func decodeBody(body []byte, in any) *Error {
 		return &Error{Type: "SerializationException", Status: http.StatusBadRequest}
 	}
 	return nil
+}
+
+// loneSurrogate reports whether JSON text b has a \u escape of half a
+// UTF-16 surrogate pair without the other half. Escapes appear only in
+// strings, and a backslash always starts one, so b is scanned escape by
+// escape without tracking where strings begin.
+func loneSurrogate(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\\')
+		if j < 0 {
+			return false
+		}
+		i += j
+		r, ok := hexEscape(b, i)
+		if !ok {
+			i += 2 // another escape, or a malformed one the decoder reports
+			continue
+		}
+		i += 6
+		switch {
+		case utf16.IsSurrogate(r) && r < 0xdc00: // high half: a low one must follow
+			r2, ok := hexEscape(b, i)
+			if !ok || !utf16.IsSurrogate(r2) || r2 < 0xdc00 {
+				return true
+			}
+			i += 6
+		case utf16.IsSurrogate(r):
+			return true
+		}
+	}
+}
+
+// hexEscape decodes the \uXXXX escape at b[i:], if that is one.
+func hexEscape(b []byte, i int) (rune, bool) {
+	if i+6 > len(b) || b[i] != '\\' || b[i+1] != 'u' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16)
+	return rune(n), err == nil
 }
 
 // ServeHTTP implements the Kinesis endpoint.
@@ -182,14 +233,17 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w, act = cborWriter{w}, cborAction(act)
 	}
 
+	if r.ContentLength > maxBody {
+		writeTooLarge(w)
+		return
+	}
 	body, err := readBody(r)
 	if err != nil {
 		s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
 		return
 	}
 	if len(body) > maxBody {
-		w.Header().Del("Content-Type")
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		writeTooLarge(w)
 		return
 	}
 	if ct != contentTypeJSON && ct != "application/json" && ct != contentTypeCBOR {
@@ -296,6 +350,15 @@ func (s *Service) callerOf(r *http.Request, body []byte) (caller, *Error) {
 		}
 	}
 	return c, nil
+}
+
+// writeTooLarge refuses a body over maxBody. AWS answers 413 with no
+// body, which SDKs report as error code "413". net/http closes an
+// HTTP/1.1 connection rather than read the rest of a large body.
+func writeTooLarge(w http.ResponseWriter) {
+	w.Header()["Content-Type"] = nil
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
 }
 
 func writeXML(w http.ResponseWriter, status int, body string) {

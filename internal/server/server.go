@@ -47,6 +47,8 @@ type Config struct {
 	TLS TLSConfig
 	// Connect configures the connector runtime.
 	Connect ConnectConfig
+	// HTTP bounds the connections each API port holds.
+	HTTP HTTPConfig
 }
 
 // ConnectConfig configures the Kafka Connect–compatible runtime that
@@ -144,6 +146,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	ln = cfg.HTTP.Limit(ln, "Kinesis API", lg)
 
 	requests := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tributary_http_request_duration_seconds",
@@ -165,12 +168,8 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	hs := &http.Server{
-		Handler:           mux,
-		Protocols:         protocols,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(lg.Handler(), slog.LevelWarn),
-	}
+	hs := cfg.HTTP.NewHTTPServer(mux, lg)
+	hs.Protocols = protocols
 	if tlsConf != nil {
 		// Over TLS, HTTP/2 is negotiated by ALPN instead of prior knowledge.
 		protocols.SetUnencryptedHTTP2(false)
@@ -252,14 +251,13 @@ func (s *Server) startConnect(ctx context.Context) error {
 		_ = ln.Close()
 		return fmt.Errorf("connect: %w", err)
 	}
-	s.herder, s.connectLn = h, ln
-	s.connectHTTP = &http.Server{Handler: api, ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(lg.Handler(), slog.LevelWarn)}
+	s.herder, s.connectLn = h, s.cfg.HTTP.Limit(ln, "Connect REST API", lg)
+	s.connectHTTP = s.cfg.HTTP.NewHTTPServer(api, lg)
 	if s.tls != nil {
 		s.connectHTTP.TLSConfig = s.tls.Clone()
 	}
 	go func() {
-		if err := serveHTTP(s.connectHTTP, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(s.connectHTTP, s.connectLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			lg.Error("connect REST server stopped", "err", err)
 		}
 	}()

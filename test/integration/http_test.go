@@ -205,32 +205,79 @@ func TestErrorBodyKeys(t *testing.T) {
 	}
 }
 
-// TestHugeBody pins that a request body over the size limit is refused
-// with 413 instead of being buffered, and that the server goes on serving.
+// maxBody is the documented request size limit (docs/configuration.md).
+const maxBody = 14 << 20
+
+// putRecordBody is a PutRecord request body of exactly n bytes.
+func putRecordBody(n int) string {
+	head, tail := `{"StreamName":"s","PartitionKey":"k","Data":"`, `"}`
+	return head + strings.Repeat("A", n-len(head)-len(tail)) + tail
+}
+
+// TestHugeBody pins that a request body over the documented 14 MiB limit
+// is refused with AWS's bare 413, whether or not its length is declared,
+// and that the server goes on serving.
 func TestHugeBody(t *testing.T) {
 	t.Parallel()
-	body := `{"StreamName":"s","PartitionKey":"k","Data":"` + strings.Repeat("QUFB", 17<<18) + `"}` // 17 MiB: over the 16 MiB limit
-	req, err := http.NewRequest(http.MethodPost, shared.Endpoint+"/", strings.NewReader(body))
-	if err != nil {
+	for _, tc := range []struct {
+		name    string
+		size    int
+		chunked bool
+	}{
+		{"one byte over", maxBody + 1, false},
+		{"one byte over, chunked", maxBody + 1, true},
+		{"15 MB", 15_000_000, false},
+		{"17 MiB, chunked", 17 << 20, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			body := putRecordBody(tc.size)
+			var rd io.Reader = strings.NewReader(body)
+			if tc.chunked {
+				rd = io.MultiReader(rd) // hides the length: sent chunked
+			}
+			req, err := http.NewRequest(http.MethodPost, shared.Endpoint+"/", rd)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", jsonType)
+			req.Header.Set("X-Amz-Target", "Kinesis_20131202.PutRecord")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%d-byte request: %v", tc.size, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || len(b) != 0 {
+				t.Errorf("%d bytes: got %d %.200q, want a bare 413", tc.size, resp.StatusCode, b)
+			}
+			if ct := resp.Header.Get("Content-Type"); ct != "" {
+				t.Errorf("413 Content-Type = %q, want none", ct)
+			}
+			checkRequestIDs(t, resp.Header)
+			if _, err := client().ListStreams(ctxFor(t), &kinesis.ListStreamsInput{}); err != nil {
+				t.Fatalf("server after a huge body: %v", err)
+			}
+		})
+	}
+}
+
+// TestLargestBody pins that the limit leaves room for the largest request
+// AWS accepts: a record of 10 MiB of data and partition key, the key
+// written entirely in \u escapes.
+func TestLargestBody(t *testing.T) {
+	t.Parallel()
+	c := client(fixedEndpoint(shared.Endpoint))
+	name := streamName(t)
+	createStream(t, c, name, 1)
+	if _, err := c.UpdateMaxRecordSize(ctxFor(t), &kinesis.UpdateMaxRecordSizeInput{StreamARN: summary(t, c, name).StreamARN, MaxRecordSizeInKiB: aws.Int32(10240)}); err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", jsonType)
-	req.Header.Set("X-Amz-Target", "Kinesis_20131202.PutRecord")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("17 MiB request: %v", err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestEntityTooLarge {
-		t.Errorf("status = %d, want 413", resp.StatusCode)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "" {
-		t.Errorf("413 Content-Type = %q, want none", ct)
-	}
-	checkRequestIDs(t, resp.Header)
-	if _, err := client().ListStreams(ctxFor(t), &kinesis.ListStreamsInput{}); err != nil {
-		t.Fatalf("server after a huge body: %v", err)
+	pk := strings.Repeat(`\u0001`, 256)
+	data := base64.StdEncoding.EncodeToString(make([]byte, 10<<20-256))
+	body := `{"StreamName":"` + name + `","PartitionKey":"` + pk + `","Data":"` + data + `"}`
+	code, _, resp := rawCall(t, shared.Endpoint, "PutRecord", body)
+	if code != http.StatusOK {
+		t.Fatalf("%d-byte PutRecord: %d %s", len(body), code, resp)
 	}
 }
 

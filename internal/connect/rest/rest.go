@@ -72,8 +72,12 @@ const (
 )
 
 // maxBody bounds a request body, so that one client cannot make the
-// worker buffer an unbounded amount of memory.
-const maxBody = 32 << 20
+// worker buffer an unbounded amount of memory, and so that a connector's
+// configuration always fits the store's 16 MiB messages. It is Kafka's
+// own effective limit: a config is one record on the config topic, and
+// Kafka's brokers refuse records over about 1 MB (message.max.bytes).
+// Larger bodies get 413 with Kafka's error JSON.
+const maxBody = 1 << 20
 
 // Config is what a Handler needs: the herder it drives and the facts GET
 // / reports. It is a struct so that the worker can grow options without
@@ -273,7 +277,13 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.DeadlineExceeded):
 		msg = "Request timed out"
 	}
-	if code == http.StatusInternalServerError {
+	switch {
+	case re != nil:
+		// The client's mistake, even when Kafka answers it with a 500
+		// (badEntity): logged only at debug, so that malformed requests
+		// cannot flood the log.
+		h.log.Debug("request refused", "method", r.Method, "path", r.URL.Path, "code", code, "err", err)
+	case code == http.StatusInternalServerError:
 		h.log.Error("uncaught error in REST call", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	writeError(w, code, msg)

@@ -1,7 +1,9 @@
 package rest
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -858,5 +860,37 @@ func TestRESTLevelNames(t *testing.T) {
 	}
 	if n := LevelName(slog.LevelInfo + 2); n != "INFO" {
 		t.Errorf("LevelName(INFO+2) = %q, want INFO", n)
+	}
+}
+
+// TestFailLogLevels: a request the client got wrong is logged at DEBUG,
+// even when Kafka answers it with a 500, while a failure of the server
+// is an ERROR.
+func TestFailLogLevels(t *testing.T) {
+	for _, tc := range []struct {
+		name, method, path, body string
+		listErr                  error
+		code                     int
+		level                    slog.Level
+	}{
+		{"malformed body", "POST", "/connectors", `{"name":`, nil, 500, slog.LevelDebug},
+		{"no body", "PUT", "/connectors/x/config", "", nil, 500, slog.LevelDebug},
+		{"bad path parameter", "GET", "/connectors/src/tasks/x/status", "", nil, 404, slog.LevelDebug},
+		{"server fault", "GET", "/connectors", "", errors.New("store unavailable"), 500, slog.LevelError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logged bytes.Buffer
+			f := newFake()
+			f.listErr = tc.listErr
+			lg := slog.New(slog.NewJSONHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			srv := newServer(t, Config{Herder: f, Logger: lg})
+			if resp, body := do(t, srv, tc.method, tc.path, tc.body); resp.StatusCode != tc.code {
+				t.Fatalf("%d %s, want %d", resp.StatusCode, body, tc.code)
+			}
+			var line struct{ Level string }
+			if err := json.Unmarshal(logged.Bytes(), &line); err != nil || line.Level != tc.level.String() {
+				t.Fatalf("logged %q, want one line at %s", logged.String(), tc.level)
+			}
+		})
 	}
 }
