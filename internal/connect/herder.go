@@ -488,6 +488,13 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 	h.log.Info("connector started", "connector", c.name, "tasks", len(c.tasks), "target", c.rec.Target)
 }
 
+// pluginContext is the context a connector or task starts with: the
+// worker's logger naming it (args), and the worker's allowed paths, which
+// file connectors open their files through (Files).
+func (h *Herder) pluginContext(ctx context.Context, args ...any) context.Context {
+	return withAllowedPaths(WithLogger(ctx, h.log.With(args...)), h.cfg.AllowedPaths)
+}
+
 // launch instantiates and starts c's connector and asks it for its task
 // configurations. On failure the connector is FAILED with the trace.
 // h.mu is held.
@@ -510,7 +517,7 @@ func (h *Herder) launch(ctx context.Context, c *connRun) (Connector, []map[strin
 	}
 	if err == nil {
 		err = safely(func() error {
-			if err := conn.Start(WithLogger(ctx, h.log.With("connector", c.name)), maps.Clone(res.Config)); err != nil {
+			if err := conn.Start(h.pluginContext(ctx, "connector", c.name), maps.Clone(res.Config)); err != nil {
 				return err
 			}
 			var err error

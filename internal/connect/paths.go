@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -63,27 +64,91 @@ func (p *AllowedPaths) Check(path string) error {
 	if p == nil {
 		return nil
 	}
+	_, _, err := p.locate(path)
+	return err
+}
+
+// locate is Check, returning the allowed directory that holds path and
+// path's resolved form relative to it.
+func (p *AllowedPaths) locate(path string) (dir, rel string, err error) {
 	if strings.TrimSpace(path) == "" {
-		return errNoFile
+		return "", "", errNoFile
 	}
 	if len(p.dirs) == 0 {
-		return errors.New("this server allows connectors no files; its operator can allow directories with -connect-allowed-paths")
+		return "", "", errors.New("this server allows connectors no files; its operator can allow directories with -connect-allowed-paths")
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return fmt.Errorf("not a usable path: %w", err)
+		return "", "", fmt.Errorf("not a usable path: %w", err)
 	}
 	real, err := resolveExisting(abs)
 	if err != nil {
-		return fmt.Errorf("not a usable path: %w", err)
+		return "", "", fmt.Errorf("not a usable path: %w", err)
 	}
 	for _, d := range p.dirs {
 		if within(real, d) {
-			return nil
+			rel, err := filepath.Rel(d, real)
+			if err != nil {
+				return "", "", fmt.Errorf("not a usable path: %w", err)
+			}
+			return d, rel, nil
 		}
 	}
-	return fmt.Errorf("the path is outside the directories this server allows connectors to use (%s); its operator sets them with -connect-allowed-paths",
+	return "", "", fmt.Errorf("the path is outside the directories this server allows connectors to use (%s); its operator sets them with -connect-allowed-paths",
 		strings.Join(p.dirs, ", "))
+}
+
+// OpenFile opens name as os.OpenFile does, but only inside the allowed
+// directories: name is checked as Check does, then opened beneath its
+// directory through an os.Root, which refuses any symlink or ".." that
+// leads out. So a symlink put in place after validation, or after the
+// check (a source waits for its file to appear), cannot make a connector
+// read or write elsewhere. A nil *AllowedPaths opens any file.
+func (p *AllowedPaths) OpenFile(name string, flag int, perm fs.FileMode) (*os.File, error) {
+	if p == nil {
+		return os.OpenFile(name, flag, perm)
+	}
+	dir, rel, err := p.locate(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening allowed directory %s: %w", dir, err)
+	}
+	// Files opened through root stay open after it closes.
+	defer root.Close()
+	f, err := root.OpenFile(rel, flag, perm)
+	if err != nil {
+		// Named as the caller wrote it, not as resolved.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, &fs.PathError{Op: pe.Op, Path: name, Err: pe.Err}
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+type allowedPathsKey struct{}
+
+// withAllowedPaths returns ctx carrying the worker's allowed paths, which
+// the runtime gives every connector and task it starts.
+func withAllowedPaths(ctx context.Context, p *AllowedPaths) context.Context {
+	if p == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, allowedPathsKey{}, p)
+}
+
+// Files returns what a plugin opens the files its configuration names
+// through (with OpenFile): the worker's allowed paths on a server, nil
+// (any file) in `tributary connect standalone` or a plugin started by
+// hand. The runtime checks those settings (FileSettings) before a start;
+// opening through Files keeps the check true when the file is opened.
+func Files(ctx context.Context) *AllowedPaths {
+	p, _ := ctx.Value(allowedPathsKey{}).(*AllowedPaths)
+	return p
 }
 
 // within reports whether path is dir or inside it; both are clean and

@@ -68,9 +68,12 @@ type sinkTask struct {
 	stdout io.Writer
 
 	mu   sync.Mutex
-	file string   // "" for stdout
-	f    *os.File // nil for stdout
-	w    *bufio.Writer
+	file string // "" for stdout
+	// files is what the file and its state file are opened through: on
+	// a server, only inside its allowed paths (connect.Files).
+	files *connect.AllowedPaths
+	f     *os.File // nil for stdout
+	w     *bufio.Writer
 	// size is the length of the file with everything Put so far;
 	// length is the length the state file records.
 	size, length int64
@@ -91,20 +94,21 @@ type sinkState struct {
 // the file back to the length flushed last and has the runtime resume
 // after the flushed positions; otherwise it records the file's current
 // length, so that a crash before the first Flush loses nothing either.
-func (t *sinkTask) Start(_ context.Context, props map[string]string, tc connect.SinkTaskContext) error {
+func (t *sinkTask) Start(ctx context.Context, props map[string]string, tc connect.SinkTaskContext) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.file = parseSinkFile(props)
+	t.files = connect.Files(ctx)
 	if t.file == "" {
 		t.w = bufio.NewWriterSize(t.stdout, writeBufferSize)
 		return nil
 	}
 	statePath := t.file + stateSuffix
-	st, found, err := readState(statePath)
+	st, found, err := readState(t.files, statePath)
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(t.file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := t.files.OpenFile(t.file, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("filestream sink task: couldn't find or create file %s: %w", t.file, err)
 	}
@@ -146,7 +150,7 @@ func (t *sinkTask) Start(_ context.Context, props map[string]string, tc connect.
 			return fail(fmt.Errorf("filestream sink task: syncing %s: %w", t.file, err))
 		}
 		t.positions = map[string]string{}
-		if err := writeState(statePath, sinkState{Length: size, Positions: t.positions}); err != nil {
+		if err := writeState(t.files, statePath, sinkState{Length: size, Positions: t.positions}); err != nil {
 			return fail(err)
 		}
 		t.size, t.length = size, size
@@ -160,8 +164,8 @@ func (t *sinkTask) Start(_ context.Context, props map[string]string, tc connect.
 // readState reads a state file; found is false when there is none. A
 // state file that cannot be read fails the task rather than risk
 // duplicate or lost lines.
-func readState(path string) (st sinkState, found bool, err error) {
-	b, err := os.ReadFile(path)
+func readState(files *connect.AllowedPaths, path string) (st sinkState, found bool, err error) {
+	b, err := readFile(files, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return st, false, nil
 	}
@@ -189,15 +193,25 @@ func readState(path string) (st sinkState, found bool, err error) {
 	return sinkState{Length: *raw.Length, Positions: raw.Positions}, true, nil
 }
 
+// readFile is os.ReadFile through files.
+func readFile(files *connect.AllowedPaths, path string) ([]byte, error) {
+	f, err := files.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
+
 // writeState replaces the state file atomically and durably: a crash
 // leaves either the old state or the new one.
-func writeState(path string, st sinkState) error {
+func writeState(files *connect.AllowedPaths, path string, st sinkState) error {
 	b, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("filestream sink task: encoding state: %w", err)
 	}
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := files.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("filestream sink task: writing state: %w", err)
 	}
@@ -304,7 +318,7 @@ func (t *sinkTask) Flush(_ context.Context, positions map[connect.ShardRef]strin
 			return fmt.Errorf("filestream sink task: syncing %s: %w", t.file, err)
 		}
 	}
-	if err := writeState(t.file+stateSuffix, sinkState{Length: t.size, Positions: t.positions}); err != nil {
+	if err := writeState(t.files, t.file+stateSuffix, sinkState{Length: t.size, Positions: t.positions}); err != nil {
 		return err
 	}
 	t.length, t.dirty = t.size, false

@@ -75,6 +75,9 @@ type sourceTask struct {
 	idleWait     time.Duration
 
 	cfg sourceConfig
+	// files is what the file is opened through: on a server, only
+	// inside its allowed paths (connect.Files).
+	files *connect.AllowedPaths
 	// schema is the value schema of every record, Kafka's
 	// Schema.STRING_SCHEMA; the task's records share it.
 	schema *data.Schema
@@ -112,6 +115,7 @@ func (t *sourceTask) Start(ctx context.Context, props map[string]string, tc conn
 		return fmt.Errorf("filestream source task: %w", err)
 	}
 	t.cfg = cfg
+	t.files = connect.Files(ctx)
 	t.schema = data.Primitive(data.TypeString)
 	t.buf = make([]byte, readBufferSize)
 	t.r, t.w, t.pos, t.cr, t.crFrom = 0, 0, 0, -1, 0
@@ -356,7 +360,7 @@ func (t *sourceTask) fill() (int, error) {
 // open opens the file and moves to the committed position; it returns
 // false when the file does not exist yet.
 func (t *sourceTask) open() (bool, error) {
-	f, err := os.Open(t.cfg.file)
+	f, err := t.files.OpenFile(t.cfg.file, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
