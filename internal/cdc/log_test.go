@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/tributary-data/tributary/internal/testserver"
 )
 
 // go-mysql's records reach the engine's logger at the library's levels,
@@ -68,7 +69,7 @@ func TestNoPasswordInLogs(t *testing.T) {
 		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, password),
 		fmt.Sprintf("GRANT SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'", user),
 		"CREATE TABLE "+quoteTable(db, "t")+" (id INT PRIMARY KEY)")
-	var buf syncedBuffer
+	var buf testserver.SyncBuffer
 	cfg := testConfig(shared, db)
 	cfg.User, cfg.Password = user, password
 	cfg.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -89,22 +90,4 @@ func TestNoPasswordInLogs(t *testing.T) {
 	if !strings.Contains(log, "component=go-mysql") {
 		t.Errorf("no go-mysql records in the engine's log:\n%s", log)
 	}
-}
-
-// syncedBuffer is a bytes.Buffer safe for concurrent writers.
-type syncedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncedBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncedBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

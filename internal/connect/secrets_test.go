@@ -1,17 +1,16 @@
 package connect_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"maps"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/data"
+	"github.com/tributary-data/tributary/internal/testserver"
 )
 
 // loginSource is a source that "logs in" with its password setting: it
@@ -67,24 +66,6 @@ func (t *loginTask) Poll(ctx context.Context) ([]*data.Record, error) {
 }
 func (t *loginTask) Stop() error { return nil }
 
-// lockedBuffer is a log destination safe for the runtime's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestConfigProviderSecretsStayHidden: a ${env:...} password reaches the
 // task resolved, while the stored configuration, the task
 // configurations, failure traces and the log keep it hidden.
@@ -97,7 +78,7 @@ func TestConfigProviderSecretsStayHidden(t *testing.T) {
 	reg := connect.NewRegistry("test", map[string]func() connect.Connector{
 		"test.Login": func() connect.Connector { return &loginTaskSource{loginSource: loginSource{seen: seen}} },
 	})
-	var logs lockedBuffer
+	var logs testserver.SyncBuffer
 	h := connect.NewHerder(connect.WorkerConfig{WorkerID: "test:8083", Registry: reg, Streams: e.local, KV: e.kv,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Props: map[string]string{

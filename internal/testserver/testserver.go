@@ -72,7 +72,7 @@ type Proc struct {
 	ConnectURL string
 	t          testing.TB
 	cmd        *exec.Cmd
-	log        *syncBuffer
+	log        *SyncBuffer
 	done       chan struct{}
 }
 
@@ -125,7 +125,7 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	if usesTLS(flags) {
 		scheme, probe = "https", InsecureHTTPClient()
 	}
-	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, ConnectURL: scheme + "://" + connectAddr, t: t, log: &syncBuffer{}, done: make(chan struct{})}
+	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, ConnectURL: scheme + "://" + connectAddr, t: t, log: &SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
@@ -238,18 +238,20 @@ func Context(t testing.TB, d time.Duration) context.Context {
 	return ctx
 }
 
-type syncBuffer struct {
+// SyncBuffer collects output written from several goroutines, such as a
+// process's stderr or a logger shared by a runtime's goroutines.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

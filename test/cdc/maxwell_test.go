@@ -2,16 +2,12 @@ package cdc
 
 import (
 	"bytes"
-	"crypto/md5"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -209,7 +205,7 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 
 	// run starts the daemon in a directory holding both files, as
 	// Maxwell is run: the KPL file is read from the working directory.
-	run := func(t *testing.T, verify string) (*exec.Cmd, *syncBuffer) {
+	run := func(t *testing.T, verify string) (*exec.Cmd, *testserver.SyncBuffer) {
 		dir := t.TempDir()
 		write := func(name, text string) {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -220,7 +216,7 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 			"client_id=kpl-%s\nreplica_server_id=%d\nlog_level=debug\n", db.Host, db.Port, "maxwell", password, verify, 6400+len(verify)))
 		write("kinesis-producer-library.properties", kplDefaults+
 			"CustomEndpoint = 127.0.0.1\nPort = "+port+"\nVerifyCertificate = "+verify+"\n")
-		stderr := &syncBuffer{}
+		stderr := &testserver.SyncBuffer{}
 		cmd := exec.Command(testserver.Binary(t), "maxwell")
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")
@@ -269,7 +265,7 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 		testserver.WaitUntil(t, "52 rows on the stream", time.Minute, func() bool {
 			got, records, aggregated = nil, 0, 0
 			for _, r := range testserver.ReadStream(t, c, "orders-kpl") {
-				keys, datas, isAgg, err := kplUserRecords(r.Data)
+				keys, datas, isAgg, err := testserver.KPLUserRecords(r.Data)
 				if err != nil {
 					t.Fatalf("record %s: %v", *r.SequenceNumber, err)
 				}
@@ -327,82 +323,6 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 	})
 }
 
-// kplUserRecords reads a stream record as the KCL does: a KPL
-// aggregated record (magic F3 89 9A C2, the AggregatedRecord protobuf,
-// the protobuf's MD5) gives its user records' partition keys and data;
-// any other record is one user record, its key unknown here (nil).
-func kplUserRecords(b []byte) (keys, datas []string, aggregated bool, err error) {
-	magic := []byte{0xF3, 0x89, 0x9A, 0xC2}
-	if !bytes.HasPrefix(b, magic) {
-		return nil, []string{string(b)}, false, nil
-	}
-	if len(b) < len(magic)+md5.Size {
-		return nil, nil, true, errors.New("aggregated record too short")
-	}
-	pb := b[len(magic) : len(b)-md5.Size]
-	if sum := md5.Sum(pb); !bytes.Equal(sum[:], b[len(b)-md5.Size:]) {
-		return nil, nil, true, errors.New("aggregated record with a bad MD5")
-	}
-	// next reads one protobuf field: its number, and its bytes (or
-	// varint value).
-	next := func(p []byte) (field uint64, val []byte, n uint64, rest []byte, err error) {
-		key, l := binary.Uvarint(p)
-		if l <= 0 {
-			return 0, nil, 0, nil, errors.New("bad field key")
-		}
-		p = p[l:]
-		v, l := binary.Uvarint(p)
-		if l <= 0 {
-			return 0, nil, 0, nil, errors.New("bad varint")
-		}
-		p = p[l:]
-		switch key & 7 {
-		case 0:
-			return key >> 3, nil, v, p, nil
-		case 2:
-			if v > uint64(len(p)) {
-				return 0, nil, 0, nil, errors.New("truncated field")
-			}
-			return key >> 3, p[:v], 0, p[v:], nil
-		}
-		return 0, nil, 0, nil, fmt.Errorf("wire type %d", key&7)
-	}
-	var table []string
-	for len(pb) > 0 {
-		field, val, _, rest, err := next(pb)
-		if err != nil {
-			return nil, nil, true, err
-		}
-		pb = rest
-		switch field {
-		case 1: // partition_key_table
-			table = append(table, string(val))
-		case 3: // records
-			var idx uint64
-			var data []byte
-			for len(val) > 0 {
-				f, v, n, r, err := next(val)
-				if err != nil {
-					return nil, nil, true, err
-				}
-				val = r
-				switch f {
-				case 1:
-					idx = n
-				case 3:
-					data = v
-				}
-			}
-			if idx >= uint64(len(table)) {
-				return nil, nil, true, errors.New("partition key index out of range")
-			}
-			keys = append(keys, table[idx])
-			datas = append(datas, string(data))
-		}
-	}
-	return keys, datas, true, nil
-}
-
 // client is a Kinesis client for the server, trusting its certificate
 // when it has a self-signed one.
 func client(srv *testserver.Proc) *kinesis.Client {
@@ -410,22 +330,4 @@ func client(srv *testserver.Proc) *kinesis.Client {
 		return srv.Client(func(o *kinesis.Options) { o.HTTPClient = testserver.InsecureHTTPClient() })
 	}
 	return srv.Client()
-}
-
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -2,7 +2,6 @@ package maxwell_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -115,7 +113,7 @@ func (e *env) query(sql string) string {
 type daemon struct {
 	cancel context.CancelFunc
 	done   chan error
-	log    *syncBuffer
+	log    *testserver.SyncBuffer
 }
 
 // startDaemon runs the daemon and waits until it has stored its first
@@ -136,7 +134,7 @@ func (e *env) startDaemon(props map[string]string) *daemon {
 		streams = s
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &daemon{cancel: cancel, done: make(chan error, 1), log: &syncBuffer{}}
+	d := &daemon{cancel: cancel, done: make(chan error, 1), log: &testserver.SyncBuffer{}}
 	log := slog.New(slog.NewTextHandler(d.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() { d.done <- maxwell.Run(ctx, cfg, streams, d.log, log) }()
 	e.t.Cleanup(func() {
@@ -166,23 +164,6 @@ func (d *daemon) stop() error {
 	err := <-d.done
 	d.done <- err
 	return err
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // streamRecord is a record read back from a stream.

@@ -3,14 +3,13 @@ package maxwell
 import (
 	"bytes"
 	"crypto/md5"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/tributary-data/tributary/internal/connect"
+	"github.com/tributary-data/tributary/internal/testserver"
 )
 
 // The KPL's aggregated record, byte for byte: magic, the proto2
@@ -27,63 +26,6 @@ func TestEncodeAggregated(t *testing.T) {
 	if got := encodeAggregated("k", [][]byte{[]byte("a"), []byte("b")}); !bytes.Equal(got, want) {
 		t.Errorf("encoded\n% x\nwant\n% x", got, want)
 	}
-}
-
-// deaggregate reads a KPL aggregated record as the KCL does: the magic,
-// the MD5 check, then each user record's partition key and data.
-func deaggregate(b []byte) (keys []string, datas []string, err error) {
-	if !bytes.HasPrefix(b, kplMagic) || len(b) < len(kplMagic)+md5.Size {
-		return nil, nil, errors.New("not an aggregated record")
-	}
-	pb := b[len(kplMagic) : len(b)-md5.Size]
-	if sum := md5.Sum(pb); !bytes.Equal(sum[:], b[len(b)-md5.Size:]) {
-		return nil, nil, errors.New("bad checksum")
-	}
-	field := func(b []byte) (tag byte, v []byte, rest []byte, err error) {
-		tag = b[0]
-		if tag&7 == 0 {
-			n, l := binary.Uvarint(b[1:])
-			return tag, []byte{byte(n)}, b[1+l:], nil
-		}
-		n, l := binary.Uvarint(b[1:])
-		if l <= 0 || 1+l+int(n) > len(b) {
-			return 0, nil, nil, errors.New("truncated")
-		}
-		return tag, b[1+l : 1+l+int(n)], b[1+l+int(n):], nil
-	}
-	var table []string
-	for len(pb) > 0 {
-		tag, v, rest, err := field(pb)
-		if err != nil {
-			return nil, nil, err
-		}
-		pb = rest
-		switch tag {
-		case tagPartitionKeyTable:
-			table = append(table, string(v))
-		case tagRecords:
-			var idx int
-			var data []byte
-			for len(v) > 0 {
-				t, fv, r, err := field(v)
-				if err != nil {
-					return nil, nil, err
-				}
-				v = r
-				switch t {
-				case tagKeyIndex:
-					idx = int(fv[0])
-				case tagData:
-					data = fv
-				}
-			}
-			keys = append(keys, table[idx])
-			datas = append(datas, string(data))
-		default:
-			return nil, nil, fmt.Errorf("unexpected field %x", tag)
-		}
-	}
-	return keys, datas, nil
 }
 
 func TestAggregate(t *testing.T) {
@@ -114,7 +56,7 @@ func TestAggregate(t *testing.T) {
 					got = append(got, r.PartitionKey+":"+string(r.Data))
 					continue
 				}
-				keys, datas, err := deaggregate(r.Data)
+				keys, datas, _, err := testserver.KPLUserRecords(r.Data)
 				if err != nil {
 					t.Fatal(err)
 				}
