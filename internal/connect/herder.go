@@ -488,11 +488,12 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 	h.log.Info("connector started", "connector", c.name, "tasks", len(c.tasks), "target", c.rec.Target)
 }
 
-// pluginContext is the context a connector or task starts with: the
-// worker's logger naming it (args), and the worker's allowed paths, which
-// file connectors open their files through (Files).
-func (h *Herder) pluginContext(ctx context.Context, args ...any) context.Context {
-	return withAllowedPaths(WithLogger(ctx, h.log.With(args...)), h.cfg.AllowedPaths)
+// pluginContext is the context a connector or task runs with: the
+// worker's logger naming it (args) with its resolved secrets hidden, and
+// the worker's allowed paths, which file connectors open their files
+// through (Files).
+func (h *Herder) pluginContext(ctx context.Context, res *Resolved, args ...any) context.Context {
+	return withAllowedPaths(WithLogger(ctx, res.hide(h.log.With(args...))), h.cfg.AllowedPaths)
 }
 
 // launch instantiates and starts c's connector and asks it for its task
@@ -517,7 +518,7 @@ func (h *Herder) launch(ctx context.Context, c *connRun) (Connector, []map[strin
 	}
 	if err == nil {
 		err = safely(func() error {
-			if err := conn.Start(h.pluginContext(ctx, "connector", c.name), maps.Clone(res.Config)); err != nil {
+			if err := conn.Start(h.pluginContext(ctx, res, "connector", c.name), maps.Clone(res.Config)); err != nil {
 				return err
 			}
 			var err error
@@ -564,7 +565,7 @@ func (h *Herder) startTask(c *connRun, i int) {
 		defer close(t.done)
 		res, err := h.prepare(conn, props)
 		if err == nil {
-			err = h.runTask(ctx, c, t, conn, res.Config, ntasks)
+			err = h.runTask(h.pluginContext(ctx, res, "connector", c.name, "task", i), c, t, conn, res.Config, ntasks)
 		}
 		if err != nil && ctx.Err() == nil {
 			tr := res.Redact(trace(err))
@@ -579,7 +580,8 @@ func (h *Herder) startTask(c *connRun, i int) {
 }
 
 // runTask runs a task to its end. A panic becomes the task's failure, so
-// one task never takes down the worker.
+// one task never takes down the worker. ctx is the task's pluginContext,
+// which its Start, Poll or Put see.
 func (h *Herder) runTask(ctx context.Context, c *connRun, t *taskRun, conn Connector, props map[string]string, ntasks int) error {
 	return safely(func() error {
 		switch conn := conn.(type) {

@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 )
 
@@ -23,4 +24,67 @@ func Logger(ctx context.Context) *slog.Logger {
 		return lg
 	}
 	return slog.Default()
+}
+
+// hide returns lg with the resolved secrets of r hidden in what it logs,
+// messages and attribute values alike: a connector or task logs through
+// it, and may log its configuration or an error quoting a password, as
+// careless connectors do. A nil r, or one without secrets, returns lg.
+func (r *Resolved) hide(lg *slog.Logger) *slog.Logger {
+	if r == nil || len(r.Secrets) == 0 {
+		return lg
+	}
+	return slog.New(&redactHandler{h: lg.Handler(), r: r})
+}
+
+// redactHandler passes records on with Resolved.Redact applied.
+type redactHandler struct {
+	h slog.Handler
+	r *Resolved
+}
+
+func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
+	out := slog.NewRecord(rec.Time, rec.Level, h.r.Redact(rec.Message), rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.attr(a))
+		return true
+	})
+	return h.h.Handle(ctx, out)
+}
+
+func (h *redactHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	kept := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		kept[i] = h.attr(a)
+	}
+	return &redactHandler{h: h.h.WithAttrs(kept), r: h.r}
+}
+
+func (h *redactHandler) WithGroup(name string) slog.Handler {
+	return &redactHandler{h: h.h.WithGroup(name), r: h.r}
+}
+
+// attr redacts a value's text: strings, and anything else (errors,
+// structs, LogValuers) by the text the handler would print for it.
+func (h *redactHandler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindGroup:
+		g := v.Group()
+		kept := make([]any, len(g))
+		for i, ga := range g {
+			kept[i] = h.attr(ga)
+		}
+		return slog.Group(a.Key, kept...)
+	case slog.KindString:
+		return slog.String(a.Key, h.r.Redact(v.String()))
+	case slog.KindAny:
+		text := fmt.Sprint(v.Any())
+		if red := h.r.Redact(text); red != text {
+			return slog.String(a.Key, red)
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
 }

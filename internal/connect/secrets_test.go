@@ -14,15 +14,16 @@ import (
 )
 
 // loginSource is a source that "logs in" with its password setting: it
-// fails, quoting the password as careless connectors do, when told to,
-// and otherwise reports the password its task received.
+// logs the password and, when told to, fails quoting it, as careless
+// connectors do, and otherwise reports the password its task received.
 type loginSource struct{ seen chan<- string }
 
 func (c *loginSource) Config() connect.ConfigDef {
 	return connect.ConfigDef{{Name: "password", Type: connect.ConfigPassword, Required: true}}
 }
 
-func (c *loginSource) Start(_ context.Context, p map[string]string) error {
+func (c *loginSource) Start(ctx context.Context, p map[string]string) error {
+	connect.Logger(ctx).Info("connector logging in", "password", p["password"])
 	if p["fail"] == "connector" {
 		return errors.New("connector cannot log in with password " + p["password"])
 	}
@@ -52,7 +53,8 @@ func (c *loginTaskSource) TaskConfigs(int) ([]map[string]string, error) {
 
 type loginTask struct{ seen chan<- string }
 
-func (t *loginTask) Start(_ context.Context, p map[string]string, _ connect.SourceTaskContext) error {
+func (t *loginTask) Start(ctx context.Context, p map[string]string, _ connect.SourceTaskContext) error {
+	connect.Logger(ctx).Info("task logging in with password " + p["password"])
 	if p["fail"] == "task" {
 		return errors.New("task cannot log in with password " + p["password"])
 	}
@@ -133,5 +135,13 @@ func TestConfigProviderSecretsStayHidden(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "cannot log in with password pw:[hidden]") {
 		t.Fatalf("the failures were not logged:\n%s", logs.String())
+	}
+	// What the plugins themselves log goes through the runtime's logger,
+	// with the secret hidden in messages and attributes alike.
+	for _, want := range []string{`msg="connector logging in" connector=ok password=pw:[hidden]`,
+		`msg="task logging in with password pw:[hidden]" connector=ok task=0`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the log lacks %s:\n%s", want, logs.String())
+		}
 	}
 }

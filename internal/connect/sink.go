@@ -115,7 +115,7 @@ func (h *Herder) runSink(ctx context.Context, c *connRun, t *taskRun, ntasks int
 	}
 	r.task = conn.Task()
 	seek := &sinkSeek{}
-	if err := r.task.Start(h.pluginContext(ctx, "connector", c.name, "task", t.id), props, seek); err != nil {
+	if err := r.task.Start(ctx, props, seek); err != nil {
 		return fmt.Errorf("starting task: %w", err)
 	}
 	defer func() {

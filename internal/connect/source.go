@@ -178,7 +178,7 @@ func (h *Herder) runSource(ctx context.Context, c *connRun, t *taskRun, conn Sou
 		return fmt.Errorf("recovering offsets: %w", err)
 	}
 	task := conn.Task()
-	if err := task.Start(h.pluginContext(ctx, "connector", c.name, "task", t.id), props, r.offsets); err != nil {
+	if err := task.Start(ctx, props, r.offsets); err != nil {
 		return fmt.Errorf("starting task: %w", err)
 	}
 	defer func() {
