@@ -3,6 +3,7 @@ package connect
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"regexp"
@@ -269,10 +270,14 @@ func (f *fileProvider) get(path string, keys []string) (map[string]string, error
 	}
 	props, err := properties.ParseFile(path)
 	if err != nil {
-		// Kafka's text; the cause (missing, unreadable) after it.
-		cause := err
-		if u := errors.Unwrap(err); u != nil {
-			cause = u
+		// Kafka's text; the cause (missing, unreadable) after it. A
+		// parse error quotes the file's line, which may be a secret or,
+		// for a file a REST user names, anything on the server: say only
+		// that the file is not a properties file.
+		cause := errors.New("not a valid properties file")
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			cause = pe.Err
 		}
 		return nil, fmt.Errorf("could not read properties from file %s: %w", path, cause)
 	}

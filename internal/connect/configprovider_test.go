@@ -28,6 +28,11 @@ func TestConfigProvidersResolve(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.properties")
+	// A malformed escape: the parser's message would quote the line.
+	malformed := filepath.Join(dir, "malformed.properties")
+	if err := os.WriteFile(malformed, []byte("password=s3cr=et\\uZZZZ\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	p := testProviders(t, nil)
 	for _, tc := range []struct {
 		name, in, want, err string
@@ -44,6 +49,7 @@ func TestConfigProvidersResolve(t *testing.T) {
 		{"env with a path", "${env:/x:DB_HOST}", "", "path is not supported for EnvVarConfigProvider, invalid value '/x'"},
 		{"missing key", "${file:" + secrets + ":nope}", "", `no key "nope"`},
 		{"missing file", "${file:" + missing + ":password}", "", "could not read properties from file " + missing + ": no such file or directory"},
+		{"malformed file", "${file:" + malformed + ":password}", "", "could not read properties from file " + malformed + ": not a valid properties file"},
 		{"file without path", "${file:password}", "", "the file provider needs a path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
