@@ -71,7 +71,11 @@ func (p *AllowedPaths) Check(path string) error {
 // locate is Check, returning the allowed directory that holds path and
 // path's resolved form relative to it.
 func (p *AllowedPaths) locate(path string) (dir, rel string, err error) {
-	if strings.TrimSpace(path) == "" {
+	// Judged as connectors read it: Kafka trims string settings, and
+	// " /etc/passwd" must not pass as a name relative to the working
+	// directory.
+	path = strings.TrimSpace(path)
+	if path == "" {
 		return "", "", errNoFile
 	}
 	if len(p.dirs) == 0 {

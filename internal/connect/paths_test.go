@@ -74,6 +74,17 @@ func TestAllowedPathsOpenFile(t *testing.T) {
 	}
 	f.Close()
 
+	// Connectors trim their file settings: a leading space must not make
+	// an absolute path pass as one relative to a working directory that
+	// is allowed.
+	t.Chdir(files)
+	if err := p.Check(" " + secret); err == nil {
+		t.Errorf("Check(%q) from inside the allowed directory passed", " "+secret)
+	}
+	if err := p.Check(" in.txt "); err != nil {
+		t.Errorf("Check of a relative name with spaces: %v", err)
+	}
+
 	var open *AllowedPaths
 	f, err = open.OpenFile(secret, os.O_RDONLY, 0)
 	if err != nil {
