@@ -81,22 +81,33 @@ func NewConfigProviders(worker map[string]string) (*ConfigProviders, error) {
 	return p, nil
 }
 
-// placeholder is one ${provider:[path:]key}.
+// placeholder is one ${provider:[path:]key}, at v[start:end] of the
+// value it was found in.
 type placeholder struct {
+	start, end                int
 	text, provider, path, key string
 }
 
 // placeholders lists the placeholders in v that name a configured
-// provider. Others, such as TimestampRouter's ${topic}, are text.
+// provider, in order. Others, such as TimestampRouter's ${topic}, are
+// text.
 func (p *ConfigProviders) placeholders(v string) []placeholder {
 	if p == nil || len(p.byAlias) == 0 {
 		return nil
 	}
 	var out []placeholder
-	for _, m := range placeholderRE.FindAllStringSubmatch(v, -1) {
-		if _, ok := p.byAlias[m[1]]; ok {
-			out = append(out, placeholder{text: m[0], provider: m[1], path: m[3], key: m[4]})
+	// m holds the bounds of the match, then of each group: provider,
+	// "path:", path and key.
+	for _, m := range placeholderRE.FindAllStringSubmatchIndex(v, -1) {
+		provider := v[m[2]:m[3]]
+		if _, ok := p.byAlias[provider]; !ok {
+			continue
 		}
+		ph := placeholder{start: m[0], end: m[1], text: v[m[0]:m[1]], provider: provider, key: v[m[8]:m[9]]}
+		if m[6] >= 0 {
+			ph.path = v[m[6]:m[7]]
+		}
+		out = append(out, ph)
 	}
 	return out
 }
@@ -152,33 +163,20 @@ func (p *ConfigProviders) resolveValue(v string) (string, []string, error) {
 		secrets []string
 		last    int
 	)
-	for _, loc := range placeholderRE.FindAllStringSubmatchIndex(v, -1) {
-		ph, ok := findPlaceholder(phs, v[loc[0]:loc[1]])
-		if !ok {
-			continue
-		}
+	for _, ph := range phs {
 		val, err := p.lookup(ph)
 		if err != nil {
 			return "", nil, fmt.Errorf("%s: %w", ph.text, err)
 		}
-		b.WriteString(v[last:loc[0]])
+		b.WriteString(v[last:ph.start])
 		b.WriteString(val)
-		last = loc[1]
+		last = ph.end
 		if val != "" {
 			secrets = append(secrets, val)
 		}
 	}
 	b.WriteString(v[last:])
 	return b.String(), secrets, nil
-}
-
-func findPlaceholder(phs []placeholder, text string) (placeholder, bool) {
-	for _, ph := range phs {
-		if ph.text == text {
-			return ph, true
-		}
-	}
-	return placeholder{}, false
 }
 
 func (p *ConfigProviders) lookup(ph placeholder) (string, error) {
