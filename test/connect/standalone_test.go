@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,30 +48,12 @@ func streamRecords(t *testing.T, c *kinesis.Client, stream string) []types.Recor
 	return testserver.ReadStream(t, c, stream)
 }
 
-// lockedBuffer collects a process's output.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // standaloneWorker is a running `tributary connect standalone`.
 type standaloneWorker struct {
 	t    *testing.T
 	name string
 	cmd  *exec.Cmd
-	log  *lockedBuffer
+	log  *testserver.SyncBuffer
 	done chan struct{}
 }
 
@@ -81,7 +62,7 @@ type standaloneWorker struct {
 // output is logged if the test failed.
 func startStandalone(t *testing.T, name string, env []string, worker string, connectors ...string) *standaloneWorker {
 	t.Helper()
-	w := &standaloneWorker{t: t, name: name, log: &lockedBuffer{}, done: make(chan struct{})}
+	w := &standaloneWorker{t: t, name: name, log: &testserver.SyncBuffer{}, done: make(chan struct{})}
 	w.cmd = exec.Command(testserver.Binary(t), append([]string{"connect", "standalone", worker}, connectors...)...)
 	w.cmd.Env = testEnv(env...)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log
