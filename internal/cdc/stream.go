@@ -389,9 +389,8 @@ func (s *stream) statement(h *replication.EventHeader, ev *replication.QueryEven
 	if !st.schema || st.temporary {
 		return nil
 	}
-	src := s.source(h)
+	src := s.source(h) // its ThreadID is the statement's, set by queryEvent
 	src.Query = q
-	src.ThreadID = uint64(ev.SlaveProxyID)
 	src.Pos = Position{File: s.file, Pos: s.endPos(h), GTIDSet: s.nextGTIDs(), Flavor: s.r.srv.flavor}
 
 	if st.kind == "TRUNCATE" {
