@@ -3,6 +3,7 @@ package connect
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"maps"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/tributary-data/tributary/internal/connect/properties"
 )
@@ -257,6 +259,45 @@ func newAllowedFiles(entries []string) (*AllowedPaths, error) {
 	return p, nil
 }
 
+// maxPropertiesFile bounds what the file provider reads: a properties
+// file of secrets is small, and /dev/zero must not fill the worker's
+// memory.
+const maxPropertiesFile = 8 << 20
+
+// readProperties is properties.ParseFile for the file provider, which
+// resolves placeholders with the worker's lock held: it refuses, without
+// blocking, what is not a regular file (a FIFO or a device would hang or
+// exhaust the worker), and files over maxPropertiesFile bytes. Its errors
+// are causes without the path, and never quote the file: a parse error
+// would quote a line, which may be a secret or, for a file a REST user
+// names, anything on the server.
+func readProperties(path string) (map[string]string, error) {
+	// O_NONBLOCK: opening a FIFO for reading waits for a writer.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			return nil, pe.Err
+		}
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		return nil, errors.New("cannot stat it")
+	case !fi.Mode().IsRegular():
+		return nil, errors.New("not a regular file")
+	case fi.Size() > maxPropertiesFile:
+		return nil, fmt.Errorf("larger than %d bytes", maxPropertiesFile)
+	}
+	props, err := properties.Parse(io.LimitReader(f, maxPropertiesFile))
+	if err != nil {
+		return nil, errors.New("not a valid properties file")
+	}
+	return props, nil
+}
+
 func (f *fileProvider) get(path string, keys []string) (map[string]string, error) {
 	if path == "" {
 		return nil, errors.New("the file provider needs a path: ${file:/path/to/file.properties:key}")
@@ -266,18 +307,10 @@ func (f *fileProvider) get(path string, keys []string) (map[string]string, error
 			return nil, fmt.Errorf("%s is not allowed by config.providers.<alias>.param.allowed.paths", path)
 		}
 	}
-	props, err := properties.ParseFile(path)
+	props, err := readProperties(path)
 	if err != nil {
-		// Kafka's text; the cause (missing, unreadable) after it. A
-		// parse error quotes the file's line, which may be a secret or,
-		// for a file a REST user names, anything on the server: say only
-		// that the file is not a properties file.
-		cause := errors.New("not a valid properties file")
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			cause = pe.Err
-		}
-		return nil, fmt.Errorf("could not read properties from file %s: %w", path, cause)
+		// Kafka's text; the cause (missing, unreadable, ...) after it.
+		return nil, fmt.Errorf("could not read properties from file %s: %w", path, err)
 	}
 	out := map[string]string{}
 	for _, k := range keys {

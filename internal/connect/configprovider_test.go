@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -33,6 +34,10 @@ func TestConfigProvidersResolve(t *testing.T) {
 	if err := os.WriteFile(malformed, []byte("password=s3cr=et\\uZZZZ\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	p := testProviders(t, nil)
 	for _, tc := range []struct {
 		name, in, want, err string
@@ -50,6 +55,9 @@ func TestConfigProvidersResolve(t *testing.T) {
 		{"missing key", "${file:" + secrets + ":nope}", "", `no key "nope"`},
 		{"missing file", "${file:" + missing + ":password}", "", "could not read properties from file " + missing + ": no such file or directory"},
 		{"malformed file", "${file:" + malformed + ":password}", "", "could not read properties from file " + malformed + ": not a valid properties file"},
+		{"a directory", "${file:" + dir + ":password}", "", "could not read properties from file " + dir + ": not a regular file"},
+		{"a FIFO, without waiting for a writer", "${file:" + fifo + ":password}", "", "could not read properties from file " + fifo + ": not a regular file"},
+		{"a device", "${file:/dev/zero:password}", "", "could not read properties from file /dev/zero: not a regular file"},
 		{"file without path", "${file:password}", "", "the file provider needs a path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
