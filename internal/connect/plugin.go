@@ -27,7 +27,9 @@ type Connector interface {
 // FileSettings is implemented by connectors whose settings name files on
 // the worker's host, such as FileStreamSource's "file". A worker with
 // AllowedPaths refuses values of these keys outside its directories, at
-// validation and again, resolved, when the connector and its tasks start.
+// validation and again, resolved, when the connector and its tasks start;
+// the connector's tasks open those files through Files(ctx), which holds
+// them to the directories when they are opened.
 type FileSettings interface {
 	FileSettings() []string
 }
