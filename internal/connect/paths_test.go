@@ -64,6 +64,22 @@ func TestAllowedPathsOpenFile(t *testing.T) {
 		t.Fatalf("creating a file inside: %v", err)
 	}
 	f.Close()
+	// An absolute symlink that stays inside is followed, as Check
+	// follows it (os.Root alone refuses absolute links).
+	if err := os.Mkdir(filepath.Join(files, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(files, "sub"), filepath.Join(files, "inside")); err != nil {
+		t.Fatal(err)
+	}
+	f, err = p.OpenFile(filepath.Join(files, "inside", "new.txt"), os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatalf("creating a file through a symlink inside: %v", err)
+	}
+	f.Close()
+	if _, err := os.Stat(filepath.Join(files, "sub", "new.txt")); err != nil {
+		t.Errorf("the file is not where the symlink leads: %v", err)
+	}
 	if _, err := p.OpenFile(filepath.Join(files, "missing"), os.O_RDONLY, 0); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("a missing file inside: %v, want fs.ErrNotExist", err)
 	}
