@@ -52,7 +52,15 @@ type configProvider interface {
 // config.providers does.
 type ConfigProviders struct {
 	byAlias map[string]configProvider
+	// unrestricted are the aliases configured without their allow-list
+	// parameter (allowed.paths, allowlist.pattern): through them anyone
+	// who may create a connector reads any file or variable the worker can.
+	unrestricted []string
 }
+
+// Unrestricted lists the providers configured without an allow-list, in
+// the order config.providers names them, so the worker can warn of them.
+func (p *ConfigProviders) Unrestricted() []string { return p.unrestricted }
 
 // NewConfigProviders builds the providers a worker's properties configure.
 func NewConfigProviders(worker map[string]string) (*ConfigProviders, error) {
@@ -62,16 +70,20 @@ func NewConfigProviders(worker map[string]string) (*ConfigProviders, error) {
 		class := strings.TrimSpace(worker[prefix+".class"])
 		params := withPrefix(worker, prefix+".param.")
 		var (
-			cp  configProvider
-			err error
+			cp   configProvider
+			err  error
+			open bool
 		)
 		switch class {
 		case "":
 			return nil, fmt.Errorf("%s.class: missing; config.providers lists %s", prefix, alias)
 		case FileConfigProviderClass:
 			cp, err = newFileProvider(params)
+			open = strings.TrimSpace(params["allowed.paths"]) == ""
 		case EnvVarConfigProviderClass:
 			cp, err = newEnvProvider(params, os.Environ())
+			_, restricted := params["allowlist.pattern"]
+			open = !restricted
 		default:
 			return nil, fmt.Errorf("%s.class: unknown config provider %s; Tributary has %s and %s", prefix, class, FileConfigProviderClass, EnvVarConfigProviderClass)
 		}
@@ -79,6 +91,9 @@ func NewConfigProviders(worker map[string]string) (*ConfigProviders, error) {
 			return nil, fmt.Errorf("%s: %w", prefix, err)
 		}
 		p.byAlias[alias] = cp
+		if open {
+			p.unrestricted = append(p.unrestricted, alias)
+		}
 	}
 	return p, nil
 }

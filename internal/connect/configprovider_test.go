@@ -1,8 +1,10 @@
 package connect
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -129,6 +131,41 @@ func TestConfigProvidersFromWorker(t *testing.T) {
 			_, err := NewConfigProviders(tc.worker)
 			if (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
 				t.Fatalf("err = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestConfigProvidersUnrestricted(t *testing.T) {
+	dir := t.TempDir()
+	base := map[string]string{"config.providers": "file,env",
+		"config.providers.file.class": FileConfigProviderClass, "config.providers.env.class": EnvVarConfigProviderClass}
+	with := func(kv ...string) map[string]string {
+		m := maps.Clone(base)
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	for _, tc := range []struct {
+		name   string
+		worker map[string]string
+		want   []string
+	}{
+		{"none configured", map[string]string{}, nil},
+		{"both open", base, []string{"file", "env"}},
+		{"file restricted", with("config.providers.file.param.allowed.paths", dir), []string{"env"}},
+		{"env restricted", with("config.providers.env.param.allowlist.pattern", "SECRET_.*"), []string{"file"}},
+		{"both restricted", with("config.providers.file.param.allowed.paths", dir,
+			"config.providers.env.param.allowlist.pattern", "SECRET_.*"), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := NewConfigProviders(tc.worker)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.Unrestricted(); !slices.Equal(got, tc.want) {
+				t.Fatalf("Unrestricted() = %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -170,6 +170,10 @@ func (h *Herder) Start(ctx context.Context) error {
 		return fmt.Errorf("worker properties: %w", err)
 	}
 	h.providers = providers
+	if open := providers.Unrestricted(); len(open) > 0 {
+		h.log.Warn("config providers without an allow-list: whoever can create a connector can read any file or environment variable of this process through them; set config.providers.<alias>.param.allowed.paths or allowlist.pattern",
+			"providers", strings.Join(open, ","))
+	}
 	if h.tasksLimit, err = parseTasksLimit(h.cfg.Props); err != nil {
 		return fmt.Errorf("worker properties: %w", err)
 	}
