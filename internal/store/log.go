@@ -68,6 +68,7 @@ func (s *Store) DeleteLog(ctx context.Context, name string) error {
 // server has stored it (and, with Sync durability, fsynced it).
 type Pending struct {
 	f   jetstream.PubAckFuture
+	s   *Store
 	err error
 }
 
@@ -84,7 +85,7 @@ func (p Pending) Wait(ctx context.Context) (uint64, error) {
 	case ack := <-p.f.Ok():
 		return ack.Sequence, nil
 	case err := <-p.f.Err():
-		return 0, fmt.Errorf("append: %w", err)
+		return 0, fmt.Errorf("append: %w", p.s.unavailable(err))
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
@@ -93,14 +94,18 @@ func (p Pending) Wait(ctx context.Context) (uint64, error) {
 // AppendAsync starts appending one message to a log. Several appends to
 // different logs can be in flight at once; that is how a request touching
 // many shards pays for one round of storage latency instead of many.
+// An append the disk has no room for fails at once with ErrUnavailable.
 func (s *Store) AppendAsync(name string, payload []byte) Pending {
+	if err := s.checkAppend(len(payload)); err != nil {
+		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
+	}
 	msg := &nats.Msg{Subject: logSubject(name), Data: payload, Header: nats.Header{}}
 	msg.Header.Set(jetstream.ExpectedStreamHeader, name)
 	f, err := s.js.PublishMsgAsync(msg)
 	if err != nil {
-		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
+		return Pending{err: fmt.Errorf("append to %s: %w", name, s.unavailable(err))}
 	}
-	return Pending{f: f}
+	return Pending{f: f, s: s}
 }
 
 // Message is one stored log entry.

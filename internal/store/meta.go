@@ -33,24 +33,30 @@ func (s *Store) Get(ctx context.Context, key string) (Entry, error) {
 
 // Create writes a key that must not exist yet.
 func (s *Store) Create(ctx context.Context, key string, value []byte) (uint64, error) {
+	if err := s.checkMeta(len(value)); err != nil {
+		return 0, fmt.Errorf("create %s: %w", key, err)
+	}
 	rev, err := s.kv.Create(ctx, key, value)
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("create %s: %w", key, ErrExists)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("create %s: %w", key, err)
+		return 0, fmt.Errorf("create %s: %w", key, s.unavailable(err))
 	}
 	return rev, nil
 }
 
 // Update replaces a key's value if it is still at revision rev.
 func (s *Store) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	if err := s.checkMeta(len(value)); err != nil {
+		return 0, fmt.Errorf("update %s: %w", key, err)
+	}
 	nrev, err := s.kv.Update(ctx, key, value, rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("update %s: %w", key, ErrConflict)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("update %s: %w", key, err)
+		return 0, fmt.Errorf("update %s: %w", key, s.unavailable(err))
 	}
 	return nrev, nil
 }
@@ -62,7 +68,7 @@ func (s *Store) Delete(ctx context.Context, key string, rev uint64) error {
 		return fmt.Errorf("delete %s: %w", key, ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("delete %s: %w", key, err)
+		return fmt.Errorf("delete %s: %w", key, s.unavailable(err))
 	}
 	return nil
 }
