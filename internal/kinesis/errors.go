@@ -1,10 +1,14 @@
 package kinesis
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tributary-data/tributary/internal/logging"
+	"github.com/tributary-data/tributary/internal/store"
 )
 
 // Error is a failure that clients see as an AWS error: its Type becomes
@@ -25,6 +29,9 @@ func (e *Error) Error() string {
 	}
 	return e.Type + ": " + e.Message
 }
+
+// Unwrap gives the internal cause, for errors.Is on the server's side.
+func (e *Error) Unwrap() error { return e.cause }
 
 func newError(typ string, status int, format string, args ...any) *Error {
 	return &Error{Type: typ, Status: status, Message: fmt.Sprintf(format, args...)}
@@ -148,4 +155,20 @@ func (v *validation) err() *Error {
 	}
 	return newError("ValidationException", http.StatusBadRequest, "%d validation %s detected: %s",
 		len(v.msgs), noun, strings.Join(v.msgs, "; "))
+}
+
+// logStoreError logs a failure at error level; failures of a store that
+// refuses writes for now (a full disk) are one line per ten seconds per
+// msg, with the count of those suppressed, since they come with every
+// write until space is freed.
+func (s *Service) logStoreError(msg string, err error, args ...any) {
+	args = append(args, "err", err)
+	if errors.Is(err, store.ErrUnavailable) {
+		ok, n := s.unavailable.Allow(msg)
+		if !ok {
+			return
+		}
+		args = append(args, logging.Suppressed(n)...)
+	}
+	s.log.Error(msg, args...)
 }
