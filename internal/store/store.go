@@ -195,9 +195,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	sp, err := newSpace(opts.StoreDir, cfg.MinFree)
-	if err != nil || cfg.InMemory {
-		sp = &space{}
+	sp := &space{}
+	if !cfg.InMemory {
+		var err error
+		if sp, err = newSpace(opts.StoreDir, cfg.MinFree); err != nil {
+			lg.Warn("store: cannot measure the data directory's free space; writes to a full disk will fail after a timeout", "err", err)
+			sp = &space{}
+		}
 	}
 	s, err := start(ctx, opts, storage, lg, wt)
 	if err != nil {

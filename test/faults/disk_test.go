@@ -194,36 +194,47 @@ func TestFullDisk(t *testing.T) {
 	}
 }
 
-// TestMaxStoreBytes caps the store at 4 MiB with -max-store-bytes, fills
-// it, and checks that writes fail fast with InternalFailure and work again
-// once a stream is deleted, without a restart.
+// TestMaxStoreBytes caps the store at 4 MiB with -max-store-bytes, on
+// disk and in memory, fills it, and checks that writes fail fast with
+// InternalFailure and work again once a stream is deleted, without a
+// restart.
 func TestMaxStoreBytes(t *testing.T) {
-	p := testserver.Start(t, "-data-dir", t.TempDir(), "-max-store-bytes", fmt.Sprint(4<<20))
-	c := p.Client()
-	createStream(t, c, "filler", 1)
-	createStream(t, c, "kept", 1)
-	fill := newWriter(t, c, "filler")
-	var err error
-	for _, size := range []int{512 << 10, 1024} { // fill, then top up
-		err = nil
-		for i := 0; i < 1000 && err == nil; i++ {
-			err = fill.put(size)
-		}
-		wantRetriable(t, "PutRecord past -max-store-bytes", err)
+	for _, tc := range []struct {
+		name  string
+		flags []string
+	}{
+		{"disk", []string{"-data-dir", t.TempDir()}},
+		{"memory", []string{"-in-memory"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := testserver.Start(t, append(tc.flags, "-max-store-bytes", fmt.Sprint(4<<20))...)
+			c := p.Client()
+			createStream(t, c, "filler", 1)
+			createStream(t, c, "kept", 1)
+			fill := newWriter(t, c, "filler")
+			var err error
+			for _, size := range []int{512 << 10, 1024} { // fill, then top up
+				err = nil
+				for i := 0; i < 1000 && err == nil; i++ {
+					err = fill.put(size)
+				}
+				wantRetriable(t, "PutRecord past -max-store-bytes", err)
+			}
+			kept := newWriter(t, c, "kept")
+			before := errorLines(p)
+			for i := range 50 {
+				wantRetriable(t, fmt.Sprintf("PutRecord %d past -max-store-bytes", i), kept.put(1024))
+			}
+			if n := errorLines(p) - before; n > maxErrorLines {
+				t.Errorf("%d ERROR lines for 50 refused writes, want at most %d", n, maxErrorLines)
+			}
+			fill.checkAcked()
+			ctx := testserver.Context(t, callTimeout)
+			if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("filler")}); err != nil {
+				t.Fatal(err)
+			}
+			kept.resume("a stream was deleted")
+			kept.checkAcked()
+		})
 	}
-	kept := newWriter(t, c, "kept")
-	before := errorLines(p)
-	for i := range 50 {
-		wantRetriable(t, fmt.Sprintf("PutRecord %d past -max-store-bytes", i), kept.put(1024))
-	}
-	if n := errorLines(p) - before; n > maxErrorLines {
-		t.Errorf("%d ERROR lines for 50 refused writes, want at most %d", n, maxErrorLines)
-	}
-	fill.checkAcked()
-	ctx := testserver.Context(t, callTimeout)
-	if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String("filler")}); err != nil {
-		t.Fatal(err)
-	}
-	kept.resume("a stream was deleted")
-	kept.checkAcked()
 }
