@@ -30,9 +30,6 @@ func (e *Error) Error() string {
 	return e.Type + ": " + e.Message
 }
 
-// Unwrap gives the internal cause, for errors.Is on the server's side.
-func (e *Error) Unwrap() error { return e.cause }
-
 func newError(typ string, status int, format string, args ...any) *Error {
 	return &Error{Type: typ, Status: status, Message: fmt.Sprintf(format, args...)}
 }
@@ -163,7 +160,11 @@ func (v *validation) err() *Error {
 // write until space is freed.
 func (s *Service) logStoreError(msg string, err error, args ...any) {
 	args = append(args, "err", err)
-	if errors.Is(err, store.ErrUnavailable) {
+	cause := err
+	for ke, ok := cause.(*Error); ok && ke.cause != nil; ke, ok = cause.(*Error) {
+		cause = ke.cause
+	}
+	if errors.Is(cause, store.ErrUnavailable) {
 		ok, n := s.unavailable.Allow(msg)
 		if !ok {
 			return
