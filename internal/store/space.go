@@ -156,11 +156,12 @@ func (s *Store) unavailable(err error) error {
 	var ae *jetstream.APIError
 	switch {
 	case errors.As(err, &ae) && isResourceError(ae.ErrorCode):
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	case errors.Is(err, jetstream.ErrAsyncPublishTimeout), errors.Is(err, context.DeadlineExceeded),
-		errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrNoStreamResponse):
+		errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrNoStreamResponse),
+		errors.Is(err, nats.ErrNoResponders):
 		s.suspect.Store(true)
-		return fmt.Errorf("%w: no acknowledgement from jetstream within %s: %v", ErrUnavailable, s.writeTimeout, err)
+		return fmt.Errorf("%w: no acknowledgement from jetstream: %w", ErrUnavailable, err)
 	}
 	return err
 }
@@ -197,21 +198,32 @@ func (s *Store) heal(ctx context.Context, every time.Duration) {
 		if !s.suspect.Swap(false) {
 			continue
 		}
-		stuck := s.stuckStreams()
-		if len(stuck) == 0 {
-			continue
-		}
 		if !s.space.roomy() {
 			s.suspect.Store(true) // look again once there is space
 			continue
 		}
-		s.log.Warn("store: restarting jetstream to clear write errors (the disk was full)",
-			"streams", strings.Join(stuck, ", "))
-		if err := s.restartJetStream(); err != nil {
+		if err := s.unstick(); err != nil {
 			s.log.Error("store: restarting jetstream", "err", err)
 			s.suspect.Store(true)
 		}
 	}
+}
+
+// unstick restarts JetStream if streams have write errors, or starts it
+// if an earlier restart left it stopped.
+func (s *Store) unstick() error {
+	if s.ns.JetStreamEnabled() {
+		stuck := s.stuckStreams()
+		if len(stuck) == 0 {
+			return nil
+		}
+		s.log.Warn("store: restarting jetstream to clear write errors (the disk was full)",
+			"streams", strings.Join(stuck, ", "))
+		if err := s.ns.ShutdownJetStream(); err != nil {
+			return fmt.Errorf("stop jetstream: %w", err)
+		}
+	}
+	return s.enableJetStream()
 }
 
 // stuckStreams names the streams with a write error, as JetStream's
@@ -227,14 +239,12 @@ func (s *Store) stuckStreams() []string {
 	return out
 }
 
-// restartJetStream stops and starts JetStream in the running server, as
-// a configuration reload does: streams are recovered from their files
-// and their write errors are gone. The in-process connection stays up.
-func (s *Store) restartJetStream() error {
+// enableJetStream starts JetStream in the running server, as a
+// configuration reload does after stopping it: streams are recovered from
+// their files, without the write errors they had. The in-process
+// connection stays up.
+func (s *Store) enableJetStream() error {
 	opts := s.opts
-	if err := s.ns.ShutdownJetStream(); err != nil {
-		return fmt.Errorf("stop jetstream: %w", err)
-	}
 	err := s.ns.EnableJetStream(&server.JetStreamConfig{
 		StoreDir:     opts.StoreDir,
 		SyncInterval: opts.SyncInterval,
