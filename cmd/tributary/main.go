@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -108,6 +109,14 @@ func serveFlags(fs *flag.FlagSet) (*server.Config, *string, *logging.Flags) {
 	fs.BoolVar(&cfg.Store.InMemory, "in-memory", false, "keep everything in memory; nothing survives a restart")
 	durability := fs.String("durability", string(store.Interval), "when writes are acknowledged: 'interval' (after the OS has them; fsync every -sync-interval) or 'sync' (after fsync)")
 	fs.DurationVar(&cfg.Store.SyncInterval, "sync-interval", time.Second, "how often to fsync in interval durability")
+	fs.Func("max-store-bytes", "most `bytes` the store may keep (memory with -in-memory); past it writes fail with a retriable InternalFailure until streams are deleted or records expire (default 0: no limit but the disk, of which a reserve is kept free)", func(v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a number of bytes, 0 or more")
+		}
+		cfg.Store.MaxBytes = n
+		return nil
+	})
 	fs.DurationVar(&cfg.Kinesis.CreateDelay, "create-stream-delay", 500*time.Millisecond, "how long a new stream stays CREATING")
 	fs.DurationVar(&cfg.Kinesis.DeleteDelay, "delete-stream-delay", 500*time.Millisecond, "how long a deleted stream stays DELETING")
 	fs.DurationVar(&cfg.Kinesis.UpdateDelay, "update-stream-delay", 500*time.Millisecond, "how long a stream stays UPDATING after a reshard")

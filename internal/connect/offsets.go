@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
+
+	"github.com/tributary-data/tributary/internal/store"
 )
 
 // Offsets are stored one key per source partition (or sink shard), as
@@ -102,4 +105,17 @@ func checkSinkOffsets(offs []PartitionOffset) error {
 		}
 	}
 	return nil
+}
+
+// commitLater says whether a periodic commit that failed with err may
+// wait for the next one: when the store refused the write for now (a
+// full disk), the task keeps running, as Kafka Connect's do when an
+// offset commit fails, and the offsets stay pending until a commit
+// succeeds. It logs the failure.
+func (h *Herder) commitLater(connector string, task int, err error) bool {
+	if !errors.Is(err, store.ErrUnavailable) {
+		return false
+	}
+	h.log.Warn("committing offsets failed; retrying at the next commit", "connector", connector, "task", task, "err", err)
+	return true
 }

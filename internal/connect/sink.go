@@ -173,7 +173,7 @@ func (r *sinkRun) loop(ctx, readCtx context.Context) error {
 				return err
 			}
 		case <-flush.C:
-			if err := r.flush(ctx); err != nil {
+			if err := r.flush(ctx); err != nil && !r.h.commitLater(r.c.name, r.t.id, err) {
 				return err
 			}
 		}

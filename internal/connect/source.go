@@ -215,7 +215,7 @@ func (h *Herder) runSource(ctx context.Context, c *connRun, t *taskRun, conn Sou
 			return serr
 		}
 		if time.Since(lastFlush) >= h.flushEvery {
-			if err := r.commit(ctx); err != nil {
+			if err := r.commit(ctx); err != nil && !h.commitLater(c.name, t.id, err) {
 				return err
 			}
 			lastFlush = time.Now()

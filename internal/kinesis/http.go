@@ -415,7 +415,7 @@ func (s *Service) writeError(w http.ResponseWriter, e *Error) {
 		}
 	}
 	if e.Status >= 500 {
-		s.log.Error("internal failure", "err", e)
+		s.logStoreError("internal failure", e)
 	}
 	b, _ := json.Marshal(body)
 	ct := contentTypeJSON

@@ -204,7 +204,7 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 	for _, g := range groups {
 		msgSeq, err := g.p.Wait(ctx)
 		if err != nil {
-			s.log.Error("storing records", "stream", m.Name, "shard", g.shard, "records", len(g.idx), "err", err)
+			s.logStoreError("storing records", err, "stream", m.Name, "shard", g.shard, "records", len(g.idx))
 		} else {
 			s.appended.fire(m.logName(g.shard))
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tributary-data/tributary/internal/logging"
 	"github.com/tributary-data/tributary/internal/seal"
 	"github.com/tributary-data/tributary/internal/store"
 )
@@ -85,6 +86,9 @@ type Service struct {
 	cat   *catalog
 	iters *iteratorCodec
 	log   *slog.Logger
+	// unavailable rate-limits the lines about writes the store refused
+	// (a full disk fails every write, thousands a second).
+	unavailable *logging.Limiter
 
 	// createMu serialises CreateStream so that the shard quota check and
 	// the creation are one step.
@@ -127,7 +131,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel,
-		metrics: newMetrics(cfg.Registerer)}
+		metrics: newMetrics(cfg.Registerer), unavailable: logging.NewLimiter(10 * time.Second)}
 	master, err := masterKey(ctx, s)
 	if err != nil {
 		cancel()

@@ -34,7 +34,10 @@ func (s *Store) dial(ctx context.Context, create bool) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: connect in-process: %w", err)
 	}
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384))
+	// The publish timeout matters: JetStream does not answer a write that
+	// failed on a full disk, and without one the write waits forever.
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(16384),
+		jetstream.WithPublishAsyncTimeout(s.writeTimeout))
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("store: jetstream client: %w", err)

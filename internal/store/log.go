@@ -102,6 +102,7 @@ func (s *Store) Logs(ctx context.Context) ([]string, error) {
 // server has stored it (and, with Sync durability, fsynced it).
 type Pending struct {
 	f   jetstream.PubAckFuture
+	s   *Store
 	err error
 }
 
@@ -118,7 +119,7 @@ func (p Pending) Wait(ctx context.Context) (uint64, error) {
 	case ack := <-p.f.Ok():
 		return ack.Sequence, nil
 	case err := <-p.f.Err():
-		return 0, fmt.Errorf("append: %w", err)
+		return 0, fmt.Errorf("append: %w", p.s.unavailable(err))
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
@@ -127,7 +128,11 @@ func (p Pending) Wait(ctx context.Context) (uint64, error) {
 // AppendAsync starts appending one message to a log. Several appends to
 // different logs can be in flight at once; that is how a request touching
 // many shards pays for one round of storage latency instead of many.
+// An append the disk has no room for fails at once with ErrUnavailable.
 func (s *Store) AppendAsync(name string, payload []byte) Pending {
+	if err := s.checkAppend(len(payload)); err != nil {
+		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
+	}
 	msg := &nats.Msg{Subject: logSubject(name), Data: payload, Header: nats.Header{}}
 	msg.Header.Set(jetstream.ExpectedStreamHeader, name)
 	// Appends carry no context; replacing a closed connection is bounded
@@ -138,9 +143,9 @@ func (s *Store) AppendAsync(name string, payload []byte) Pending {
 	}
 	f, err := c.js.PublishMsgAsync(msg)
 	if err != nil {
-		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
+		return Pending{err: fmt.Errorf("append to %s: %w", name, s.unavailable(err))}
 	}
-	return Pending{f: f}
+	return Pending{f: f, s: s}
 }
 
 // Message is one stored log entry.

@@ -62,12 +62,15 @@ func (s *Store) Create(ctx context.Context, key string, value []byte) (uint64, e
 	if err != nil {
 		return 0, err
 	}
+	if err := s.checkMeta(len(value)); err != nil {
+		return 0, fmt.Errorf("create %s: %w", key, err)
+	}
 	rev, err := kv.Create(ctx, stored, wrap(key, stored, value))
 	if errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("create %s: %w", key, ErrExists)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("create %s: %w", key, err)
+		return 0, fmt.Errorf("create %s: %w", key, s.unavailable(err))
 	}
 	return rev, nil
 }
@@ -78,12 +81,15 @@ func (s *Store) Update(ctx context.Context, key string, value []byte, rev uint64
 	if err != nil {
 		return 0, err
 	}
+	if err := s.checkMeta(len(value)); err != nil {
+		return 0, fmt.Errorf("update %s: %w", key, err)
+	}
 	nrev, err := kv.Update(ctx, stored, wrap(key, stored, value), rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
 		return 0, fmt.Errorf("update %s: %w", key, ErrConflict)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("update %s: %w", key, err)
+		return 0, fmt.Errorf("update %s: %w", key, s.unavailable(err))
 	}
 	return nrev, nil
 }
@@ -99,7 +105,7 @@ func (s *Store) Delete(ctx context.Context, key string, rev uint64) error {
 		return fmt.Errorf("delete %s: %w", key, ErrConflict)
 	}
 	if err != nil {
-		return fmt.Errorf("delete %s: %w", key, err)
+		return fmt.Errorf("delete %s: %w", key, s.unavailable(err))
 	}
 	return nil
 }

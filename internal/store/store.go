@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/tributary-data/tributary/internal/lockfile"
+	"github.com/tributary-data/tributary/internal/logging"
 )
 
 // Durability says when a write is acknowledged relative to fsync.
@@ -57,6 +58,18 @@ type Config struct {
 	// Durability and SyncInterval choose when writes reach the disk.
 	Durability   Durability
 	SyncInterval time.Duration
+	// MaxBytes caps the bytes the store keeps (JetStream's max_file_store,
+	// or max_memory_store when InMemory); past it writes fail with
+	// ErrUnavailable until streams are deleted or expire. Zero means no
+	// cap but the disk's (or the memory's).
+	MaxBytes int64
+	// MinFree is the free space kept on the data directory's filesystem:
+	// appends are refused below it, metadata writes below half of it.
+	// Zero picks DefaultMinFree; negative turns the check off.
+	MinFree int64
+	// WriteTimeout bounds the wait for a write's acknowledgement; zero
+	// means DefaultWriteTimeout.
+	WriteTimeout time.Duration
 	Logger       *slog.Logger
 }
 
@@ -91,6 +104,16 @@ type Store struct {
 	lock *lockfile.Lock
 	// dir is the data directory's absolute path, "" in memory.
 	dir string
+	// opts are the embedded server's, to restart JetStream with.
+	opts *server.Options
+	// space guards the data directory's free space; suspect is set when
+	// a write went unanswered, for heal to look for stuck streams.
+	space        *space
+	suspect      atomic.Bool
+	writeTimeout time.Duration
+	maxBytes     int64
+	stopHeal     context.CancelFunc
+	healDone     chan struct{}
 }
 
 // LockFile is the name of the lock file in a data directory.
@@ -125,6 +148,23 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		NoSigs:     true,
 		MaxPayload: maxPayload,
 		MaxPending: maxPending,
+		// Explicit limits: left at zero, JetStream caps itself at 75% of
+		// the disk free at start-up and never looks again.
+		JetStreamMaxStore:  unlimited,
+		JetStreamMaxMemory: unlimited,
+	}
+	if cfg.MaxBytes > 0 {
+		// The store refuses appends at MaxBytes itself; JetStream's limit
+		// is the backstop, with room for metadata above it.
+		if cfg.InMemory {
+			opts.JetStreamMaxMemory = cfg.MaxBytes + headroom(cfg.MaxBytes)
+		} else {
+			opts.JetStreamMaxStore = cfg.MaxBytes + headroom(cfg.MaxBytes)
+		}
+	}
+	wt := cfg.WriteTimeout
+	if wt <= 0 {
+		wt = DefaultWriteTimeout
 	}
 	switch cfg.Durability {
 	case Sync:
@@ -162,14 +202,28 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	s, err := start(ctx, opts, storage, lg)
+	sp := &space{}
+	if !cfg.InMemory {
+		var err error
+		if sp, err = newSpace(opts.StoreDir, cfg.MinFree); err != nil {
+			lg.Warn("store: cannot measure the data directory's free space; writes to a full disk will fail after a timeout", "err", err)
+			sp = &space{}
+		}
+	}
+	s, err := start(ctx, opts, storage, lg, wt)
 	if err != nil {
 		_ = lock.Release()
 		return nil, err
 	}
-	s.lock = lock
+	s.lock, s.opts, s.space, s.maxBytes = lock, opts, sp, cfg.MaxBytes
 	if !cfg.InMemory {
 		s.dir = opts.StoreDir
+		hctx, cancel := context.WithCancel(context.Background())
+		s.stopHeal, s.healDone = cancel, make(chan struct{})
+		go func() {
+			defer close(s.healDone)
+			s.heal(hctx, time.Second)
+		}()
 	}
 	return s, nil
 }
@@ -189,19 +243,19 @@ func lockDir(dir string) (*lockfile.Lock, error) {
 }
 
 // start runs the embedded server in opts.StoreDir and connects to it.
-func start(ctx context.Context, opts *server.Options, storage jetstream.StorageType, lg *slog.Logger) (*Store, error) {
+func start(ctx context.Context, opts *server.Options, storage jetstream.StorageType, lg *slog.Logger, writeTimeout time.Duration) (*Store, error) {
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: new jetstream server: %w", err)
 	}
-	ns.SetLoggerV2(&natsLogger{l: lg}, false, false, false)
+	ns.SetLoggerV2(&natsLogger{l: lg, errs: logging.NewLimiter(10 * time.Second)}, false, false, false)
 	go ns.Start()
 	if !ns.ReadyForConnections(30 * time.Second) {
 		ns.Shutdown()
 		return nil, errors.New("store: jetstream server did not start within 30s")
 	}
 	s := &Store{ns: ns, storage: storage, log: lg,
-		reads: semaphore.NewWeighted(maxPending / 2)}
+		reads: semaphore.NewWeighted(maxPending / 2), space: &space{}, writeTimeout: writeTimeout}
 	c, err := s.dial(ctx, true)
 	if err != nil {
 		ns.Shutdown()
@@ -214,6 +268,10 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 
 // Close drains the client and stops the server, flushing what is pending.
 func (s *Store) Close() error {
+	if s.stopHeal != nil {
+		s.stopHeal()
+		<-s.healDone
+	}
 	s.mu.Lock()
 	s.closed = true
 	if c := s.cur.Load(); c != nil {
@@ -239,6 +297,9 @@ type natsLogger struct {
 	// ready is set once the server has started: its start-up notices, a
 	// banner and a dump of its configuration, are dropped before that.
 	ready atomic.Bool
+	// errs rate-limits error lines: a full disk makes the server report
+	// the same failure for every write.
+	errs *logging.Limiter
 }
 
 // Noticef carries both start-up chatter (dropped, or debug for us) and
@@ -268,7 +329,14 @@ func (n *natsLogger) Warnf(format string, v ...any) {
 	n.l.Warn(msg)
 }
 func (n *natsLogger) Fatalf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
-func (n *natsLogger) Errorf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
+
+// Errorf logs one line per format every few seconds, with the count of
+// those suppressed since the last.
+func (n *natsLogger) Errorf(format string, v ...any) {
+	if ok, suppressed := n.errs.Allow(format); ok {
+		n.l.Error(fmt.Sprintf(format, v...), logging.Suppressed(suppressed)...)
+	}
+}
 func (n *natsLogger) Debugf(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Tracef(format string, v ...any) {}
 
