@@ -39,7 +39,8 @@ import (
 // left behind are reused, and the parents' ends are read afresh, so
 // records acknowledged before or after the crash all fall inside them.
 
-// streamLock returns the lock that orders puts against reshards.
+// streamLock returns the lock that orders puts against reshards and a
+// deletion's removal of the logs.
 func (s *Service) streamLock(key string) *sync.RWMutex {
 	if mu, ok := s.locks.Load(key); ok {
 		return mu.(*sync.RWMutex)
@@ -249,7 +250,10 @@ func (s *Service) scheduleReshard(m *streamMeta) {
 
 // completeReshard puts a stream's pending reshard into effect and makes
 // the stream ACTIVE, in one metadata write. It does nothing when there is
-// nothing pending (any more), and leaves a stream being deleted alone.
+// nothing pending (any more), and leaves a stream being deleted alone:
+// finishDelete, which waits for the stream's lock, then removes the
+// children's logs that this completion may have made along with the
+// stream's own.
 func (s *Service) completeReshard(ctx context.Context, key, uid string) error {
 	mu := s.streamLock(key)
 	mu.Lock()
@@ -279,16 +283,6 @@ func (s *Service) completeReshard(ctx context.Context, key, uid string) error {
 	}
 	if applied {
 		s.firePending(m, p)
-		return nil
-	}
-	// The stream went away or is being deleted while the children's logs
-	// were made: nothing will use them, and its deletion may be over.
-	if cur, ok := s.cat.get(key); !ok || cur.meta.UID != uid || cur.meta.Status == statusDeleting {
-		for _, sh := range p.Open {
-			if err := s.st.DeleteLog(ctx, e.meta.logName(sh.Index)); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }

@@ -107,3 +107,70 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteWaitsForReshardCompletion deletes a stream while a pending
+// reshard's completion is under way (here: the test holds the stream's
+// lock, as completeReshard does, and makes the children's logs). The
+// deletion must not remove the stream's logs until the completion is
+// over, or the completion fails on the missing parent and the children's
+// logs it made are left behind, belonging to no stream.
+func TestDeleteWaitsForReshardCompletion(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := New(ctx, st, Config{UpdateDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := caller{"000000000000", "us-east-1"}
+	name := Str("s")
+	if _, aerr := s.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); aerr != nil {
+		t.Fatal(aerr)
+	}
+	if _, aerr := s.splitShard(ctx, c, &splitShardInput{StreamName: &name, ShardToSplit: ptr(Str("shardId-000000000000")),
+		NewStartingHashKey: ptr(Str("170141183460469231731687303715884105728"))}); aerr != nil {
+		t.Fatal(aerr)
+	}
+	key := streamKey(c.account, c.region, "s")
+	e, _ := s.cat.get(key)
+	m, p := e.meta, e.meta.Reshard
+
+	mu := s.streamLock(key)
+	mu.Lock()
+	deleted := make(chan *Error, 1)
+	go func() {
+		_, aerr := s.deleteStream(ctx, c, &deleteStreamInput{StreamName: &name})
+		deleted <- aerr
+	}()
+	// The deletion's status write does not wait for the lock.
+	for {
+		if cur, ok := s.cat.get(key); !ok || cur.meta.Status == statusDeleting {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // room for a deletion that does not wait
+	select {
+	case aerr := <-deleted:
+		mu.Unlock()
+		t.Fatalf("DeleteStream finished (%v) during a reshard's completion", aerr)
+	default:
+	}
+	_, err = s.prepareReshard(ctx, m, p, time.Now())
+	mu.Unlock()
+	if err != nil {
+		t.Fatalf("completion's preparation during a deletion: %v", err)
+	}
+	if aerr := <-deleted; aerr != nil {
+		t.Fatal(aerr)
+	}
+	for i := range 3 {
+		if _, err := st.State(ctx, m.logName(i)); err == nil {
+			t.Errorf("log of shard %d outlives its deleted stream", i)
+		}
+	}
+}

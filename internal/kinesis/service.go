@@ -94,7 +94,7 @@ type Service struct {
 	// the creation are one step.
 	createMu sync.Mutex
 	// locks holds a *sync.RWMutex per stream key: puts hold it for
-	// reading, reshards for writing (see reshard.go).
+	// reading, reshards and finishDelete for writing (see reshard.go).
 	locks sync.Map
 	// autoNext spreads records over shards on AUTO-distribution streams.
 	autoNext atomic.Uint64
@@ -350,6 +350,12 @@ func (s *Service) scheduleDelete(m *streamMeta) {
 // writing: whichever comes second finds the work done and does nothing,
 // where it once lost the race to remove the metadata and failed (a 500 to
 // the CreateStream) with a revision conflict.
+//
+// The lock also orders it after a reshard's completion: one that began
+// before the deletion ends before any log is removed (the children's
+// logs it made are removed too, being listed in the metadata's shards or
+// its pending reshard), and none can make a log after the removal, which
+// nothing would then delete.
 func (s *Service) finishDelete(ctx context.Context, key, uid string) error {
 	mu := s.streamLock(key)
 	mu.Lock()
