@@ -168,12 +168,15 @@ func (mt *metrics) read(m *streamMeta, shardIndex int, out *getRecordsOutput) {
 	mt.outgoingBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
 }
 
-// recorded follows every update of a stream's series by a request.
+// recorded follows every update of a stream's series by a read.
 // finishDelete removes a stream from the catalog and then its series, but
-// a request that found the stream before the deletion may record after
+// a read that found the stream before the deletion may record after
 // that. Checking the catalog after recording closes the gap: either the
 // deletion's removal came after this request's series, or this check sees
-// the stream gone and removes them.
+// the stream gone and removes them. Puts need no check: they record while
+// holding the stream's lock for reading (see writable), and finishDelete
+// takes it for writing, so it waits for them, and a put that comes later
+// finds no stream.
 func (s *Service) recorded(m *streamMeta) {
 	if _, ok := s.cat.get(streamKey(m.Account, m.Region, m.Name)); !ok {
 		s.metrics.forgetStream(m.Account, m.Region, m.Name)

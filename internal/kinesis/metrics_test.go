@@ -57,7 +57,9 @@ func TestMetricsOfDeletedStream(t *testing.T) {
 		t.Fatalf("%d incoming_records series after the delete, want 1", n)
 	}
 
-	// A put that looked "gone" up before the delete records afterwards.
+	// A request that looked "gone" up before the delete records
+	// afterwards. (Puts cannot, since the deletion waits for them, but
+	// reads can.)
 	s.metrics.putRecordSuccess.WithLabelValues(streamLabels(stale.meta)...).Inc()
 	s.recorded(stale.meta)
 	kept, _ := s.cat.get(streamKey(c.account, c.region, "kept"))

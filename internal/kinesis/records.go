@@ -220,7 +220,6 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 		}
 	}
 	s.metrics.stored(m, recs, shards, out)
-	s.recorded(m)
 	return out
 }
 
@@ -275,7 +274,6 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	}
 	if !s.allowWrite(e.meta, sh, len(*in.Data)+len(pk)) {
 		s.metrics.writeExceeded.WithLabelValues(shardLabels(e.meta, sh)...).Inc()
-		s.recorded(e.meta)
 		return nil, rateExceeded(e.meta, sh)
 	}
 	start := time.Now()
@@ -286,7 +284,6 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	sl := streamLabels(e.meta)
 	s.metrics.putRecordSuccess.WithLabelValues(sl...).Inc()
 	s.metrics.putRecordLatency.WithLabelValues(sl...).Observe(since(start))
-	s.recorded(e.meta)
 	return putRecordOutput{shard.ID(res.shardIndex), res.seq, encryptionType(e.meta)}, nil
 }
 
@@ -408,7 +405,6 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	for i := range recs {
 		if !s.allowWrite(e.meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
 			s.metrics.writeExceeded.WithLabelValues(shardLabels(e.meta, shards[i])...).Inc()
-			s.recorded(e.meta)
 			aerr := rateExceeded(e.meta, shards[i])
 			out.Records[i] = putRecordsResult{ErrorCode: aerr.Type, ErrorMessage: aerr.Message}
 			out.FailedRecordCount++
@@ -445,7 +441,6 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 			mt.putRecordsSuccess.WithLabelValues(sl...).Inc()
 		}
 		mt.putRecordsLatency.WithLabelValues(sl...).Observe(since(start))
-		s.recorded(e.meta)
 	}()
 	for j, r := range results {
 		i := j
