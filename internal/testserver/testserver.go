@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -144,9 +145,8 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 		resp, err := probe.Get(p.Endpoint + "/health")
 		if err == nil {
 			resp.Body.Close()
-			// 401: /metrics wants credentials (-credentials); the
-			// server is up all the same.
-			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
+			// /health answers without credentials, -credentials or not.
+			if resp.StatusCode == http.StatusOK {
 				return p
 			}
 		}
@@ -198,6 +198,39 @@ func (p *Proc) Stop() {
 		p.t.Errorf("server did not stop within 30s of SIGTERM")
 		p.Kill()
 	}
+}
+
+// Result is what a finished run of a program produced.
+type Result struct {
+	Stdout, Stderr string
+	// Code is the exit status.
+	Code int
+}
+
+// Run runs bin with args to completion (at most a minute), with env as
+// its whole environment (nil: this process's), and returns its output
+// and exit status. It
+// fails the test if bin cannot be run or does not exit by itself; a
+// non-zero exit status is for the caller to judge.
+func Run(t testing.TB, env []string, bin string, args ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee) && ee.Exited():
+		res.Code = ee.ExitCode()
+	default:
+		t.Fatalf("%s %s: %v\nstderr:\n%s", bin, strings.Join(args, " "), err, res.Stderr)
+	}
+	return res
 }
 
 // PID is the server process's id.

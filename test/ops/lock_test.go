@@ -28,10 +28,10 @@ func TestDataDirLock(t *testing.T) {
 	}
 
 	second := run(t, "serve", "-data-dir", dir, "-listen", testserver.FreeAddr(t), "-connect-listen", testserver.FreeAddr(t))
-	if second.code != 1 {
-		t.Fatalf("second serve on %s exited %d; want 1:\n%s", dir, second.code, second.stderr)
+	if second.Code != 1 {
+		t.Fatalf("second serve on %s exited %d; want 1:\n%s", dir, second.Code, second.Stderr)
 	}
-	contains(t, "second serve's error", second.stderr, dir, pidText(first.PID()), "serve", "-data-dir")
+	contains(t, "second serve's error", second.Stderr, dir, pidText(first.PID()), "serve", "-data-dir")
 
 	// The first server lost nothing and still takes writes.
 	out, err := first.Client().ListStreams(ctx, &kinesis.ListStreamsInput{})
@@ -78,8 +78,8 @@ func TestStandaloneOffsetsLock(t *testing.T) {
 	first.waitFor(t, "connect standalone worker started")
 
 	second := run(t, "connect", "standalone", worker("b.properties"))
-	if second.code != 1 {
-		t.Fatalf("second worker exited %d; want 1:\n%s", second.code, second.stderr)
+	if second.Code != 1 {
+		t.Fatalf("second worker exited %d; want 1:\n%s", second.Code, second.Stderr)
 	}
-	contains(t, "second worker's error", second.stderr, "offsets file "+offsets, pidText(first.cmd.Process.Pid))
+	contains(t, "second worker's error", second.Stderr, "offsets file "+offsets, pidText(first.cmd.Process.Pid))
 }

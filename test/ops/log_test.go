@@ -34,8 +34,8 @@ func TestLogFormatJSON(t *testing.T) {
 	}
 	res := run(t, "connect", "create", "-url", p.ConnectURL, "-name", "file-src",
 		"-c", "connector.class=FileStreamSource", "-c", "file="+input, "-c", "topic=logs")
-	if res.code != 0 {
-		t.Fatalf("connect create: %d %s", res.code, res.stderr)
+	if res.Code != 0 {
+		t.Fatalf("connect create: %d %s", res.Code, res.Stderr)
 	}
 	testserver.WaitUntil(t, "the connector's records", time.Minute, func() bool {
 		return len(testserver.ReadStream(t, p.Client(), "logs")) == 2

@@ -39,12 +39,12 @@ func TestBusyPort(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := run(t, append([]string{"serve", "-in-memory"}, tc.args...)...)
-			if res.code != 1 {
-				t.Fatalf("exit %d, want 1:\n%s", res.code, res.stderr)
+			if res.Code != 1 {
+				t.Fatalf("exit %d, want 1:\n%s", res.Code, res.Stderr)
 			}
-			contains(t, "error", res.stderr, tc.want...)
-			if strings.Contains(res.stderr, "bind: address already in use") {
-				t.Errorf("bare bind error shown:\n%s", res.stderr)
+			contains(t, "error", res.Stderr, tc.want...)
+			if strings.Contains(res.Stderr, "bind: address already in use") {
+				t.Errorf("bare bind error shown:\n%s", res.Stderr)
 			}
 		})
 	}
@@ -55,7 +55,7 @@ func TestBusyPort(t *testing.T) {
 func TestListenDefaults(t *testing.T) {
 	t.Parallel()
 	res := run(t, "serve", "-h")
-	contains(t, "serve -h", res.stderr, `-listen string`, `(default "127.0.0.1:4567")`, `(default "127.0.0.1:8083")`)
+	contains(t, "serve -h", res.Stderr, `-listen string`, `(default "127.0.0.1:4567")`, `(default "127.0.0.1:8083")`)
 }
 
 // TestExposedWarning checks that listening beyond loopback without

@@ -7,50 +7,25 @@ package ops
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tributary-data/tributary/internal/testserver"
 )
 
-// result is a finished tributary run.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// runBinary runs bin to completion (at most a minute) and returns its
-// output and exit code.
-func runBinary(t *testing.T, bin string, args ...string) result {
+// runBinary runs bin to completion (at most a minute) in cleanEnv and
+// returns its output and exit code.
+func runBinary(t *testing.T, bin string, args ...string) testserver.Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = cleanEnv()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := result{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		res.code = ee.ExitCode()
-	default:
-		t.Fatalf("%s %s: %v\nstderr:\n%s", bin, strings.Join(args, " "), err, res.stderr)
-	}
-	return res
+	return testserver.Run(t, cleanEnv(), bin, args...)
 }
 
 // run runs the tributary binary built from this module.
-func run(t *testing.T, args ...string) result {
+func run(t *testing.T, args ...string) testserver.Result {
 	t.Helper()
 	return runBinary(t, testserver.Binary(t), args...)
 }

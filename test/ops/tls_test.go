@@ -70,8 +70,8 @@ func TestSelfSignedKeptAcrossRestarts(t *testing.T) {
 		t.Fatal("the AWS CLI is needed (Debian package awscli; scripts/test.sh installs it)")
 	}
 	if res := runBinary(t, aws, "--endpoint-url", "https://localhost:"+portOf(addr), "--ca-bundle", certFile,
-		"kinesis", "list-streams"); res.code != 0 || !strings.Contains(res.stdout, "StreamNames") {
-		t.Errorf("aws --ca-bundle %s kinesis list-streams: exit %d\n%s%s", certFile, res.code, res.stdout, res.stderr)
+		"kinesis", "list-streams"); res.Code != 0 || !strings.Contains(res.Stdout, "StreamNames") {
+		t.Errorf("aws --ca-bundle %s kinesis list-streams: exit %d\n%s%s", certFile, res.Code, res.Stdout, res.Stderr)
 	}
 
 	// The connect CLI: verified with -cacert, refused without it, and
@@ -86,8 +86,8 @@ func TestSelfSignedKeptAcrossRestarts(t *testing.T) {
 		{[]string{"-insecure"}, 0, "No connectors."},
 	} {
 		res := run(t, append([]string{"connect", "list", "-url", p.ConnectURL}, tc.args...)...)
-		if res.code != tc.wantCode || !strings.Contains(res.stdout+res.stderr, tc.want) {
-			t.Errorf("connect list %v: exit %d, output %q %q; want exit %d and %q", tc.args, res.code, res.stdout, res.stderr, tc.wantCode, tc.want)
+		if res.Code != tc.wantCode || !strings.Contains(res.Stdout+res.Stderr, tc.want) {
+			t.Errorf("connect list %v: exit %d, output %q %q; want exit %d and %q", tc.args, res.Code, res.Stdout, res.Stderr, tc.wantCode, tc.want)
 		}
 	}
 }

@@ -25,13 +25,13 @@ func TestVersionLdflags(t *testing.T) {
 	}
 	for _, arg := range []string{"version", "--version"} {
 		res := runBinary(t, bin, arg)
-		if res.code != 0 || !strings.HasPrefix(res.stdout, "tributary v9.8.7-ops (commit 0123456789abcdef, go") {
-			t.Errorf("tributary %s: exit %d, %q", arg, res.code, res.stdout)
+		if res.Code != 0 || !strings.HasPrefix(res.Stdout, "tributary v9.8.7-ops (commit 0123456789abcdef, go") {
+			t.Errorf("tributary %s: exit %d, %q", arg, res.Code, res.Stdout)
 		}
 	}
 	// Without -ldflags the binary still prints a version line.
 	res := run(t, "--version")
-	if res.code != 0 || !strings.HasPrefix(res.stdout, "tributary ") || !strings.Contains(res.stdout, "(commit ") {
-		t.Errorf("tributary --version: exit %d, %q", res.code, res.stdout)
+	if res.Code != 0 || !strings.HasPrefix(res.Stdout, "tributary ") || !strings.Contains(res.Stdout, "(commit ") {
+		t.Errorf("tributary --version: exit %d, %q", res.Code, res.Stdout)
 	}
 }
