@@ -80,6 +80,11 @@ func (s *Service) changeEncryption(ctx context.Context, c caller, in *streamEncr
 	}
 	keyID := string(*in.KeyId)
 	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		// Another request may have changed the status since the check
+		// above (see reshard).
+		if st := m.effectiveStatus(now); st != statusActive {
+			return errNotActive(ref, st)
+		}
 		if !start {
 			if m.KeyID == "" {
 				return errInvalidArgument("Stream %s under account %s is not encrypted.", m.Name, m.Account)

@@ -142,6 +142,12 @@ func (s *Service) reshard(ctx context.Context, ref streamRef, plan func(m *strea
 		if len(m.Shards) != first || m.Reshard != nil {
 			return errors.New("shards changed during a reshard")
 		}
+		// DeleteStream and the other updates do not take the lock: one
+		// may have come since the check above. Making a DELETING stream
+		// UPDATING would bring it back until its deletion is due.
+		if st := m.effectiveStatus(now); st != statusActive {
+			return errNotActive(ref, st)
+		}
 		if also != nil {
 			also(m)
 		}
@@ -153,6 +159,13 @@ func (s *Service) reshard(ctx context.Context, ref streamRef, plan func(m *strea
 		}
 		return nil
 	})
+	var refused *Error
+	if errors.As(err, &refused) && immediate {
+		// Nothing was written, so nothing names the children's logs.
+		for _, sh := range p.Open {
+			_ = s.st.DeleteLog(ctx, e.meta.logName(sh.Index))
+		}
+	}
 	if err != nil {
 		return mapStoreErr(ref, err)
 	}

@@ -174,3 +174,49 @@ func TestDeleteWaitsForReshardCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestReshardRefusesStreamDeletedMeanwhile deletes a stream while a
+// SplitShard is being planned, after the split checked that the stream
+// was ACTIVE (DeleteStream does not wait for the reshard's lock). The
+// split must be refused as AWS refuses one on a DELETING stream, and must
+// not make the stream UPDATING again, nor leave the children's logs.
+func TestReshardRefusesStreamDeletedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s, err := New(ctx, st, Config{DeleteDelay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := caller{"000000000000", "us-east-1"}
+	name := Str("s")
+	if _, aerr := s.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); aerr != nil {
+		t.Fatal(aerr)
+	}
+	ref := streamRef{c.account, c.region, "s"}
+	aerr := s.reshard(ctx, ref, func(m *streamMeta) *Error {
+		if _, aerr := s.deleteStream(ctx, c, &deleteStreamInput{StreamName: &name}); aerr != nil {
+			t.Fatal(aerr)
+		}
+		rng := shard.Range{Start: shard.HashKey{}, End: shard.MaxHashKey}
+		k, _ := shard.ParseHashKey("170141183460469231731687303715884105728")
+		planStep(m, []int{0}, []child{{shard.Range{Start: rng.Start, End: k.Sub1()}, 0, -1}, {shard.Range{Start: k, End: rng.End}, 0, -1}})
+		return nil
+	}, nil)
+	if aerr == nil || aerr.Type != "ResourceInUseException" {
+		t.Fatalf("split of a stream deleted meanwhile: %v, want ResourceInUseException", aerr)
+	}
+	e, _ := s.cat.get(ref.key())
+	if e.meta.Status != statusDeleting || len(e.meta.Shards) != 1 {
+		t.Fatalf("after the refused split: status %s, %d shards; want DELETING, 1", e.meta.Status, len(e.meta.Shards))
+	}
+	for i := 1; i <= 2; i++ {
+		if _, err := st.State(ctx, e.meta.logName(i)); err == nil {
+			t.Errorf("log of child shard %d left behind", i)
+		}
+	}
+}

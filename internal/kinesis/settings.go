@@ -141,6 +141,11 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 	}
 	mode := string(*in.StreamModeDetails.StreamMode)
 	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+		// Another request may have changed the status since the check
+		// above (see reshard).
+		if st := m.effectiveStatus(now); st != statusActive {
+			return errNotActive(ref, st)
+		}
 		if m.Mode == mode {
 			return errInvalidArgument("Stream %s under account %s is already in %s mode.", m.Name, m.Account, mode)
 		}
