@@ -502,7 +502,10 @@ func (c *streamsClient) put(ctx context.Context, pos []string, f *streamsFlags, 
 				key, data = k, []byte(d)
 			}
 			if perr := c.putOne(ctx, stream, key, data, stdout); perr != nil {
-				return fmt.Errorf("line %d: %w", line, c.explain(perr))
+				// Explained here, under its line; %v so that
+				// streamsCommand's explain does not name the endpoint
+				// a second time.
+				return fmt.Errorf("line %d: %v", line, c.explain(perr))
 			}
 		}
 		if err != nil {

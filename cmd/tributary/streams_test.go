@@ -258,6 +258,12 @@ func TestStreamsCLIExitCodes(t *testing.T) {
 		t.Errorf("put with a line without separator: %v", err)
 	}
 	putLines(t, stdout.String(), 1)
+	// A line that cannot be sent names its line and the endpoint, once.
+	err = streamsCommand(context.Background(), []string{"put", "s", "-endpoint", "http://127.0.0.1:1"}, strings.NewReader("a\n"), io.Discard, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "line 1: calling the Kinesis API at http://127.0.0.1:1: ") ||
+		strings.Count(err.Error(), "calling the Kinesis API") != 1 {
+		t.Errorf("put to an endpoint that refuses connections: %v", err)
+	}
 	if out := streams(t, "", "tail", "s"); out != "a\t1\n" {
 		t.Errorf("tail after a failed put = %q", out)
 	}
