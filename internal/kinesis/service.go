@@ -144,6 +144,10 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 			// A crash may have come between writing the metadata and
 			// creating the logs.
 			if err := s.ensureLogs(ctx, m); err != nil {
+				// Stop what earlier streams scheduled: a pending
+				// reshard's completion would otherwise retry against
+				// the caller's closed store every second, for good.
+				s.Close()
 				return nil, err
 			}
 		case statusDeleting:
