@@ -191,6 +191,9 @@ func certHosts(addrs []string) []string {
 			}
 		}
 	}
+	// Compact drops only adjacent repeats ("127.0.0.1:4567" repeats
+	// 127.0.0.1 far from the first): sort first.
+	slices.Sort(hosts)
 	return slices.Compact(hosts)
 }
 

@@ -173,3 +173,21 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestCertHostsUnique checks that a listen host already among the
+// defaults is named once.
+func TestCertHostsUnique(t *testing.T) {
+	hosts := certHosts([]string{"127.0.0.1:4567", "localhost:8083", "[::1]:1", ":2"})
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if seen[h] {
+			t.Errorf("%q named twice in %v", h, hosts)
+		}
+		seen[h] = true
+	}
+	for _, want := range []string{"localhost", "127.0.0.1", "::1"} {
+		if !seen[want] {
+			t.Errorf("%v lacks %q", hosts, want)
+		}
+	}
+}
