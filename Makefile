@@ -6,7 +6,9 @@
 # checkout they are empty, and the binary falls back to what a source
 # archive or Go's build info recorded (cmd/tributary/version.go).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
-COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+# The full hash, with "-dirty" for uncommitted changes as VERSION and Go's
+# own VCS stamp have (a --match no tag can meet leaves only the hash).
+COMMIT ?= $(shell git describe --always --abbrev=40 --dirty --match=no-tag-is-named-this 2>/dev/null)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 run:
