@@ -1,12 +1,8 @@
 package connect
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -45,23 +41,8 @@ func testEnv(extra ...string) []string {
 // code.
 func runTributary(t *testing.T, env []string, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, testserver.Binary(t), args...)
-	cmd.Env = testEnv(env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	res := cliResult{stdout: stdout.String(), stderr: stderr.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee) && ee.Exited():
-		res.code = ee.ExitCode()
-	default:
-		t.Fatalf("tributary %s: %v\nstderr:\n%s", strings.Join(args, " "), err, res.stderr)
-	}
-	return res
+	r := testserver.Run(t, testEnv(env...), testserver.Binary(t), args...)
+	return cliResult{stdout: r.Stdout, stderr: r.Stderr, code: r.Code}
 }
 
 // columnStarts returns the byte offsets at which the fields of a table
