@@ -16,7 +16,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -62,8 +61,6 @@ const (
 	// streamsRegion is the region signed for when nothing names one; a
 	// Tributary server serves it by default.
 	streamsRegion = "us-east-1"
-	// credentialProbe bounds the look for credentials in the AWS chain.
-	credentialProbe = 5 * time.Second
 	// createWait bounds how long create waits for ACTIVE.
 	createWait = 5 * time.Minute
 	// tailPoll is how long tail -f waits after a round of reads that
@@ -244,35 +241,11 @@ func newStreamsClient(ctx context.Context, endpoint, region string, optFns ...fu
 	if cfg.Region == "" {
 		cfg.Region = streamsRegion
 	}
-	if local && !haveCredentials(ctx, cfg.Credentials) {
-		cfg.Credentials = credentials.NewStaticCredentialsProvider("tributary", "tributary", "")
-	}
-	// sdkclient.Stable removes an SDK race that fails, and on retry
-	// duplicates, requests (aws/aws-sdk-go-v2#2737).
-	httpClient := sdkclient.Stable(cfg.HTTPClient)
-	opts := append([]func(*kinesis.Options){func(o *kinesis.Options) {
-		o.HTTPClient = httpClient
-		if local {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	}}, optFns...)
-	name := endpoint
+	base, name := endpoint, endpoint
 	if !local {
-		name = "AWS Kinesis in " + cfg.Region
+		base, name = "", "AWS Kinesis in "+cfg.Region
 	}
-	return &streamsClient{Client: kinesis.NewFromConfig(cfg, opts...), endpoint: name}, nil
-}
-
-// haveCredentials reports whether the credential chain yields any within
-// credentialProbe; they stay cached for the client's requests.
-func haveCredentials(ctx context.Context, p aws.CredentialsProvider) bool {
-	if p == nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, credentialProbe)
-	defer cancel()
-	c, err := p.Retrieve(ctx)
-	return err == nil && c.HasKeys()
+	return &streamsClient{Client: sdkclient.FromConfig(ctx, cfg, base, optFns...), endpoint: name}, nil
 }
 
 // explain turns an error AWS returned into "error: <message> (<code>)",

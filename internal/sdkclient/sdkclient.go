@@ -4,9 +4,11 @@ package sdkclient
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -24,6 +26,50 @@ func New(endpoint, region, accessKey string, optFns ...func(*kinesis.Options)) *
 		HTTPClient:   Stable(awshttp.NewBuildableClient()),
 	}
 	return kinesis.New(opts, optFns...)
+}
+
+const (
+	// dummyKey is the access key id and secret that sign requests to an
+	// endpoint other than AWS's when the AWS chain has no credentials. A
+	// Tributary server that does not check signatures takes them (as its
+	// default account); AWS would not.
+	dummyKey = "tributary"
+	// credentialProbe bounds the look for credentials in the chain, which
+	// ends at the EC2 instance metadata service: on other hosts that
+	// answers only by timing out.
+	credentialProbe = 5 * time.Second
+)
+
+// FromConfig returns a Kinesis client built from an AWS configuration,
+// keeping its credential chain, TLS roots (AWS_CA_BUNDLE) and proxies,
+// and with Stable's fix. A non-empty endpoint replaces AWS's; requests to
+// it are signed with dummy credentials when the chain yields none, so
+// that a local Tributary server works without any AWS setup. optFns
+// change the client's options after these.
+func FromConfig(ctx context.Context, cfg aws.Config, endpoint string, optFns ...func(*kinesis.Options)) *kinesis.Client {
+	if endpoint != "" && !hasCredentials(ctx, cfg.Credentials) {
+		cfg.Credentials = credentials.NewStaticCredentialsProvider(dummyKey, dummyKey, "")
+	}
+	httpClient := Stable(cfg.HTTPClient)
+	return kinesis.NewFromConfig(cfg, append([]func(*kinesis.Options){func(o *kinesis.Options) {
+		o.HTTPClient = httpClient
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	}}, optFns...)...)
+}
+
+// hasCredentials reports whether the credential chain yields credentials
+// within credentialProbe. Those it finds stay cached in the provider for
+// the client's first requests.
+func hasCredentials(ctx context.Context, p aws.CredentialsProvider) bool {
+	if p == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, credentialProbe)
+	defer cancel()
+	c, err := p.Retrieve(ctx)
+	return err == nil && c.HasKeys()
 }
 
 // stableBodyClient works around a client-side race in aws-sdk-go-v2

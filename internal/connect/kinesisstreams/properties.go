@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/tributary-data/tributary/internal/sdkclient"
@@ -28,20 +25,9 @@ const (
 	PropRegion = "kinesis.region"
 )
 
-const (
-	// localRegion is the region used with an endpoint when nothing names
-	// one; a Tributary server serves it by default.
-	localRegion = "us-east-1"
-	// credentialProbeTimeout bounds the look for credentials when an
-	// endpoint is set. The chain ends at the EC2 instance metadata
-	// service, which on other hosts answers only by timing out.
-	credentialProbeTimeout = 5 * time.Second
-	// dummyAccessKey and dummySecretKey sign requests to an endpoint when
-	// no credentials are found. A Tributary server that does not check
-	// signatures takes them (as its default account); AWS would not.
-	dummyAccessKey = "tributary"
-	dummySecretKey = "tributary"
-)
+// localRegion is the region used with an endpoint when nothing names
+// one; a Tributary server serves it by default.
+const localRegion = "us-east-1"
 
 // FromProperties builds Streams from a connect worker's properties
 // (PropEndpoint, PropRegion), taking credentials from the standard AWS
@@ -76,31 +62,5 @@ func FromProperties(ctx context.Context, props map[string]string, optFns ...func
 		}
 		cfg.Region = localRegion
 	}
-	if endpoint != "" && !hasCredentials(ctx, cfg.Credentials) {
-		cfg.Credentials = credentials.NewStaticCredentialsProvider(dummyAccessKey, dummySecretKey, "")
-	}
-	// The configuration's HTTP client keeps its TLS roots
-	// (AWS_CA_BUNDLE) and proxies; sdkclient.Stable removes an SDK race
-	// that fails, and on retry duplicates, requests.
-	httpClient := sdkclient.Stable(cfg.HTTPClient)
-	client := kinesis.NewFromConfig(cfg, append([]func(*kinesis.Options){func(o *kinesis.Options) {
-		o.HTTPClient = httpClient
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	}}, optFns...)...)
-	return New(client), nil
-}
-
-// hasCredentials reports whether the credential chain yields credentials
-// within credentialProbeTimeout. Those it finds stay cached in the
-// provider for the client's first requests.
-func hasCredentials(ctx context.Context, p aws.CredentialsProvider) bool {
-	if p == nil {
-		return false
-	}
-	ctx, cancel := context.WithTimeout(ctx, credentialProbeTimeout)
-	defer cancel()
-	c, err := p.Retrieve(ctx)
-	return err == nil && c.HasKeys()
+	return New(sdkclient.FromConfig(ctx, cfg, endpoint, optFns...)), nil
 }
