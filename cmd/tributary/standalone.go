@@ -78,11 +78,14 @@ func standalone(ctx context.Context, args []string, stderr io.Writer) error {
 	h := connect.NewHerder(connect.WorkerConfig{WorkerID: ln.Addr().String(), Props: worker,
 		Registry: plugins.Registry(buildVersion()), Streams: streams, KV: kv, Logger: log})
 	if err := h.Start(ctx); err != nil {
+		_ = ln.Close()
 		return err
 	}
 	api, err := rest.New(rest.Config{Version: buildVersion(), Commit: buildCommit(), ClusterID: "standalone", Herder: h,
 		Logger: log, Loggers: rest.NewLoggers(lv)})
 	if err != nil {
+		h.Stop(context.Background())
+		_ = ln.Close()
 		return err
 	}
 	// The REST port has serve's default connection bounds.
