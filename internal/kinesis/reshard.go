@@ -49,6 +49,10 @@ func (s *Service) streamLock(key string) *sync.RWMutex {
 	return mu.(*sync.RWMutex)
 }
 
+// maxReshardRetry caps the wait between attempts to complete a reshard
+// whose completion failed.
+const maxReshardRetry = time.Minute
+
 // pendingReshard is a reshard that was accepted and has not taken effect:
 // while a stream has one it is UPDATING and keeps its old shard map.
 type pendingReshard struct {
@@ -235,11 +239,13 @@ func (s *Service) firePending(m *streamMeta, p *pendingReshard) {
 }
 
 // scheduleReshard completes a stream's pending reshard once its update
-// delay has passed, retrying while the store fails. It is also how a
+// delay has passed, retrying while the store fails: after a second, then
+// twice as long each time up to maxReshardRetry, so a failure that does
+// not clear logs an error a minute, not one a second. It is also how a
 // restart finishes a reshard that a crash interrupted.
 func (s *Service) scheduleReshard(m *streamMeta) {
 	key, uid := streamKey(m.Account, m.Region, m.Name), m.UID
-	wait := time.Until(m.TransitionAt)
+	wait, retry := time.Until(m.TransitionAt), time.Second
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -255,8 +261,8 @@ func (s *Service) scheduleReshard(m *streamMeta) {
 			if err == nil || s.ctx.Err() != nil {
 				return
 			}
-			s.log.Error("completing a reshard; retrying in a second", "stream", m.Name, "err", err)
-			wait = time.Second
+			s.log.Error("completing a reshard; retrying", "stream", m.Name, "in", retry, "err", err)
+			wait, retry = retry, min(2*retry, maxReshardRetry)
 		}
 	}()
 }
