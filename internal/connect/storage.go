@@ -7,10 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/tributary-data/tributary/internal/atomicfile"
 	"github.com/tributary-data/tributary/internal/store"
 )
 
@@ -194,32 +194,8 @@ func (f *FileKV) save(changed string) error {
 	if err != nil {
 		return err
 	}
-	tmp := f.path + ".tmp"
-	if err := writeSynced(tmp, b); err != nil {
+	if err := atomicfile.Write(f.path, b, 0o644); err != nil {
 		return fmt.Errorf("offsets file: %w", err)
-	}
-	if err := os.Rename(tmp, f.path); err != nil {
-		return fmt.Errorf("offsets file: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(f.path)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	return nil
-}
-
-func writeSynced(path string, b []byte) error {
-	fh, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := fh.Write(b); err != nil {
-		_ = fh.Close()
-		return err
-	}
-	if err := fh.Sync(); err != nil {
-		_ = fh.Close()
-		return err
-	}
-	return fh.Close()
 }

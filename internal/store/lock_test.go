@@ -61,3 +61,22 @@ func TestOpenLocksDataDir(t *testing.T) {
 	}
 	again.Close()
 }
+
+// TestInMemoryLeavesNoDirectory: an in-memory store's scratch directory
+// goes with it, so tests and -in-memory servers do not fill /tmp.
+func TestInMemoryLeavesNoDirectory(t *testing.T) {
+	s, err := Open(context.Background(), Config{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := s.opts.StoreDir
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("scratch directory %s missing while open: %v", dir, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("scratch directory %s still there after Close: %v", dir, err)
+	}
+}

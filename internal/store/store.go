@@ -282,6 +282,11 @@ func (s *Store) Close() error {
 		s.ns.Shutdown()
 		s.ns.WaitForShutdown()
 	}
+	if s.storage == jetstream.MemoryStorage && s.opts != nil {
+		// In memory, the directory JetStream was given holds nothing of
+		// value; it was made for this store alone.
+		_ = os.RemoveAll(s.opts.StoreDir)
+	}
 	// Only now may another process open the directory.
 	return s.lock.Release()
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tributary-data/tributary/internal/atomicfile"
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/data"
 )
@@ -229,21 +230,8 @@ func writeState(files *connect.AllowedPaths, path string, st sinkState) error {
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("filestream sink task: replacing state file: %w", err)
 	}
-	return syncDir(filepath.Dir(path))
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("filestream sink task: syncing directory: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("filestream sink task: syncing directory %s: %w", dir, err)
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("filestream sink task: %w", err)
 	}
 	return nil
 }
