@@ -101,6 +101,8 @@ type Service struct {
 	// limits are the per-shard throughput buckets.
 	limits  limits
 	metrics *metrics
+	// damage remembers the damaged ranges of logs already reported.
+	damage damageLog
 	// keys seal the record batches of encrypted streams.
 	keys *keyring
 
@@ -136,14 +138,15 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	s.keys = &keyring{master: master}
 	for _, m := range cat.all("stream.") {
 		switch m.Status {
-		case statusCreating, statusUpdating:
-			// A crash may have come between writing the metadata and
-			// creating the logs.
-			if err := s.ensureLogs(ctx, m); err != nil {
-				return nil, err
-			}
 		case statusDeleting:
 			s.scheduleDelete(m)
+		default:
+			// Logs are created before the metadata naming them: one
+			// missing now was lost, and is re-created past its numbers.
+			if err := s.checkLogs(ctx, m); err != nil {
+				cancel()
+				return nil, err
+			}
 		}
 		if m.Reshard != nil && m.Status != statusDeleting {
 			// A reshard accepted before a stop or crash: finish it

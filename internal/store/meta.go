@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -22,6 +25,11 @@ type Entry struct {
 // Get reads one key.
 func (s *Store) Get(ctx context.Context, key string) (Entry, error) {
 	e, err := s.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		if derr := s.checkKey(ctx, key); derr != nil {
+			return Entry{}, fmt.Errorf("get %s: %w", key, derr)
+		}
+	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return Entry{}, fmt.Errorf("get %s: %w", key, ErrNotFound)
 	}
@@ -69,25 +77,101 @@ func (s *Store) Delete(ctx context.Context, key string, rev uint64) error {
 
 // List returns every live entry whose key matches the NATS subject filter
 // (for example "stream.>").
+//
+// It asks the bucket's index which keys exist and then reads each one,
+// rather than watching the bucket: a watcher waits for the last value to
+// arrive, and JetStream silently skips a message that fails its checksum,
+// so one damaged value made start-up wait forever. Here a key the index
+// knows but whose value cannot be read is reported as a DamagedError.
 func (s *Store) List(ctx context.Context, filter string) ([]Entry, error) {
-	w, err := s.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
+	st, err := s.js.Stream(ctx, metaStream)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", filter, err)
 	}
-	defer w.Stop()
-	var out []Entry
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return out, nil
-			}
-			if e == nil { // initial values delivered
-				return out, nil
-			}
-			out = append(out, Entry{Key: e.Key(), Value: e.Value(), Revision: e.Revision()})
-		case <-ctx.Done():
-			return out, ctx.Err()
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(kvSubjectPrefix+filter))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", filter, err)
+	}
+	keys := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		keys = append(keys, strings.TrimPrefix(subj, kvSubjectPrefix))
+	}
+	sort.Strings(keys)
+	var (
+		out     []Entry
+		damaged []string
+	)
+	for _, k := range keys {
+		e, err := s.kv.Get(ctx, k)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyDeleted):
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			// The index has a message for the key, but JetStream could not
+			// read it back: it failed its checksum.
+			damaged = append(damaged, k)
+		case err != nil:
+			return nil, fmt.Errorf("list %s: get %s: %w", filter, k, err)
+		default:
+			out = append(out, Entry{Key: k, Value: e.Value(), Revision: e.Revision()})
 		}
 	}
+	if len(damaged) > 0 {
+		return out, &DamagedError{Keys: damaged, Dir: s.metaDir()}
+	}
+	return out, nil
+}
+
+// checkKey tells a key that was never written from one whose value is
+// damaged: JetStream answers "not found" for both, but its index still
+// counts a message for a damaged one.
+func (s *Store) checkKey(ctx context.Context, key string) error {
+	st, err := s.js.Stream(ctx, metaStream)
+	if err != nil {
+		return err
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(kvSubjectPrefix+key))
+	if err != nil {
+		return err
+	}
+	if info.State.Subjects[kvSubjectPrefix+key] > 0 {
+		return &DamagedError{Keys: []string{key}, Dir: s.metaDir()}
+	}
+	return nil
+}
+
+// DamagedError reports a damaged metadata bucket: keys whose stored
+// values fail their checksum, or messages JetStream dropped as damaged
+// when it recovered the bucket at start-up.
+type DamagedError struct {
+	Keys []string
+	Lost []uint64
+	// Dir is the metadata bucket's directory, "" in memory.
+	Dir string
+}
+
+func (e *DamagedError) Error() string {
+	where := "the metadata bucket " + metaBucket
+	if e.Dir != "" {
+		where = e.Dir
+	}
+	what := fmt.Sprintf("%d key(s) unreadable (failed checksum): %s", len(e.Keys), strings.Join(e.Keys, ", "))
+	if len(e.Keys) == 0 {
+		what = fmt.Sprintf("%d message(s) dropped as damaged when it was recovered (sequences %v)", len(e.Lost), e.Lost)
+	}
+	return fmt.Sprintf("store: metadata damaged in %s: %s; restore the data directory from a backup "+
+		"(see docs/reliability.md, \"Damaged files\")", where, what)
+}
+
+// metaStream is the JetStream stream behind the metadata bucket.
+const metaStream = "KV_" + metaBucket
+
+// kvSubjectPrefix is how the bucket's keys are stored as subjects.
+const kvSubjectPrefix = "$KV." + metaBucket + "."
+
+// metaDir is where the metadata bucket's files are, "" in memory.
+func (s *Store) metaDir() string {
+	if s.dir == "" {
+		return ""
+	}
+	return filepath.Join(s.dir, "jetstream", "$G", "streams", metaStream)
 }

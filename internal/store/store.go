@@ -164,6 +164,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if !cfg.InMemory {
 		s.dir = opts.StoreDir
 	}
+	if err := s.checkMeta(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -220,6 +224,20 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 	return s, nil
 }
 
+// checkMeta fails if JetStream dropped damaged messages of the metadata
+// bucket while recovering it: some keys are gone, and which ones cannot
+// be known, so carrying on would quietly forget streams or keys.
+func (s *Store) checkMeta(ctx context.Context) error {
+	st, err := s.js.Stream(ctx, metaStream)
+	if err != nil {
+		return fmt.Errorf("store: metadata bucket: %w", err)
+	}
+	if lost := st.CachedInfo().State.Lost; lost != nil && len(lost.Msgs) > 0 {
+		return &DamagedError{Lost: lost.Msgs, Dir: s.metaDir()}
+	}
+	return nil
+}
+
 // Close drains the client and stops the server, flushing what is pending.
 func (s *Store) Close() error {
 	if s.nc != nil {
@@ -266,11 +284,15 @@ func (n *natsLogger) Noticef(format string, v ...any) {
 // client sends them.
 func (n *natsLogger) Warnf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	if strings.Contains(msg, "Maximum payloads over") {
+	switch {
+	case strings.Contains(msg, "Maximum payloads over"):
 		n.l.Debug(msg)
-		return
+	case strings.Contains(msg, "corrupt") || strings.Contains(msg, "checksum did not match"):
+		// A damaged file: JetStream drops what it cannot read.
+		n.l.Error(msg)
+	default:
+		n.l.Warn(msg)
 	}
-	n.l.Warn(msg)
 }
 func (n *natsLogger) Fatalf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
 func (n *natsLogger) Errorf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
