@@ -92,27 +92,27 @@ func (s *Store) List(ctx context.Context, filter string) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", filter, err)
 	}
-	keys := make([]string, 0, len(info.State.Subjects))
+	subjects := make([]string, 0, len(info.State.Subjects))
 	for subj := range info.State.Subjects {
-		keys = append(keys, strings.TrimPrefix(subj, kvSubjectPrefix))
+		subjects = append(subjects, subj)
 	}
-	sort.Strings(keys)
+	sort.Strings(subjects)
 	var (
 		out     []Entry
 		damaged []string
 	)
-	for _, k := range keys {
-		e, err := s.kv.Get(ctx, k)
+	for _, subj := range subjects {
+		key := strings.TrimPrefix(subj, kvSubjectPrefix)
+		m, err := st.GetLastMsgForSubject(ctx, subj)
 		switch {
-		case errors.Is(err, jetstream.ErrKeyDeleted):
-		case errors.Is(err, jetstream.ErrKeyNotFound):
-			// The index has a message for the key, but JetStream could not
-			// read it back: it failed its checksum.
-			damaged = append(damaged, k)
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			// The index counts a message for the key, but JetStream could
+			// not read it back: it failed its checksum.
+			damaged = append(damaged, key)
 		case err != nil:
-			return nil, fmt.Errorf("list %s: get %s: %w", filter, k, err)
-		default:
-			out = append(out, Entry{Key: k, Value: e.Value(), Revision: e.Revision()})
+			return nil, fmt.Errorf("list %s: get %s: %w", filter, key, err)
+		case !isMarker(m):
+			out = append(out, Entry{Key: key, Value: m.Data, Revision: m.Sequence})
 		}
 	}
 	if len(damaged) > 0 {
@@ -121,19 +121,34 @@ func (s *Store) List(ctx context.Context, filter string) ([]Entry, error) {
 	return out, nil
 }
 
+// isMarker reports whether a bucket message records a delete or purge
+// rather than a value.
+func isMarker(m *jetstream.RawStreamMsg) bool {
+	return m.Header.Get(kvOperation) != ""
+}
+
+// kvOperation is the header of the bucket's delete and purge markers.
+const kvOperation = "KV-Operation"
+
 // checkKey tells a key that was never written from one whose value is
-// damaged: JetStream answers "not found" for both, but its index still
-// counts a message for a damaged one.
+// damaged: JetStream answers "not found" for both (and for a deleted
+// key), but its index still counts a message for a damaged one, which it
+// cannot read back.
 func (s *Store) checkKey(ctx context.Context, key string) error {
 	st, err := s.js.Stream(ctx, metaStream)
 	if err != nil {
 		return err
 	}
-	info, err := st.Info(ctx, jetstream.WithSubjectFilter(kvSubjectPrefix+key))
+	subj := kvSubjectPrefix + key
+	_, err = st.GetLastMsgForSubject(ctx, subj)
+	if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil // a delete marker, or a value written since
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(subj))
 	if err != nil {
 		return err
 	}
-	if info.State.Subjects[kvSubjectPrefix+key] > 0 {
+	if info.State.Subjects[subj] > 0 {
 		return &DamagedError{Keys: []string{key}, Dir: s.metaDir()}
 	}
 	return nil
