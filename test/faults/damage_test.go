@@ -239,10 +239,11 @@ func TestDamagedDataBlock(t *testing.T) {
 			if got := dataOf(readAll(t, ctx, c)); !slices.Equal(got, kept) {
 				t.Errorf("served %d records, want the %d not damaged:\n got %q\nwant %q", len(got), len(kept), got, kept)
 			}
-			line := errorLine(p.Log(), tc.lo, tc.hi)
-			if line == "" {
-				t.Fatalf("no ERROR line reports messages %d-%d of %s lost; log:\n%s", tc.lo, tc.hi, shardID, p.Log())
-			}
+			// The server logs before it answers, but its output reaches
+			// p.Log() through a pipe.
+			var line string
+			testserver.WaitUntil(t, fmt.Sprintf("an ERROR line reporting messages %d-%d of %s lost", tc.lo, tc.hi, shardID),
+				30*time.Second, func() bool { line = errorLine(p.Log(), tc.lo, tc.hi); return line != "" })
 			if !strings.Contains(line, "stream="+stream) {
 				t.Errorf("ERROR line does not name the stream: %s", line)
 			}
@@ -283,9 +284,9 @@ func TestDeletedShardDirectory(t *testing.T) {
 
 	p := serve(t, addr, dir)
 	c := p.Client()
-	if !regexp.MustCompile(`level=ERROR msg="shard log missing[^"]*".* shard=` + shardID + ` log=` + filepath.Base(logs[0])).MatchString(p.Log()) {
-		t.Errorf("no ERROR line reports the shard's log missing; log:\n%s", p.Log())
-	}
+	missing := regexp.MustCompile(`level=ERROR msg="shard log missing[^"]*".* shard=` + shardID + ` log=` + filepath.Base(logs[0]))
+	testserver.WaitUntil(t, "an ERROR line reporting the shard's log missing", 30*time.Second,
+		func() bool { return missing.MatchString(p.Log()) })
 	newSeqs, newData := put(t, ctx, c, "after")
 	assertAbove(t, newSeqs, concat(w.seqs...))
 	last := w.seqs[batches-1][batchRecs-1]
