@@ -164,7 +164,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if !cfg.InMemory {
 		s.dir = opts.StoreDir
 	}
-	if err := s.checkMeta(ctx); err != nil {
+	if err := s.checkMetaDamage(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -224,10 +224,10 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 	return s, nil
 }
 
-// checkMeta fails if JetStream dropped damaged messages of the metadata
+// checkMetaDamage fails if JetStream dropped damaged messages of the metadata
 // bucket while recovering it: some keys are gone, and which ones cannot
 // be known, so carrying on would quietly forget streams or keys.
-func (s *Store) checkMeta(ctx context.Context) error {
+func (s *Store) checkMetaDamage(ctx context.Context) error {
 	st, err := s.js.Stream(ctx, metaStream)
 	if err != nil {
 		return fmt.Errorf("store: metadata bucket: %w", err)
