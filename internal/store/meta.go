@@ -171,7 +171,7 @@ func (e *DamagedError) Error() string {
 	}
 	what := fmt.Sprintf("%d key(s) unreadable (failed checksum): %s", len(e.Keys), strings.Join(e.Keys, ", "))
 	if len(e.Keys) == 0 {
-		what = fmt.Sprintf("%d message(s) dropped as damaged when it was recovered (sequences %v)", len(e.Lost), e.Lost)
+		what = fmt.Sprintf("message(s) %v lost, so the keys they held are gone", e.Lost)
 	}
 	return fmt.Sprintf("store: metadata damaged in %s: %s; restore the data directory from a backup "+
 		"(see docs/reliability.md, \"Damaged files\")", where, what)

@@ -224,16 +224,38 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 	return s, nil
 }
 
-// checkMetaDamage fails if JetStream dropped damaged messages of the metadata
-// bucket while recovering it: some keys are gone, and which ones cannot
-// be known, so carrying on would quietly forget streams or keys.
+// checkMetaDamage fails if messages of the metadata bucket were lost to a
+// damaged or truncated block file: some keys are gone, and which ones
+// cannot be known, so carrying on would quietly forget streams or keys.
+// JetStream reports some such losses itself. Others it leaves silent: a
+// block cut short, or whose last message fails its checksum, is truncated
+// while the bucket keeps its last sequence. That message is always the
+// bucket's latest write, which nothing in a one-value-per-key bucket ever
+// removes, so it must be readable.
 func (s *Store) checkMetaDamage(ctx context.Context) error {
 	st, err := s.js.Stream(ctx, metaStream)
 	if err != nil {
 		return fmt.Errorf("store: metadata bucket: %w", err)
 	}
-	if lost := st.CachedInfo().State.Lost; lost != nil && len(lost.Msgs) > 0 {
-		return &DamagedError{Lost: lost.Msgs, Dir: s.metaDir()}
+	state := st.CachedInfo().State
+	if state.Lost != nil && len(state.Lost.Msgs) > 0 {
+		return &DamagedError{Lost: state.Lost.Msgs, Dir: s.metaDir()}
+	}
+	if state.LastSeq == 0 {
+		return nil // a new bucket
+	}
+	_, err = st.GetMsg(ctx, state.LastSeq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		// Still in the file but failing its checksum, it is a key List
+		// can name; cut off, it is lost.
+		var damaged *DamagedError
+		if _, err := s.List(ctx, ">"); errors.As(err, &damaged) {
+			return damaged
+		}
+		return &DamagedError{Lost: []uint64{state.LastSeq}, Dir: s.metaDir()}
+	}
+	if err != nil {
+		return fmt.Errorf("store: metadata bucket: %w", err)
 	}
 	return nil
 }
@@ -287,7 +309,7 @@ func (n *natsLogger) Warnf(format string, v ...any) {
 	switch {
 	case strings.Contains(msg, "Maximum payloads over"):
 		n.l.Debug(msg)
-	case strings.Contains(msg, "corrupt") || strings.Contains(msg, "checksum did not match"):
+	case strings.Contains(msg, "corrupt"):
 		// A damaged file: JetStream drops what it cannot read.
 		n.l.Error(msg)
 	default:

@@ -7,6 +7,7 @@ package faults
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -298,34 +299,64 @@ func TestDeletedShardDirectory(t *testing.T) {
 	}
 }
 
-// TestDamagedMetadata flips 16 bytes of the stream's metadata document in
-// the metadata bucket's block file. Start-up must not hang: it fails
-// (exits) with a message naming the damaged key and file, and what to do.
-// The deadline is generous; it is not a timing assertion.
+// TestDamagedMetadata flips 16 bytes of the metadata bucket's block file:
+// inside the stream's metadata document, and over the checksum that ends
+// the bucket's last write (which JetStream then truncates away without a
+// word). Start-up must not hang or go on without the stream: it fails
+// (exits) with a message naming the file, what is damaged, and what to
+// do. The deadline is generous; it is not a timing assertion.
 func TestDamagedMetadata(t *testing.T) {
 	t.Parallel()
-	ctx := testserver.Context(t, 2*time.Minute)
-	dir, _, _ := setUp(t, ctx)
-	file := blockFile(t, dir, "KV_tributary-meta")
-	flip(t, file, `"name":"`+stream+`"`)
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, file string)
+		says   string
+	}{
+		{"document", func(t *testing.T, f string) { flip(t, f, `"name":"`+stream+`"`) },
+			"1 key(s) unreadable (failed checksum): stream.000000000000.us-east-1." + hex.EncodeToString([]byte(stream))},
+		{"last write", flipEnd, "lost, so the keys they held are gone"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testserver.Context(t, 2*time.Minute)
+			dir, _, _ := setUp(t, ctx)
+			file := blockFile(t, dir, "KV_tributary-meta")
+			tc.damage(t, file)
 
-	runCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(runCtx, testserver.Binary(t), "serve", "-data-dir", dir,
-		"-listen", testserver.FreeAddr(t), "-connect-listen", testserver.FreeAddr(t))
-	out, err := cmd.CombinedOutput()
-	if runCtx.Err() != nil {
-		t.Fatalf("start-up on damaged metadata did not finish within a minute; output:\n%s", out)
+			runCtx, cancel := context.WithTimeout(ctx, time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(runCtx, testserver.Binary(t), "serve", "-data-dir", dir,
+				"-listen", testserver.FreeAddr(t), "-connect-listen", testserver.FreeAddr(t))
+			out, err := cmd.CombinedOutput()
+			if runCtx.Err() != nil {
+				t.Fatalf("start-up on damaged metadata did not fail within a minute; output:\n%s", out)
+			}
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+				t.Fatalf("start-up on damaged metadata: %v, want a failure; output:\n%s", err, out)
+			}
+			for _, want := range []string{"metadata damaged in " + filepath.Dir(filepath.Dir(file)), tc.says,
+				"restore the data directory from a backup"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("start-up output does not say %q:\n%s", want, out)
+				}
+			}
+		})
 	}
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
-		t.Fatalf("start-up on damaged metadata: %v, want a failure; output:\n%s", err, out)
+}
+
+// flipEnd inverts the last 16 bytes of a file.
+func flipEnd(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, want := range []string{"metadata damaged", filepath.Dir(filepath.Dir(file)), "stream.000000000000.us-east-1.",
-		"restore the data directory from a backup"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("start-up output does not say %q:\n%s", want, out)
-		}
+	for i := len(b) - 16; i < len(b); i++ {
+		b[i] ^= 0xff
+	}
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
 
