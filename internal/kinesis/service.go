@@ -144,7 +144,9 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 			// Logs are created before the metadata naming them: one
 			// missing now was lost, and is re-created past its numbers.
 			if err := s.checkLogs(ctx, m); err != nil {
-				cancel()
+				// Stop what earlier streams scheduled (deletions,
+				// reshard completions) against the caller's store.
+				s.Close()
 				return nil, err
 			}
 		}
