@@ -52,7 +52,7 @@ func (s *Service) checkLogs(ctx context.Context, m *streamMeta) error {
 			return fmt.Errorf("stream %s shard %s: %w", m.Name, shard.ID(sh.Index), err)
 		}
 		for _, r := range seqRanges(st.Lost) {
-			s.damage.report(s, m, sh.Index, r[0], r[1], "dropped by the store while recovering the log at start-up")
+			s.reportLost(m, sh.Index, r[0], r[1], "dropped by the store while recovering the log at start-up")
 		}
 	}
 	return nil
@@ -87,19 +87,26 @@ type damageKey struct {
 // afresh, and a range may be reported again.
 const maxDamageSeen = 10000
 
-// report logs and counts messages lo..hi of a shard's log as lost.
-func (d *damageLog) report(s *Service, m *streamMeta, idx int, lo, hi uint64, how string) {
-	k := damageKey{m.logName(idx), lo, hi}
+// first reports whether the range k is seen for the first time.
+func (d *damageLog) first(k damageKey) bool {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.seen[k] {
-		d.mu.Unlock()
-		return
+		return false
 	}
 	if d.seen == nil || len(d.seen) >= maxDamageSeen {
 		d.seen = map[damageKey]bool{}
 	}
 	d.seen[k] = true
-	d.mu.Unlock()
+	return true
+}
+
+// reportLost logs and counts messages lo..hi of a shard's log as lost,
+// once per range.
+func (s *Service) reportLost(m *streamMeta, idx int, lo, hi uint64, how string) {
+	if !s.damage.first(damageKey{m.logName(idx), lo, hi}) {
+		return
+	}
 	s.metrics.lostMessages.WithLabelValues(shardLabels(m, idx)...).Add(float64(hi - lo + 1))
 	created := m.Shards[idx].Created.Unix()
 	// Sequence numbers order by their index first, so every lost record's
@@ -123,12 +130,12 @@ func (s *Service) checkGap(ctx context.Context, m *streamMeta, idx int, want, go
 	if atStart {
 		st, err := s.st.State(ctx, m.logName(idx))
 		if err != nil {
-			return
+			return // the read itself goes on; the next one checks again
 		}
 		want = max(want, st.FirstSeq)
 		if got <= want {
 			return
 		}
 	}
-	s.damage.report(s, m, idx, want, got-1, "missing from the log when read (damaged on disk)")
+	s.reportLost(m, idx, want, got-1, "missing from the log when read (damaged on disk)")
 }
