@@ -37,6 +37,9 @@ type metrics struct {
 	subscribeSuccess, subscribeExceeded        *prometheus.CounterVec
 	subscribeEventBytes, subscribeEventRecords *prometheus.CounterVec
 	subscribeBehind                            *prometheus.GaugeVec
+	// lostMessages and lostLogs report storage damage; they have no
+	// CloudWatch counterpart, since AWS does not lose records.
+	lostMessages, lostLogs *prometheus.CounterVec
 
 	// all holds every vector above, for removing a stream's series.
 	all []partialDeleter
@@ -91,13 +94,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		subscribeEventBytes:   counter("subscribe_to_shard_event_bytes_total", "Bytes pushed by SubscribeToShard events (CloudWatch SubscribeToShardEvent.Bytes).", consumer),
 		subscribeEventRecords: counter("subscribe_to_shard_event_records_total", "Records pushed by SubscribeToShard events (CloudWatch SubscribeToShardEvent.Records).", consumer),
 		subscribeBehind:       gauge("subscribe_to_shard_event_behind_latest_seconds", "How far in seconds the last SubscribeToShard event was behind the tip of the shard (CloudWatch SubscribeToShardEvent.MillisBehindLatest, in milliseconds there).", consumerShard),
+		lostMessages:          counter("lost_messages_total", "Stored messages of the shard (each holds one request's records for it) found damaged and dropped, when read or when the store recovered its log at start-up. Not a CloudWatch metric.", shardLabels),
+		lostLogs:              counter("lost_logs_total", "Times the shard's log was missing at start-up and was re-created empty, losing its records. Not a CloudWatch metric.", shardLabels),
 	}
 	m.all = []partialDeleter{m.incomingBytes, m.incomingRecords, m.outgoingBytes, m.outgoingRecords,
 		m.writeExceeded, m.readExceeded, m.putRecordSuccess, m.putRecordLatency, m.putRecordsSuccess,
 		m.putRecordsLatency, m.putRecordsRecords, m.putRecordsAll, m.putRecordsFailed, m.putRecordsThrottled,
 		m.putRecordsBytes, m.getRecordsSuccess, m.getRecordsLatency, m.getRecordsBytes, m.getRecordsRecords,
 		m.iteratorAge, m.subscribeSuccess, m.subscribeExceeded, m.subscribeEventBytes, m.subscribeEventRecords,
-		m.subscribeBehind}
+		m.subscribeBehind, m.lostMessages, m.lostLogs}
 	if reg != nil {
 		for _, c := range m.all {
 			reg.MustRegister(c)

@@ -695,8 +695,13 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it it
 			next.Seq, next.Index = st.LastSeq+1, 0
 		}
 		full := false
-		for _, msg := range res.Messages {
+		for i, msg := range res.Messages {
 			msgs++
+			if !(first && i == 0 && !it.AtTime.IsZero()) {
+				// Messages only leave a log from its front, by age: any other
+				// gap is damage.
+				s.checkGap(ctx, e.meta, it.ShardIndex, max(next.Seq, 1), msg.Seq, i == 0)
+			}
 			from := 0
 			if msg.Seq == next.Seq {
 				from = int(next.Index)

@@ -105,6 +105,8 @@ type Service struct {
 	// limits are the per-shard throughput buckets.
 	limits  limits
 	metrics *metrics
+	// damage remembers the damaged ranges of logs already reported.
+	damage damageLog
 	// keys seal the record batches of encrypted streams.
 	keys *keyring
 
@@ -140,18 +142,17 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	s.keys = newKeyring(master)
 	for _, m := range cat.all("stream.") {
 		switch m.Status {
-		case statusCreating, statusUpdating:
-			// A crash may have come between writing the metadata and
-			// creating the logs.
-			if err := s.ensureLogs(ctx, m); err != nil {
-				// Stop what earlier streams scheduled: a pending
-				// reshard's completion would otherwise retry against
-				// the caller's closed store every second, for good.
+		case statusDeleting:
+			s.scheduleDelete(m)
+		default:
+			// Logs are created before the metadata naming them: one
+			// missing now was lost, and is re-created past its numbers.
+			if err := s.checkLogs(ctx, m); err != nil {
+				// Stop what earlier streams scheduled (deletions,
+				// reshard completions) against the caller's store.
 				s.Close()
 				return nil, err
 			}
-		case statusDeleting:
-			s.scheduleDelete(m)
 		}
 		if m.Reshard != nil && m.Status != statusDeleting {
 			// A reshard accepted before a stop or crash: finish it

@@ -120,9 +120,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		cfg.Kinesis.Verifier = verifier
 	}
-	st, err := store.Open(ctx, cfg.Store)
+	openCtx, cancel := context.WithTimeout(ctx, startupStepTimeout)
+	st, err := store.Open(openCtx, cfg.Store)
+	cancel()
 	if err != nil {
-		return nil, err
+		return nil, startupErr("opening the store", err)
 	}
 	// A self-signed certificate is kept in the data directory, so it is
 	// read (or made) only once the store holds the directory's lock.
@@ -135,10 +137,12 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	cfg.Kinesis.Registerer = reg
-	ks, err := kinesis.New(ctx, st, cfg.Kinesis)
+	newCtx, cancel := context.WithTimeout(ctx, startupStepTimeout)
+	ks, err := kinesis.New(newCtx, st, cfg.Kinesis)
+	cancel()
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("kinesis service: %w", err)
+		return nil, startupErr("loading the streams", fmt.Errorf("kinesis service: %w", err))
 	}
 	ln, err := listen("Kinesis API", cfg.Addr, "-listen", "")
 	if err != nil {
@@ -195,6 +199,20 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		"tls", tlsConf != nil, "sigv4", cfg.Kinesis.Verifier != nil, "version", cfg.Connect.Version)
 	warnExposed(lg, "Kinesis API", ln.Addr(), cfg.CredentialsFile != "")
 	return s, nil
+}
+
+// startupStepTimeout bounds each blocking step of start-up, so that a
+// store that cannot answer (damaged files) fails start-up with a message
+// instead of hanging it.
+const startupStepTimeout = 2 * time.Minute
+
+// startupErr names the start-up step a timeout stopped.
+func startupErr(step string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("start-up: %s did not finish within %s (is the data directory damaged? see docs/reliability.md): %w",
+			step, startupStepTimeout, err)
+	}
+	return err
 }
 
 // startConnect starts the connector runtime over the in-process engine,

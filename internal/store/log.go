@@ -23,6 +23,17 @@ func logSubject(name string) string { return "log." + name }
 // crash interrupted can simply be repeated. A log of that name with
 // another configuration (another maxAge) is ErrExists.
 func (s *Store) CreateLog(ctx context.Context, name string, maxAge time.Duration) error {
+	return s.createLog(ctx, name, maxAge, 0)
+}
+
+// RecreateLog makes an empty log in place of one that has gone missing
+// (its directory was deleted), numbering its messages from firstSeq, so
+// that it never issues a sequence the lost log may already have issued.
+func (s *Store) RecreateLog(ctx context.Context, name string, maxAge time.Duration, firstSeq uint64) error {
+	return s.createLog(ctx, name, maxAge, firstSeq)
+}
+
+func (s *Store) createLog(ctx context.Context, name string, maxAge time.Duration, firstSeq uint64) error {
 	c, err := s.conn(ctx)
 	if err != nil {
 		return fmt.Errorf("create log %s: %w", name, err)
@@ -36,6 +47,7 @@ func (s *Store) CreateLog(ctx context.Context, name string, maxAge time.Duration
 		Discard:     jetstream.DiscardOld,
 		AllowDirect: true,
 		Replicas:    1,
+		FirstSeq:    firstSeq,
 	})
 	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return fmt.Errorf("create log %s: %w", name, ErrExists)
@@ -259,6 +271,10 @@ type LogState struct {
 	LastTime          time.Time
 	Msgs              uint64
 	Bytes             uint64
+	// Lost lists the messages JetStream found damaged (failing their
+	// checksum, or cut off by a truncated file) and dropped when it
+	// recovered the log at start-up.
+	Lost []uint64
 }
 
 // State reports a log's first and last sequence.
@@ -272,8 +288,12 @@ func (s *Store) State(ctx context.Context, name string) (LogState, error) {
 		return LogState{}, fmt.Errorf("log %s: %w", name, mapNotFound(err))
 	}
 	ss := st.CachedInfo().State
-	return LogState{FirstSeq: ss.FirstSeq, LastSeq: ss.LastSeq, LastTime: ss.LastTime,
-		Msgs: ss.Msgs, Bytes: ss.Bytes}, nil
+	ls := LogState{FirstSeq: ss.FirstSeq, LastSeq: ss.LastSeq, LastTime: ss.LastTime,
+		Msgs: ss.Msgs, Bytes: ss.Bytes}
+	if ss.Lost != nil {
+		ls.Lost = ss.Lost.Msgs
+	}
+	return ls, nil
 }
 
 func mapNotFound(err error) error {

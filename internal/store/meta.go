@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -40,6 +43,11 @@ func (s *Store) Get(ctx context.Context, key string) (Entry, error) {
 		return Entry{}, err
 	}
 	e, err := kv.Get(ctx, stored)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		if derr := s.checkKey(ctx, stored); derr != nil {
+			return Entry{}, fmt.Errorf("get %s: %w", key, derr)
+		}
+	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
 		return Entry{}, fmt.Errorf("get %s: %w", key, ErrNotFound)
 	}
@@ -114,6 +122,12 @@ func (s *Store) Delete(ctx context.Context, key string, rev uint64) error {
 // (for example "stream.>"), with the keys as they were written. A filter
 // is mapped like a key, its wildcards kept: "<prefix>.>" finds every key
 // under the prefix whatever its length or characters.
+//
+// It asks the bucket's index which keys exist and then reads each one,
+// rather than watching the bucket: a watcher waits for the last value to
+// arrive, and JetStream silently skips a message that fails its checksum,
+// so one damaged value made start-up wait forever. Here a key the index
+// knows but whose value cannot be read is reported as a DamagedError.
 func (s *Store) List(ctx context.Context, filter string) ([]Entry, error) {
 	stored, err := storedKey(filter, true)
 	if err != nil {
@@ -123,28 +137,119 @@ func (s *Store) List(ctx context.Context, filter string) ([]Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", filter, err)
 	}
-	w, err := c.kv.Watch(ctx, stored, jetstream.IgnoreDeletes())
+	st, err := c.js.Stream(ctx, metaStream)
 	if err != nil {
 		return nil, fmt.Errorf("list %s: %w", filter, err)
 	}
-	defer w.Stop()
-	var out []Entry
-	for {
-		select {
-		case e, ok := <-w.Updates():
-			if !ok {
-				return out, nil
-			}
-			if e == nil { // initial values delivered
-				return out, nil
-			}
-			k, v, err := unwrap(e.Key(), e.Value())
-			if err != nil {
-				return out, fmt.Errorf("list %s: %w", filter, err)
-			}
-			out = append(out, Entry{Key: k, Value: v, Revision: e.Revision()})
-		case <-ctx.Done():
-			return out, ctx.Err()
-		}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(kvSubjectPrefix+stored))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", filter, err)
 	}
+	subjects := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		subjects = append(subjects, subj)
+	}
+	sort.Strings(subjects)
+	var (
+		out     []Entry
+		damaged []string
+	)
+	for _, subj := range subjects {
+		sk := strings.TrimPrefix(subj, kvSubjectPrefix)
+		m, err := st.GetLastMsgForSubject(ctx, subj)
+		switch {
+		case errors.Is(err, jetstream.ErrMsgNotFound):
+			// The index counts a message for the key, but JetStream could
+			// not read it back: it failed its checksum.
+			damaged = append(damaged, sk)
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("list %s: get %s: %w", filter, sk, err)
+		case isMarker(m):
+			continue
+		}
+		k, v, err := unwrap(sk, m.Data)
+		if err != nil {
+			return out, fmt.Errorf("list %s: %w", filter, err)
+		}
+		out = append(out, Entry{Key: k, Value: v, Revision: m.Sequence})
+	}
+	if len(damaged) > 0 {
+		return out, &DamagedError{Keys: damaged, Dir: s.metaDir()}
+	}
+	return out, nil
+}
+
+// isMarker reports whether a bucket message records a delete or purge
+// rather than a value.
+func isMarker(m *jetstream.RawStreamMsg) bool {
+	return m.Header.Get(kvOperation) != ""
+}
+
+// kvOperation is the header of the bucket's delete and purge markers.
+const kvOperation = "KV-Operation"
+
+// checkKey tells a key (in its stored form) that was never written from one whose value is
+// damaged: JetStream answers "not found" for both (and for a deleted
+// key), but its index still counts a message for a damaged one, which it
+// cannot read back.
+func (s *Store) checkKey(ctx context.Context, key string) error {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return err
+	}
+	st, err := c.js.Stream(ctx, metaStream)
+	if err != nil {
+		return err
+	}
+	subj := kvSubjectPrefix + key
+	_, err = st.GetLastMsgForSubject(ctx, subj)
+	if !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil // a delete marker, or a value written since
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(subj))
+	if err != nil {
+		return err
+	}
+	if info.State.Subjects[subj] > 0 {
+		return &DamagedError{Keys: []string{key}, Dir: s.metaDir()}
+	}
+	return nil
+}
+
+// DamagedError reports a damaged metadata bucket: keys whose stored
+// values fail their checksum, or messages JetStream dropped as damaged
+// when it recovered the bucket at start-up.
+type DamagedError struct {
+	Keys []string
+	Lost []uint64
+	// Dir is the metadata bucket's directory, "" in memory.
+	Dir string
+}
+
+func (e *DamagedError) Error() string {
+	where := "the metadata bucket " + metaBucket
+	if e.Dir != "" {
+		where = e.Dir
+	}
+	what := fmt.Sprintf("%d key(s) unreadable (failed checksum): %s", len(e.Keys), strings.Join(e.Keys, ", "))
+	if len(e.Keys) == 0 {
+		what = fmt.Sprintf("message(s) %v lost, so the keys they held are gone", e.Lost)
+	}
+	return fmt.Sprintf("store: metadata damaged in %s: %s; restore the data directory from a backup "+
+		"(see docs/reliability.md, \"Damaged files\")", where, what)
+}
+
+// metaStream is the JetStream stream behind the metadata bucket.
+const metaStream = "KV_" + metaBucket
+
+// kvSubjectPrefix is how the bucket's keys are stored as subjects.
+const kvSubjectPrefix = "$KV." + metaBucket + "."
+
+// metaDir is where the metadata bucket's files are, "" in memory.
+func (s *Store) metaDir() string {
+	if s.dir == "" {
+		return ""
+	}
+	return filepath.Join(s.dir, "jetstream", "$G", "streams", metaStream)
 }

@@ -225,6 +225,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			s.heal(hctx, time.Second)
 		}()
 	}
+	if err := s.checkMetaDamage(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -264,6 +268,46 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 	}
 	s.cur.Store(c)
 	return s, nil
+}
+
+// checkMetaDamage fails if messages of the metadata bucket were lost to a
+// damaged or truncated block file: some keys are gone, and which ones
+// cannot be known, so carrying on would quietly forget streams or keys.
+// JetStream reports some such losses itself. Others it leaves silent: a
+// block cut short, or whose last message fails its checksum, is truncated
+// while the bucket keeps its last sequence. That message is always the
+// bucket's latest write, which nothing in a one-value-per-key bucket ever
+// removes, so it must be readable.
+func (s *Store) checkMetaDamage(ctx context.Context) error {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: metadata bucket: %w", err)
+	}
+	st, err := c.js.Stream(ctx, metaStream)
+	if err != nil {
+		return fmt.Errorf("store: metadata bucket: %w", err)
+	}
+	state := st.CachedInfo().State
+	if state.Lost != nil && len(state.Lost.Msgs) > 0 {
+		return &DamagedError{Lost: state.Lost.Msgs, Dir: s.metaDir()}
+	}
+	if state.LastSeq == 0 {
+		return nil // a new bucket
+	}
+	_, err = st.GetMsg(ctx, state.LastSeq)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		// Still in the file but failing its checksum, it is a key List
+		// can name; cut off, it is lost.
+		var damaged *DamagedError
+		if _, err := s.List(ctx, ">"); errors.As(err, &damaged) {
+			return damaged
+		}
+		return &DamagedError{Lost: []uint64{state.LastSeq}, Dir: s.metaDir()}
+	}
+	if err != nil {
+		return fmt.Errorf("store: metadata bucket: %w", err)
+	}
+	return nil
 }
 
 // Close drains the client and stops the server, flushing what is pending.
@@ -327,11 +371,15 @@ func (n *natsLogger) Noticef(format string, v ...any) {
 // client sends them.
 func (n *natsLogger) Warnf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	if strings.Contains(msg, "Maximum payloads over") {
+	switch {
+	case strings.Contains(msg, "Maximum payloads over"):
 		n.l.Debug(msg)
-		return
+	case strings.Contains(msg, "corrupt"):
+		// A damaged file: JetStream drops what it cannot read.
+		n.l.Error(msg)
+	default:
+		n.l.Warn(msg)
 	}
-	n.l.Warn(msg)
 }
 func (n *natsLogger) Fatalf(format string, v ...any) { n.l.Error(fmt.Sprintf(format, v...)) }
 
