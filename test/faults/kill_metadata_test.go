@@ -313,6 +313,22 @@ func checkStreams(ctx context.Context, t *testing.T, p *testserver.Proc, cycle i
 // exactly once: a reshard cut short neither lost nor doubled a range.
 func checkShards(ctx context.Context, t *testing.T, c *kinesis.Client, name string, cycle int) {
 	t.Helper()
+	next := big.NewInt(0)
+	for _, sh := range openShards(ctx, t, c, name, cycle) {
+		if hashKey(sh.HashKeyRange.StartingHashKey).Cmp(next) != 0 {
+			t.Fatalf("cycle %d: %s's open shards leave a gap or overlap at %s: %s starts at %s", cycle, name, next,
+				*sh.ShardId, *sh.HashKeyRange.StartingHashKey)
+		}
+		next = new(big.Int).Add(hashKey(sh.HashKeyRange.EndingHashKey), big.NewInt(1))
+	}
+	if top := new(big.Int).Lsh(big.NewInt(1), 128); next.Cmp(top) != 0 {
+		t.Fatalf("cycle %d: %s's open shards end at %s, not 2^128-1", cycle, name, new(big.Int).Sub(next, big.NewInt(1)))
+	}
+}
+
+// openShards lists a stream's open shards in hash key order.
+func openShards(ctx context.Context, t *testing.T, c *kinesis.Client, name string, cycle int) []types.Shard {
+	t.Helper()
 	var open []types.Shard
 	in := &kinesis.ListShardsInput{StreamName: aws.String(name)}
 	for {
@@ -330,21 +346,15 @@ func checkShards(ctx context.Context, t *testing.T, c *kinesis.Client, name stri
 		}
 		in = &kinesis.ListShardsInput{NextToken: out.NextToken}
 	}
-	num := func(s *string) *big.Int { n, _ := new(big.Int).SetString(aws.ToString(s), 10); return n }
 	slices.SortFunc(open, func(a, b types.Shard) int {
-		return num(a.HashKeyRange.StartingHashKey).Cmp(num(b.HashKeyRange.StartingHashKey))
+		return hashKey(a.HashKeyRange.StartingHashKey).Cmp(hashKey(b.HashKeyRange.StartingHashKey))
 	})
-	next := big.NewInt(0)
-	for _, sh := range open {
-		if num(sh.HashKeyRange.StartingHashKey).Cmp(next) != 0 {
-			t.Fatalf("cycle %d: %s's open shards leave a gap or overlap at %s: %s starts at %s", cycle, name, next,
-				*sh.ShardId, *sh.HashKeyRange.StartingHashKey)
-		}
-		next = new(big.Int).Add(num(sh.HashKeyRange.EndingHashKey), big.NewInt(1))
-	}
-	if top := new(big.Int).Lsh(big.NewInt(1), 128); next.Cmp(top) != 0 {
-		t.Fatalf("cycle %d: %s's open shards end at %s, not 2^128-1", cycle, name, new(big.Int).Sub(next, big.NewInt(1)))
-	}
+	return open
+}
+
+func hashKey(s *string) *big.Int {
+	n, _ := new(big.Int).SetString(aws.ToString(s), 10)
+	return n
 }
 
 // checkTags checks that a tag group is all there or absent.
@@ -377,7 +387,8 @@ func checkConsumers(ctx context.Context, t *testing.T, c *kinesis.Client, arn *s
 }
 
 // checkConnectors checks that every connector a restart brought back has
-// the whole configuration it was created with, and a status.
+// the whole configuration it was created with, and a status; then it
+// deletes them.
 func checkConnectors(t *testing.T, p *testserver.Proc, cycle int) {
 	t.Helper()
 	resp, err := http.Get(p.ConnectURL + "/connectors?expand=info&expand=status")
@@ -410,11 +421,15 @@ func checkConnectors(t *testing.T, p *testserver.Proc, cycle int) {
 		if c.Status.Connector.State == "" || c.Status.Connector.State == "FAILED" {
 			t.Errorf("cycle %d: connector %s is in state %q after the restart", cycle, name, c.Status.Connector.State)
 		}
+		// Checked: delete it, so that connectors do not pile up.
+		if err := connectCall(context.Background(), "DELETE", p.ConnectURL+"/connectors/"+url.PathEscape(name), nil, http.StatusNoContent); err != nil {
+			t.Errorf("cycle %d: delete connector %s: %v", cycle, name, err)
+		}
 	}
 }
 
 // checkUsable puts a record to the base stream, reads every record put so
-// far, one per restart, and reshards it between 2 and 4 shards.
+// far, one per restart, and reshards it, splitting or merging.
 func checkUsable(ctx context.Context, t *testing.T, p *testserver.Proc, cycle int) {
 	t.Helper()
 	c := p.Client()
@@ -431,14 +446,28 @@ func checkUsable(ctx context.Context, t *testing.T, p *testserver.Proc, cycle in
 			t.Fatalf("cycle %d: %q read %d times from %s", cycle, d, got[d], baseStream)
 		}
 	}
-	target := int32(4 - 2*(cycle%2))
-	if _, err := c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(baseStream), TargetShardCount: aws.Int32(target),
-		ScalingType: types.ScalingTypeUniformScaling}); err != nil {
-		t.Fatalf("cycle %d: UpdateShardCount %s to %d: %v", cycle, baseStream, target, err)
+	// Split the first open shard while there are fewer than 4, else merge
+	// the first two: UpdateShardCount is limited to 10 a day per stream.
+	open := openShards(ctx, t, c, baseStream, cycle)
+	want := len(open) + 1
+	if len(open) < 4 {
+		sh := open[0]
+		lo, hi := hashKey(sh.HashKeyRange.StartingHashKey), hashKey(sh.HashKeyRange.EndingHashKey)
+		mid := new(big.Int).Rsh(new(big.Int).Add(lo, hi), 1)
+		if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(baseStream), ShardToSplit: sh.ShardId,
+			NewStartingHashKey: aws.String(new(big.Int).Add(mid, big.NewInt(1)).String())}); err != nil {
+			t.Fatalf("cycle %d: SplitShard %s of %s: %v", cycle, *sh.ShardId, baseStream, err)
+		}
+	} else {
+		want = len(open) - 1
+		if _, err := c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String(baseStream), ShardToMerge: open[0].ShardId,
+			AdjacentShardToMerge: open[1].ShardId}); err != nil {
+			t.Fatalf("cycle %d: MergeShards %s and %s of %s: %v", cycle, *open[0].ShardId, *open[1].ShardId, baseStream, err)
+		}
 	}
 	testserver.WaitUntil(t, baseStream+" to be ACTIVE after a reshard", 60*time.Second, func() bool {
 		out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(baseStream)})
 		return err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive &&
-			aws.ToInt32(out.StreamDescriptionSummary.OpenShardCount) == target
+			int(aws.ToInt32(out.StreamDescriptionSummary.OpenShardCount)) == want
 	})
 }

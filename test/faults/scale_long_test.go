@@ -10,7 +10,7 @@ const (
 	killCycles = 100
 	// metadataCycles is how many times TestKillDuringMetadataOperations
 	// kills the server.
-	metadataCycles = 40
+	metadataCycles = 100
 	// hostileRequests is how many hostile requests each API gets.
 	hostileRequests = 10000
 	// slowConnections is how many connections send half their headers
