@@ -60,10 +60,11 @@ func TestKillDuringMetadataOperations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ops := map[string]int{} // operations started, by name, over all cycles
 	var (
-		mu       sync.Mutex
-		failures []string // errors a live server returned
+		mu          sync.Mutex
+		started     = map[string]int{} // operations started, by name, over all cycles
+		interrupted = map[string]int{} // operations in flight at a kill
+		failures    []string           // errors a live server returned
 	)
 	for cycle := range metadataCycles {
 		opCtx, stop := context.WithCancel(ctx)
@@ -74,15 +75,17 @@ func TestKillDuringMetadataOperations(t *testing.T) {
 				defer wg.Done()
 				m := metaWorker{c: p.Client(), connect: p.ConnectURL, name: fmt.Sprintf("m%d-%d", cycle, w)}
 				for i := 0; opCtx.Err() == nil; i++ {
-					op, err := m.run(opCtx, i, func(op string) { mu.Lock(); ops[op]++; mu.Unlock() })
+					op, err := m.run(opCtx, i, func(op string) { mu.Lock(); started[op]++; mu.Unlock() })
 					if err == nil {
 						continue
 					}
+					mu.Lock()
 					if opCtx.Err() == nil { // the server was alive when it failed
-						mu.Lock()
 						failures = append(failures, fmt.Sprintf("cycle %d: %s of %s-%d: %v", cycle, op, m.name, i, err))
-						mu.Unlock()
+					} else {
+						interrupted[op]++
 					}
+					mu.Unlock()
 					return
 				}
 			}()
@@ -105,19 +108,21 @@ func TestKillDuringMetadataOperations(t *testing.T) {
 	}
 	p.Stop()
 	orphans := testserver.OrphanLogs(ctx, t, dir)
-	names := make([]string, 0, len(ops))
-	for op := range ops {
-		names = append(names, op)
-	}
-	slices.Sort(names)
-	var started []string
-	for _, op := range names {
-		started = append(started, fmt.Sprintf("%s=%d", op, ops[op]))
-	}
-	t.Logf("FIGURES kill-metadata cycles=%d orphans=%d started: %s", metadataCycles, len(orphans), strings.Join(started, " "))
+	t.Logf("FIGURES kill-metadata cycles=%d orphans=%d in-flight-at-kill: %s started: %s", metadataCycles, len(orphans),
+		counts(interrupted), counts(started))
 	if len(orphans) > 0 {
 		t.Fatalf("%d logs that no stream names remain after %d kills: %q", len(orphans), metadataCycles, orphans)
 	}
+}
+
+// counts formats counts by name, sorted by name.
+func counts(m map[string]int) string {
+	var out []string
+	for name, n := range m {
+		out = append(out, fmt.Sprintf("%s=%d", name, n))
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
 }
 
 // metaWorker runs one stream's life of metadata operations.
