@@ -39,7 +39,8 @@ var tagGroup = []string{"a", "b", "c", "d", "e"}
 // TestKillDuringMetadataOperations runs workers that each create a
 // stream and then, in turn, tag it, change its retention, register a
 // consumer, split, merge and rescale it, create and delete a connector,
-// remove the tags, deregister the consumer and delete the stream; it
+// remove the tags, deregister the consumer and delete the stream (and
+// one that repeats the quick ones of these on a one-shard stream); it
 // kills the server with SIGKILL at a random moment (a seeded generator,
 // so a failure can be replayed), restarts it, and checks that every
 // operation either happened or did not: the server starts without a log
@@ -69,11 +70,11 @@ func TestKillDuringMetadataOperations(t *testing.T) {
 	for cycle := range metadataCycles {
 		opCtx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
-		for w := range 3 {
+		for w := range 4 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				m := metaWorker{c: p.Client(), connect: p.ConnectURL, name: fmt.Sprintf("m%d-%d", cycle, w)}
+				m := metaWorker{c: p.Client(), connect: p.ConnectURL, name: fmt.Sprintf("m%d-%d", cycle, w), quick: w == 3}
 				for i := 0; opCtx.Err() == nil; i++ {
 					op, err := m.run(opCtx, i, func(op string) { mu.Lock(); started[op]++; mu.Unlock() })
 					if err == nil {
@@ -130,7 +131,16 @@ type metaWorker struct {
 	c       *kinesis.Client
 	connect string
 	name    string
+	// quick workers repeat the operations that take milliseconds (tags,
+	// consumers, connectors) on a one-shard stream, so that kills land
+	// inside them too and not only inside the slow ones.
+	quick bool
 }
+
+// quickOps is what a quick worker does to each stream between its
+// CreateStream and its DeleteStream, five times over.
+var quickOps = []string{"AddTagsToStream", "RegisterStreamConsumer", "CreateConnector", "DeleteConnector",
+	"DeregisterStreamConsumer", "RemoveTagsFromStream"}
 
 // run runs the i-th life of the worker's streams; if an operation fails
 // (as all do once the server is gone) it returns its name and error.
@@ -142,7 +152,11 @@ func (m metaWorker) run(ctx context.Context, i int, started func(op string)) (st
 		do func() error
 	}{
 		{"CreateStream", func() error {
-			_, err := m.c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: name, ShardCount: aws.Int32(16)})
+			shards := int32(16)
+			if m.quick {
+				shards = 1
+			}
+			_, err := m.c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: name, ShardCount: aws.Int32(shards)})
 			return err
 		}},
 		{"AddTagsToStream", func() error {
@@ -207,6 +221,19 @@ func (m metaWorker) run(ctx context.Context, i int, started func(op string)) (st
 			_, err := m.c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: name, EnforceConsumerDeletion: aws.Bool(true)})
 			return err
 		}},
+	}
+	if m.quick {
+		byOp := map[string]int{}
+		for i, s := range steps {
+			byOp[s.op] = i
+		}
+		quick := steps[:1:1] // capacity 1: appends copy rather than overwrite steps
+		for range 5 {
+			for _, op := range quickOps {
+				quick = append(quick, steps[byOp[op]])
+			}
+		}
+		steps = append(quick, steps[len(steps)-1])
 	}
 	for _, s := range steps {
 		started(s.op)
