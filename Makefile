@@ -1,6 +1,6 @@
 # Entry points; the logic lives in scripts/ so it can run without make.
 
-.PHONY: run test bench build
+.PHONY: run test bench build faults
 
 # The version and commit `tributary version` reports. Outside a git
 # checkout they are empty, and the binary falls back to what a source
@@ -19,6 +19,10 @@ test:
 
 bench:
 	./scripts/bench.sh
+
+# The fault-injection suite at full size (root for the full-disk tests).
+faults:
+	./scripts/faults.sh
 
 build:
 	go build -ldflags "$(LDFLAGS)" -o bin/tributary ./cmd/tributary

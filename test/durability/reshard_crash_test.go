@@ -1,3 +1,7 @@
+// Package durability checks that what a crash interrupts comes back
+// whole: a reshard's lineage, consumers and encryption, and the leftovers
+// of operations cut short. The long kill tests (kill -9 under write load,
+// during every metadata operation) are in test/faults.
 package durability
 
 import (
