@@ -12,6 +12,8 @@ import (
 
 	"github.com/tributary-data/tributary/internal/logging"
 	"github.com/tributary-data/tributary/internal/testmariadb"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 func TestLogFormatArg(t *testing.T) {
@@ -48,7 +50,7 @@ func TestMaxwellLogFormatJSON(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- maxwellCommand(ctx, []string{"--config", config, "--log-format", "json", "--log-level", "debug"}, &stdout, &stderr)

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,24 +20,9 @@ import (
 
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestMaxwellUsage(t *testing.T) {
 	dir := t.TempDir()
@@ -123,7 +107,7 @@ func TestMaxwellCommand(t *testing.T) {
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() {
 		done <- maxwellCommand(runCtx, []string{"--config", config, "--producer_partition_by", "table", "--output_binlog_position"}, &stdout, &stderr)

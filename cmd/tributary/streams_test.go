@@ -26,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 // streamsEnv points the streams CLI at endpoint with no AWS
@@ -436,7 +438,7 @@ func TestStreamsTailFollow(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- streamsCommand(ctx, []string{"tail", "-f", "s"}, nil, &out, io.Discard) }()
 	printed := func(n int) func() bool {

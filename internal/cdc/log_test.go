@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 // go-mysql's records reach the engine's logger at the library's levels,
@@ -69,7 +69,7 @@ func TestNoPasswordInLogs(t *testing.T) {
 		fmt.Sprintf("CREATE USER '%s'@'%%' IDENTIFIED BY '%s'", user, password),
 		fmt.Sprintf("GRANT SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO '%s'@'%%'", user),
 		"CREATE TABLE "+quoteTable(db, "t")+" (id INT PRIMARY KEY)")
-	var buf testserver.SyncBuffer
+	var buf syncbuf.Buffer
 	cfg := testConfig(shared, db)
 	cfg.User, cfg.Password = user, password
 	cfg.Logger = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))

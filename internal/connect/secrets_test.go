@@ -10,7 +10,8 @@ import (
 
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/data"
-	"github.com/tributary-data/tributary/internal/testserver"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 // loginSource is a source that "logs in" with its password setting: it
@@ -80,7 +81,7 @@ func TestConfigProviderSecretsStayHidden(t *testing.T) {
 	reg := connect.NewRegistry("test", map[string]func() connect.Connector{
 		"test.Login": func() connect.Connector { return &loginTaskSource{loginSource: loginSource{seen: seen}} },
 	})
-	var logs testserver.SyncBuffer
+	var logs syncbuf.Buffer
 	h := connect.NewHerder(connect.WorkerConfig{WorkerID: "test:8083", Registry: reg, Streams: e.local, KV: e.kv,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Props: map[string]string{

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 // TestReconnectsAfterClose closes the store's connection the way a bad
@@ -19,7 +20,7 @@ import (
 func TestReconnectsAfterClose(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	s, err := Open(ctx, Config{InMemory: true, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -105,22 +106,4 @@ func TestReconnectsAfterClose(t *testing.T) {
 	if _, err := s.Get(ctx, "k.before"); !errors.Is(err, ErrClosed) {
 		t.Errorf("get after Close = %v, want ErrClosed", err)
 	}
-}
-
-// lockedBuffer is a log destination safe for concurrent writers.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

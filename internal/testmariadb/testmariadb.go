@@ -11,7 +11,6 @@
 package testmariadb
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +27,8 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 // The installed server's programs (Debian package mariadb-server).
@@ -57,7 +58,7 @@ type Server struct {
 	dir    string
 	cmd    *exec.Cmd
 	done   chan struct{}
-	stdout *lockedBuffer
+	stdout *syncbuf.Buffer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -176,7 +177,7 @@ func start(st settings) (*Server, error) {
 		DataDir:  filepath.Join(dir, "data"),
 		dir:      dir,
 		done:     make(chan struct{}),
-		stdout:   &lockedBuffer{},
+		stdout:   &syncbuf.Buffer{},
 	}
 	fail := func(err error) (*Server, error) {
 		s.kill()
@@ -419,22 +420,4 @@ func (s *Server) kill() {
 // quote makes a SQL string literal.
 func quote(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(v) + "'"
-}
-
-// lockedBuffer collects a process's output from its copying goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -26,6 +26,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/tributary-data/tributary/internal/sdkclient"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 var (
@@ -73,7 +75,7 @@ type Proc struct {
 	ConnectURL string
 	t          testing.TB
 	cmd        *exec.Cmd
-	log        *SyncBuffer
+	log        *syncbuf.Buffer
 	done       chan struct{}
 }
 
@@ -126,7 +128,7 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	if usesTLS(flags) {
 		scheme, probe = "https", InsecureHTTPClient()
 	}
-	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, ConnectURL: scheme + "://" + connectAddr, t: t, log: &SyncBuffer{}, done: make(chan struct{})}
+	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, ConnectURL: scheme + "://" + connectAddr, t: t, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
@@ -269,23 +271,4 @@ func Context(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-// SyncBuffer collects output written from several goroutines, such as a
-// process's stderr or a logger shared by a runtime's goroutines.
-type SyncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *SyncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *SyncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -18,6 +18,8 @@ import (
 
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 // TestMaxwellCLI is acceptance 3 of issue 5 through the real binary:
@@ -205,7 +207,7 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 
 	// run starts the daemon in a directory holding both files, as
 	// Maxwell is run: the KPL file is read from the working directory.
-	run := func(t *testing.T, verify string) (*exec.Cmd, *testserver.SyncBuffer) {
+	run := func(t *testing.T, verify string) (*exec.Cmd, *syncbuf.Buffer) {
 		dir := t.TempDir()
 		write := func(name, text string) {
 			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
@@ -216,7 +218,7 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 			"client_id=kpl-%s\nreplica_server_id=%d\nlog_level=debug\n", db.Host, db.Port, "maxwell", password, verify, 6400+len(verify)))
 		write("kinesis-producer-library.properties", kplDefaults+
 			"CustomEndpoint = 127.0.0.1\nPort = "+port+"\nVerifyCertificate = "+verify+"\n")
-		stderr := &testserver.SyncBuffer{}
+		stderr := &syncbuf.Buffer{}
 		cmd := exec.Command(testserver.Binary(t), "maxwell")
 		cmd.Dir = dir
 		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test")

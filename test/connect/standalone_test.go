@@ -27,6 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 // awsEnv is the environment of a standalone worker: dummy credentials,
@@ -53,7 +55,7 @@ type standaloneWorker struct {
 	t    *testing.T
 	name string
 	cmd  *exec.Cmd
-	log  *testserver.SyncBuffer
+	log  *syncbuf.Buffer
 	done chan struct{}
 }
 
@@ -62,7 +64,7 @@ type standaloneWorker struct {
 // output is logged if the test failed.
 func startStandalone(t *testing.T, name string, env []string, worker string, connectors ...string) *standaloneWorker {
 	t.Helper()
-	w := &standaloneWorker{t: t, name: name, log: &testserver.SyncBuffer{}, done: make(chan struct{})}
+	w := &standaloneWorker{t: t, name: name, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	w.cmd = exec.Command(testserver.Binary(t), append([]string{"connect", "standalone", worker}, connectors...)...)
 	w.cmd.Env = testEnv(env...)
 	w.cmd.Stdout, w.cmd.Stderr = w.log, w.log

@@ -26,6 +26,8 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/kinesisstreams"
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
+
+	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 // The seed scenario: an e-commerce orders table.
@@ -113,7 +115,7 @@ func (e *env) query(sql string) string {
 type daemon struct {
 	cancel context.CancelFunc
 	done   chan error
-	log    *testserver.SyncBuffer
+	log    *syncbuf.Buffer
 }
 
 // startDaemon runs the daemon and waits until it has stored its first
@@ -134,7 +136,7 @@ func (e *env) startDaemon(props map[string]string) *daemon {
 		streams = s
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &daemon{cancel: cancel, done: make(chan error, 1), log: &testserver.SyncBuffer{}}
+	d := &daemon{cancel: cancel, done: make(chan error, 1), log: &syncbuf.Buffer{}}
 	log := slog.New(slog.NewTextHandler(d.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	go func() { d.done <- maxwell.Run(ctx, cfg, streams, d.log, log) }()
 	e.t.Cleanup(func() {
