@@ -261,7 +261,7 @@ func serveBoth(t *testing.T, s *Service, action string, body map[string]any) (js
 // checks that the CBOR answers carry what the JSON ones do, errors
 // included.
 func TestCBORServe(t *testing.T) {
-	s := newTestService(t)
+	s := newTestService(t, Config{})
 	ctx := t.Context()
 	c := caller{"000000000000", "us-east-1"}
 	if _, err := s.createStream(ctx, c, &createStreamInput{StreamName: ptr(Str("s")), ShardCount: ptr(Int(2))}); err != nil {
@@ -395,7 +395,7 @@ func FuzzServeCBOR(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(uint8(i), mustCBOR(f, s))
 	}
-	svc := newTestService(f)
+	svc := newTestService(f, Config{})
 	name := Str("s")
 	if _, err := svc.createStream(f.Context(), caller{"000000000000", "us-east-1"}, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(2))}); err != nil {
 		f.Fatal(err)

@@ -28,7 +28,7 @@ func FuzzServeHTTP(f *testing.F) {
 	for i, s := range seeds {
 		f.Add(uint8(i), []byte(s))
 	}
-	svc := newTestService(f)
+	svc := newTestService(f, Config{})
 	// A stream for the fuzzed requests to find.
 	name := Str("s")
 	if _, err := svc.createStream(f.Context(), caller{"000000000000", "us-east-1"}, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(2))}); err != nil {

@@ -11,7 +11,9 @@ import (
 	"github.com/tributary-data/tributary/internal/store"
 )
 
-func newTestService(t testing.TB) *Service {
+// newTestService is a Service over an in-memory store, with cfg's delays
+// and settings; both are closed when the test ends.
+func newTestService(t testing.TB, cfg Config) *Service {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{InMemory: true})
@@ -19,7 +21,7 @@ func newTestService(t testing.TB) *Service {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(ctx, st, Config{})
+	s, err := New(ctx, st, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +32,7 @@ func newTestService(t testing.TB) *Service {
 // TestExpiredIterator pins AWS's ExpiredIteratorException, which no
 // end-to-end test can reach without waiting five minutes.
 func TestExpiredIterator(t *testing.T) {
-	s := newTestService(t)
+	s := newTestService(t, Config{})
 	ctx := context.Background()
 	c := caller{"000000000000", "us-east-1"}
 	name := Str("s")

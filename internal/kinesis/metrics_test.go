@@ -34,7 +34,7 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 // but records after it (a race no end-to-end test can time) leaves no
 // series behind, while another stream's series stay.
 func TestMetricsOfDeletedStream(t *testing.T) {
-	s := newTestService(t)
+	s := newTestService(t, Config{})
 	ctx := context.Background()
 	c := caller{"000000000000", "us-east-1"}
 	for _, name := range []string{"gone", "kept"} {

@@ -116,16 +116,8 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 // logs it made are left behind, belonging to no stream.
 func TestDeleteWaitsForReshardCompletion(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s, err := New(ctx, st, Config{UpdateDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestService(t, Config{UpdateDelay: time.Hour})
+	st := s.st
 	c := caller{"000000000000", "us-east-1"}
 	name := Str("s")
 	if _, aerr := s.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); aerr != nil {
@@ -160,7 +152,7 @@ func TestDeleteWaitsForReshardCompletion(t *testing.T) {
 		t.Fatalf("DeleteStream finished (%v) during a reshard's completion", aerr)
 	default:
 	}
-	_, err = s.prepareReshard(ctx, m, p, time.Now())
+	_, err := s.prepareReshard(ctx, m, p, time.Now())
 	mu.Unlock()
 	if err != nil {
 		t.Fatalf("completion's preparation during a deletion: %v", err)
@@ -182,16 +174,8 @@ func TestDeleteWaitsForReshardCompletion(t *testing.T) {
 // not make the stream UPDATING again, nor leave the children's logs.
 func TestReshardRefusesStreamDeletedMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.Config{InMemory: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s, err := New(ctx, st, Config{DeleteDelay: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestService(t, Config{DeleteDelay: time.Hour})
+	st := s.st
 	c := caller{"000000000000", "us-east-1"}
 	name := Str("s")
 	if _, aerr := s.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); aerr != nil {
