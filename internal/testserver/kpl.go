@@ -3,9 +3,10 @@ package testserver
 import (
 	"bytes"
 	"crypto/md5"
-	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // kplMagic begins a KPL aggregated record.
@@ -41,35 +42,11 @@ func KPLUserRecords(b []byte) (keys, datas []string, aggregated bool, err error)
 			table = append(table, string(val))
 		case 2: // explicit_hash_key_table
 		case 3: // records
-			var (
-				idx           uint64
-				data          []byte
-				hasIdx, hasDa bool
-			)
-			for len(val) > 0 {
-				f, v, n, r, err := protoField(val)
-				if err != nil {
-					return nil, nil, true, err
-				}
-				val = r
-				switch f {
-				case 1: // partition_key_index
-					idx, hasIdx = n, true
-				case 2, 4: // explicit_hash_key_index, tags
-				case 3: // data
-					data, hasDa = v, true
-				default:
-					return nil, nil, true, fmt.Errorf("record field %d is not in the KPL's format", f)
-				}
+			key, data, err := kplRecord(val, table)
+			if err != nil {
+				return nil, nil, true, err
 			}
-			if !hasIdx || !hasDa {
-				return nil, nil, true, errors.New("a record without its partition_key_index or data")
-			}
-			if idx >= uint64(len(table)) {
-				return nil, nil, true, errors.New("partition key index out of range")
-			}
-			keys = append(keys, table[idx])
-			datas = append(datas, string(data))
+			keys, datas = append(keys, key), append(datas, data)
 		default:
 			return nil, nil, true, fmt.Errorf("field %d is not in the KPL's format", field)
 		}
@@ -77,27 +54,60 @@ func KPLUserRecords(b []byte) (keys, datas []string, aggregated bool, err error)
 	return keys, datas, true, nil
 }
 
-// protoField reads one protobuf field: its number, and its bytes (wire
-// type 2) or varint value (wire type 0).
-func protoField(p []byte) (field uint64, val []byte, n uint64, rest []byte, err error) {
-	key, l := binary.Uvarint(p)
-	if l <= 0 {
-		return 0, nil, 0, nil, errors.New("bad field key")
-	}
-	p = p[l:]
-	v, l := binary.Uvarint(p)
-	if l <= 0 {
-		return 0, nil, 0, nil, errors.New("bad varint")
-	}
-	p = p[l:]
-	switch key & 7 {
-	case 0:
-		return key >> 3, nil, v, p, nil
-	case 2:
-		if v > uint64(len(p)) {
-			return 0, nil, 0, nil, errors.New("truncated field")
+// kplRecord reads one Record of an AggregatedRecord, its key from the
+// partition key table read before it.
+func kplRecord(b []byte, table []string) (key, data string, err error) {
+	var (
+		idx           uint64
+		hasIdx, hasDa bool
+	)
+	for len(b) > 0 {
+		f, v, n, rest, err := protoField(b)
+		if err != nil {
+			return "", "", err
 		}
-		return key >> 3, p[:v], 0, p[v:], nil
+		b = rest
+		switch f {
+		case 1: // partition_key_index
+			idx, hasIdx = n, true
+		case 2, 4: // explicit_hash_key_index, tags
+		case 3: // data
+			data, hasDa = string(v), true
+		default:
+			return "", "", fmt.Errorf("record field %d is not in the KPL's format", f)
+		}
 	}
-	return 0, nil, 0, nil, fmt.Errorf("wire type %d", key&7)
+	if !hasIdx || !hasDa {
+		return "", "", errors.New("a record without its partition_key_index or data")
+	}
+	if idx >= uint64(len(table)) {
+		return "", "", errors.New("partition key index out of range")
+	}
+	return table[idx], data, nil
+}
+
+// protoField reads one protobuf field with protowire: its number, and
+// its bytes (wire type 2) or varint value (wire type 0); the KPL's format
+// uses no other wire type.
+func protoField(p []byte) (field protowire.Number, val []byte, n uint64, rest []byte, err error) {
+	num, typ, l := protowire.ConsumeTag(p)
+	if l < 0 {
+		return 0, nil, 0, nil, fmt.Errorf("bad field key: %w", protowire.ParseError(l))
+	}
+	p = p[l:]
+	switch typ {
+	case protowire.VarintType:
+		v, l := protowire.ConsumeVarint(p)
+		if l < 0 {
+			return 0, nil, 0, nil, fmt.Errorf("field %d: %w", num, protowire.ParseError(l))
+		}
+		return num, nil, v, p[l:], nil
+	case protowire.BytesType:
+		v, l := protowire.ConsumeBytes(p)
+		if l < 0 {
+			return 0, nil, 0, nil, fmt.Errorf("field %d: %w", num, protowire.ParseError(l))
+		}
+		return num, v, 0, p[l:], nil
+	}
+	return 0, nil, 0, nil, fmt.Errorf("field %d: wire type %d is not in the KPL's format", num, typ)
 }

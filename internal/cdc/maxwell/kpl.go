@@ -2,7 +2,8 @@ package maxwell
 
 import (
 	"crypto/md5"
-	"encoding/binary"
+
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/tributary-data/tributary/internal/connect"
 )
@@ -73,16 +74,16 @@ func (a Aggregation) aggregate(recs []connect.StreamRecord) []connect.StreamReco
 	return out
 }
 
-// The protobuf field tags of AggregatedRecord and Record (proto2):
+// The protobuf fields of AggregatedRecord and Record (proto2):
 // AggregatedRecord { repeated string partition_key_table = 1;
 // repeated string explicit_hash_key_table = 2; repeated Record records =
 // 3; } and Record { required uint64 partition_key_index = 1; optional
 // uint64 explicit_hash_key_index = 2; required bytes data = 3; }.
 const (
-	tagPartitionKeyTable = 1<<3 | 2 // field 1, length-delimited
-	tagRecords           = 3<<3 | 2 // field 3, length-delimited
-	tagKeyIndex          = 1<<3 | 0 // field 1, varint
-	tagData              = 3<<3 | 2 // field 3, length-delimited
+	fieldPartitionKeyTable protowire.Number = 1 // AggregatedRecord
+	fieldRecords           protowire.Number = 3 // AggregatedRecord
+	fieldKeyIndex          protowire.Number = 1 // Record
+	fieldData              protowire.Number = 3 // Record
 )
 
 // encodeAggregated is the KPL's aggregated record for user records that
@@ -90,12 +91,16 @@ const (
 // the MD5 of the protobuf.
 func encodeAggregated(key string, datas [][]byte) []byte {
 	pb := make([]byte, 0, 64)
-	pb = appendBytesField(pb, tagPartitionKeyTable, []byte(key))
+	pb = protowire.AppendTag(pb, fieldPartitionKeyTable, protowire.BytesType)
+	pb = protowire.AppendString(pb, key)
 	for _, d := range datas {
 		rec := make([]byte, 0, len(d)+8)
-		rec = append(rec, tagKeyIndex, 0) // partition_key_index = 0
-		rec = appendBytesField(rec, tagData, d)
-		pb = appendBytesField(pb, tagRecords, rec)
+		rec = protowire.AppendTag(rec, fieldKeyIndex, protowire.VarintType)
+		rec = protowire.AppendVarint(rec, 0) // the one key of the table
+		rec = protowire.AppendTag(rec, fieldData, protowire.BytesType)
+		rec = protowire.AppendBytes(rec, d)
+		pb = protowire.AppendTag(pb, fieldRecords, protowire.BytesType)
+		pb = protowire.AppendBytes(pb, rec)
 	}
 	sum := md5.Sum(pb)
 	out := make([]byte, 0, len(kplMagic)+len(pb)+md5.Size)
@@ -104,23 +109,15 @@ func encodeAggregated(key string, datas [][]byte) []byte {
 	return append(out, sum[:]...)
 }
 
-func appendBytesField(b []byte, tag byte, v []byte) []byte {
-	b = append(b, tag)
-	b = binary.AppendUvarint(b, uint64(len(v)))
-	return append(b, v...)
-}
-
 // keyTableSize is the encoded size of a partition key table entry.
-func keyTableSize(key string) int { return 1 + uvarintLen(len(key)) + len(key) }
+func keyTableSize(key string) int {
+	return protowire.SizeTag(fieldPartitionKeyTable) + protowire.SizeBytes(len(key))
+}
 
 // aggregatedRecordSize is what one user record of n bytes adds to an
 // aggregated record.
 func aggregatedRecordSize(n int) int {
-	inner := 2 + 1 + uvarintLen(n) + n
-	return 1 + uvarintLen(inner) + inner
-}
-
-func uvarintLen(n int) int {
-	var buf [binary.MaxVarintLen64]byte
-	return binary.PutUvarint(buf[:], uint64(n))
+	inner := protowire.SizeTag(fieldKeyIndex) + protowire.SizeVarint(0) +
+		protowire.SizeTag(fieldData) + protowire.SizeBytes(n)
+	return protowire.SizeTag(fieldRecords) + protowire.SizeBytes(inner)
 }
