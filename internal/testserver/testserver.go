@@ -11,11 +11,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -80,8 +82,19 @@ type Proc struct {
 }
 
 // FreeAddr returns a loopback address with a port nothing listens on now.
+// It picks the port below Linux's ephemeral range (32768 and up), where
+// the kernel never places the local end of an outgoing connection: a port
+// from ":0" is from that range, and a client socket of any test could
+// take it between this check and the server's bind.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
+	for range 200 {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(10000+rand.IntN(22000)))
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			ln.Close()
+			return addr
+		}
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -96,11 +109,44 @@ func FreeAddr(t testing.TB) string {
 // process is killed when the test ends.
 func Start(t testing.TB, flags ...string) *Proc {
 	t.Helper()
-	return StartAt(t, FreeAddr(t), flags...)
+	return start(t, "", flags)
 }
 
 // StartAt is Start on a given address, so a restarted server keeps its port.
 func StartAt(t testing.TB, addr string, flags ...string) *Proc {
+	t.Helper()
+	return start(t, addr, flags)
+}
+
+// start starts the server on addr, or on a free address when addr is
+// empty. Another process can still take a port FreeAddr chose before the
+// server binds it; when a port chosen here was taken, start tries again
+// on new ones.
+func start(t testing.TB, addr string, flags []string) *Proc {
+	t.Helper()
+	for try := 1; ; try++ {
+		a := addr
+		if a == "" {
+			a = FreeAddr(t)
+		}
+		p, err := launch(t, a, addr == "", flags)
+		if err == nil {
+			return p
+		}
+		if !errors.Is(err, errPortTaken) || try == 5 {
+			t.Fatal(err)
+		}
+		t.Logf("%v; trying other ports", err)
+	}
+}
+
+// errPortTaken is a start-up that failed because a port the test server
+// chose was taken meanwhile.
+var errPortTaken = errors.New("a port chosen for the server was taken before it could bind it")
+
+// launch runs the server and waits until it answers. pickedAddr says
+// that addr came from FreeAddr, so that its being taken is worth a retry.
+func launch(t testing.TB, addr string, pickedAddr bool, flags []string) (*Proc, error) {
 	t.Helper()
 	args := []string{"serve", "-listen", addr, "-log-level", "warn",
 		"-create-stream-delay", "0", "-delete-stream-delay", "0", "-update-stream-delay", "0"}
@@ -119,7 +165,8 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	if !hasDir {
 		args = append(args, "-in-memory")
 	}
-	if connectAddr == "" {
+	pickedConnect := connectAddr == ""
+	if pickedConnect {
 		connectAddr = FreeAddr(t)
 		args = append(args, "-connect-listen", connectAddr)
 	}
@@ -149,16 +196,21 @@ func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 			resp.Body.Close()
 			// /health answers without credentials, -credentials or not.
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return p, nil
 			}
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("tributary serve exited during start-up:\n%s", p.log.String())
+			log := p.log.String()
+			if pickedConnect && strings.Contains(log, "Connect REST API: "+connectAddr+" is already in use") ||
+				pickedAddr && strings.Contains(log, "Kinesis API: "+addr+" is already in use") {
+				return nil, fmt.Errorf("%w:\n%s", errPortTaken, log)
+			}
+			return nil, fmt.Errorf("tributary serve exited during start-up:\n%s", log)
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("tributary serve did not answer within 30s:\n%s", p.log.String())
+			return nil, fmt.Errorf("tributary serve did not answer within 30s:\n%s", p.log.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
