@@ -23,6 +23,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tributary-data/tributary/internal/sdkclient"
+
+	"github.com/tributary-data/tributary/internal/backoff"
 )
 
 const streamsUsage = `Usage: tributary streams <command> [flags] [arguments]
@@ -359,22 +361,10 @@ func (c *streamsClient) waitActive(ctx context.Context, name string) (*types.Str
 		default:
 			status = out.StreamDescriptionSummary.StreamStatus
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := backoff.Sleep(ctx, delay); err != nil {
 			return nil, fmt.Errorf("stream %s is still %s: %w", name, status, err)
 		}
 		delay = min(2*delay, time.Second)
-	}
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/tributary-data/tributary/internal/backoff"
 )
 
 // tailOptions say where tail starts, whether it follows and how it prints.
@@ -157,11 +159,11 @@ func (t *tailer) iterator(ctx context.Context, s *tailShard) error {
 	case s.typ == types.ShardIteratorTypeAtTimestamp:
 		in.Timestamp = aws.Time(t.opts.at)
 	}
-	backoff := newBackoff()
+	pause := newBackoff()
 	for {
 		out, err := t.c.GetShardIterator(ctx, in)
 		if throttled(err) {
-			if err := sleep(ctx, backoff()); err != nil {
+			if err := backoff.Sleep(ctx, pause()); err != nil {
 				return err
 			}
 			continue
@@ -177,7 +179,7 @@ func (t *tailer) iterator(ctx context.Context, s *tailShard) error {
 // run reads the active shards round-robin until they are all caught up
 // (without follow) or ctx ends.
 func (t *tailer) run(ctx context.Context) error {
-	backoff := newBackoff()
+	pause := newBackoff()
 	for len(t.active) > 0 {
 		got, throttledAny := 0, false
 		// A copy: reading a shard to its end replaces it by its children.
@@ -203,16 +205,16 @@ func (t *tailer) run(ctx context.Context) error {
 		}
 		switch {
 		case throttledAny:
-			if err := sleep(ctx, backoff()); err != nil {
+			if err := backoff.Sleep(ctx, pause()); err != nil {
 				return err
 			}
 		case got == 0 && t.opts.follow:
-			backoff = newBackoff()
-			if err := sleep(ctx, tailPoll); err != nil {
+			pause = newBackoff()
+			if err := backoff.Sleep(ctx, tailPoll); err != nil {
 				return err
 			}
 		default:
-			backoff = newBackoff()
+			pause = newBackoff()
 		}
 	}
 	return nil

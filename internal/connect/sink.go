@@ -13,6 +13,8 @@ import (
 
 	"github.com/tributary-data/tributary/internal/connect/data"
 	"github.com/tributary-data/tributary/internal/connect/transform"
+
+	"github.com/tributary-data/tributary/internal/backoff"
 )
 
 // A sink task owns the shards whose (stream, shard) hash falls on its
@@ -275,7 +277,7 @@ func (r *sinkRun) startReader(ctx context.Context, ref ShardRef) {
 			}
 			if err != nil {
 				r.h.log.Warn("reading shard", "connector", r.c.name, "stream", ref.Stream, "shard", ref.Shard, "err", err)
-				if sleep(ctx, delay) != nil {
+				if backoff.Sleep(ctx, delay) != nil {
 					return
 				}
 				delay = min(2*delay, 5*time.Second)

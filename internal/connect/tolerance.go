@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/connect/data"
+
+	"github.com/tributary-data/tributary/internal/backoff"
 )
 
 // tolerance applies a connector's errors.* settings, as Kafka's
@@ -72,7 +74,7 @@ func (t *tolerance) retry(ctx context.Context, op func() error) error {
 		if t.retryTimeout >= 0 && time.Since(start)+delay > t.retryTimeout {
 			return err
 		}
-		if err := sleep(ctx, delay+time.Duration(rand.Int64N(int64(delay)/5+1))); err != nil {
+		if err := backoff.Sleep(ctx, delay+time.Duration(rand.Int64N(int64(delay)/5+1))); err != nil {
 			return err
 		}
 		delay = min(2*delay, t.retryMax)
@@ -156,20 +158,9 @@ func putWithRetry(ctx context.Context, s Streams, stream string, recs []StreamRe
 		if err == nil || !errors.As(err, &re) {
 			return err
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := backoff.Sleep(ctx, delay); err != nil {
 			return err
 		}
 		delay = min(2*delay, 2*time.Second)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -28,6 +27,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/tributary-data/tributary/internal/connect"
+
+	"github.com/tributary-data/tributary/internal/backoff"
 )
 
 // Kinesis API limits this package works within.
@@ -168,7 +169,7 @@ func (s *Streams) EnsureStream(ctx context.Context, name string, shards int) err
 // waitWritable polls a stream's status until it takes writes. It reports
 // missing, without waiting, when the stream does not exist.
 func (s *Streams) waitWritable(ctx context.Context, name string) (missing bool, err error) {
-	pause := newBackoff(describeInterval, backoffMax)
+	pause := backoff.New(describeInterval, backoffMax)
 	for {
 		out, err := retryThrottled(ctx, controlAttempts, func() (*kinesis.DescribeStreamSummaryOutput, error) {
 			return s.client.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
@@ -183,7 +184,7 @@ func (s *Streams) waitWritable(ctx context.Context, name string) (missing bool, 
 		case types.StreamStatusActive, types.StreamStatusUpdating:
 			return false, nil
 		}
-		if err := pause.wait(ctx); err != nil {
+		if err := pause.Wait(ctx); err != nil {
 			return false, err
 		}
 	}
@@ -276,49 +277,14 @@ func throttled(err error) bool {
 // error, pausing with exponential backoff between attempts. attempts
 // bounds the calls (0: until ctx ends).
 func retryThrottled[T any](ctx context.Context, attempts int, op func() (T, error)) (T, error) {
-	b := newBackoff(backoffStart, backoffMax)
+	b := backoff.New(backoffStart, backoffMax)
 	for n := 1; ; n++ {
 		v, err := op()
 		if err == nil || !throttled(err) || (attempts > 0 && n >= attempts) {
 			return v, err
 		}
-		if werr := b.wait(ctx); werr != nil {
+		if werr := b.Wait(ctx); werr != nil {
 			return v, fmt.Errorf("%w (while retrying: %w)", werr, err)
 		}
-	}
-}
-
-// backoff is an exponential backoff with jitter.
-type backoff struct{ next, max time.Duration }
-
-func newBackoff(start, max time.Duration) *backoff { return &backoff{next: start, max: max} }
-
-// step returns the next pause: between half and all of the current
-// delay, which then doubles up to the cap. The jitter keeps writers that
-// were throttled together from retrying together.
-func (b *backoff) step() time.Duration {
-	d := b.next
-	b.next = min(2*b.next, b.max)
-	if d <= 1 {
-		return d
-	}
-	return d/2 + rand.N(d/2)
-}
-
-// wait sleeps for the next pause, or until ctx ends.
-func (b *backoff) wait(ctx context.Context) error { return sleep(ctx, b.step()) }
-
-// sleep waits for d or until ctx ends, whichever is first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/connect"
+
+	"github.com/tributary-data/tributary/internal/backoff"
 )
 
 // Put writes recs to stream with PutRecords, in requests of at most 500
@@ -54,7 +56,7 @@ func (s *Streams) putChunk(ctx context.Context, stream string, recs []connect.St
 	for i, r := range recs {
 		entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(r.PartitionKey), Data: r.Data}
 	}
-	b := newBackoff(backoffStart, backoffMax)
+	b := backoff.New(backoffStart, backoffMax)
 	for {
 		out, err := retryThrottled(ctx, 0, func() (*kinesis.PutRecordsOutput, error) {
 			return s.client.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(stream), Records: entries})
@@ -72,7 +74,7 @@ func (s *Streams) putChunk(ctx context.Context, stream string, recs []connect.St
 		if len(entries) == 0 {
 			return nil
 		}
-		if err := b.wait(ctx); err != nil {
+		if err := b.Wait(ctx); err != nil {
 			return fmt.Errorf("kinesisstreams: put to %s: %d records not acknowledged: %w", stream, len(entries), err)
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/connect"
+
+	"github.com/tributary-data/tributary/internal/backoff"
 )
 
 // Read returns up to limit records (at most 10,000, GetRecords' cap; 0 or
@@ -41,10 +43,10 @@ func (s *Streams) Read(ctx context.Context, stream, shard, after string, limit i
 		}
 		e = iterEntry{iter: it, issued: time.Now()}
 	}
-	throttle := newBackoff(s.opts.readInterval+backoffStart, backoffMax)
+	throttle := backoff.New(s.opts.readInterval+backoffStart, backoffMax)
 	expired := 0
 	for {
-		if err := sleep(ctx, time.Until(e.notBefore)); err != nil {
+		if err := backoff.Sleep(ctx, time.Until(e.notBefore)); err != nil {
 			s.iters.put(key, e, time.Now())
 			return connect.ReadResult{}, fmt.Errorf("kinesisstreams: read %s/%s: %w", stream, shard, err)
 		}
@@ -70,7 +72,7 @@ func (s *Streams) Read(ctx context.Context, stream, shard, after string, limit i
 				e.iter, e.issued = it, time.Now()
 				continue
 			case throttled(err):
-				e.notBefore = now.Add(throttle.step())
+				e.notBefore = now.Add(throttle.Step())
 				if now.Sub(start) >= s.opts.readWait {
 					s.iters.put(key, e, now)
 					return connect.ReadResult{}, nil
