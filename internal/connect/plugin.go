@@ -111,9 +111,3 @@ type SinkTaskContext interface {
 	Seek(positions map[ShardRef]string)
 }
 
-// RetriableError marks a failure worth retrying under
-// errors.retry.timeout, as Kafka's RetriableException does.
-type RetriableError struct{ Err error }
-
-func (e *RetriableError) Error() string { return e.Err.Error() }
-func (e *RetriableError) Unwrap() error { return e.Err }

@@ -22,6 +22,7 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/data"
 	"github.com/tributary-data/tributary/internal/kinesis"
 	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // engine is an in-process Tributary: a store, the Kinesis service, and
@@ -29,7 +30,7 @@ import (
 type engine struct {
 	st    *store.Store
 	ks    *kinesis.Service
-	local *kinesis.Local
+	local *streams.Local
 	kv    *connect.MetaKV
 }
 

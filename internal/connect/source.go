@@ -43,17 +43,6 @@ const maxPut = 500
 // stream that refuses writes for that long fails the task.
 const sendTimeout = 5 * time.Minute
 
-// TailScanner is implemented by Streams that keep record attributes, so
-// that source tasks can recover the offsets they stored with their
-// records.
-type TailScanner interface {
-	// ScanBack calls fn with the attributes of the records of each
-	// shard of stream, newest first, skipping records without
-	// attributes, and moves to the next shard when fn returns false or
-	// it reaches records that arrived before since.
-	ScanBack(ctx context.Context, stream string, since time.Time, fn func(attrs []byte) bool) error
-}
-
 // marker is the offsets stored with a poll's last record.
 type marker struct {
 	Task    string            `json:"task"`

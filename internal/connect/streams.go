@@ -1,66 +1,21 @@
 package connect
 
-import (
-	"context"
-	"errors"
-	"time"
+import "github.com/tributary-data/tributary/internal/streams"
+
+// The runtime reaches streams through the engine's neutral interface
+// (package streams); these names keep the runtime's and the plugins' code
+// as it was written.
+type (
+	Streams      = streams.Streams
+	StreamRecord = streams.StreamRecord
+	Shard        = streams.Shard
+	ReadResult   = streams.ReadResult
+	TailScanner  = streams.TailScanner
+	// RetriableError marks a failure worth retrying under
+	// errors.retry.timeout, as Kafka's RetriableException does.
+	RetriableError = streams.RetriableError
 )
-
-// Streams is how the runtime reaches streams. Inside `tributary serve`
-// the in-process engine implements it (kinesis.Local); standalone mode
-// uses a Kinesis API client (package kinesisstreams), which works against
-// a Tributary server or AWS.
-type Streams interface {
-	// EnsureStream creates the stream with the given number of shards
-	// if it does not exist, and waits until it is writable.
-	EnsureStream(ctx context.Context, name string, shards int) error
-	// ListStreams returns the names of all streams.
-	ListStreams(ctx context.Context) ([]string, error)
-	// Put writes at most 500 records (what PutRecords takes) to a
-	// stream and returns once all are acknowledged. Records with the same partition key keep their
-	// order. It fails as a whole or succeeds as a whole from the
-	// caller's view: implementations retry partial failures.
-	Put(ctx context.Context, stream string, recs []StreamRecord) error
-	// Shards lists a stream's shards, open and closed, with their
-	// parents.
-	Shards(ctx context.Context, stream string) ([]Shard, error)
-	// Read returns records of a shard after the sequence number `after`
-	// ("" reads from the oldest record). It may wait briefly, up to
-	// about a second, for records to arrive. End is true once a closed
-	// shard has been read to its end.
-	Read(ctx context.Context, stream, shard, after string, max int) (ReadResult, error)
-}
-
-// StreamRecord is a record as a stream holds it.
-type StreamRecord struct {
-	PartitionKey string
-	Data         []byte
-	// Attrs is opaque runtime metadata stored beside the record (the
-	// Connect headers, timestamp and key when the partition key cannot
-	// carry it). Only the in-process engine keeps it; the Kinesis API
-	// never shows it, so plain consumers see ordinary records.
-	Attrs []byte
-	// SequenceNumber and Arrival are set on records read.
-	SequenceNumber string
-	Arrival        time.Time
-}
-
-// Shard describes one shard.
-type Shard struct {
-	ID      string
-	Parents []string
-	// Closed says the shard was closed by resharding: it receives no
-	// more records, and its children follow it.
-	Closed bool
-}
-
-// ReadResult is what Read returns.
-type ReadResult struct {
-	Records []StreamRecord
-	// End says the shard is closed and every record has been returned.
-	End bool
-}
 
 // ErrStreamNotFound is returned by Shards and Read for a stream that
 // does not exist (any more).
-var ErrStreamNotFound = errors.New("stream not found")
+var ErrStreamNotFound = streams.ErrStreamNotFound

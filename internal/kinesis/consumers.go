@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Enhanced fan-out consumers: RegisterStreamConsumer,
@@ -16,60 +18,11 @@ import (
 // maxConsumersPerStream is AWS's limit of registered consumers.
 const maxConsumersPerStream = 20
 
-type consumerMeta struct {
-	Name    string    `json:"name"`
-	Created time.Time `json:"created"` // whole seconds: they are part of the ARN
-	Status  string    `json:"status"`
-	// TransitionAt is when CREATING becomes ACTIVE, or DELETING ends.
-	TransitionAt time.Time         `json:"transitionAt"`
-	Tags         map[string]string `json:"tags,omitempty"`
-}
-
-const (
-	consumerCreating = "CREATING"
-	consumerActive   = "ACTIVE"
-	consumerDeleting = "DELETING"
-)
-
-func (c *consumerMeta) status(now time.Time) string {
-	if c.Status == consumerCreating && !now.Before(c.TransitionAt) {
-		return consumerActive
-	}
-	return c.Status
-}
-
-// gone reports a deregistered consumer whose DELETING time has passed.
-func (c *consumerMeta) gone(now time.Time) bool {
-	return c.Status == consumerDeleting && !now.Before(c.TransitionAt)
-}
-
-func consumerARN(m *streamMeta, c *consumerMeta) string {
-	return fmt.Sprintf("%s/consumer/%s:%d", m.arn(), c.Name, c.Created.Unix())
+func consumerARN(m *streams.Meta, c *streams.Consumer) string {
+	return fmt.Sprintf("%s/consumer/%s:%d", metaARN(m), c.Name, c.Created.Unix())
 }
 
 var consumerARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)/consumer/([a-zA-Z0-9_.-]+):(\d+)$`)
-
-// liveConsumers counts a stream's consumers that still exist.
-func (m *streamMeta) liveConsumers(now time.Time) int {
-	n := 0
-	for i := range m.Consumers {
-		if !m.Consumers[i].gone(now) {
-			n++
-		}
-	}
-	return n
-}
-
-// consumer finds a live consumer by name.
-func (m *streamMeta) consumer(name string, now time.Time) *consumerMeta {
-	for i := range m.Consumers {
-		c := &m.Consumers[i]
-		if c.Name == name && !c.gone(now) {
-			return c
-		}
-	}
-	return nil
-}
 
 type consumerOut struct {
 	ConsumerName              string    `json:"ConsumerName"`
@@ -79,10 +32,10 @@ type consumerOut struct {
 	StreamARN                 string    `json:"StreamARN,omitempty"`
 }
 
-func describeConsumer(m *streamMeta, c *consumerMeta, now time.Time, withStream bool) consumerOut {
-	out := consumerOut{c.Name, consumerARN(m, c), c.status(now), Timestamp{c.Created}, ""}
+func describeConsumer(m *streams.Meta, c *streams.Consumer, now time.Time, withStream bool) consumerOut {
+	out := consumerOut{c.Name, consumerARN(m, c), c.StatusAt(now), Timestamp{c.Created}, ""}
 	if withStream {
-		out.StreamARN = m.arn()
+		out.StreamARN = metaARN(m)
 	}
 	return out
 }
@@ -125,22 +78,22 @@ func (s *Service) registerStreamConsumer(ctx context.Context, c caller, in *regi
 	}
 	name := string(*in.ConsumerName)
 	now := time.Now()
-	var added consumerMeta
-	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
-		if m.consumer(name, now) != nil {
+	var added streams.Consumer
+	m, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
+		if m.FindConsumer(name, now) != nil {
 			return errResourceInUse("Consumer %s under stream %s already exists for account %s.", name, m.Name, m.Account)
 		}
-		if m.liveConsumers(now) >= maxConsumersPerStream {
+		if m.LiveConsumers(now) >= maxConsumersPerStream {
 			return errLimitExceeded("Consumer limit of %d exceeded for stream %s under account %s.", maxConsumersPerStream, m.Name, m.Account)
 		}
 		// Forget consumers whose deletion has finished.
 		kept := m.Consumers[:0]
 		for _, c := range m.Consumers {
-			if !c.gone(now) {
+			if !c.Gone(now) {
 				kept = append(kept, c)
 			}
 		}
-		added = consumerMeta{Name: name, Created: now.Truncate(time.Second), Status: consumerCreating,
+		added = streams.Consumer{Name: name, Created: now.Truncate(time.Second), Status: streams.ConsumerCreating,
 			TransitionAt: now.Add(s.cfg.CreateDelay)}
 		if in.Tags != nil && len(*in.Tags) > 0 {
 			added.Tags = map[string]string(*in.Tags)
@@ -149,7 +102,7 @@ func (s *Service) registerStreamConsumer(ctx context.Context, c caller, in *regi
 		return nil
 	})
 	if err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return struct {
 		Consumer consumerOut `json:"Consumer"`
@@ -176,7 +129,7 @@ func (in *consumerSelector) check(v *validation) {
 }
 
 // find resolves a consumer named by ARN, or by stream and name.
-func (in *consumerSelector) find(s *Service, c caller) (streamRef, *cached, *consumerMeta, *Error) {
+func (in *consumerSelector) find(s *Service, c caller) (streamRef, *streams.Stream, *streams.Consumer, *Error) {
 	now := time.Now()
 	if in.ConsumerARN != nil {
 		m := consumerARNRE.FindStringSubmatch(string(*in.ConsumerARN))
@@ -185,7 +138,7 @@ func (in *consumerSelector) find(s *Service, c caller) (streamRef, *cached, *con
 		if aerr != nil {
 			return ref, nil, nil, aerr
 		}
-		cm := e.meta.consumer(m[4], now)
+		cm := e.Meta.FindConsumer(m[4], now)
 		if cm == nil || strconv.FormatInt(cm.Created.Unix(), 10) != m[5] {
 			return ref, nil, nil, errResourceNotFound("Consumer %s, account %s not found.", *in.ConsumerARN, ref.account)
 		}
@@ -198,7 +151,7 @@ func (in *consumerSelector) find(s *Service, c caller) (streamRef, *cached, *con
 	if aerr != nil {
 		return ref, nil, nil, aerr
 	}
-	cm := e.meta.consumer(string(*in.ConsumerName), now)
+	cm := e.Meta.FindConsumer(string(*in.ConsumerName), now)
 	if cm == nil {
 		return ref, nil, nil, errResourceNotFound("Consumer %s under stream %s not found for account %s.", *in.ConsumerName, ref.name, ref.account)
 	}
@@ -217,7 +170,7 @@ func (s *Service) describeStreamConsumer(_ context.Context, c caller, in *consum
 	}
 	return struct {
 		ConsumerDescription consumerOut `json:"ConsumerDescription"`
-	}{describeConsumer(e.meta, cm, time.Now(), true)}, nil
+	}{describeConsumer(e.Meta, cm, time.Now(), true)}, nil
 }
 
 func (s *Service) deregisterStreamConsumer(ctx context.Context, c caller, in *consumerSelector) (any, *Error) {
@@ -232,19 +185,19 @@ func (s *Service) deregisterStreamConsumer(ctx context.Context, c caller, in *co
 	}
 	name, created := cm.Name, cm.Created
 	now := time.Now()
-	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
-		cur := m.consumer(name, now)
+	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
+		cur := m.FindConsumer(name, now)
 		if cur == nil || !cur.Created.Equal(created) {
 			return errResourceNotFound("Consumer %s under stream %s not found for account %s.", name, m.Name, m.Account)
 		}
-		cur.Status = consumerDeleting
+		cur.Status = streams.ConsumerDeleting
 		cur.TransitionAt = now.Add(s.cfg.DeleteDelay)
 		return nil
 	})
 	if err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
-	s.subs.endConsumer(consumerARN(&streamMeta{Name: ref.name, Account: ref.account, Region: ref.region}, cm))
+	s.subs.endConsumer(consumerARN(&streams.Meta{Name: ref.name, Account: ref.account, Region: ref.region}, cm))
 	s.metrics.forgetConsumer(ref.account, ref.region, ref.name, name)
 	return nil, nil
 }
@@ -275,7 +228,7 @@ func (s *Service) listStreamConsumers(_ context.Context, c caller, in *listConsu
 	}
 	after := ""
 	var ref streamRef
-	var e *cached
+	var e *streams.Stream
 	var aerr *Error
 	if in.NextToken != nil {
 		t, aerr := decodePageToken(string(*in.NextToken))
@@ -290,7 +243,7 @@ func (s *Service) listStreamConsumers(_ context.Context, c caller, in *listConsu
 	} else if ref, e, aerr = s.findStreamAny(c, nil, in.StreamARN, in.StreamId); aerr != nil {
 		return nil, aerr
 	}
-	if in.StreamCreationTimestamp != nil && in.StreamCreationTimestamp.Unix() != e.meta.Created.Unix() {
+	if in.StreamCreationTimestamp != nil && in.StreamCreationTimestamp.Unix() != e.Meta.Created.Unix() {
 		return nil, streamNotFound(ref.name, ref.account)
 	}
 	limit := 100
@@ -302,9 +255,9 @@ func (s *Service) listStreamConsumers(_ context.Context, c caller, in *listConsu
 		Consumers []consumerOut `json:"Consumers"`
 		NextToken string        `json:"NextToken,omitempty"`
 	}{Consumers: []consumerOut{}}
-	for i := range e.meta.Consumers {
-		cm := &e.meta.Consumers[i]
-		if cm.gone(now) || (after != "" && cm.Name <= after) {
+	for i := range e.Meta.Consumers {
+		cm := &e.Meta.Consumers[i]
+		if cm.Gone(now) || (after != "" && cm.Name <= after) {
 			continue
 		}
 		if len(out.Consumers) == limit {
@@ -312,7 +265,7 @@ func (s *Service) listStreamConsumers(_ context.Context, c caller, in *listConsu
 				Account: ref.account, Region: ref.region, Issued: now.UnixMilli()}.encode()
 			break
 		}
-		out.Consumers = append(out.Consumers, describeConsumer(e.meta, cm, now, false))
+		out.Consumers = append(out.Consumers, describeConsumer(e.Meta, cm, now, false))
 	}
 	return out, nil
 }

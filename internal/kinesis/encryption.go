@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/tributary-data/tributary/internal/seal"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Server-side encryption: StartStreamEncryption and StopStreamEncryption.
@@ -17,31 +17,6 @@ import (
 // Config.MasterKey, supplied from outside the data directory. Batches
 // carry their KeyId, so records written before a change of key, or before
 // encryption stopped, stay readable.
-
-// encryptedBatchVersion marks a sealed batch: version byte, uvarint length
-// and KeyId, nonce, then the AES-GCM ciphertext of a plain batch.
-const encryptedBatchVersion = 2
-
-// dataKeyLabel is the label of stream data keys in the master key's
-// derivation (seal.NewKeyring).
-const dataKeyLabel = "tributary data key"
-
-// keyring seals and opens record batches, with the server's shared
-// sealing (internal/seal) and the batch's version byte.
-type keyring struct{ keys *seal.Keyring }
-
-func newKeyring(master []byte) *keyring { return &keyring{keys: seal.NewKeyring(master, dataKeyLabel)} }
-
-// seal encrypts a plain batch under keyID.
-func (k *keyring) seal(keyID string, plain []byte) ([]byte, error) {
-	return k.keys.Seal(encryptedBatchVersion, keyID, plain)
-}
-
-// open returns the plain batch of a stored message, decrypting it if it
-// is sealed, and whether it was.
-func (k *keyring) open(p []byte) (plain []byte, encrypted bool, err error) {
-	return k.keys.Open(encryptedBatchVersion, p)
-}
 
 type streamEncryptionInput struct {
 	streamIDInput
@@ -75,14 +50,14 @@ func (s *Service) changeEncryption(ctx context.Context, c caller, in *streamEncr
 		return nil, aerr
 	}
 	now := time.Now()
-	if st := e.meta.effectiveStatus(now); st != statusActive {
+	if st := e.Meta.EffectiveStatus(now); st != streams.StatusActive {
 		return nil, errNotActive(ref, st)
 	}
 	keyID := string(*in.KeyId)
-	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		// Another request may have changed the status since the check
 		// above (see reshard).
-		if st := m.effectiveStatus(now); st != statusActive {
+		if st := m.EffectiveStatus(now); st != streams.StatusActive {
 			return errNotActive(ref, st)
 		}
 		if !start {
@@ -96,11 +71,11 @@ func (s *Service) changeEncryption(ctx context.Context, c caller, in *streamEncr
 		} else {
 			m.KeyID = keyID
 		}
-		s.beginUpdate(m, now)
+		s.eng.BeginUpdate(m, now)
 		return nil
 	})
 	if err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return nil, nil
 }
@@ -114,15 +89,9 @@ func (s *Service) stopStreamEncryption(ctx context.Context, c caller, in *stream
 }
 
 // encryptionType is what responses report for a stream's new writes.
-func encryptionType(m *streamMeta) string {
+func encryptionType(m *streams.Meta) string {
 	if m.KeyID != "" {
 		return "KMS"
 	}
 	return "NONE"
-}
-
-// masterKey returns the configured master key, or the one kept in the
-// metadata bucket, creating it once.
-func masterKey(ctx context.Context, s *Service) ([]byte, error) {
-	return seal.MasterKey(ctx, s.st, s.cfg.MasterKey)
 }

@@ -1,14 +1,10 @@
 package kinesis
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/tributary-data/tributary/internal/logging"
-	"github.com/tributary-data/tributary/internal/store"
 )
 
 // Error is a failure that clients see as an AWS error: its Type becomes
@@ -159,17 +155,9 @@ func (v *validation) err() *Error {
 // msg, with the count of those suppressed, since they come with every
 // write until space is freed.
 func (s *Service) logStoreError(msg string, err error, args ...any) {
-	args = append(args, "err", err)
 	cause := err
 	for ke, ok := cause.(*Error); ok && ke.cause != nil; ke, ok = cause.(*Error) {
 		cause = ke.cause
 	}
-	if errors.Is(cause, store.ErrUnavailable) {
-		ok, n := s.unavailable.Allow(msg)
-		if !ok {
-			return
-		}
-		args = append(args, logging.Suppressed(n)...)
-	}
-	s.log.Error(msg, args...)
+	s.eng.LogStoreError(msg, cause, args...)
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"time"
+
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // iteratorTTL is how long a shard iterator stays valid, as on AWS.
@@ -31,6 +33,24 @@ type iterator struct {
 	Account    string
 	Region     string
 	Stream     string
+}
+
+// iteratorAt is an iterator, created at now, at the engine position p of
+// stream m.
+func iteratorAt(m *streams.Meta, p streams.Position, now time.Time) iterator {
+	return iterator{Created: now, Seq: p.Seq, Index: p.Index, AtTime: p.AtTime, ShardIndex: p.Shard,
+		UID: m.UID, Account: m.Account, Region: m.Region, Stream: m.Name}
+}
+
+// position is the engine's position of the iterator.
+func (it iterator) position() streams.Position {
+	return streams.Position{Shard: it.ShardIndex, Seq: it.Seq, Index: it.Index, AtTime: it.AtTime}
+}
+
+// moved is the iterator moved to p.
+func (it iterator) moved(p streams.Position) iterator {
+	it.Seq, it.Index, it.AtTime = p.Seq, p.Index, p.AtTime
+	return it
 }
 
 const iteratorVersion = 1

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // newTestService is a Service over an in-memory store, with cfg's delays
@@ -39,9 +40,9 @@ func TestExpiredIterator(t *testing.T) {
 	if _, err := s.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); err != nil {
 		t.Fatal(err)
 	}
-	e, _ := s.cat.get(streamKey(c.account, c.region, "s"))
+	e, _ := s.eng.Lookup(streams.Ref{Account: c.account, Region: c.region, Name: "s"})
 	created := time.Date(2026, 1, 22, 1, 22, 2, 0, time.UTC)
-	it := s.iters.seal(iterator{Created: created, UID: e.meta.UID, Account: c.account, Region: c.region, Stream: "s"})
+	it := s.iters.seal(iterator{Created: created, UID: e.Meta.UID, Account: c.account, Region: c.region, Stream: "s"})
 	_, err := s.getRecords(ctx, c, &getRecordsInput{ShardIterator: ptr(Str(it))})
 	if err == nil || err.Type != "ExpiredIteratorException" {
 		t.Fatalf("got %v, want ExpiredIteratorException", err)
@@ -52,7 +53,7 @@ func TestExpiredIterator(t *testing.T) {
 	}
 
 	// Just inside the limit the same iterator works.
-	fresh := s.iters.seal(iterator{Created: time.Now().Add(-iteratorTTL + 5*time.Second), UID: e.meta.UID, Account: c.account, Region: c.region, Stream: "s"})
+	fresh := s.iters.seal(iterator{Created: time.Now().Add(-iteratorTTL + 5*time.Second), UID: e.Meta.UID, Account: c.account, Region: c.region, Stream: "s"})
 	if _, err := s.getRecords(ctx, c, &getRecordsInput{ShardIterator: ptr(Str(fresh))}); err != nil {
 		t.Fatalf("iterator 4m55s old: %v", err)
 	}
@@ -83,48 +84,6 @@ func TestIteratorCodec(t *testing.T) {
 		if _, err := c.open(bad); err == nil {
 			t.Errorf("open(%q) accepted a tampered iterator", bad)
 		}
-	}
-}
-
-func TestBatchRoundTrip(t *testing.T) {
-	at := time.Unix(1700000000, 123456789)
-	for _, tc := range []struct {
-		name    string
-		recs    []batchRecord
-		version byte
-	}{
-		{"plain", []batchRecord{{"a", []byte("x"), nil}, {"ключ", nil, nil}, {"k", make([]byte, 70000), nil}}, batchVersion},
-		{"attributes", []batchRecord{{"a", []byte("x"), nil}, {"ключ", nil, []byte{1}}, {"k", make([]byte, 70000), []byte("hdr")}}, attrsBatchVersion},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			recs := tc.recs
-			p := encodeBatch(at, recs)
-			if p[0] != tc.version {
-				t.Fatalf("version = %d, want %d", p[0], tc.version)
-			}
-			if got, err := batchArrival(p); err != nil || !got.Equal(at) {
-				t.Fatalf("arrival = %v, %v", got, err)
-			}
-			var seen []int
-			n, err := decodeBatch(p, 1, func(i int, pk string, data, attrs []byte) bool {
-				if pk != recs[i].PartitionKey || len(data) != len(recs[i].Data) || string(attrs) != string(recs[i].Attrs) {
-					t.Errorf("record %d = %q/%d bytes/attrs %q", i, pk, len(data), attrs)
-				}
-				seen = append(seen, i)
-				return true
-			})
-			if err != nil || n != 3 || len(seen) != 2 || seen[0] != 1 {
-				t.Fatalf("decode from 1: n=%d seen=%v err=%v", n, seen, err)
-			}
-			for cut := range len(p) - 1 {
-				if _, err := decodeBatch(p[:cut], 0, func(int, string, []byte, []byte) bool { return true }); err == nil {
-					t.Fatalf("truncated batch (%d of %d bytes) decoded without error", cut, len(p))
-				}
-			}
-		})
-	}
-	if ms, i := splitSeqIndex(seqIndex(77, 499)); ms != 77 || i != 499 {
-		t.Fatalf("seq index round trip = %d,%d", ms, i)
 	}
 }
 
@@ -200,28 +159,5 @@ func TestTimestampEncoding(t *testing.T) {
 		if string(b) != tt.want {
 			t.Errorf("%v encoded as %s, want %s", tt.t, b, tt.want)
 		}
-	}
-}
-
-// TestStreamIDForm pins that every stream, including one whose metadata
-// was written before StreamIds had AWS's form (a bare 16-hex-digit uid),
-// reports a StreamId matching AWS's pattern, the same one on every read,
-// and a different one for each incarnation.
-func TestStreamIDForm(t *testing.T) {
-	form := regexp.MustCompile(`^[a-z0-9]{20}-[a-z0-9]{3}$`)
-	seen := map[string]string{}
-	for _, uid := range []string{"0123456789abcdef", "fedcba9876543210", newUID(), newUID()} {
-		m := &streamMeta{UID: uid}
-		id := m.streamID()
-		if !form.MatchString(id) {
-			t.Errorf("uid %s: StreamId %q does not match %s", uid, id, form)
-		}
-		if again := (&streamMeta{UID: uid}).streamID(); again != id {
-			t.Errorf("uid %s: StreamId %q, then %q", uid, id, again)
-		}
-		if other, ok := seen[id]; ok {
-			t.Errorf("uids %s and %s share StreamId %s", other, uid, id)
-		}
-		seen[id] = uid
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // metrics are the Kinesis service's Prometheus metrics, one for each
@@ -112,15 +113,15 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 }
 
 // streamLabels are the values of the account, region and stream labels.
-func streamLabels(m *streamMeta) []string { return []string{m.Account, m.Region, m.Name} }
+func streamLabels(m *streams.Meta) []string { return []string{m.Account, m.Region, m.Name} }
 
 // shardLabels are streamLabels and the shard id.
-func shardLabels(m *streamMeta, shardIndex int) []string {
+func shardLabels(m *streams.Meta, shardIndex int) []string {
 	return []string{m.Account, m.Region, m.Name, shard.ID(shardIndex)}
 }
 
 // consumerLabels are streamLabels and an enhanced fan-out consumer's name.
-func consumerLabels(m *streamMeta, consumer string) []string {
+func consumerLabels(m *streams.Meta, consumer string) []string {
 	return []string{m.Account, m.Region, m.Name, consumer}
 }
 
@@ -141,33 +142,8 @@ func (mt *metrics) forgetConsumer(account, region, stream, consumer string) {
 	}
 }
 
-// stored counts records stored in shards by a put. It sums per shard
-// first: a labelled metric costs a map lookup, and a put has up to 500
-// records but only a few shards.
-func (mt *metrics) stored(m *streamMeta, recs []batchRecord, shards []int, results []putResult) {
-	type sums struct{ records, bytes int }
-	per := map[int]*sums{}
-	for i, r := range results {
-		if r.err != nil {
-			continue
-		}
-		sm := per[shards[i]]
-		if sm == nil {
-			sm = &sums{}
-			per[shards[i]] = sm
-		}
-		sm.records++
-		sm.bytes += len(recs[i].Data) + len(recs[i].PartitionKey)
-	}
-	for idx, sm := range per {
-		sl := shardLabels(m, idx)
-		mt.incomingRecords.WithLabelValues(sl...).Add(float64(sm.records))
-		mt.incomingBytes.WithLabelValues(sl...).Add(float64(sm.bytes))
-	}
-}
-
 // read counts records read from a shard by GetRecords or a subscription.
-func (mt *metrics) read(m *streamMeta, shardIndex int, out *getRecordsOutput) {
+func (mt *metrics) read(m *streams.Meta, shardIndex int, out *getRecordsOutput) {
 	sl := shardLabels(m, shardIndex)
 	mt.outgoingRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
 	mt.outgoingBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
@@ -182,8 +158,8 @@ func (mt *metrics) read(m *streamMeta, shardIndex int, out *getRecordsOutput) {
 // holding the stream's lock for reading (see writable), and finishDelete
 // takes it for writing, so it waits for them, and a put that comes later
 // finds no stream.
-func (s *Service) recorded(m *streamMeta) {
-	if _, ok := s.cat.get(streamKey(m.Account, m.Region, m.Name)); !ok {
+func (s *Service) recorded(m *streams.Meta) {
+	if !s.eng.Exists(refOf(m).id()) {
 		s.metrics.forgetStream(m.Account, m.Region, m.Name)
 	}
 }
@@ -192,3 +168,27 @@ func (s *Service) recorded(m *streamMeta) {
 func millisToSeconds(ms int64) float64 { return float64(ms) / 1000 }
 
 func since(t time.Time) float64 { return time.Since(t).Seconds() }
+
+// observer hears of what the engine finds and does by itself, for the
+// metrics.
+type observer Service
+
+func (o *observer) LogRecreated(m *streams.Meta, shard int) {
+	o.metrics.lostLogs.WithLabelValues(shardLabels(m, shard)...).Inc()
+}
+
+func (o *observer) MessagesLost(m *streams.Meta, shard int, n uint64) {
+	o.metrics.lostMessages.WithLabelValues(shardLabels(m, shard)...).Add(float64(n))
+}
+
+// Stored counts records stored in a shard, by the API or in-process
+// writers alike.
+func (o *observer) Stored(m *streams.Meta, shard, records, bytes int) {
+	sl := shardLabels(m, shard)
+	o.metrics.incomingRecords.WithLabelValues(sl...).Add(float64(records))
+	o.metrics.incomingBytes.WithLabelValues(sl...).Add(float64(bytes))
+}
+
+func (o *observer) StreamRemoved(m *streams.Meta) {
+	o.metrics.forgetStream(m.Account, m.Region, m.Name)
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // seriesCount is the number of series a collector has now.
@@ -49,7 +50,7 @@ func TestMetricsOfDeletedStream(t *testing.T) {
 	if n := seriesCount(s.metrics.incomingRecords); n != 2 {
 		t.Fatalf("%d incoming_records series, want 2", n)
 	}
-	stale, _ := s.cat.get(streamKey(c.account, c.region, "gone"))
+	stale, _ := s.eng.Lookup(streams.Ref{Account: c.account, Region: c.region, Name: "gone"})
 	if _, err := s.deleteStream(ctx, c, &deleteStreamInput{StreamName: ptr(Str("gone"))}); err != nil {
 		t.Fatal(err)
 	}
@@ -60,11 +61,11 @@ func TestMetricsOfDeletedStream(t *testing.T) {
 	// A request that looked "gone" up before the delete records
 	// afterwards. (Puts cannot, since the deletion waits for them, but
 	// reads can.)
-	s.metrics.putRecordSuccess.WithLabelValues(streamLabels(stale.meta)...).Inc()
-	s.recorded(stale.meta)
-	kept, _ := s.cat.get(streamKey(c.account, c.region, "kept"))
-	s.recorded(kept.meta)
-	if got := counterValue(t, s.metrics.putRecordSuccess.WithLabelValues(streamLabels(kept.meta)...)); got != 1 {
+	s.metrics.putRecordSuccess.WithLabelValues(streamLabels(stale.Meta)...).Inc()
+	s.recorded(stale.Meta)
+	kept, _ := s.eng.Lookup(streams.Ref{Account: c.account, Region: c.region, Name: "kept"})
+	s.recorded(kept.Meta)
+	if got := counterValue(t, s.metrics.putRecordSuccess.WithLabelValues(streamLabels(kept.Meta)...)); got != 1 {
 		t.Fatalf("kept stream's put_record_success = %v, want 1", got)
 	}
 	if n := seriesCount(s.metrics.putRecordSuccess); n != 1 {

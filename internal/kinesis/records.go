@@ -12,20 +12,15 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
-	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Data-plane actions: writing records and reading them back.
 
 const (
-	maxRecordBytes     = maxRecordSizeLimitKiB << 10 // data, on a stream that allows the most
-	maxPutRecordsBytes = 5 << 20                     // one PutRecords request, unless one record is larger
-	maxGetRecordsBytes = 10 << 20                    // one GetRecords response
-	maxGetRecordsCount = 10000
-	// fetchBytes bounds one read from the store, and maxFetchMessages the
-	// messages it asks for; GetRecords makes several fetches when needed.
-	fetchBytes          = 4 << 20
-	maxFetchMessages    = 1024
+	maxRecordBytes      = maxRecordSizeLimitKiB << 10 // data, on a stream that allows the most
+	maxPutRecordsBytes  = 5 << 20                     // one PutRecords request, unless one record is larger
+	maxGetRecordsCount  = streams.MaxReadRecords      // one GetRecords response
 	hashKeyPattern      = `0|([1-9]\d{0,38})`
 	sequencePattern     = `0|([1-9]\d{0,128})`
 	putRecordsEntryName = "com.amazonaws.kinesis.v20131202.PutRecordsRequestEntry@c965e310"
@@ -36,8 +31,10 @@ var (
 	sequenceRE = regexp.MustCompile(`^(0|([1-9]\d{0,128}))$`)
 )
 
-func renderBlob(b []byte) string {
-	return fmt.Sprintf("'java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]'", len(b), len(b))
+// renderBlobLen renders a blob of n bytes as AWS's validation messages
+// show one (Java's ByteBuffer.toString).
+func renderBlobLen(n int) string {
+	return fmt.Sprintf("'java.nio.HeapByteBuffer[pos=0 lim=%d cap=%d]'", n, n)
 }
 
 // checkRecord validates one record's members under prefix.
@@ -54,33 +51,17 @@ func checkRecord(v *validation, prefix string, pk *Str, ehk *Str, data *Blob, au
 		v.pattern(prefix+"explicitHashKey", string(*ehk), hashKeyPattern, hashKeyRE.MatchString(string(*ehk)))
 	}
 	if v.notNull(prefix+"data", data != nil) && len(*data) > maxRecordBytes {
-		v.msgs = append(v.msgs, fmt.Sprintf("Value %s at '%sdata' failed to satisfy constraint: Member must have length less than or equal to %d", renderBlob(*data), prefix, maxRecordBytes))
+		v.msgs = append(v.msgs, fmt.Sprintf("Value %s at '%sdata' failed to satisfy constraint: Member must have length less than or equal to %d", renderBlobLen(len(*data)), prefix, maxRecordBytes))
 	}
 }
 
 // place checks one record against its stream's limits and picks the open
-// shard it goes to: by hash key, or, on an AUTO stream, round robin. prefix
-// names the record in messages ("" or "records.N.member.").
-func (s *Service) place(e *cached, prefix, pk string, ehk *Str, data []byte) (int, *Error) {
-	m := e.meta
-	limit := max(m.MaxRecordSizeKiB, 1024) << 10
-	if len(data) > limit {
-		return 0, newError("ValidationException", 400, "1 validation error detected: Value %s at '%sdata' failed to satisfy constraint: Member must have length less than or equal to %d", renderBlob(data), prefix, limit)
-	}
-	if len(data)+len(pk) > limit {
-		return 0, errInvalidArgument("Record size (data and partition key) of %d bytes exceeds the maximum record size of %d KiB of stream %s.", len(data)+len(pk), limit>>10, m.Name)
-	}
-	if m.Distribution == distributionAuto {
-		ix := e.routing.indexes
-		return ix[int(s.autoNext.Add(1)%uint64(len(ix)))], nil
-	}
-	k, aerr := hashKeyFor(pk, ehk)
-	if aerr != nil {
-		return 0, aerr
-	}
-	sh, ok := e.routing.route(k)
-	if !ok {
-		return 0, errInternal(fmt.Errorf("no open shard of %s owns hash key %s", m.Name, k))
+// shard it goes to (the engine's Place). prefix names the record in
+// messages ("" or "records.N.member.").
+func (s *Service) place(ref streamRef, e *streams.Stream, prefix, pk string, ehk *Str, data []byte) (int, *Error) {
+	sh, err := s.eng.Place(e, pk, (*string)(ehk), len(data))
+	if err != nil {
+		return 0, placeError(ref, prefix, len(data), err)
 	}
 	return sh, nil
 }
@@ -93,16 +74,16 @@ func (s *Service) autoDistributed(c caller, name, arn *Str) bool {
 		return false
 	}
 	_, e, aerr := s.findStream(c, name, arn)
-	return aerr == nil && e.meta.Distribution == distributionAuto
+	return aerr == nil && e.Meta.Distribution == streams.DistributionAuto
 }
 
 // partitionKey returns a record's partition key. Only an AUTO stream may
 // go without one; the stream may have changed strategy since validation.
-func partitionKey(m *streamMeta, prefix string, pk *Str) (string, *Error) {
+func partitionKey(m *streams.Meta, prefix string, pk *Str) (string, *Error) {
 	if pk != nil {
 		return string(*pk), nil
 	}
-	if m.Distribution == distributionAuto {
+	if m.Distribution == streams.DistributionAuto {
 		return "", nil
 	}
 	var v validation
@@ -115,42 +96,16 @@ func errDryRun() *Error {
 	return newError("DryRunOperationException", 400, "Request would have succeeded, but DryRun flag is set.")
 }
 
-// hashKeyFor is the hash key a record routes by.
-func hashKeyFor(pk string, ehk *Str) (shard.HashKey, *Error) {
-	if ehk == nil {
-		return shard.HashPartitionKey(pk), nil
-	}
-	k, err := shard.ParseHashKey(string(*ehk))
-	if err != nil {
-		return k, errInvalidArgument("Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was %s", *ehk)
-	}
-	return k, nil
-}
-
-// writable returns the stream a put goes to. AWS answers puts to a stream
-// that is not ACTIVE or UPDATING as if it did not exist.
-//
-// The stream comes back locked against resharding until release is
-// called, so that no record is appended to a shard after a reshard has
-// closed it; the metadata is read after taking the lock for the same
-// reason.
-func (s *Service) writable(c caller, name, arn *Str) (ref streamRef, e *cached, release func(), aerr *Error) {
+// writable returns the stream a put goes to, locked against resharding
+// until release is called (the engine's Writable). AWS answers puts to a
+// stream that is not ACTIVE or UPDATING as if it did not exist.
+func (s *Service) writable(c caller, name, arn *Str) (ref streamRef, e *streams.Stream, release func(), aerr *Error) {
 	ref, aerr = c.resolve(name, arn)
 	if aerr != nil {
 		return ref, nil, nil, aerr
 	}
-	mu := s.streamLock(ref.key())
-	mu.RLock()
-	e, aerr = s.lookup(ref)
-	if aerr != nil {
-		mu.RUnlock()
-		return ref, nil, nil, aerr
-	}
-	if st := e.meta.effectiveStatus(time.Now()); st != statusActive && st != statusUpdating {
-		mu.RUnlock()
-		return ref, nil, nil, streamNotFound(ref.name, ref.account)
-	}
-	return ref, e, mu.RUnlock, nil
+	e, release, err := s.eng.Writable(ref.id())
+	return ref, e, release, awsError(ref, err)
 }
 
 // putResult is where one record landed.
@@ -161,65 +116,17 @@ type putResult struct {
 }
 
 // put stores records (already validated and routed) and returns their
-// sequence numbers in input order. Records for one shard go in one log
-// message: one storage write, and with sync durability one fsync, per
-// shard per request.
-func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards []int) []putResult {
-	m := e.meta
-	type group struct {
-		shard int
-		idx   []int // positions in recs
-		p     store.Pending
-	}
-	var groups []*group
-	byShard := map[int]*group{}
-	for i, sh := range shards {
-		g := byShard[sh]
-		if g == nil {
-			g = &group{shard: sh}
-			byShard[sh] = g
-			groups = append(groups, g)
-		}
-		g.idx = append(g.idx, i)
-	}
-	arrival := time.Now()
-	for _, g := range groups {
-		batch := make([]batchRecord, len(g.idx))
-		for j, i := range g.idx {
-			batch[j] = recs[i]
-		}
-		payload := encodeBatch(arrival, batch)
-		if m.KeyID != "" {
-			sealed, err := s.keys.seal(m.KeyID, payload)
-			if err != nil {
-				g.p = store.FailedAppend(fmt.Errorf("seal records: %w", err))
-				continue
-			}
-			payload = sealed
-		}
-		g.p = s.st.AppendAsync(m.logName(g.shard), payload)
-	}
-	out := make([]putResult, len(recs))
-	now := arrival.Unix()
-	for _, g := range groups {
-		msgSeq, err := g.p.Wait(ctx)
-		if err != nil {
-			s.logStoreError("storing records", err, "stream", m.Name, "shard", g.shard, "records", len(g.idx))
-		} else {
-			s.appended.fire(m.logName(g.shard))
-		}
-		created := m.Shards[g.shard].Created.Unix()
-		for j, i := range g.idx {
-			out[i].shardIndex = g.shard
-			if err != nil {
-				out[i].err = &Error{Type: "InternalFailure", Message: "Internal service failure.", cause: err}
-				continue
-			}
-			out[i].seq = shard.Sequence{ShardCreated: created, ShardIndex: g.shard,
-				Index: seqIndex(msgSeq, j), RecordTime: now}.String()
+// sequence numbers in input order (the engine's Append, which reports
+// them to the metrics).
+func (s *Service) put(ctx context.Context, e *streams.Stream, recs []streams.Record, shards []int) []putResult {
+	res := s.eng.Append(ctx, e, recs, shards)
+	out := make([]putResult, len(res))
+	for i, r := range res {
+		out[i] = putResult{shardIndex: r.Shard, seq: r.Seq}
+		if r.Err != nil {
+			out[i].err = putFailure(r.Err)
 		}
 	}
-	s.metrics.stored(m, recs, shards, out)
 	return out
 }
 
@@ -256,35 +163,35 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		return nil, aerr
 	}
 	defer release()
-	pk, aerr := partitionKey(e.meta, "", in.PartitionKey)
+	pk, aerr := partitionKey(e.Meta, "", in.PartitionKey)
 	if aerr != nil {
 		return nil, aerr
 	}
-	sh, aerr := s.place(e, "", pk, in.ExplicitHashKey, *in.Data)
+	sh, aerr := s.place(ref, e, "", pk, in.ExplicitHashKey, *in.Data)
 	if aerr != nil {
 		return nil, aerr
 	}
 	if in.SequenceNumberForOrdering != nil {
-		if _, ok := decodeSequence(string(*in.SequenceNumberForOrdering), true); !ok {
+		if _, err := streams.ParseSequence(string(*in.SequenceNumberForOrdering), true); err != nil {
 			return nil, errInvalidArgument("ExclusiveMinimumSequenceNumber %s used in PutRecord on stream %s under account %s is invalid.", *in.SequenceNumberForOrdering, ref.name, ref.account)
 		}
 	}
 	if in.DryRun != nil && *in.DryRun {
 		return nil, errDryRun()
 	}
-	if !s.allowWrite(e.meta, sh, len(*in.Data)+len(pk)) {
-		s.metrics.writeExceeded.WithLabelValues(shardLabels(e.meta, sh)...).Inc()
-		return nil, rateExceeded(e.meta, sh)
+	if !s.allowWrite(e.Meta, sh, len(*in.Data)+len(pk)) {
+		s.metrics.writeExceeded.WithLabelValues(shardLabels(e.Meta, sh)...).Inc()
+		return nil, rateExceeded(e.Meta, sh)
 	}
 	start := time.Now()
-	res := s.put(ctx, e, []batchRecord{{pk, *in.Data, nil}}, []int{sh})[0]
+	res := s.put(ctx, e, []streams.Record{{PartitionKey: pk, Data: *in.Data}}, []int{sh})[0]
 	if res.err != nil {
 		return nil, errInternal(res.err)
 	}
-	sl := streamLabels(e.meta)
+	sl := streamLabels(e.Meta)
 	s.metrics.putRecordSuccess.WithLabelValues(sl...).Inc()
 	s.metrics.putRecordLatency.WithLabelValues(sl...).Observe(since(start))
-	return putRecordOutput{shard.ID(res.shardIndex), res.seq, encryptionType(e.meta)}, nil
+	return putRecordOutput{shard.ID(res.shardIndex), res.seq, encryptionType(e.Meta)}, nil
 }
 
 type putRecordsEntry struct {
@@ -367,29 +274,29 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	_, e, release, aerr := s.writable(c, in.StreamName, in.StreamARN)
+	ref, e, release, aerr := s.writable(c, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
 	defer release()
 	entries := *in.Records
-	recs := make([]batchRecord, len(entries))
+	recs := make([]streams.Record, len(entries))
 	shards := make([]int, len(entries))
 	total, largest := 0, 0
 	for i := range entries {
 		r := &entries[i]
 		prefix := "records." + strconv.Itoa(i+1) + ".member."
-		pk, aerr := partitionKey(e.meta, prefix, r.PartitionKey)
+		pk, aerr := partitionKey(e.Meta, prefix, r.PartitionKey)
 		if aerr != nil {
 			return nil, aerr
 		}
 		total += len(*r.Data) + len(pk)
 		largest = max(largest, len(*r.Data)+len(pk))
-		sh, aerr := s.place(e, prefix, pk, r.ExplicitHashKey, *r.Data)
+		sh, aerr := s.place(ref, e, prefix, pk, r.ExplicitHashKey, *r.Data)
 		if aerr != nil {
 			return nil, aerr
 		}
-		recs[i] = batchRecord{pk, *r.Data, nil}
+		recs[i] = streams.Record{PartitionKey: pk, Data: *r.Data}
 		shards[i] = sh
 	}
 	if total > max(maxPutRecordsBytes, largest) {
@@ -400,12 +307,12 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	}
 	// Entries over their shard's throughput limit fail one by one; the
 	// rest are stored.
-	out := putRecordsOutput{Records: make([]putRecordsResult, len(recs)), EncryptionType: encryptionType(e.meta)}
+	out := putRecordsOutput{Records: make([]putRecordsResult, len(recs)), EncryptionType: encryptionType(e.Meta)}
 	var admitted []int
 	for i := range recs {
-		if !s.allowWrite(e.meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
-			s.metrics.writeExceeded.WithLabelValues(shardLabels(e.meta, shards[i])...).Inc()
-			aerr := rateExceeded(e.meta, shards[i])
+		if !s.allowWrite(e.Meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
+			s.metrics.writeExceeded.WithLabelValues(shardLabels(e.Meta, shards[i])...).Inc()
+			aerr := rateExceeded(e.Meta, shards[i])
 			out.Records[i] = putRecordsResult{ErrorCode: aerr.Type, ErrorMessage: aerr.Message}
 			out.FailedRecordCount++
 			continue
@@ -413,7 +320,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 		admitted = append(admitted, i)
 	}
 	if len(admitted) < len(recs) {
-		sub := make([]batchRecord, len(admitted))
+		sub := make([]streams.Record, len(admitted))
 		subShards := make([]int, len(admitted))
 		for j, i := range admitted {
 			sub[j], subShards[j] = recs[i], shards[i]
@@ -424,7 +331,7 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	throttled := out.FailedRecordCount
 	results := s.put(ctx, e, recs, shards)
 	defer func() {
-		sl := streamLabels(e.meta)
+		sl := streamLabels(e.Meta)
 		mt := s.metrics
 		mt.putRecordsAll.WithLabelValues(sl...).Add(float64(len(out.Records)))
 		mt.putRecordsThrottled.WithLabelValues(sl...).Add(float64(throttled))
@@ -455,20 +362,6 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 		out.Records[i] = putRecordsResult{SequenceNumber: r.seq, ShardId: shard.ID(r.shardIndex)}
 	}
 	return out, nil
-}
-
-// decodeSequence decodes a sequence number a client sends back to us
-// (GetShardIterator's StartingSequenceNumber, SubscribeToShard's starting
-// position, PutRecord's SequenceNumberForOrdering), once it has passed the
-// SequenceNumber pattern: it must have the layout of a number this server
-// issues. A number for ordering must also not come from the future, since
-// it names a record already written.
-func decodeSequence(str string, written bool) (shard.Sequence, bool) {
-	sq, err := shard.ParseSequence(str)
-	if err != nil || (written && sq.RecordTime > time.Now().Unix()+1) {
-		return sq, false
-	}
-	return sq, true
 }
 
 type getShardIteratorInput struct {
@@ -521,7 +414,7 @@ func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIt
 //
 // As on AWS, an unknown stream is reported before anything about the
 // shard, and a shard that is not found is named as the caller wrote it.
-func (s *Service) startPosition(ctx context.Context, ref streamRef, shardIDIn, typ string, startSeq *Str, ts *Timestamp) (e *cached, it iterator, aerr *Error) {
+func (s *Service) startPosition(ctx context.Context, ref streamRef, shardIDIn, typ string, startSeq *Str, ts *Timestamp) (e *streams.Stream, it iterator, aerr *Error) {
 	e, aerr = s.lookup(ref)
 	if aerr != nil {
 		return nil, it, aerr
@@ -530,60 +423,57 @@ func (s *Service) startPosition(ctx context.Context, ref streamRef, shardIDIn, t
 	if !ok {
 		return nil, it, errResourceNotFound("Could not find shard %s in stream %s under account %s.", shardIDIn, ref.name, ref.account)
 	}
-	shardID := shard.ID(idx)
-	m := e.meta
-	if idx >= len(m.Shards) || m.effectiveStatus(time.Now()) == statusCreating {
+	m := e.Meta
+	if idx >= len(m.Shards) || m.EffectiveStatus(time.Now()) == streams.StatusCreating {
 		return nil, it, errResourceNotFound("Shard %s in stream %s under account %s does not exist", shardIDIn, ref.name, ref.account)
 	}
-	sh := &m.Shards[idx]
+	kind, at, aerr := startKind(typ, startSeq, ts)
+	if aerr != nil {
+		return nil, it, aerr
+	}
+	seq := ""
+	if startSeq != nil {
+		seq = string(*startSeq)
+	}
+	p, err := s.eng.Start(ctx, m, idx, kind, seq, at)
+	if err != nil {
+		return nil, it, startError(ref, idx, err)
+	}
+	return e, iteratorAt(m, p, time.Now()), nil
+}
+
+// startKind checks the members of a starting position of an iterator
+// type as AWS does, and gives the engine's kind of start.
+func startKind(typ string, startSeq *Str, ts *Timestamp) (kind int, at time.Time, aerr *Error) {
 	const either = "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified %s and %s StartingSequenceNumber."
-	it = iterator{Created: time.Now(), ShardIndex: idx, UID: m.UID, Account: m.Account, Region: m.Region, Stream: m.Name}
 	switch typ {
 	case "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER":
 		if startSeq == nil {
-			return nil, it, errInvalidArgument(either, typ, "no")
+			return 0, at, errInvalidArgument(either, typ, "no")
 		}
-		str := string(*startSeq)
-		sq, ok := decodeSequence(str, false)
-		if !ok {
-			return nil, it, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid.", str, shardID, ref.name, ref.account)
+		if typ == "AT_SEQUENCE_NUMBER" {
+			return streams.StartAtSequence, at, nil
 		}
-		if sq.ShardIndex != idx {
-			return nil, it, errInvalidArgument("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shard.ID(sq.ShardIndex), shardID)
-		}
-		if sq.ShardCreated != sh.Created.Unix() {
-			return nil, it, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", str, shardID, ref.name, ref.account)
-		}
-		msgSeq, i := splitSeqIndex(sq.Index)
-		if typ == "AFTER_SEQUENCE_NUMBER" && msgSeq > 0 {
-			i++
-		}
-		it.Seq, it.Index = msgSeq, uint16(i)
+		return streams.StartAfterSequence, at, nil
 	case "TRIM_HORIZON", "LATEST":
 		if startSeq != nil {
-			return nil, it, errInvalidArgument(either, typ, "also a")
+			return 0, at, errInvalidArgument(either, typ, "also a")
 		}
 		if typ == "LATEST" {
-			st, err := s.st.State(ctx, m.logName(idx))
-			if err != nil {
-				return nil, it, mapStoreErr(ref, err)
-			}
-			it.Seq = st.LastSeq + 1
+			return streams.StartLatest, at, nil
 		}
+		return streams.StartOldest, at, nil
 	case "AT_TIMESTAMP":
 		if ts == nil {
-			return nil, it, errInvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
+			return 0, at, errInvalidArgument("Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.")
 		}
 		now := time.Now()
 		if ts.After(now) {
-			return nil, it, errInvalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
+			return 0, at, errInvalidArgument("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: %d, currentTimestampInMillis: %d", ts.UnixMilli(), now.UnixMilli())
 		}
-		it.AtTime = ts.Time
-		if it.AtTime.IsZero() || it.AtTime.UnixMilli() == 0 {
-			it.AtTime = time.UnixMilli(1)
-		}
+		return streams.StartAtTime, ts.Time, nil
 	}
-	return e, it, nil
+	return streams.StartOldest, at, nil
 }
 
 type getRecordsInput struct {
@@ -620,7 +510,7 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	ref := streamRef{it.Account, it.Region, it.Stream}
 	noShard := errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), it.Stream, it.Account)
 	e, aerr := s.lookup(ref)
-	if aerr != nil || e.meta.UID != it.UID || it.ShardIndex >= len(e.meta.Shards) {
+	if aerr != nil || e.Meta.UID != it.UID || it.ShardIndex >= len(e.Meta.Shards) {
 		return nil, noShard
 	}
 	if in.DryRun != nil && *in.DryRun {
@@ -630,25 +520,25 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
-	if !s.allowRead(e.meta, it.ShardIndex) {
-		s.metrics.readExceeded.WithLabelValues(shardLabels(e.meta, it.ShardIndex)...).Inc()
-		s.recorded(e.meta)
-		return nil, rateExceeded(e.meta, it.ShardIndex)
+	if !s.allowRead(e.Meta, it.ShardIndex) {
+		s.metrics.readExceeded.WithLabelValues(shardLabels(e.Meta, it.ShardIndex)...).Inc()
+		s.recorded(e.Meta)
+		return nil, rateExceeded(e.Meta, it.ShardIndex)
 	}
 	start := time.Now()
 	out, next, end, aerr := s.readShard(ctx, ref, e, it, limit)
 	if aerr != nil {
 		return nil, aerr
 	}
-	s.chargeRead(e.meta, it.ShardIndex, out.bytes())
-	sl := streamLabels(e.meta)
-	s.metrics.read(e.meta, it.ShardIndex, &out)
+	s.chargeRead(e.Meta, it.ShardIndex, out.bytes())
+	sl := streamLabels(e.Meta)
+	s.metrics.read(e.Meta, it.ShardIndex, &out)
 	s.metrics.getRecordsSuccess.WithLabelValues(sl...).Inc()
 	s.metrics.getRecordsLatency.WithLabelValues(sl...).Observe(since(start))
 	s.metrics.getRecordsRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
 	s.metrics.getRecordsBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
-	s.metrics.iteratorAge.WithLabelValues(shardLabels(e.meta, it.ShardIndex)...).Set(millisToSeconds(out.millisBehind))
-	s.recorded(e.meta)
+	s.metrics.iteratorAge.WithLabelValues(shardLabels(e.Meta, it.ShardIndex)...).Set(millisToSeconds(out.millisBehind))
+	s.recorded(e.Meta)
 	if !end {
 		next.Created = time.Now()
 		out.next = s.iters.seal(next)
@@ -657,119 +547,25 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 }
 
 // readShard reads up to limit records (and at most 10 MiB) of one shard
-// from the position in it. It returns them, the position after them, and
-// whether that is the end of a closed shard, in which case out also holds
-// the ChildShards. GetRecords and SubscribeToShard both read through it.
-func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it iterator, limit int) (out getRecordsOutput, next iterator, end bool, aerr *Error) {
-	var err error
-	now := time.Now()
-	logName := e.meta.logName(it.ShardIndex)
-	created := e.meta.Shards[it.ShardIndex].Created.Unix()
-	next = it
-	next.AtTime = time.Time{}
-	bytes := 0
-	atTip := false
-	var lastArrival time.Time
-	// Fetch in bounded chunks. How many log messages hold `limit` records
-	// is unknown until some are seen (a message holds one request's
-	// records for this shard), so the first fetch is small and later ones
-	// are sized from the records per message seen so far.
-	batch := min(limit, 64)
-	msgs := 0
-	for first := true; ; first = false {
-		var res store.ReadResult
-		if first && !it.AtTime.IsZero() {
-			res, err = s.st.ReadFromTime(ctx, logName, it.AtTime, batch, fetchBytes)
-		} else {
-			res, err = s.st.Read(ctx, logName, next.Seq, batch, fetchBytes)
-		}
-		if err != nil {
-			return out, next, false, mapStoreErr(ref, err)
-		}
-		if first && !it.AtTime.IsZero() && len(res.Messages) == 0 {
-			// Nothing at or after the timestamp yet: continue from the tip.
-			st, err := s.st.State(ctx, logName)
-			if err != nil {
-				return out, next, false, mapStoreErr(ref, err)
-			}
-			next.Seq, next.Index = st.LastSeq+1, 0
-		}
-		full := false
-		for i, msg := range res.Messages {
-			msgs++
-			if !(first && i == 0 && !it.AtTime.IsZero()) {
-				// Messages only leave a log from its front, by age: any other
-				// gap is damage.
-				s.checkGap(ctx, e.meta, it.ShardIndex, max(next.Seq, 1), msg.Seq, i == 0)
-			}
-			from := 0
-			if msg.Seq == next.Seq {
-				from = int(next.Index)
-			}
-			plain, encrypted, derr := s.keys.open(msg.Data)
-			if derr != nil {
-				return out, next, false, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
-			}
-			arrival, derr := batchArrival(plain)
-			if derr != nil {
-				return out, next, false, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
-			}
-			if arrival.Before(it.AtTime) {
-				// JetStream stamps a message a moment after its arrival time;
-				// AT_TIMESTAMP must not return records that arrived earlier.
-				next.Seq, next.Index = msg.Seq+1, 0
-				continue
-			}
-			_, derr = decodeBatch(plain, from, func(i int, pk string, data, attrs []byte) bool {
-				if len(out.records) == limit || (len(out.records) > 0 && bytes+len(data) > maxGetRecordsBytes) {
-					full = true
-					next.Seq, next.Index = msg.Seq, uint16(i)
-					return false
-				}
-				bytes += len(data)
-				out.records = append(out.records, outRecord{
-					seq: shard.Sequence{ShardCreated: created, ShardIndex: it.ShardIndex,
-						Index: seqIndex(msg.Seq, i), RecordTime: arrival.Unix()}.String(),
-					arrival: arrival, pk: pk, data: data, attrs: attrs, encrypted: encrypted,
-				})
-				lastArrival = arrival
-				return true
-			})
-			if derr != nil {
-				return out, next, false, errInternal(fmt.Errorf("shard %d message %d: %w", it.ShardIndex, msg.Seq, derr))
-			}
-			if full {
-				break
-			}
-			next.Seq, next.Index = msg.Seq+1, 0
-		}
-		if full {
-			break
-		}
-		// Every message fetched was consumed whole.
-		if len(res.Messages) == 0 || res.Pending == 0 {
-			atTip = true
-			break
-		}
-		if len(out.records) == limit {
-			break
-		}
-		perMsg := max(1, len(out.records)/max(1, msgs))
-		batch = min(maxFetchMessages, (limit-len(out.records))/perMsg+1)
+// from the position in it (the engine's Read). It returns them, the
+// position after them, and whether that is the end of a closed shard, in
+// which case out also holds the ChildShards. GetRecords and
+// SubscribeToShard both read through it.
+func (s *Service) readShard(ctx context.Context, ref streamRef, e *streams.Stream, it iterator, limit int) (out getRecordsOutput, next iterator, end bool, aerr *Error) {
+	b, p, err := s.eng.Read(ctx, e, it.position(), limit)
+	next = it.moved(p)
+	if err != nil {
+		return out, next, false, awsError(ref, err)
 	}
-	if !atTip && !lastArrival.IsZero() {
-		out.millisBehind = now.Sub(lastArrival).Milliseconds()
-		if out.millisBehind < 0 {
-			out.millisBehind = 0
-		}
+	out.records = make([]outRecord, len(b.Records))
+	for i, r := range b.Records {
+		out.records[i] = outRecord{seq: r.Seq, arrival: r.Arrival, pk: r.PartitionKey, data: r.Data, attrs: r.Attrs, encrypted: r.Encrypted}
 	}
-	if atTip && e.meta.Shards[it.ShardIndex].EndingSeq != "" {
-		// The end of a closed shard: nothing more will ever arrive, so
-		// there is no next iterator; the reader moves on to the children.
-		out.children = childShards(e.meta, it.ShardIndex)
-		return out, next, true, nil
+	out.millisBehind = b.MillisBehind
+	if b.End {
+		out.children = childShards(b.Children)
 	}
-	return out, next, false, nil
+	return out, next, b.End, nil
 }
 
 // childShard is an entry of GetRecords' ChildShards.
@@ -779,19 +575,11 @@ type childShard struct {
 	HashKeyRange hashKeyRange `json:"HashKeyRange"`
 }
 
-// childShards lists the shards that took over from shard idx.
-func childShards(m *streamMeta, idx int) []childShard {
-	id := shard.ID(idx)
-	out := []childShard{}
-	for _, sh := range m.Shards {
-		if sh.Parent != id && sh.AdjacentParent != id {
-			continue
-		}
-		parents := []string{sh.Parent}
-		if sh.AdjacentParent != "" {
-			parents = append(parents, sh.AdjacentParent)
-		}
-		out = append(out, childShard{shard.ID(sh.Index), parents, hashKeyRange{sh.Start, sh.End}})
+// childShards lists the shards that took over from a closed one.
+func childShards(children []streams.Child) []childShard {
+	out := make([]childShard, len(children))
+	for i, c := range children {
+		out[i] = childShard{shard.ID(c.Shard), c.Parents, hashKeyRange{c.Start, c.End}}
 	}
 	return out
 }

@@ -1,25 +1,23 @@
-// Package kinesis implements the Amazon Kinesis Data Streams API over
-// Tributary's store: the actions, their validation and errors as AWS words
-// them, and the AWS JSON 1.1 protocol that carries them over HTTP.
+// Package kinesis is the Amazon Kinesis Data Streams front end over the
+// stream engine (internal/streams): the actions, their validation, AWS's
+// errors and wording (enginerrors.go maps the engine's), AWS's throughput
+// limits, event streams, metrics, and the AWS JSON 1.1 and CBOR protocols
+// that carry them over HTTP.
 package kinesis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
-	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tributary-data/tributary/internal/logging"
 	"github.com/tributary-data/tributary/internal/seal"
 	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Config holds the knobs of the Kinesis service.
@@ -79,50 +77,27 @@ func (c *Config) defaults() {
 	}
 }
 
-// Service is the Kinesis API over a store. It is safe for concurrent use.
+// Service is the Kinesis API over the stream engine. It is safe for
+// concurrent use.
 type Service struct {
 	cfg   Config
 	st    *store.Store
-	cat   *catalog
+	eng   *streams.Engine
 	iters *iteratorCodec
 	log   *slog.Logger
-	// unavailable rate-limits the lines about writes the store refused
-	// (a full disk fails every write, thousands a second).
-	unavailable *logging.Limiter
 
-	// createMu serialises CreateStream so that the shard quota check and
-	// the creation are one step.
-	createMu sync.Mutex
-	// locks holds a *sync.RWMutex per stream key: puts hold it for
-	// reading, reshards and finishDelete for writing (see reshard.go).
-	locks sync.Map
-	// autoNext spreads records over shards on AUTO-distribution streams.
-	autoNext atomic.Uint64
-	// appended wakes readers waiting for new records in a shard's log.
-	appended signals
 	// subs are the live SubscribeToShard calls, by consumer and shard.
 	subs subscriptions
 	// limits are the per-shard throughput buckets.
 	limits  limits
 	metrics *metrics
-	// damage remembers the damaged ranges of logs already reported.
-	damage damageLog
-	// keys seal the record batches of encrypted streams.
-	keys *keyring
-
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
 }
 
-// New opens the Kinesis service over st and finishes any stream
-// transitions a previous run left half done.
+// New opens the Kinesis service over st: the stream engine, which
+// finishes any stream transitions a previous run left half done, and
+// the API's own keys.
 func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	cfg.defaults()
-	cat, err := newCatalog(ctx, st)
-	if err != nil {
-		return nil, err
-	}
 	key, err := storedKey(ctx, st, "server.iterator-key")
 	if err != nil {
 		return nil, err
@@ -131,46 +106,34 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	bg, cancel := context.WithCancel(context.Background())
-	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel,
-		metrics: newMetrics(cfg.Registerer), unavailable: logging.NewLimiter(10 * time.Second)}
-	master, err := masterKey(ctx, s)
+	s := &Service{cfg: cfg, st: st, iters: codec, log: cfg.Logger, metrics: newMetrics(cfg.Registerer)}
+	s.eng, err = streams.Open(ctx, st, streams.Config{
+		CreateDelay: cfg.CreateDelay, DeleteDelay: cfg.DeleteDelay, UpdateDelay: cfg.UpdateDelay,
+		ShardLimit: cfg.ShardLimit, RetentionHour: cfg.RetentionHour, MasterKey: cfg.MasterKey,
+		Observer: (*observer)(s), Logger: cfg.Logger,
+	})
 	if err != nil {
-		cancel()
 		return nil, err
-	}
-	s.keys = newKeyring(master)
-	for _, m := range cat.all("stream.") {
-		switch m.Status {
-		case statusDeleting:
-			s.scheduleDelete(m)
-		default:
-			// Logs are created before the metadata naming them: one
-			// missing now was lost, and is re-created past its numbers.
-			if err := s.checkLogs(ctx, m); err != nil {
-				// Stop what earlier streams scheduled (deletions,
-				// reshard completions) against the caller's store.
-				s.Close()
-				return nil, err
-			}
-		}
-		if m.Reshard != nil && m.Status != statusDeleting {
-			// A reshard accepted before a stop or crash: finish it
-			// when its update is due, or now if it is overdue.
-			s.scheduleReshard(m)
-		}
-	}
-	if err := s.removeOrphanLogs(ctx); err != nil {
-		// Housekeeping: the streams are fine without it.
-		s.log.Error("removing orphan logs", "err", err)
 	}
 	return s, nil
 }
 
 // Close stops background work.
-func (s *Service) Close() {
-	s.cancel()
-	s.wg.Wait()
+func (s *Service) Close() { s.eng.Close() }
+
+// Engine is the stream engine the service fronts.
+func (s *Service) Engine() *streams.Engine { return s.eng }
+
+// Local returns the in-process view of account's streams in region;
+// empty strings mean the server's defaults.
+func (s *Service) Local(account, region string) *streams.Local {
+	if account == "" {
+		account = s.cfg.DefaultAccount
+	}
+	if region == "" {
+		region = s.cfg.DefaultRegion
+	}
+	return streams.NewLocal(s.eng, account, region)
 }
 
 // storedKey loads a 32-byte secret kept in the metadata bucket,
@@ -192,7 +155,10 @@ type streamRef struct {
 	account, region, name string
 }
 
-func (r streamRef) key() string { return streamKey(r.account, r.region, r.name) }
+// id is the engine's name of the stream.
+func (r streamRef) id() streams.Ref {
+	return streams.Ref{Account: r.account, Region: r.region, Name: r.name}
+}
 
 var streamARNRE = regexp.MustCompile(`^arn:aws[a-z-]*:kinesis:([a-z0-9-]+):(\d{12}):stream/([a-zA-Z0-9_.-]+)$`)
 
@@ -242,19 +208,12 @@ func errNotActive(ref streamRef, status string) *Error {
 	return errResourceInUse("Stream %s under account %s not ACTIVE, instead in state %s", ref.name, ref.account, status)
 }
 
-// beginUpdate makes a stream UPDATING for the update delay, as AWS does
-// while a reshard, a mode change or an encryption change takes effect.
-func (s *Service) beginUpdate(m *streamMeta, now time.Time) {
-	m.Status = statusUpdating
-	m.TransitionAt = now.Add(s.cfg.UpdateDelay)
-}
-
 // findStreamByID finds one of the caller's streams by the StreamId that
 // DescribeStreamSummary reports, which newer actions accept instead of a
 // name or ARN.
-func (s *Service) findStreamByID(c caller, id string) (streamRef, *cached, *Error) {
-	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
-		if m.streamID() == id {
+func (s *Service) findStreamByID(c caller, id string) (streamRef, *streams.Stream, *Error) {
+	for _, m := range s.eng.List(c.account, c.region) {
+		if m.StreamID() == id {
 			ref := streamRef{m.Account, m.Region, m.Name}
 			e, aerr := s.lookup(ref)
 			return ref, e, aerr
@@ -274,7 +233,7 @@ func checkStreamID(v *validation, id *Str) {
 }
 
 // findStreamAny is findStream for actions that also take a StreamId.
-func (s *Service) findStreamAny(c caller, name, arn, id *Str) (streamRef, *cached, *Error) {
+func (s *Service) findStreamAny(c caller, name, arn, id *Str) (streamRef, *streams.Stream, *Error) {
 	if id != nil && name == nil && arn == nil {
 		return s.findStreamByID(c, string(*id))
 	}
@@ -283,7 +242,7 @@ func (s *Service) findStreamAny(c caller, name, arn, id *Str) (streamRef, *cache
 
 // findStream resolves a request's StreamName/StreamARN and looks the
 // stream up: the first step of most stream actions.
-func (s *Service) findStream(c caller, name, arn *Str) (streamRef, *cached, *Error) {
+func (s *Service) findStream(c caller, name, arn *Str) (streamRef, *streams.Stream, *Error) {
 	ref, aerr := c.resolve(name, arn)
 	if aerr != nil {
 		return ref, nil, aerr
@@ -293,114 +252,21 @@ func (s *Service) findStream(c caller, name, arn *Str) (streamRef, *cached, *Err
 }
 
 // lookup returns a visible stream's metadata.
-func (s *Service) lookup(ref streamRef) (*cached, *Error) {
-	e, ok := s.cat.get(ref.key())
-	if !ok || (e.meta.Status == statusDeleting && !time.Now().Before(e.meta.TransitionAt)) {
-		return nil, streamNotFound(ref.name, ref.account)
-	}
-	return e, nil
+func (s *Service) lookup(ref streamRef) (*streams.Stream, *Error) {
+	e, err := s.eng.Lookup(ref.id())
+	return e, awsError(ref, err)
 }
 
-// mapStoreErr converts a store failure into the client-visible error.
-func mapStoreErr(ref streamRef, err error) *Error {
-	var ae *Error
-	if errors.As(err, &ae) {
-		return ae
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return streamNotFound(ref.name, ref.account)
-	}
-	return errInternal(err)
-}
-
-func (s *Service) ensureLogs(ctx context.Context, m *streamMeta) error {
-	for _, sh := range m.Shards {
-		err := s.st.CreateLog(ctx, m.logName(sh.Index), s.retention(m.RetentionHours))
-		if err != nil && !errors.Is(err, store.ErrExists) {
-			return err
-		}
-	}
-	return nil
-}
-
-func (s *Service) retention(hours int) time.Duration {
-	return time.Duration(hours) * s.cfg.RetentionHour
-}
-
-// scheduleDelete removes a DELETING stream's data and metadata once its
-// delay has passed. It is idempotent, so it also resumes after a crash.
-// One task runs per deletion: DeleteStream starts it only when it is the
-// call that made the stream DELETING.
-func (s *Service) scheduleDelete(m *streamMeta) {
-	key := streamKey(m.Account, m.Region, m.Name)
-	uid := m.UID
-	s.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt)
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		select {
-		case <-time.After(time.Until(m.TransitionAt)):
-		case <-s.ctx.Done():
-			return
-		}
-		if err := s.finishDelete(s.ctx, key, uid); err != nil && s.ctx.Err() == nil {
-			s.log.Error("finishing stream deletion", "stream", m.Name, "err", err)
-		}
-	}()
-}
-
-// finishDelete removes the incarnation uid of a DELETING stream: its logs,
-// then its metadata. The deletion task and a CreateStream that finds the
-// old incarnation due both call it, so it holds the stream's lock for
-// writing: whichever comes second finds the work done and does nothing,
-// where it once lost the race to remove the metadata and failed (a 500 to
-// the CreateStream) with a revision conflict.
-//
-// The lock also orders it after a reshard's completion: one that began
-// before the deletion ends before any log is removed (the children's
-// logs it made are removed too, being listed in the metadata's shards or
-// its pending reshard), and none can make a log after the removal, which
-// nothing would then delete.
-func (s *Service) finishDelete(ctx context.Context, key, uid string) error {
-	mu := s.streamLock(key)
-	mu.Lock()
-	defer mu.Unlock()
-	for attempt := 0; ; attempt++ {
-		e, ok := s.cat.get(key)
-		if !ok || e.meta.UID != uid {
-			return nil
-		}
-		shards := e.meta.Shards
-		if e.meta.Reshard != nil {
-			// An interrupted completion may have made these.
-			shards = append(slices.Clone(shards), e.meta.Reshard.Open...)
-		}
-		for _, sh := range shards {
-			if err := s.st.DeleteLog(ctx, e.meta.logName(sh.Index)); err != nil {
-				return err
-			}
-		}
-		err := s.cat.remove(ctx, key, e.rev)
-		if errors.Is(err, store.ErrConflict) && attempt < 10 {
-			// Another change (a tag, a consumer's deregistration) was
-			// written since our copy was read: read it again.
-			if err := s.cat.reload(ctx, key); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		s.metrics.forgetStream(e.meta.Account, e.meta.Region, e.meta.Name)
-		return nil
-	}
-}
-
-// streamARN renders a stream's ARN from its reference.
+// arn renders a stream's ARN from its reference.
 func (r streamRef) arn() string {
 	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", r.region, r.account, r.name)
 }
+
+// metaARN is the ARN of a stream.
+func metaARN(m *streams.Meta) string { return refOf(m).arn() }
+
+// refOf is the reference of a stream.
+func refOf(m *streams.Meta) streamRef { return streamRef{m.Account, m.Region, m.Name} }
 
 func trimAction(target string) (string, bool) {
 	const prefix = "Kinesis_20131202."

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Stream and account settings: enhanced monitoring, stream mode, maximum
@@ -24,7 +25,7 @@ type streamIDInput struct {
 	StreamId   *Str `json:"StreamId"`
 }
 
-func (in *streamIDInput) find(s *Service, c caller) (streamRef, *cached, *Error) {
+func (in *streamIDInput) find(s *Service, c caller) (streamRef, *streams.Stream, *Error) {
 	return s.findStreamAny(c, in.StreamName, in.StreamARN, in.StreamId)
 }
 
@@ -80,8 +81,8 @@ func (s *Service) changeMonitoring(ctx context.Context, c caller, in *enhancedMo
 			change[name] = true
 		}
 	}
-	current := append([]string{}, e.meta.ShardLevelMetrics...)
-	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	current := append([]string{}, e.Meta.ShardLevelMetrics...)
+	m, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		var next []string
 		for _, n := range shardLevelMetrics {
 			on := slices.Contains(m.ShardLevelMetrics, n)
@@ -96,7 +97,7 @@ func (s *Service) changeMonitoring(ctx context.Context, c caller, in *enhancedMo
 		return nil
 	})
 	if err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return enhancedMonitoringOutput{ref.name, ref.arn(), nonNil(current), nonNil(m.ShardLevelMetrics)}, nil
 }
@@ -121,7 +122,7 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 	var v validation
 	if v.notNull("streamModeDetails", in.StreamModeDetails != nil) {
 		if v.notNull("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil) {
-			v.enum("streamModeDetails.streamMode", string(*in.StreamModeDetails.StreamMode), modeProvisioned, modeOnDemand)
+			v.enum("streamModeDetails.streamMode", string(*in.StreamModeDetails.StreamMode), streams.ModeProvisioned, streams.ModeOnDemand)
 		}
 	}
 	if in.WarmThroughputMiBps != nil {
@@ -136,14 +137,14 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 		return nil, aerr
 	}
 	now := time.Now()
-	if st := e.meta.effectiveStatus(now); st != statusActive {
+	if st := e.Meta.EffectiveStatus(now); st != streams.StatusActive {
 		return nil, errNotActive(ref, st)
 	}
 	mode := string(*in.StreamModeDetails.StreamMode)
-	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		// Another request may have changed the status since the check
 		// above (see reshard).
-		if st := m.effectiveStatus(now); st != statusActive {
+		if st := m.EffectiveStatus(now); st != streams.StatusActive {
 			return errNotActive(ref, st)
 		}
 		if m.Mode == mode {
@@ -153,11 +154,11 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 		if in.WarmThroughputMiBps != nil {
 			m.WarmThroughputMiBps = int(*in.WarmThroughputMiBps)
 		}
-		s.beginUpdate(m, now)
+		s.eng.BeginUpdate(m, now)
 		return nil
 	})
 	if err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return nil, nil
 }
@@ -183,12 +184,12 @@ func (s *Service) updateMaxRecordSize(ctx context.Context, c caller, in *updateM
 	if aerr != nil {
 		return nil, aerr
 	}
-	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		m.MaxRecordSizeKiB = int(*in.MaxRecordSizeInKiB)
 		return nil
 	})
 	if err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return nil, nil
 }
@@ -219,15 +220,15 @@ func (s *Service) updateStreamWarmThroughput(ctx context.Context, c caller, in *
 	if aerr != nil {
 		return nil, aerr
 	}
-	if e.meta.Mode != modeOnDemand {
-		return nil, errInvalidArgument("Warm throughput can only be set for streams in ON_DEMAND mode. Stream %s under account %s is in %s mode.", ref.name, ref.account, e.meta.Mode)
+	if e.Meta.Mode != streams.ModeOnDemand {
+		return nil, errInvalidArgument("Warm throughput can only be set for streams in ON_DEMAND mode. Stream %s under account %s is in %s mode.", ref.name, ref.account, e.Meta.Mode)
 	}
 	target := int(*in.WarmThroughputMiBps)
-	if _, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	if _, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		m.WarmThroughputMiBps = target
 		return nil
 	}); err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return struct {
 		StreamARN      string         `json:"StreamARN"`
@@ -235,11 +236,6 @@ func (s *Service) updateStreamWarmThroughput(ctx context.Context, c caller, in *
 		WarmThroughput warmThroughput `json:"WarmThroughput"`
 	}{ref.arn(), ref.name, warmThroughput{target, target}}, nil
 }
-
-const (
-	distributionUserKey = "USER_PARTITION_KEY"
-	distributionAuto    = "AUTO"
-)
 
 type updateDistributionInput struct {
 	streamIDInput
@@ -252,7 +248,7 @@ type updateDistributionInput struct {
 func (s *Service) updateStreamRecordDistributionStrategy(ctx context.Context, c caller, in *updateDistributionInput) (any, *Error) {
 	var v validation
 	if v.notNull("recordDistributionStrategy", in.RecordDistributionStrategy != nil) {
-		v.enum("recordDistributionStrategy", string(*in.RecordDistributionStrategy), distributionAuto, distributionUserKey)
+		v.enum("recordDistributionStrategy", string(*in.RecordDistributionStrategy), streams.DistributionAuto, streams.DistributionUserKey)
 	}
 	in.check(&v)
 	if err := v.err(); err != nil {
@@ -262,11 +258,11 @@ func (s *Service) updateStreamRecordDistributionStrategy(ctx context.Context, c 
 	if aerr != nil {
 		return nil, aerr
 	}
-	if _, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	if _, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		m.Distribution = string(*in.RecordDistributionStrategy)
 		return nil
 	}); err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return nil, nil
 }
@@ -278,7 +274,7 @@ type resourcePolicyInput struct {
 }
 
 // policyTarget finds the stream a resource-policy action names.
-func (s *Service) policyTarget(c caller, in *resourcePolicyInput) (streamRef, *cached, *Error) {
+func (s *Service) policyTarget(c caller, in *resourcePolicyInput) (streamRef, *streams.Stream, *Error) {
 	if in.ResourceARN == nil && in.StreamId != nil {
 		return s.findStreamByID(c, string(*in.StreamId))
 	}
@@ -314,11 +310,11 @@ func (s *Service) putResourcePolicy(ctx context.Context, c caller, in *resourceP
 	if json.Unmarshal([]byte(*in.Policy), &doc) != nil {
 		return nil, errInvalidArgument("Policy is not a valid JSON document.")
 	}
-	if _, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	if _, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		m.ResourcePolicy = string(*in.Policy)
 		return nil
 	}); err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return nil, nil
 }
@@ -333,7 +329,7 @@ func (s *Service) getResourcePolicy(_ context.Context, c caller, in *resourcePol
 	if aerr != nil {
 		return nil, aerr
 	}
-	policy := e.meta.ResourcePolicy
+	policy := e.Meta.ResourcePolicy
 	if policy == "" {
 		policy = "{}"
 	}
@@ -352,14 +348,14 @@ func (s *Service) deleteResourcePolicy(ctx context.Context, c caller, in *resour
 	if aerr != nil {
 		return nil, aerr
 	}
-	if e.meta.ResourcePolicy == "" {
+	if e.Meta.ResourcePolicy == "" {
 		return nil, errResourceNotFound("No resource policy found for resource %s.", ref.arn())
 	}
-	if _, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	if _, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		m.ResourcePolicy = ""
 		return nil
 	}); err != nil {
-		return nil, mapStoreErr(ref, err)
+		return nil, awsError(ref, err)
 	}
 	return nil, nil
 }

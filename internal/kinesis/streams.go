@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
-	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Control-plane actions: creating, describing, listing and configuring
@@ -30,19 +29,16 @@ type createStreamInput struct {
 	MaxRecordSizeInKiB *Int               `json:"MaxRecordSizeInKiB"`
 }
 
-const (
-	modeProvisioned = "PROVISIONED"
-	modeOnDemand    = "ON_DEMAND"
-	onDemandShards  = 4
-)
+// onDemandShards is how many shards an ON_DEMAND stream starts with.
+const onDemandShards = 4
 
 func (s *Service) createStream(ctx context.Context, c caller, in *createStreamInput) (any, *Error) {
 	var v validation
-	mode := modeProvisioned
+	mode := streams.ModeProvisioned
 	if in.StreamModeDetails != nil {
 		if v.notNull("streamModeDetails.streamMode", in.StreamModeDetails.StreamMode != nil) {
 			mode = string(*in.StreamModeDetails.StreamMode)
-			v.enum("streamModeDetails.streamMode", mode, modeProvisioned, modeOnDemand)
+			v.enum("streamModeDetails.streamMode", mode, streams.ModeProvisioned, streams.ModeOnDemand)
 		}
 	}
 	if in.ShardCount != nil {
@@ -64,7 +60,7 @@ func (s *Service) createStream(ctx context.Context, c caller, in *createStreamIn
 	switch {
 	case in.ShardCount != nil:
 		shards = int(*in.ShardCount)
-	case mode == modeProvisioned:
+	case mode == streams.ModeProvisioned:
 		return nil, errInvalidArgument("ShardCount must be provided for PROVISIONED streams.")
 	}
 	if in.Tags != nil {
@@ -73,61 +69,14 @@ func (s *Service) createStream(ctx context.Context, c caller, in *createStreamIn
 		}
 	}
 	ref := streamRef{c.account, c.region, string(*in.StreamName)}
-
-	s.createMu.Lock()
-	defer s.createMu.Unlock()
-	if e, ok := s.cat.get(ref.key()); ok {
-		if e.meta.Status != statusDeleting || time.Now().Before(e.meta.TransitionAt) {
-			return nil, errResourceInUse("Stream %s under account %s already exists.", ref.name, ref.account)
-		}
-		if err := s.finishDelete(ctx, ref.key(), e.meta.UID); err != nil {
-			return nil, errInternal(err)
-		}
-	}
-	open := 0
-	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
-		open += m.openShardsAfterUpdate()
-	}
-	if open+shards > s.cfg.ShardLimit {
-		return nil, errLimitExceeded("This request would exceed the shard limit for the account %s in %s. Current shard count for the account: %d. Limit: %d. Number of additional shards that would have resulted from this request: %d. Refer to the AWS Service Limits page (http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to request higher limits.",
-			c.account, c.region, open, s.cfg.ShardLimit, shards)
-	}
-	now := time.Now().Truncate(time.Second)
-	m := &streamMeta{
-		Name: ref.name, Account: ref.account, Region: ref.region,
-		UID: newUID(), Created: now, Status: statusCreating,
-		TransitionAt:   now.Add(s.cfg.CreateDelay),
-		RetentionHours: 24, Mode: mode, MaxRecordSizeKiB: 1024,
-	}
-	if s.cfg.CreateDelay == 0 {
-		m.TransitionAt = time.Time{}
-	}
+	spec := streams.CreateSpec{Ref: ref.id(), Shards: shards, Mode: mode}
 	if in.MaxRecordSizeInKiB != nil {
-		m.MaxRecordSizeKiB = int(*in.MaxRecordSizeInKiB)
+		spec.MaxRecordSizeKiB = int(*in.MaxRecordSizeInKiB)
 	}
-	if in.Tags != nil && len(*in.Tags) > 0 {
-		m.Tags = map[string]string(*in.Tags)
+	if in.Tags != nil {
+		spec.Tags = map[string]string(*in.Tags)
 	}
-	for i, r := range shard.SplitEvenly(shards) {
-		m.Shards = append(m.Shards, shardMeta{Index: i, Start: r.Start.String(), End: r.End.String(), Created: now})
-	}
-	// The shards' logs exist before the stream is visible: a reader that
-	// finds the stream (ACTIVE at once when there is no create delay)
-	// must find its logs too. Logs are named by the stream's UID, so a
-	// failed create leaves nothing another stream could pick up.
-	if err := s.ensureLogs(ctx, m); err != nil {
-		return nil, errInternal(err)
-	}
-	if err := s.cat.create(ctx, m); err != nil {
-		for _, sh := range m.Shards {
-			_ = s.st.DeleteLog(ctx, m.logName(sh.Index))
-		}
-		if errors.Is(err, store.ErrExists) {
-			return nil, errResourceInUse("Stream %s under account %s already exists.", ref.name, ref.account)
-		}
-		return nil, errInternal(err)
-	}
-	return nil, nil
+	return nil, awsError(ref, s.eng.Create(ctx, spec))
 }
 
 type deleteStreamInput struct {
@@ -146,40 +95,10 @@ func (s *Service) deleteStream(ctx context.Context, c caller, in *deleteStreamIn
 	if aerr != nil {
 		return nil, aerr
 	}
-	if n := e.meta.liveConsumers(time.Now()); n > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
+	if n := e.Meta.LiveConsumers(time.Now()); n > 0 && (in.EnforceConsumerDeletion == nil || !*in.EnforceConsumerDeletion) {
 		return nil, errResourceInUse("Stream %s under account %s has %d registered consumers. Deregister them, or delete the stream with EnforceConsumerDeletion.", ref.name, ref.account, n)
 	}
-	// Deleting a DELETING stream succeeds and changes nothing: the call
-	// that made it DELETING started its deletion, and only that one.
-	started := false
-	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
-		started = false
-		if m.Status == statusDeleting {
-			return errStop
-		}
-		m.Status = statusDeleting
-		m.TransitionAt = time.Now().Add(s.cfg.DeleteDelay)
-		started = true
-		return nil
-	})
-	if err != nil {
-		return nil, mapStoreErr(ref, err)
-	}
-	if !started {
-		return nil, nil
-	}
-	if s.cfg.DeleteDelay == 0 {
-		if err := s.finishDelete(ctx, ref.key(), m.UID); err != nil {
-			return nil, errInternal(err)
-		}
-	} else {
-		s.scheduleDelete(m)
-	}
-	// Subscribers learn of the deletion now, not at their next heartbeat.
-	for _, sh := range m.Shards {
-		s.appended.fire(m.logName(sh.Index))
-	}
-	return nil, nil
+	return nil, awsError(ref, s.eng.Delete(ctx, ref.id()))
 }
 
 // Shard descriptions as DescribeStream and ListShards return them.
@@ -202,13 +121,13 @@ type shardOut struct {
 	SequenceNumberRange   sequenceNumberRange `json:"SequenceNumberRange"`
 }
 
-func describeShard(sh *shardMeta) shardOut {
+func describeShard(sh *streams.ShardMeta) shardOut {
 	return shardOut{
 		ShardId:               shard.ID(sh.Index),
 		ParentShardId:         sh.Parent,
 		AdjacentParentShardId: sh.AdjacentParent,
 		HashKeyRange:          hashKeyRange{sh.Start, sh.End},
-		SequenceNumberRange:   sequenceNumberRange{sh.startingSequence(), sh.EndingSeq},
+		SequenceNumberRange:   sequenceNumberRange{sh.StartingSequence(), sh.EndingSeq},
 	}
 }
 
@@ -216,7 +135,7 @@ type enhancedMetrics struct {
 	ShardLevelMetrics []string `json:"ShardLevelMetrics"`
 }
 
-func metricsOut(m *streamMeta) []enhancedMetrics {
+func metricsOut(m *streams.Meta) []enhancedMetrics {
 	l := m.ShardLevelMetrics
 	if l == nil {
 		l = []string{}
@@ -259,20 +178,20 @@ func (s *Service) describeStream(_ context.Context, c caller, in *describeStream
 	if aerr != nil {
 		return nil, aerr
 	}
-	m := e.meta
+	m := e.Meta
 	limit := 100
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
-	status := m.effectiveStatus(time.Now())
+	status := m.EffectiveStatus(time.Now())
 	out := streamDescription{
-		StreamName: m.Name, StreamARN: m.arn(), StreamStatus: status,
+		StreamName: m.Name, StreamARN: metaARN(m), StreamStatus: status,
 		StreamModeDetails: modeOut{m.Mode}, Shards: []shardOut{},
 		RetentionPeriodHours:    m.RetentionHours,
 		StreamCreationTimestamp: Timestamp{m.Created},
 		EnhancedMonitoring:      metricsOut(m), EncryptionType: encryptionType(m), KeyId: m.KeyID,
 	}
-	if status != statusCreating {
+	if status != streams.StatusCreating {
 		for i := range m.Shards {
 			sh := &m.Shards[i]
 			if in.ExclusiveStartShardId != nil && shard.ID(sh.Index) <= string(*in.ExclusiveStartShardId) {
@@ -323,15 +242,15 @@ func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamR
 	if aerr != nil {
 		return nil, aerr
 	}
-	m := e.meta
+	m := e.Meta
 	return struct {
 		StreamDescriptionSummary streamSummary `json:"StreamDescriptionSummary"`
 	}{streamSummary{
-		StreamName: m.Name, StreamARN: m.arn(), StreamStatus: m.effectiveStatus(time.Now()),
+		StreamName: m.Name, StreamARN: metaARN(m), StreamStatus: m.EffectiveStatus(time.Now()),
 		StreamModeDetails: modeOut{m.Mode}, RetentionPeriodHours: m.RetentionHours,
 		StreamCreationTimestamp: Timestamp{m.Created}, EnhancedMonitoring: metricsOut(m),
-		EncryptionType: encryptionType(m), KeyId: m.KeyID, OpenShardCount: m.openShards(), StreamId: m.streamID(),
-		ConsumerCount:      m.liveConsumers(time.Now()),
+		EncryptionType: encryptionType(m), KeyId: m.KeyID, OpenShardCount: m.OpenShards(), StreamId: m.StreamID(),
+		ConsumerCount:      m.LiveConsumers(time.Now()),
 		MaxRecordSizeInKiB: m.MaxRecordSizeKiB, RecordDistributionStrategy: distributionOf(m),
 		WarmThroughput: warmThroughputOf(m),
 	}}, nil
@@ -417,8 +336,8 @@ func (s *Service) listStreams(_ context.Context, c caller, in *listStreamsInput)
 	}
 	out := listStreamsOutput{StreamNames: []string{}, StreamSummaries: []listedStream{}}
 	now := time.Now()
-	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
-		if (after != "" && m.Name <= after) || (m.Status == statusDeleting && !now.Before(m.TransitionAt)) {
+	for _, m := range s.eng.List(c.account, c.region) {
+		if (after != "" && m.Name <= after) || (m.Status == streams.StatusDeleting && !now.Before(m.TransitionAt)) {
 			continue
 		}
 		if len(out.StreamNames) == limit {
@@ -428,7 +347,7 @@ func (s *Service) listStreams(_ context.Context, c caller, in *listStreamsInput)
 		}
 		out.StreamNames = append(out.StreamNames, m.Name)
 		out.StreamSummaries = append(out.StreamSummaries, listedStream{
-			StreamName: m.Name, StreamARN: m.arn(), StreamStatus: m.effectiveStatus(now),
+			StreamName: m.Name, StreamARN: metaARN(m), StreamStatus: m.EffectiveStatus(now),
 			StreamModeDetails: modeOut{m.Mode}, StreamCreationTimestamp: Timestamp{m.Created},
 		})
 	}
@@ -514,7 +433,7 @@ func (s *Service) listShards(_ context.Context, c caller, in *listShardsInput) (
 	if aerr != nil {
 		return nil, aerr
 	}
-	m := e.meta
+	m := e.Meta
 	if in.StreamCreationTimestamp != nil && in.StreamCreationTimestamp.Unix() != m.Created.Unix() {
 		return nil, streamNotFound(ref.name, ref.account)
 	}
@@ -530,7 +449,7 @@ func (s *Service) listShards(_ context.Context, c caller, in *listShardsInput) (
 		Shards    []shardOut `json:"Shards"`
 		NextToken string     `json:"NextToken,omitempty"`
 	}{Shards: []shardOut{}}
-	if m.effectiveStatus(time.Now()) == statusCreating {
+	if m.EffectiveStatus(time.Now()) == streams.StatusCreating {
 		return out, nil
 	}
 	for i := range m.Shards {
@@ -550,16 +469,16 @@ func (s *Service) listShards(_ context.Context, c caller, in *listShardsInput) (
 
 // shardFilterFunc returns the predicate a ListShards ShardFilter selects.
 // AFTER_SHARD_ID moves the start of the listing instead.
-func (s *Service) shardFilterFunc(m *streamMeta, f *shardFilter, after *string) (func(*shardMeta) bool, *Error) {
-	all := func(*shardMeta) bool { return true }
+func (s *Service) shardFilterFunc(m *streams.Meta, f *shardFilter, after *string) (func(*streams.ShardMeta) bool, *Error) {
+	all := func(*streams.ShardMeta) bool { return true }
 	if f == nil {
 		return all, nil
 	}
-	horizon := time.Now().Add(-s.retention(m.RetentionHours))
+	horizon := time.Now().Add(-s.eng.Retention(m.RetentionHours))
 	if horizon.Before(m.Created) {
 		horizon = m.Created
 	}
-	openAt := func(sh *shardMeta, t time.Time) bool {
+	openAt := func(sh *streams.ShardMeta, t time.Time) bool {
 		return !sh.Created.After(t) && (sh.Closed.IsZero() || !sh.Closed.Before(t))
 	}
 	switch string(*f.Type) {
@@ -572,11 +491,11 @@ func (s *Service) shardFilterFunc(m *streamMeta, f *shardFilter, after *string) 
 		}
 		return all, nil
 	case "AT_TRIM_HORIZON":
-		return func(sh *shardMeta) bool { return openAt(sh, horizon) }, nil
+		return func(sh *streams.ShardMeta) bool { return openAt(sh, horizon) }, nil
 	case "FROM_TRIM_HORIZON":
-		return func(sh *shardMeta) bool { return sh.Closed.IsZero() || sh.Closed.After(horizon) }, nil
+		return func(sh *streams.ShardMeta) bool { return sh.Closed.IsZero() || sh.Closed.After(horizon) }, nil
 	case "AT_LATEST":
-		return func(sh *shardMeta) bool { return sh.EndingSeq == "" }, nil
+		return func(sh *streams.ShardMeta) bool { return sh.EndingSeq == "" }, nil
 	case "AT_TIMESTAMP", "FROM_TIMESTAMP":
 		if f.Timestamp == nil {
 			return nil, errInvalidArgument("Timestamp must be supplied in a ShardFilter with a Type of FROM_TIMESTAMP or AT_TIMESTAMP.")
@@ -586,9 +505,9 @@ func (s *Service) shardFilterFunc(m *streamMeta, f *shardFilter, after *string) 
 			t = horizon
 		}
 		if string(*f.Type) == "AT_TIMESTAMP" {
-			return func(sh *shardMeta) bool { return openAt(sh, t) }, nil
+			return func(sh *streams.ShardMeta) bool { return openAt(sh, t) }, nil
 		}
-		return func(sh *shardMeta) bool { return sh.Closed.IsZero() || !sh.Closed.Before(t) }, nil
+		return func(sh *streams.ShardMeta) bool { return sh.Closed.IsZero() || !sh.Closed.Before(t) }, nil
 	}
 	return all, nil
 }
@@ -617,28 +536,16 @@ func (s *Service) changeRetention(ctx context.Context, c caller, in *retentionIn
 	case hours > 8760:
 		return nil, errInvalidArgument("Maximum allowed retention period is 8760 hours. Requested retention period (%d hours) is too long.", hours)
 	}
-	m, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	err := s.eng.SetRetention(ctx, ref.id(), hours, func(m *streams.Meta) error {
 		if increase && hours < m.RetentionHours {
 			return errInvalidArgument("Requested retention period (%d hours) for stream %s can not be shorter than existing retention period (%d hours). Use DecreaseRetentionPeriod API.", hours, m.Name, m.RetentionHours)
 		}
 		if !increase && hours > m.RetentionHours {
 			return errInvalidArgument("Requested retention period (%d hours) for stream %s can not be longer than existing retention period (%d hours). Use IncreaseRetentionPeriod API.", hours, m.Name, m.RetentionHours)
 		}
-		if hours == m.RetentionHours {
-			return errStop
-		}
-		m.RetentionHours = hours
 		return nil
 	})
-	if err != nil {
-		return nil, mapStoreErr(ref, err)
-	}
-	for _, sh := range m.Shards {
-		if err := s.st.SetLogMaxAge(ctx, m.logName(sh.Index), s.retention(m.RetentionHours)); err != nil {
-			return nil, errInternal(err)
-		}
-	}
-	return nil, nil
+	return nil, awsError(ref, err)
 }
 
 type describeLimitsOutput struct {
@@ -650,26 +557,26 @@ type describeLimitsOutput struct {
 
 func (s *Service) describeLimits(_ context.Context, c caller, _ *struct{}) (any, *Error) {
 	out := describeLimitsOutput{ShardLimit: s.cfg.ShardLimit, OnDemandStreamCountLimit: 50}
-	for _, m := range s.cat.all(streamKey(c.account, c.region, "")) {
-		out.OpenShardCount += m.openShards()
-		if m.Mode == modeOnDemand {
+	for _, m := range s.eng.List(c.account, c.region) {
+		out.OpenShardCount += m.OpenShards()
+		if m.Mode == streams.ModeOnDemand {
 			out.OnDemandStreamCount++
 		}
 	}
 	return out, nil
 }
 
-func distributionOf(m *streamMeta) string {
+func distributionOf(m *streams.Meta) string {
 	if m.Distribution == "" {
-		return distributionUserKey
+		return streams.DistributionUserKey
 	}
 	return m.Distribution
 }
 
 // warmThroughputOf reports warm throughput for on-demand streams, the
 // only ones that have it.
-func warmThroughputOf(m *streamMeta) *warmThroughput {
-	if m.Mode != modeOnDemand {
+func warmThroughputOf(m *streams.Meta) *warmThroughput {
+	if m.Mode != streams.ModeOnDemand {
 		return nil
 	}
 	return &warmThroughput{m.WarmThroughputMiBps, m.WarmThroughputMiBps}

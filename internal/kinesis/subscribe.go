@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 
 	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // SubscribeToShard: enhanced fan-out's push API. The response is an
@@ -134,7 +135,7 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 		s.writeError(w, aerr)
 		return
 	}
-	if st := cm.status(time.Now()); st != consumerActive {
+	if st := cm.StatusAt(time.Now()); st != streams.ConsumerActive {
 		s.writeError(w, errResourceInUse("Consumer %s is not in ACTIVE state, instead in state %s.", *in.ConsumerARN, st))
 		return
 	}
@@ -153,13 +154,13 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 	defer cancel()
 	sub := &subscription{started: time.Now(), cancel: cancel}
 	key := subscriptionKey(string(*in.ConsumerARN), it.ShardIndex)
-	sl := consumerLabels(e.meta, cm.Name)
+	sl := consumerLabels(e.Meta, cm.Name)
 	if !s.subs.start(key, sub) {
 		s.metrics.subscribeExceeded.WithLabelValues(sl...).Inc()
 		s.writeError(w, errResourceInUse("Another active subscription exists for this consumer: %s", *in.ConsumerARN))
 		return
 	}
-	defer s.forgetIfGone(ref, e.meta.UID, cm.Name)
+	defer s.forgetIfGone(ref, e.Meta.UID, cm.Name)
 	defer s.subs.end(key, sub)
 	s.metrics.subscribeSuccess.WithLabelValues(sl...).Inc()
 
@@ -169,13 +170,12 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 	if err := es.event("initial-response", es.emptyPayload()); err != nil {
 		return
 	}
-	log := e.meta.logName(it.ShardIndex)
 	lastSent := time.Now()
 	for {
-		wake := s.appended.next(log)
+		wake := s.eng.Woken(e.Meta, it.ShardIndex)
 		// Fresh metadata each round: the shard may have been closed.
 		cur, aerr := s.lookup(ref)
-		if aerr == nil && (cur.meta.UID != e.meta.UID || cur.meta.Status == statusDeleting) {
+		if aerr == nil && (cur.Meta.UID != e.Meta.UID || cur.Meta.Status == streams.StatusDeleting) {
 			aerr = errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), ref.name, ref.account)
 		}
 		if aerr != nil {
@@ -193,12 +193,12 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 		if len(out.records) > 0 || end || time.Since(lastSent) >= subscribeHeartbeat {
 			cont := ""
 			if !end {
-				cont = continuation(cur.meta, it)
+				cont = continuation(cur.Meta, it)
 			}
 			if err := es.event("SubscribeToShardEvent", es.payload(&out, cont)); err != nil {
 				return
 			}
-			s.metrics.read(cur.meta, it.ShardIndex, &out)
+			s.metrics.read(cur.Meta, it.ShardIndex, &out)
 			s.metrics.subscribeEventRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
 			s.metrics.subscribeEventBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
 			s.metrics.subscribeBehind.WithLabelValues(append(sl, shard.ID(it.ShardIndex))...).Set(millisToSeconds(out.millisBehind))
@@ -228,23 +228,18 @@ func (s *Service) forgetIfGone(ref streamRef, uid, consumer string) {
 		s.metrics.forgetStream(ref.account, ref.region, ref.name)
 		return
 	}
-	if cur.meta.UID != uid {
+	if cur.Meta.UID != uid {
 		return // a new stream of the same name: the series are its own
 	}
-	if c := cur.meta.consumer(consumer, time.Now()); c == nil || c.Status == consumerDeleting {
+	if c := cur.Meta.FindConsumer(consumer, time.Now()); c == nil || c.Status == streams.ConsumerDeleting {
 		s.metrics.forgetConsumer(ref.account, ref.region, ref.name, consumer)
 	}
 }
 
 // continuation is the ContinuationSequenceNumber for a position: a
 // subscription resumed AFTER_SEQUENCE_NUMBER it starts exactly there.
-func continuation(m *streamMeta, it iterator) string {
-	sh := m.Shards[it.ShardIndex]
-	if it.Seq == 0 { // not yet resolved: the shard's start
-		return sh.startingSequence()
-	}
-	return shard.Sequence{ShardCreated: sh.Created.Unix(), ShardIndex: it.ShardIndex,
-		Index: seqIndex(it.Seq, int(it.Index)) - 1, RecordTime: time.Now().Unix()}.String()
+func continuation(m *streams.Meta, it iterator) string {
+	return streams.Continuation(m, it.position())
 }
 
 // appendEvent encodes a SubscribeToShardEvent's payload.

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Tagging: the stream-named actions (AddTagsToStream...) and the ARN-named
@@ -79,7 +81,7 @@ func (s *Service) addTags(ctx context.Context, ref streamRef, tags map[string]st
 	if aerr := checkTagChars(tags, "add tags to", ref.name, ref.account); aerr != nil {
 		return aerr
 	}
-	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		merged := map[string]string{}
 		for k, v := range m.Tags {
 			merged[k] = v
@@ -94,7 +96,7 @@ func (s *Service) addTags(ctx context.Context, ref streamRef, tags map[string]st
 		return nil
 	})
 	if err != nil {
-		return mapStoreErr(ref, err)
+		return awsError(ref, err)
 	}
 	return nil
 }
@@ -117,14 +119,14 @@ func (s *Service) removeTags(ctx context.Context, ref streamRef, keys []string) 
 	if aerr := checkTagKeyChars(keys); aerr != nil {
 		return aerr
 	}
-	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
+	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
 		for _, k := range keys {
 			delete(m.Tags, k)
 		}
 		return nil
 	})
 	if err != nil {
-		return mapStoreErr(ref, err)
+		return awsError(ref, err)
 	}
 	return nil
 }
@@ -135,7 +137,7 @@ type tag struct {
 }
 
 // sortedTags lists a stream's tags in key order, after `after` if set.
-func sortedTags(m *streamMeta, after string) []tag { return sortTags(m.Tags, after) }
+func sortedTags(m *streams.Meta, after string) []tag { return sortTags(m.Tags, after) }
 
 // sortTags lists tags in key order, after `after` if set.
 func sortTags(tags map[string]string, after string) []tag {
@@ -224,7 +226,7 @@ func (s *Service) listTagsForStream(_ context.Context, c caller, in *listTagsFor
 	if in.Limit != nil {
 		limit = int(*in.Limit)
 	}
-	tags := sortedTags(e.meta, after)
+	tags := sortedTags(e.Meta, after)
 	more := len(tags) > limit
 	if more {
 		tags = tags[:limit]
@@ -344,7 +346,7 @@ func (s *Service) listTagsForResource(_ context.Context, c caller, in *listTagsF
 	}
 	return struct {
 		Tags []tag `json:"Tags"`
-	}{sortedTags(e.meta, "")}, nil
+	}{sortedTags(e.Meta, "")}, nil
 }
 
 // changeConsumerTags applies fn to a copy of a consumer's tags and stores
@@ -357,8 +359,8 @@ func (s *Service) changeConsumerTags(ctx context.Context, c caller, arn *Str, fn
 	}
 	name, created := cm.Name, cm.Created
 	now := time.Now()
-	_, err := s.cat.update(ctx, ref.key(), func(m *streamMeta) error {
-		cur := m.consumer(name, now)
+	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
+		cur := m.FindConsumer(name, now)
 		if cur == nil || !cur.Created.Equal(created) {
 			return errResourceNotFound("Consumer %s, account %s not found.", *arn, ref.account)
 		}
@@ -373,7 +375,7 @@ func (s *Service) changeConsumerTags(ctx context.Context, c caller, arn *Str, fn
 		return nil
 	})
 	if err != nil {
-		return mapStoreErr(ref, err)
+		return awsError(ref, err)
 	}
 	return nil
 }

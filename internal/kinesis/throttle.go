@@ -7,6 +7,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Per-shard throughput limits, as AWS enforces them on provisioned
@@ -59,21 +60,21 @@ func (l *limits) of(log string) *shardLimits {
 }
 
 // limited reports whether a stream's shards have throughput limits now.
-func (s *Service) limited(m *streamMeta) bool {
-	return s.cfg.Throttle && m.Mode != modeOnDemand
+func (s *Service) limited(m *streams.Meta) bool {
+	return s.cfg.Throttle && m.Mode != streams.ModeOnDemand
 }
 
-func rateExceeded(m *streamMeta, shardIndex int) *Error {
+func rateExceeded(m *streams.Meta, shardIndex int) *Error {
 	return newError("ProvisionedThroughputExceededException", 400, "Rate exceeded for shard %s in stream %s under account %s.", shard.ID(shardIndex), m.Name, m.Account)
 }
 
 // allowWrite takes one record of n bytes from a shard's write buckets, or
 // reports that the shard is over its limit (taking nothing).
-func (s *Service) allowWrite(m *streamMeta, shardIndex, n int) bool {
+func (s *Service) allowWrite(m *streams.Meta, shardIndex, n int) bool {
 	if !s.limited(m) {
 		return true
 	}
-	sl := s.limits.of(m.logName(shardIndex))
+	sl := s.limits.of(m.LogName(shardIndex))
 	now := time.Now()
 	r := sl.writeRecords.ReserveN(now, 1)
 	if !r.OK() || r.DelayFrom(now) > 0 {
@@ -91,11 +92,11 @@ func (s *Service) allowWrite(m *streamMeta, shardIndex, n int) bool {
 
 // allowRead admits a GetRecords call on a shard, unless it is over its
 // call rate or still paying off earlier reads' bytes.
-func (s *Service) allowRead(m *streamMeta, shardIndex int) bool {
+func (s *Service) allowRead(m *streams.Meta, shardIndex int) bool {
 	if !s.limited(m) {
 		return true
 	}
-	sl := s.limits.of(m.logName(shardIndex))
+	sl := s.limits.of(m.LogName(shardIndex))
 	now := time.Now()
 	sl.mu.Lock()
 	blocked := now.Before(sl.readsBlockedUntil)
@@ -108,11 +109,11 @@ func (s *Service) allowRead(m *streamMeta, shardIndex int) bool {
 
 // chargeRead debits the bytes a GetRecords returned; a large response
 // leaves the shard in debt, refusing reads until it is paid off.
-func (s *Service) chargeRead(m *streamMeta, shardIndex, n int) {
+func (s *Service) chargeRead(m *streams.Meta, shardIndex, n int) {
 	if !s.limited(m) || n == 0 {
 		return
 	}
-	sl := s.limits.of(m.logName(shardIndex))
+	sl := s.limits.of(m.LogName(shardIndex))
 	cost := time.Duration(float64(n) / readBytesPerSec * float64(time.Second))
 	now := time.Now()
 	sl.mu.Lock()

@@ -21,7 +21,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // ErrOpen is returned for a sealed value that does not decrypt: damaged,
@@ -112,7 +112,7 @@ func (k *Keyring) Open(version byte, p []byte) (plain []byte, sealed bool, err e
 // MasterKey returns configured, the master key given from outside the
 // data directory, or else the one kept in the metadata bucket, creating
 // it once.
-func MasterKey(ctx context.Context, st *store.Store, configured []byte) ([]byte, error) {
+func MasterKey(ctx context.Context, st storage.KV, configured []byte) ([]byte, error) {
 	if len(configured) > 0 {
 		if len(configured) < 32 {
 			return nil, fmt.Errorf("master key: want at least 32 bytes, have %d", len(configured))
@@ -125,19 +125,19 @@ func MasterKey(ctx context.Context, st *store.Store, configured []byte) ([]byte,
 // StoredKey loads a 32-byte secret kept in the metadata bucket under
 // key (the key that seals shard iterators, the master key), creating it
 // once, so that it survives restarts.
-func StoredKey(ctx context.Context, st *store.Store, key string) ([]byte, error) {
+func StoredKey(ctx context.Context, st storage.KV, key string) ([]byte, error) {
 	e, err := st.Get(ctx, key)
 	if err == nil {
 		return e.Value, nil
 	}
-	if !errors.Is(err, store.ErrNotFound) {
+	if !errors.Is(err, storage.ErrNotFound) {
 		return nil, err
 	}
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("generating %s: %w", key, err)
 	}
-	if _, err := st.Create(ctx, key, secret); errors.Is(err, store.ErrExists) {
+	if _, err := st.Create(ctx, key, secret); errors.Is(err, storage.ErrExists) {
 		e, err := st.Get(ctx, key)
 		return e.Value, err
 	} else if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // A log is one JetStream stream with a single subject. Its messages are
@@ -112,7 +113,10 @@ func (s *Store) Logs(ctx context.Context) ([]string, error) {
 
 // Pending is an append in flight; Wait returns its sequence once the
 // server has stored it (and, with Sync durability, fsynced it).
-type Pending struct {
+type Pending = storage.Pending
+
+// pending is an append to JetStream in flight.
+type pending struct {
 	f   jetstream.PubAckFuture
 	s   *Store
 	err error
@@ -120,10 +124,10 @@ type Pending struct {
 
 // FailedAppend is a Pending that fails with err, for an append that could
 // not be started by its caller.
-func FailedAppend(err error) Pending { return Pending{err: err} }
+func FailedAppend(err error) Pending { return storage.FailedAppend(err) }
 
 // Wait blocks until the append is acknowledged or ctx ends.
-func (p Pending) Wait(ctx context.Context) (uint64, error) {
+func (p pending) Wait(ctx context.Context) (uint64, error) {
 	if p.err != nil {
 		return 0, p.err
 	}
@@ -143,7 +147,7 @@ func (p Pending) Wait(ctx context.Context) (uint64, error) {
 // An append the disk has no room for fails at once with ErrUnavailable.
 func (s *Store) AppendAsync(name string, payload []byte) Pending {
 	if err := s.checkAppend(len(payload)); err != nil {
-		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
+		return FailedAppend(fmt.Errorf("append to %s: %w", name, err))
 	}
 	msg := &nats.Msg{Subject: logSubject(name), Data: payload, Header: nats.Header{}}
 	msg.Header.Set(jetstream.ExpectedStreamHeader, name)
@@ -151,29 +155,20 @@ func (s *Store) AppendAsync(name string, payload []byte) Pending {
 	// by the client's default timeout for JetStream requests.
 	c, err := s.conn(context.Background())
 	if err != nil {
-		return Pending{err: fmt.Errorf("append to %s: %w", name, err)}
+		return FailedAppend(fmt.Errorf("append to %s: %w", name, err))
 	}
 	f, err := c.js.PublishMsgAsync(msg)
 	if err != nil {
-		return Pending{err: fmt.Errorf("append to %s: %w", name, s.unavailable(err))}
+		return FailedAppend(fmt.Errorf("append to %s: %w", name, s.unavailable(err)))
 	}
-	return Pending{f: f, s: s}
+	return pending{f: f, s: s}
 }
 
 // Message is one stored log entry.
-type Message struct {
-	Seq  uint64
-	Time time.Time
-	Data []byte
-}
+type Message = storage.Message
 
 // ReadResult is a run of consecutive messages and what lies beyond them.
-type ReadResult struct {
-	Messages []Message
-	// Pending counts messages after the last one returned: zero means the
-	// reader is at the tip of the log.
-	Pending uint64
-}
+type ReadResult = storage.ReadResult
 
 // MaxReadBytes is the most one Read or ReadFromTime may ask for.
 const MaxReadBytes = 16 << 20
@@ -264,18 +259,7 @@ func (s *Store) directGet(ctx context.Context, name string, req readRequest) (Re
 }
 
 // LogState describes the extent of a log.
-type LogState struct {
-	// FirstSeq is the oldest message kept; LastSeq the newest ever stored.
-	// When FirstSeq > LastSeq the log holds nothing.
-	FirstSeq, LastSeq uint64
-	LastTime          time.Time
-	Msgs              uint64
-	Bytes             uint64
-	// Lost lists the messages JetStream found damaged (failing their
-	// checksum, or cut off by a truncated file) and dropped when it
-	// recovered the log at start-up.
-	Lost []uint64
-}
+type LogState = storage.LogState
 
 // State reports a log's first and last sequence.
 func (s *Store) State(ctx context.Context, name string) (LogState, error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // Metadata lives in one KV bucket. Every change is a compare-and-set on the
@@ -17,11 +18,7 @@ import (
 // maps them to what the bucket can hold.
 
 // Entry is a metadata value with the revision it was read at.
-type Entry struct {
-	Key      string
-	Value    []byte
-	Revision uint64
-}
+type Entry = storage.Entry
 
 // kvKey is the KV handle of a working connection and key's stored form.
 func (s *Store) kvKey(ctx context.Context, op, key string) (jetstream.KeyValue, string, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // A full disk is the one store failure that fixes itself: the operator
@@ -30,7 +31,7 @@ import (
 // confirm for now: the disk or the -max-store-bytes limit is full, or
 // JetStream did not acknowledge in time. Nothing was acknowledged, so
 // the write may be retried; it may succeed once space is freed.
-var ErrUnavailable = errors.New("store: temporarily unavailable")
+var ErrUnavailable = storage.ErrUnavailable
 
 // DefaultWriteTimeout bounds the wait for JetStream to acknowledge a
 // write when Config.WriteTimeout is zero.

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/lockfile"
 	"github.com/tributary-data/tributary/internal/logging"
+	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // Durability says when a write is acknowledged relative to fsync.
@@ -74,16 +75,17 @@ type Config struct {
 }
 
 // ErrNotFound is returned for a key, log or message that does not exist.
-var ErrNotFound = errors.New("store: not found")
+var ErrNotFound = storage.ErrNotFound
 
 // ErrConflict is returned when a compare-and-set finds another revision.
-var ErrConflict = errors.New("store: revision conflict")
+var ErrConflict = storage.ErrConflict
 
 // ErrExists is returned when creating a key or log that already exists.
-var ErrExists = errors.New("store: already exists")
+var ErrExists = storage.ErrExists
 
 // Store is an open embedded JetStream server and a client connected to it
-// in-process. It is safe for concurrent use.
+// in-process, the storage.Store of the stream engine. It is safe for
+// concurrent use.
 type Store struct {
 	ns *server.Server
 	// cur is the connection to ns (conn.go); mu serialises replacing it
@@ -409,3 +411,5 @@ func (s *Store) Ping(ctx context.Context) error {
 	}
 	return nil
 }
+
+var _ storage.Store = (*Store)(nil)

@@ -1,4 +1,4 @@
-package kinesis
+package streams
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // Orphan logs. A shard's log is created before the metadata that names it
@@ -18,21 +18,21 @@ import (
 // stream reuses a leftover child instead of colliding with it), but they
 // accumulate, one per crash. Start-up removes them.
 
-// logPrefix starts the name of every shard log (see streamMeta.logName).
+// logPrefix starts the name of every shard log (see Meta.logName).
 const logPrefix = "KS_"
 
 // referencedLogs lists the logs the given streams name: every shard's,
 // and the children's of a pending reshard, whose completion may already
 // have made them.
-func referencedLogs(ms []*streamMeta) map[string]bool {
+func referencedLogs(ms []*Meta) map[string]bool {
 	refs := map[string]bool{}
 	for _, m := range ms {
 		for _, sh := range m.Shards {
-			refs[m.logName(sh.Index)] = true
+			refs[m.LogName(sh.Index)] = true
 		}
 		if m.Reshard != nil {
 			for _, sh := range m.Reshard.Open {
-				refs[m.logName(sh.Index)] = true
+				refs[m.LogName(sh.Index)] = true
 			}
 		}
 	}
@@ -48,12 +48,12 @@ func referencedLogs(ms []*streamMeta) map[string]bool {
 // (a deletion removes the logs before the metadata), so one means the
 // metadata was lost or damaged, and its records may still be wanted. It
 // is kept and reported.
-func (s *Service) removeOrphanLogs(ctx context.Context) error {
-	names, err := s.st.Logs(ctx)
+func (e *Engine) removeOrphanLogs(ctx context.Context) error {
+	names, err := e.st.Logs(ctx)
 	if err != nil {
 		return fmt.Errorf("look for orphan logs: %w", err)
 	}
-	refs := referencedLogs(s.cat.all("stream."))
+	refs := referencedLogs(e.cat.all("stream."))
 	var candidates []string
 	for _, n := range names {
 		if strings.HasPrefix(n, logPrefix) && !refs[n] {
@@ -63,7 +63,7 @@ func (s *Service) removeOrphanLogs(ctx context.Context) error {
 	if len(candidates) == 0 {
 		return nil
 	}
-	fresh, err := newCatalog(ctx, s.st)
+	fresh, err := newCatalog(ctx, e.st)
 	if err != nil {
 		return fmt.Errorf("look for orphan logs: %w", err)
 	}
@@ -72,22 +72,22 @@ func (s *Service) removeOrphanLogs(ctx context.Context) error {
 		if refs[n] {
 			continue
 		}
-		st, err := s.st.State(ctx, n)
-		if errors.Is(err, store.ErrNotFound) {
+		st, err := e.st.State(ctx, n)
+		if errors.Is(err, storage.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return fmt.Errorf("orphan log %s: %w", n, err)
 		}
 		if st.LastSeq > 0 {
-			s.log.Warn("a shard log that no stream names holds records; kept, since its stream's metadata may have been lost",
+			e.log.Warn("a shard log that no stream names holds records; kept, since its stream's metadata may have been lost",
 				"log", n, "records", st.Msgs, "bytes", st.Bytes)
 			continue
 		}
-		if err := s.st.DeleteLog(ctx, n); err != nil {
+		if err := e.st.DeleteLog(ctx, n); err != nil {
 			return fmt.Errorf("orphan log %s: %w", n, err)
 		}
-		s.log.Info("removed an empty shard log that no stream names, left by a stream creation or reshard that a crash interrupted",
+		e.log.Info("removed an empty shard log that no stream names, left by a stream creation or reshard that a crash interrupted",
 			"log", n)
 	}
 	return nil

@@ -1,7 +1,8 @@
-package kinesis
+package streams
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -13,7 +14,7 @@ import (
 // TestReshardResumesAfterInterruptedCompletion simulates a crash in the
 // middle of a reshard's completion: the children's logs were created and
 // the parent's end read, but the metadata write never happened. A new
-// service over the same store must find the pending reshard and complete
+// engine over the same store must find the pending reshard and complete
 // it, reusing the children's logs, with a parent end that also covers the
 // records written after the interruption.
 func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
@@ -23,54 +24,52 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	c := caller{"000000000000", "us-east-1"}
-	name := Str("s")
-	put := func(s *Service, n int) []string {
+	ref := Ref{"000000000000", "us-east-1", "s"}
+	put := func(e *Engine, n int) []string {
 		var seqs []string
 		for i := range n {
-			out, aerr := s.putRecord(ctx, c, &putRecordInput{StreamName: &name, PartitionKey: ptr(Str(fmt.Sprint(i))), Data: ptr(Blob("x"))})
-			if aerr != nil {
-				t.Fatal(aerr)
+			res, err := e.Put(ctx, ref, []Record{{PartitionKey: fmt.Sprint(i), Data: []byte("x")}})
+			if err != nil || res[0].Err != nil {
+				t.Fatal(err, res)
 			}
-			seqs = append(seqs, out.(putRecordOutput).SequenceNumber)
+			seqs = append(seqs, res[0].Seq)
 		}
 		return seqs
 	}
 
 	// The first run accepts a split, and stops before it is due.
-	s1, err := New(ctx, st, Config{UpdateDelay: time.Hour})
+	s1, err := Open(ctx, st, Config{UpdateDelay: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, aerr := s1.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); aerr != nil {
-		t.Fatal(aerr)
+	if err := s1.Create(ctx, CreateSpec{Ref: ref, Shards: 1}); err != nil {
+		t.Fatal(err)
 	}
 	seqs := put(s1, 5)
-	if _, aerr := s1.splitShard(ctx, c, &splitShardInput{StreamName: &name, ShardToSplit: ptr(Str("shardId-000000000000")),
-		NewStartingHashKey: ptr(Str("170141183460469231731687303715884105728"))}); aerr != nil {
-		t.Fatal(aerr)
+	if err := s1.Split(ctx, ref, "shardId-000000000000", "170141183460469231731687303715884105728"); err != nil {
+		t.Fatal(err)
 	}
 	s1.Close()
-	key := streamKey(c.account, c.region, "s")
+	key := ref.Key()
 	e, _ := s1.cat.get(key)
-	if e.meta.Reshard == nil || len(e.meta.Shards) != 1 {
-		t.Fatalf("after the split request: %d shards, pending %+v", len(e.meta.Shards), e.meta.Reshard)
+	if e.Meta.Reshard == nil || len(e.Meta.Shards) != 1 {
+		t.Fatalf("after the split request: %d shards, pending %+v", len(e.Meta.Shards), e.Meta.Reshard)
 	}
 	// Half a completion: logs made, ends read, no metadata write.
-	if _, err := s1.prepareReshard(ctx, e.meta, e.meta.Reshard, time.Now()); err != nil {
+	if _, err := s1.prepareReshard(ctx, e.Meta, e.Meta.Reshard, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	// Writes still go to the parent, which the metadata says is open.
 	seqs = append(seqs, put(s1, 5)...)
 
 	// The update falls due while the server is down.
-	if _, err := s1.cat.update(ctx, key, func(m *streamMeta) error {
+	if _, err := s1.cat.update(ctx, key, func(m *Meta) error {
 		m.TransitionAt = time.Now()
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := New(ctx, st, Config{UpdateDelay: time.Hour})
+	s2, err := Open(ctx, st, Config{UpdateDelay: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +77,7 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		e, _ = s2.cat.get(key)
-		if e.meta.effectiveStatus(time.Now()) == statusActive {
+		if e.Meta.EffectiveStatus(time.Now()) == StatusActive {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -86,7 +85,7 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	m := e.meta
+	m := e.Meta
 	if m.Reshard != nil || len(m.Shards) != 3 || m.Shards[0].EndingSeq == "" || m.Shards[1].Parent != "shardId-000000000000" {
 		t.Fatalf("after completion: %+v", m)
 	}
@@ -116,40 +115,35 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 // logs it made are left behind, belonging to no stream.
 func TestDeleteWaitsForReshardCompletion(t *testing.T) {
 	ctx := context.Background()
-	s := newTestService(t, Config{UpdateDelay: time.Hour})
+	s := newTestEngine(t, Config{UpdateDelay: time.Hour})
 	st := s.st
-	c := caller{"000000000000", "us-east-1"}
-	name := Str("s")
-	if _, aerr := s.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); aerr != nil {
-		t.Fatal(aerr)
+	ref := Ref{"000000000000", "us-east-1", "s"}
+	if err := s.Create(ctx, CreateSpec{Ref: ref, Shards: 1}); err != nil {
+		t.Fatal(err)
 	}
-	if _, aerr := s.splitShard(ctx, c, &splitShardInput{StreamName: &name, ShardToSplit: ptr(Str("shardId-000000000000")),
-		NewStartingHashKey: ptr(Str("170141183460469231731687303715884105728"))}); aerr != nil {
-		t.Fatal(aerr)
+	if err := s.Split(ctx, ref, "shardId-000000000000", "170141183460469231731687303715884105728"); err != nil {
+		t.Fatal(err)
 	}
-	key := streamKey(c.account, c.region, "s")
+	key := ref.Key()
 	e, _ := s.cat.get(key)
-	m, p := e.meta, e.meta.Reshard
+	m, p := e.Meta, e.Meta.Reshard
 
 	mu := s.streamLock(key)
 	mu.Lock()
-	deleted := make(chan *Error, 1)
-	go func() {
-		_, aerr := s.deleteStream(ctx, c, &deleteStreamInput{StreamName: &name})
-		deleted <- aerr
-	}()
+	deleted := make(chan error, 1)
+	go func() { deleted <- s.Delete(ctx, ref) }()
 	// The deletion's status write does not wait for the lock.
 	for {
-		if cur, ok := s.cat.get(key); !ok || cur.meta.Status == statusDeleting {
+		if cur, ok := s.cat.get(key); !ok || cur.Meta.Status == StatusDeleting {
 			break
 		}
 		time.Sleep(time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond) // room for a deletion that does not wait
 	select {
-	case aerr := <-deleted:
+	case err := <-deleted:
 		mu.Unlock()
-		t.Fatalf("DeleteStream finished (%v) during a reshard's completion", aerr)
+		t.Fatalf("DeleteStream finished (%v) during a reshard's completion", err)
 	default:
 	}
 	_, err := s.prepareReshard(ctx, m, p, time.Now())
@@ -157,11 +151,11 @@ func TestDeleteWaitsForReshardCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("completion's preparation during a deletion: %v", err)
 	}
-	if aerr := <-deleted; aerr != nil {
-		t.Fatal(aerr)
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
 	}
 	for i := range 3 {
-		if _, err := st.State(ctx, m.logName(i)); err == nil {
+		if _, err := st.State(ctx, m.LogName(i)); err == nil {
 			t.Errorf("log of shard %d outlives its deleted stream", i)
 		}
 	}
@@ -174,32 +168,30 @@ func TestDeleteWaitsForReshardCompletion(t *testing.T) {
 // not make the stream UPDATING again, nor leave the children's logs.
 func TestReshardRefusesStreamDeletedMeanwhile(t *testing.T) {
 	ctx := context.Background()
-	s := newTestService(t, Config{DeleteDelay: time.Hour})
+	s := newTestEngine(t, Config{DeleteDelay: time.Hour})
 	st := s.st
-	c := caller{"000000000000", "us-east-1"}
-	name := Str("s")
-	if _, aerr := s.createStream(ctx, c, &createStreamInput{StreamName: &name, ShardCount: ptr(Int(1))}); aerr != nil {
-		t.Fatal(aerr)
+	ref := Ref{"000000000000", "us-east-1", "s"}
+	if err := s.Create(ctx, CreateSpec{Ref: ref, Shards: 1}); err != nil {
+		t.Fatal(err)
 	}
-	ref := streamRef{c.account, c.region, "s"}
-	aerr := s.reshard(ctx, ref, func(m *streamMeta) *Error {
-		if _, aerr := s.deleteStream(ctx, c, &deleteStreamInput{StreamName: &name}); aerr != nil {
-			t.Fatal(aerr)
+	err := s.reshard(ctx, ref, func(m *Meta) error {
+		if err := s.Delete(ctx, ref); err != nil {
+			t.Fatal(err)
 		}
 		rng := shard.Range{Start: shard.HashKey{}, End: shard.MaxHashKey}
 		k, _ := shard.ParseHashKey("170141183460469231731687303715884105728")
 		planStep(m, []int{0}, []child{{shard.Range{Start: rng.Start, End: k.Sub1()}, 0, -1}, {shard.Range{Start: k, End: rng.End}, 0, -1}})
 		return nil
 	}, nil)
-	if aerr == nil || aerr.Type != "ResourceInUseException" {
-		t.Fatalf("split of a stream deleted meanwhile: %v, want ResourceInUseException", aerr)
+	if !errors.Is(err, ErrNotActive) {
+		t.Fatalf("split of a stream deleted meanwhile: %v, want ErrNotActive (ResourceInUseException)", err)
 	}
-	e, _ := s.cat.get(ref.key())
-	if e.meta.Status != statusDeleting || len(e.meta.Shards) != 1 {
-		t.Fatalf("after the refused split: status %s, %d shards; want DELETING, 1", e.meta.Status, len(e.meta.Shards))
+	e, _ := s.cat.get(ref.Key())
+	if e.Meta.Status != StatusDeleting || len(e.Meta.Shards) != 1 {
+		t.Fatalf("after the refused split: status %s, %d shards; want DELETING, 1", e.Meta.Status, len(e.Meta.Shards))
 	}
 	for i := 1; i <= 2; i++ {
-		if _, err := st.State(ctx, e.meta.logName(i)); err == nil {
+		if _, err := st.State(ctx, e.Meta.LogName(i)); err == nil {
 			t.Errorf("log of child shard %d left behind", i)
 		}
 	}

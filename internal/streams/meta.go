@@ -1,4 +1,4 @@
-package kinesis
+package streams
 
 import (
 	"context"
@@ -14,12 +14,12 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
-	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/storage"
 )
 
-// streamMeta is everything known about a stream except its records. It is
+// Meta is everything known about a stream except its records. It is
 // stored as JSON under one KV key and changed only by compare-and-set.
-type streamMeta struct {
+type Meta struct {
 	Name    string    `json:"name"`
 	Account string    `json:"account"`
 	Region  string    `json:"region"`
@@ -31,7 +31,7 @@ type streamMeta struct {
 	TransitionAt      time.Time         `json:"transitionAt"`
 	RetentionHours    int               `json:"retentionHours"`
 	Mode              string            `json:"mode"`
-	Shards            []shardMeta       `json:"shards"`
+	Shards            []ShardMeta       `json:"shards"`
 	Tags              map[string]string `json:"tags,omitempty"`
 	ShardLevelMetrics []string          `json:"shardLevelMetrics,omitempty"`
 	MaxRecordSizeKiB  int               `json:"maxRecordSizeKiB"`
@@ -46,16 +46,16 @@ type streamMeta struct {
 	// USER_PARTITION_KEY, the default.
 	Distribution string `json:"distribution,omitempty"`
 	// Consumers are the enhanced fan-out consumers, in registration order.
-	Consumers []consumerMeta `json:"consumers,omitempty"`
+	Consumers []Consumer `json:"consumers,omitempty"`
 	// KeyID is the KMS key new records are encrypted under; empty when
 	// the stream is not encrypted.
 	KeyID string `json:"keyId,omitempty"`
 	// Reshard is a reshard that was accepted and has not taken effect:
 	// the stream is UPDATING until it does (see reshard.go).
-	Reshard *pendingReshard `json:"reshard,omitempty"`
+	Reshard *PendingReshard `json:"reshard,omitempty"`
 }
 
-type shardMeta struct {
+type ShardMeta struct {
 	Index          int       `json:"index"`
 	Start          string    `json:"start"` // decimal hash keys
 	End            string    `json:"end"`
@@ -66,27 +66,23 @@ type shardMeta struct {
 	EndingSeq      string    `json:"endingSeq,omitempty"`
 }
 
-func (m *streamMeta) arn() string {
-	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", m.Region, m.Account, m.Name)
-}
-
 // effectiveStatus is the status clients see now: transitions complete on
 // their own once their delay has passed, without a write.
 //
 // A pending reshard is the exception: it takes effect with a write (its
 // completion), and the stream stays UPDATING until that write, so that a
 // client that sees ACTIVE also sees the new shards.
-func (m *streamMeta) effectiveStatus(now time.Time) string {
-	if m.Reshard != nil && m.Status == statusUpdating {
-		return statusUpdating
+func (m *Meta) EffectiveStatus(now time.Time) string {
+	if m.Reshard != nil && m.Status == StatusUpdating {
+		return StatusUpdating
 	}
-	if (m.Status == statusCreating || m.Status == statusUpdating) && !now.Before(m.TransitionAt) {
-		return statusActive
+	if (m.Status == StatusCreating || m.Status == StatusUpdating) && !now.Before(m.TransitionAt) {
+		return StatusActive
 	}
 	return m.Status
 }
 
-func (m *streamMeta) openShards() int {
+func (m *Meta) OpenShards() int {
 	n := 0
 	for _, s := range m.Shards {
 		if s.EndingSeq == "" {
@@ -98,8 +94,8 @@ func (m *streamMeta) openShards() int {
 
 // openShardsAfterUpdate is how many shards will be open once a pending
 // reshard has taken effect; quotas count those.
-func (m *streamMeta) openShardsAfterUpdate() int {
-	n := m.openShards()
+func (m *Meta) OpenShardsAfterUpdate() int {
+	n := m.OpenShards()
 	if m.Reshard != nil {
 		n += len(m.Reshard.Open) - len(m.Reshard.Close)
 	}
@@ -107,12 +103,12 @@ func (m *streamMeta) openShardsAfterUpdate() int {
 }
 
 // clone returns a deep copy of m, for a plan to change.
-func (m *streamMeta) clone() (*streamMeta, error) {
+func (m *Meta) Clone() (*Meta, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("copy stream %s: %w", m.Name, err)
 	}
-	var c streamMeta
+	var c Meta
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, fmt.Errorf("copy stream %s: %w", m.Name, err)
 	}
@@ -120,21 +116,51 @@ func (m *streamMeta) clone() (*streamMeta, error) {
 }
 
 // logName names the JetStream log of one shard.
-func (m *streamMeta) logName(shardIndex int) string {
+func (m *Meta) LogName(shardIndex int) string {
 	return fmt.Sprintf("KS_%s_%d", m.UID, shardIndex)
 }
 
 // startingSequence is the SequenceNumberRange.StartingSequenceNumber of a shard.
-func (s *shardMeta) startingSequence() string {
+func (s *ShardMeta) StartingSequence() string {
 	return shard.Sequence{ShardCreated: s.Created.Unix(), ShardIndex: s.Index, RecordTime: s.Created.Unix()}.String()
 }
 
+// A stream's states. A stream is CREATING until its create delay ends,
+// UPDATING while a reshard or a setting takes effect, and DELETING until
+// its deletion task has removed it.
 const (
-	statusCreating = "CREATING"
-	statusActive   = "ACTIVE"
-	statusDeleting = "DELETING"
-	statusUpdating = "UPDATING"
+	StatusCreating = "CREATING"
+	StatusActive   = "ACTIVE"
+	StatusDeleting = "DELETING"
+	StatusUpdating = "UPDATING"
 )
+
+// Mode is how a stream's capacity is managed; the engine stores it for
+// the front ends, which apply it (throughput limits, quotas).
+const (
+	ModeProvisioned = "PROVISIONED"
+	ModeOnDemand    = "ON_DEMAND"
+)
+
+// Record distribution strategies: by partition key (the default, stored
+// as ""), or spread round robin over the open shards.
+const (
+	DistributionUserKey = "USER_PARTITION_KEY"
+	DistributionAuto    = "AUTO"
+)
+
+// Ref names a stream: its scope (an account and a region; the engine
+// treats them as opaque tenancy keys) and its name.
+type Ref struct{ Account, Region, Name string }
+
+// Key is the stream's metadata key.
+func (r Ref) Key() string { return streamKey(r.Account, r.Region, r.Name) }
+
+// Ref returns the stream's reference.
+func (m *Meta) Ref() Ref { return Ref{m.Account, m.Region, m.Name} }
+
+// scopePrefix is the metadata key prefix of every stream in a scope.
+func scopePrefix(account, region string) string { return streamKey(account, region, "") }
 
 // streamKey is the KV key of a stream. Stream names may contain dots,
 // which KV keys use as separators, so the name is hex-encoded.
@@ -157,7 +183,7 @@ func newUID() string {
 // uid, and their metadata holds no id) get a well-formed id that is the
 // same on every read and every restart, without a migration that would
 // have to rewrite metadata.
-func (m *streamMeta) streamID() string {
+func (m *Meta) StreamID() string {
 	const digits = "0123456789abcdefghijklmnopqrstuvwxyz"
 	sum := sha256.Sum256([]byte("tributary stream id\x00" + m.UID))
 	var b [24]byte
@@ -174,7 +200,7 @@ type routing struct {
 	indexes []int         // shard index of each range
 }
 
-func newRouting(m *streamMeta) (*routing, error) {
+func newRouting(m *Meta) (*routing, error) {
 	r := &routing{}
 	type item struct {
 		rg  shard.Range
@@ -212,9 +238,10 @@ func (r *routing) route(k shard.HashKey) (int, bool) {
 	return r.indexes[i], true
 }
 
-// cached is a stream's metadata as last read or written, with its revision.
-type cached struct {
-	meta    *streamMeta
+// Stream is a stream's metadata as last read or written, with its
+// revision and routing. Callers must not modify it.
+type Stream struct {
+	Meta    *Meta
 	rev     uint64
 	routing *routing
 }
@@ -223,13 +250,13 @@ type cached struct {
 // an in-memory copy serves the hot path (every PutRecords needs routing).
 // The copy is refreshed from every successful write and from the bucket.
 type catalog struct {
-	st *store.Store
+	st storage.Store
 	mu sync.RWMutex
-	m  map[string]*cached
+	m  map[string]*Stream
 }
 
-func newCatalog(ctx context.Context, st *store.Store) (*catalog, error) {
-	c := &catalog{st: st, m: map[string]*cached{}}
+func newCatalog(ctx context.Context, st storage.Store) (*catalog, error) {
+	c := &catalog{st: st, m: map[string]*Stream{}}
 	entries, err := st.List(ctx, "stream.>")
 	if err != nil {
 		return nil, fmt.Errorf("load stream catalog: %w", err)
@@ -243,7 +270,7 @@ func newCatalog(ctx context.Context, st *store.Store) (*catalog, error) {
 }
 
 func (c *catalog) remember(key string, value []byte, rev uint64) error {
-	var m streamMeta
+	var m Meta
 	if err := json.Unmarshal(value, &m); err != nil {
 		return fmt.Errorf("decode stream %s: %w", key, err)
 	}
@@ -256,12 +283,12 @@ func (c *catalog) remember(key string, value []byte, rev uint64) error {
 	if old, ok := c.m[key]; ok && old.rev > rev {
 		return nil
 	}
-	c.m[key] = &cached{meta: &m, rev: rev, routing: r}
+	c.m[key] = &Stream{Meta: &m, rev: rev, routing: r}
 	return nil
 }
 
 // get returns a stream's metadata; callers must not modify it.
-func (c *catalog) get(key string) (*cached, bool) {
+func (c *catalog) get(key string) (*Stream, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	e, ok := c.m[key]
@@ -269,12 +296,12 @@ func (c *catalog) get(key string) (*cached, bool) {
 }
 
 // all returns every stream whose key starts with prefix, sorted by name.
-func (c *catalog) all(prefix string) []*streamMeta {
+func (c *catalog) all(prefix string) []*Meta {
 	c.mu.RLock()
-	var out []*streamMeta
+	var out []*Meta
 	for k, e := range c.m {
 		if strings.HasPrefix(k, prefix) {
-			out = append(out, e.meta)
+			out = append(out, e.Meta)
 		}
 	}
 	c.mu.RUnlock()
@@ -282,7 +309,7 @@ func (c *catalog) all(prefix string) []*streamMeta {
 	return out
 }
 
-func (c *catalog) create(ctx context.Context, m *streamMeta) error {
+func (c *catalog) create(ctx context.Context, m *Meta) error {
 	key := streamKey(m.Account, m.Region, m.Name)
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -295,23 +322,20 @@ func (c *catalog) create(ctx context.Context, m *streamMeta) error {
 	return c.remember(key, b, rev)
 }
 
-// errStop lets an update function end the update without writing.
-var errStop = errors.New("no change")
-
 // update applies fn to a fresh copy of a stream's metadata and writes it
 // back with compare-and-set, retrying when another writer got there first.
-// fn returns an *Error to fail the request, or errStop to write nothing.
-func (c *catalog) update(ctx context.Context, key string, fn func(m *streamMeta) error) (*streamMeta, error) {
+// fn returns an error to fail the update, or ErrNoChange to write nothing.
+func (c *catalog) update(ctx context.Context, key string, fn func(m *Meta) error) (*Meta, error) {
 	for attempt := 0; ; attempt++ {
 		cur, ok := c.get(key)
 		if !ok {
-			return nil, store.ErrNotFound
+			return nil, storage.ErrNotFound
 		}
 		if attempt > 0 { // our copy was stale: reload from the bucket
 			e, err := c.st.Get(ctx, key)
-			if errors.Is(err, store.ErrNotFound) {
+			if errors.Is(err, storage.ErrNotFound) {
 				c.forget(key, cur.rev)
-				return nil, store.ErrNotFound
+				return nil, storage.ErrNotFound
 			}
 			if err != nil {
 				return nil, err
@@ -321,14 +345,14 @@ func (c *catalog) update(ctx context.Context, key string, fn func(m *streamMeta)
 			}
 			cur, _ = c.get(key)
 		}
-		b, _ := json.Marshal(cur.meta)
-		var m streamMeta
+		b, _ := json.Marshal(cur.Meta)
+		var m Meta
 		if err := json.Unmarshal(b, &m); err != nil {
 			return nil, err
 		}
 		if err := fn(&m); err != nil {
-			if errors.Is(err, errStop) {
-				return cur.meta, nil
+			if errors.Is(err, ErrNoChange) {
+				return cur.Meta, nil
 			}
 			return nil, err
 		}
@@ -337,7 +361,7 @@ func (c *catalog) update(ctx context.Context, key string, fn func(m *streamMeta)
 			return nil, err
 		}
 		rev, err := c.st.Update(ctx, key, nb, cur.rev)
-		if errors.Is(err, store.ErrConflict) && attempt < 100 {
+		if errors.Is(err, storage.ErrConflict) && attempt < 100 {
 			continue
 		}
 		if err != nil {
@@ -347,11 +371,11 @@ func (c *catalog) update(ctx context.Context, key string, fn func(m *streamMeta)
 	}
 }
 
-// reload replaces the cached copy of a stream's metadata with the bucket's.
+// reload replaces the Stream copy of a stream's metadata with the bucket's.
 func (c *catalog) reload(ctx context.Context, key string) error {
 	cur, ok := c.get(key)
 	e, err := c.st.Get(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) {
 		if ok {
 			c.forget(key, cur.rev)
 		}

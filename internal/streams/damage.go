@@ -1,4 +1,4 @@
-package kinesis
+package streams
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
-	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // Storage damage. JetStream checksums every stored message (a highway hash
@@ -33,17 +33,17 @@ func seqFloor(now time.Time) uint64 { return uint64(now.UnixMicro()) }
 // was lost (its directory deleted): it is re-created empty, numbered from
 // seqFloor, and reported. Messages JetStream dropped as damaged while
 // recovering a log are reported too.
-func (s *Service) checkLogs(ctx context.Context, m *streamMeta) error {
+func (e *Engine) checkLogs(ctx context.Context, m *Meta) error {
 	for _, sh := range m.Shards {
-		name := m.logName(sh.Index)
-		st, err := s.st.State(ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
+		name := m.LogName(sh.Index)
+		st, err := e.st.State(ctx, name)
+		if errors.Is(err, storage.ErrNotFound) {
 			first := seqFloor(time.Now())
-			if err := s.st.RecreateLog(ctx, name, s.retention(m.RetentionHours), first); err != nil {
+			if err := e.st.RecreateLog(ctx, name, e.Retention(m.RetentionHours), first); err != nil {
 				return fmt.Errorf("stream %s shard %s: %w", m.Name, shard.ID(sh.Index), err)
 			}
-			s.metrics.lostLogs.WithLabelValues(shardLabels(m, sh.Index)...).Inc()
-			s.log.Error("shard log missing: re-created empty; every record it held is lost, and new records get higher sequence numbers than any it issued (restore the data directory from a backup to recover them)",
+			e.obs.LogRecreated(m, sh.Index)
+			e.log.Error("shard log missing: re-created empty; every record it held is lost, and new records get higher sequence numbers than any it issued (restore the data directory from a backup to recover them)",
 				"stream", m.Name, "account", m.Account, "region", m.Region, "shard", shard.ID(sh.Index),
 				"log", name, "first_message", first)
 			continue
@@ -52,7 +52,7 @@ func (s *Service) checkLogs(ctx context.Context, m *streamMeta) error {
 			return fmt.Errorf("stream %s shard %s: %w", m.Name, shard.ID(sh.Index), err)
 		}
 		for _, r := range seqRanges(st.Lost) {
-			s.reportLost(m, sh.Index, r[0], r[1], "dropped by the store while recovering the log at start-up")
+			e.reportLost(m, sh.Index, r[0], r[1], "dropped by the store while recovering the log at start-up")
 		}
 	}
 	return nil
@@ -103,19 +103,19 @@ func (d *damageLog) first(k damageKey) bool {
 
 // reportLost logs and counts messages lo..hi of a shard's log as lost,
 // once per range.
-func (s *Service) reportLost(m *streamMeta, idx int, lo, hi uint64, how string) {
-	if !s.damage.first(damageKey{m.logName(idx), lo, hi}) {
+func (e *Engine) reportLost(m *Meta, idx int, lo, hi uint64, how string) {
+	if !e.damage.first(damageKey{m.LogName(idx), lo, hi}) {
 		return
 	}
-	s.metrics.lostMessages.WithLabelValues(shardLabels(m, idx)...).Add(float64(hi - lo + 1))
+	e.obs.MessagesLost(m, idx, hi-lo+1)
 	created := m.Shards[idx].Created.Unix()
 	// Sequence numbers order by their index first, so every lost record's
 	// number lies in [from, before) whatever its arrival time.
 	from := shard.Sequence{ShardCreated: created, ShardIndex: idx, Index: seqIndex(lo, 0)}
 	before := shard.Sequence{ShardCreated: created, ShardIndex: idx, Index: seqIndex(hi+1, 0)}
-	s.log.Error("records lost to storage damage: "+how,
+	e.log.Error("records lost to storage damage: "+how,
 		"stream", m.Name, "account", m.Account, "region", m.Region, "shard", shard.ID(idx),
-		"log", m.logName(idx), "first_message", lo, "last_message", hi,
+		"log", m.LogName(idx), "first_message", lo, "last_message", hi,
 		"from_sequence_number", from.String(), "before_sequence_number", before.String())
 }
 
@@ -123,12 +123,12 @@ func (s *Service) reportLost(m *streamMeta, idx int, lo, hi uint64, how string) 
 // read expected next, got the one it found. Between two messages of one
 // fetch a gap is damage; before a fetch's first message it may be expiry,
 // so there (atStart) the log's first sequence decides.
-func (s *Service) checkGap(ctx context.Context, m *streamMeta, idx int, want, got uint64, atStart bool) {
+func (e *Engine) checkGap(ctx context.Context, m *Meta, idx int, want, got uint64, atStart bool) {
 	if got <= want {
 		return
 	}
 	if atStart {
-		st, err := s.st.State(ctx, m.logName(idx))
+		st, err := e.st.State(ctx, m.LogName(idx))
 		if err != nil {
 			return // the read itself goes on; the next one checks again
 		}
@@ -137,5 +137,5 @@ func (s *Service) checkGap(ctx context.Context, m *streamMeta, idx int, want, go
 			return
 		}
 	}
-	s.reportLost(m, idx, want, got-1, "missing from the log when read (damaged on disk)")
+	e.reportLost(m, idx, want, got-1, "missing from the log when read (damaged on disk)")
 }

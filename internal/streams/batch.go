@@ -1,4 +1,4 @@
-package kinesis
+package streams
 
 import (
 	"encoding/binary"
@@ -43,13 +43,7 @@ func splitSeqIndex(ix uint64) (msgSeq uint64, i int) {
 	return ix >> indexBits, int(ix & (maxBatch - 1))
 }
 
-type batchRecord struct {
-	PartitionKey string
-	Data         []byte
-	Attrs        []byte
-}
-
-func encodeBatch(arrival time.Time, recs []batchRecord) []byte {
+func encodeBatch(arrival time.Time, recs []Record) []byte {
 	n := 9 + binary.MaxVarintLen64
 	version := byte(batchVersion)
 	for _, r := range recs {
@@ -129,4 +123,10 @@ func decodeBatch(p []byte, from int, fn func(i int, pk string, data, attrs []byt
 		}
 	}
 	return int(n), nil
+}
+
+// appendString appends s with its uvarint length.
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }

@@ -1,0 +1,497 @@
+// Package streams is Tributary's stream engine, under every protocol: a
+// catalog of streams (metadata in the store's KV bucket, changed by
+// compare-and-set), routing of hash keys to shards, the record batch
+// format, puts and reads, resharding, retention, encryption at rest,
+// wake-up signals for readers, the consumers' registry and the deletion
+// task. Front ends (the Kinesis API in internal/kinesis, the Connect
+// runtime and the CDC daemons through Local) word its errors for their
+// protocol; it imports none of them.
+package streams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/logging"
+	"github.com/tributary-data/tributary/internal/seal"
+	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/storage"
+)
+
+// Config holds the engine's knobs.
+type Config struct {
+	// CreateDelay, DeleteDelay and UpdateDelay are how long streams stay
+	// CREATING, DELETING and UPDATING (after a reshard), so that clients'
+	// wait loops are exercised as on AWS. A reshard takes effect when its
+	// UpdateDelay ends (see reshard.go); 0 applies it at once.
+	CreateDelay, DeleteDelay, UpdateDelay time.Duration
+	// ShardLimit is the open-shard quota per scope (account and region).
+	ShardLimit int
+	// RetentionHour is the length of one hour of retention. It is an hour;
+	// tests shorten it to watch records expire.
+	RetentionHour time.Duration
+	// MasterKey, when set (32 bytes or more), derives the data keys of
+	// stream encryption; otherwise a key kept in the metadata bucket does.
+	MasterKey []byte
+	// Observer, when set, hears of storage damage and removed streams.
+	Observer Observer
+	Logger   *slog.Logger
+}
+
+// Observer hears of what the engine finds and does by itself, for a
+// front end's metrics and per-stream state.
+type Observer interface {
+	// LogRecreated: a shard's log was missing at start-up and was
+	// re-created empty.
+	LogRecreated(m *Meta, shard int)
+	// MessagesLost: n stored messages of a shard were found damaged.
+	MessagesLost(m *Meta, shard int, n uint64)
+	// StreamRemoved: a deleted stream's data and metadata are gone.
+	StreamRemoved(m *Meta)
+	// Stored: records (of bytes of data and partition keys) were stored
+	// in a shard, by any front end.
+	Stored(m *Meta, shard, records, bytes int)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) LogRecreated(*Meta, int)         {}
+func (nopObserver) MessagesLost(*Meta, int, uint64) {}
+func (nopObserver) StreamRemoved(*Meta)             {}
+func (nopObserver) Stored(*Meta, int, int, int)     {}
+
+func (c *Config) defaults() {
+	if c.ShardLimit == 0 {
+		c.ShardLimit = 500
+	}
+	if c.RetentionHour == 0 {
+		c.RetentionHour = time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Observer == nil {
+		c.Observer = nopObserver{}
+	}
+}
+
+// Engine is the stream engine over a store. It is safe for concurrent use.
+type Engine struct {
+	cfg Config
+	st  storage.Store
+	cat *catalog
+	log *slog.Logger
+	obs Observer
+	// unavailable rate-limits the lines about writes the store refused
+	// (a full disk fails every write, thousands a second).
+	unavailable *logging.Limiter
+
+	// createMu serialises Create so that the shard quota check and the
+	// creation are one step.
+	createMu sync.Mutex
+	// locks holds a *sync.RWMutex per stream key: puts hold it for
+	// reading, reshards and finishDelete for writing (see reshard.go).
+	locks sync.Map
+	// autoNext spreads records over shards on AUTO-distribution streams.
+	autoNext atomic.Uint64
+	// appended wakes readers waiting for new records in a shard's log.
+	appended signals
+	// damage remembers the damaged ranges of logs already reported.
+	damage damageLog
+	// keys seal the record batches of encrypted streams.
+	keys *keyring
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// Open opens the engine over st and finishes any stream transitions a
+// previous run left half done: deletions, reshards, logs a crash lost.
+func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
+	cfg.defaults()
+	cat, err := newCatalog(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	master, err := seal.MasterKey(ctx, st, cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	e := &Engine{cfg: cfg, st: st, cat: cat, log: cfg.Logger, obs: cfg.Observer, ctx: bg, cancel: cancel,
+		unavailable: logging.NewLimiter(10 * time.Second), keys: newKeyring(master)}
+	if err := e.resume(ctx); err != nil {
+		// Stop what earlier streams scheduled (deletions, reshard
+		// completions) against the caller's store.
+		e.Close()
+		return nil, err
+	}
+	if err := e.removeOrphanLogs(ctx); err != nil {
+		// Housekeeping: the streams are fine without it.
+		e.log.Error("removing orphan logs", "err", err)
+	}
+	return e, nil
+}
+
+// resume restarts the background work of every stream in the catalog.
+func (e *Engine) resume(ctx context.Context) error {
+	for _, m := range e.cat.all("stream.") {
+		switch m.Status {
+		case StatusDeleting:
+			e.scheduleDelete(m)
+		default:
+			// Logs are created before the metadata naming them: one
+			// missing now was lost, and is re-created past its numbers.
+			if err := e.checkLogs(ctx, m); err != nil {
+				return err
+			}
+		}
+		if m.Reshard != nil && m.Status != StatusDeleting {
+			// A reshard accepted before a stop or crash: finish it
+			// when its update is due, or now if it is overdue.
+			e.scheduleReshard(m)
+		}
+	}
+	return nil
+}
+
+// Close stops background work.
+func (e *Engine) Close() {
+	e.cancel()
+	e.wg.Wait()
+}
+
+// Store is the store the engine keeps its streams in; front ends keep
+// their own settings beside them.
+func (e *Engine) Store() storage.Store { return e.st }
+
+// UpdateDelay is how long an update keeps a stream UPDATING.
+func (e *Engine) UpdateDelay() time.Duration { return e.cfg.UpdateDelay }
+
+// Retention is how long records are kept on a stream of the given
+// retention hours.
+func (e *Engine) Retention(hours int) time.Duration {
+	return time.Duration(hours) * e.cfg.RetentionHour
+}
+
+// Lookup returns a visible stream: one that exists and whose deletion
+// is not yet due.
+func (e *Engine) Lookup(ref Ref) (*Stream, error) {
+	s, ok := e.cat.get(ref.Key())
+	if !ok || (s.Meta.Status == StatusDeleting && !time.Now().Before(s.Meta.TransitionAt)) {
+		return nil, fmt.Errorf("%s: %w", ref.Name, ErrStreamNotFound)
+	}
+	return s, nil
+}
+
+// List returns the streams of a scope, deleted ones whose deletion is
+// due included, sorted by name.
+func (e *Engine) List(account, region string) []*Meta {
+	return e.cat.all(scopePrefix(account, region))
+}
+
+// Exists reports whether the catalog holds the stream, in any state.
+func (e *Engine) Exists(ref Ref) bool {
+	_, ok := e.cat.get(ref.Key())
+	return ok
+}
+
+// Count is the number of streams in every scope.
+func (e *Engine) Count() int { return len(e.cat.all("stream.")) }
+
+// Update applies fn to a fresh copy of a stream's metadata and writes it
+// back with compare-and-set, retrying when another writer got there
+// first. fn's error, other than ErrNoChange (which writes nothing and
+// returns the metadata as it is), fails the update unchanged.
+func (e *Engine) Update(ctx context.Context, ref Ref, fn func(m *Meta) error) (*Meta, error) {
+	m, err := e.cat.update(ctx, ref.Key(), fn)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("%s: %w", ref.Name, ErrStreamNotFound)
+	}
+	return m, err
+}
+
+// BeginUpdate makes a stream UPDATING for the update delay, as AWS does
+// while a reshard, a mode change or an encryption change takes effect.
+// It is for Update functions.
+func (e *Engine) BeginUpdate(m *Meta, now time.Time) {
+	m.Status = StatusUpdating
+	m.TransitionAt = now.Add(e.cfg.UpdateDelay)
+}
+
+// CreateSpec is what a new stream starts with.
+type CreateSpec struct {
+	Ref
+	Shards int
+	// Mode, MaxRecordSizeKiB (1024 when 0) and Tags are stored as given.
+	Mode             string
+	MaxRecordSizeKiB int
+	Tags             map[string]string
+}
+
+// Create makes a stream of spec.Shards even shards, CREATING for the
+// create delay. A stream of the name whose deletion is due is finished
+// off first; one that is not is ErrStreamExists. Creation past the
+// scope's shard quota is a *ShardLimitError.
+func (e *Engine) Create(ctx context.Context, spec CreateSpec) error {
+	ref := spec.Ref
+	e.createMu.Lock()
+	defer e.createMu.Unlock()
+	if s, ok := e.cat.get(ref.Key()); ok {
+		if s.Meta.Status != StatusDeleting || time.Now().Before(s.Meta.TransitionAt) {
+			return fmt.Errorf("create %s: %w", ref.Name, ErrStreamExists)
+		}
+		if err := e.finishDelete(ctx, ref.Key(), s.Meta.UID); err != nil {
+			return fmt.Errorf("create %s: %w", ref.Name, err)
+		}
+	}
+	if err := e.checkShardLimit(ref, spec.Shards); err != nil {
+		return err
+	}
+	m := e.newMeta(spec)
+	// The shards' logs exist before the stream is visible: a reader that
+	// finds the stream (ACTIVE at once when there is no create delay)
+	// must find its logs too. Logs are named by the stream's UID, so a
+	// failed create leaves nothing another stream could pick up.
+	if err := e.ensureLogs(ctx, m); err != nil {
+		return fmt.Errorf("create %s: %w", ref.Name, err)
+	}
+	if err := e.cat.create(ctx, m); err != nil {
+		for _, sh := range m.Shards {
+			_ = e.st.DeleteLog(ctx, m.LogName(sh.Index))
+		}
+		if errors.Is(err, storage.ErrExists) {
+			return fmt.Errorf("create %s: %w", ref.Name, ErrStreamExists)
+		}
+		return fmt.Errorf("create %s: %w", ref.Name, err)
+	}
+	return nil
+}
+
+func (e *Engine) newMeta(spec CreateSpec) *Meta {
+	now := time.Now().Truncate(time.Second)
+	m := &Meta{
+		Name: spec.Name, Account: spec.Account, Region: spec.Region,
+		UID: newUID(), Created: now, Status: StatusCreating,
+		TransitionAt:   now.Add(e.cfg.CreateDelay),
+		RetentionHours: 24, Mode: spec.Mode, MaxRecordSizeKiB: spec.MaxRecordSizeKiB,
+	}
+	if e.cfg.CreateDelay == 0 {
+		m.TransitionAt = time.Time{}
+	}
+	if m.MaxRecordSizeKiB == 0 {
+		m.MaxRecordSizeKiB = 1024
+	}
+	if len(spec.Tags) > 0 {
+		m.Tags = spec.Tags
+	}
+	for i, r := range shard.SplitEvenly(spec.Shards) {
+		m.Shards = append(m.Shards, ShardMeta{Index: i, Start: r.Start.String(), End: r.End.String(), Created: now})
+	}
+	return m
+}
+
+// Delete makes a stream DELETING and starts the task that removes it
+// once the delete delay has passed (at once without one). Deleting a
+// DELETING stream succeeds and changes nothing: the call that made it
+// DELETING started its deletion, and only that one.
+func (e *Engine) Delete(ctx context.Context, ref Ref) error {
+	started := false
+	m, err := e.Update(ctx, ref, func(m *Meta) error {
+		started = false
+		if m.Status == StatusDeleting {
+			return ErrNoChange
+		}
+		m.Status = StatusDeleting
+		m.TransitionAt = time.Now().Add(e.cfg.DeleteDelay)
+		started = true
+		return nil
+	})
+	if err != nil || !started {
+		return err
+	}
+	if e.cfg.DeleteDelay == 0 {
+		if err := e.finishDelete(ctx, ref.Key(), m.UID); err != nil {
+			return fmt.Errorf("delete %s: %w", ref.Name, err)
+		}
+	} else {
+		e.scheduleDelete(m)
+	}
+	// Readers learn of the deletion now, not at their next heartbeat.
+	for _, sh := range m.Shards {
+		e.appended.fire(m.LogName(sh.Index))
+	}
+	return nil
+}
+
+// SetRetention sets a stream's retention to hours; check, when set, may
+// refuse the change given the current retention. The shards' logs
+// expire records from then on.
+func (e *Engine) SetRetention(ctx context.Context, ref Ref, hours int, check func(m *Meta) error) error {
+	m, err := e.Update(ctx, ref, func(m *Meta) error {
+		if check != nil {
+			if err := check(m); err != nil {
+				return err
+			}
+		}
+		if hours == m.RetentionHours {
+			return ErrNoChange
+		}
+		m.RetentionHours = hours
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, sh := range m.Shards {
+		if err := e.st.SetLogMaxAge(ctx, m.LogName(sh.Index), e.Retention(m.RetentionHours)); err != nil {
+			return fmt.Errorf("retention of %s: %w", ref.Name, err)
+		}
+	}
+	return nil
+}
+
+func (e *Engine) ensureLogs(ctx context.Context, m *Meta) error {
+	for _, sh := range m.Shards {
+		err := e.st.CreateLog(ctx, m.LogName(sh.Index), e.Retention(m.RetentionHours))
+		if err != nil && !errors.Is(err, storage.ErrExists) {
+			return err
+		}
+	}
+	return nil
+}
+
+// scheduleDelete removes a DELETING stream's data and metadata once its
+// delay has passed. It is idempotent, so it also resumes after a crash.
+// One task runs per deletion: Delete starts it only when it is the call
+// that made the stream DELETING.
+func (e *Engine) scheduleDelete(m *Meta) {
+	key := streamKey(m.Account, m.Region, m.Name)
+	uid := m.UID
+	e.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		select {
+		case <-time.After(time.Until(m.TransitionAt)):
+		case <-e.ctx.Done():
+			return
+		}
+		if err := e.finishDelete(e.ctx, key, uid); err != nil && e.ctx.Err() == nil {
+			e.log.Error("finishing stream deletion", "stream", m.Name, "err", err)
+		}
+	}()
+}
+
+// finishDelete removes the incarnation uid of a DELETING stream: its logs,
+// then its metadata. The deletion task and a Create that finds the old
+// incarnation due both call it, so it holds the stream's lock for
+// writing: whichever comes second finds the work done and does nothing,
+// where it once lost the race to remove the metadata and failed (a 500 to
+// the CreateStream) with a revision conflict.
+//
+// The lock also orders it after a reshard's completion: one that began
+// before the deletion ends before any log is removed (the children's
+// logs it made are removed too, being listed in the metadata's shards or
+// its pending reshard), and none can make a log after the removal, which
+// nothing would then delete.
+func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
+	mu := e.streamLock(key)
+	mu.Lock()
+	defer mu.Unlock()
+	for attempt := 0; ; attempt++ {
+		s, ok := e.cat.get(key)
+		if !ok || s.Meta.UID != uid {
+			return nil
+		}
+		if err := e.deleteLogs(ctx, s.Meta); err != nil {
+			return err
+		}
+		err := e.cat.remove(ctx, key, s.rev)
+		if errors.Is(err, storage.ErrConflict) && attempt < 10 {
+			// Another change (a tag, a consumer's deregistration) was
+			// written since our copy was read: read it again.
+			if err := e.cat.reload(ctx, key); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		e.obs.StreamRemoved(s.Meta)
+		return nil
+	}
+}
+
+// deleteLogs removes every log of a stream, those of a pending
+// reshard's children included (an interrupted completion may have made
+// them).
+func (e *Engine) deleteLogs(ctx context.Context, m *Meta) error {
+	shards := m.Shards
+	if m.Reshard != nil {
+		shards = append(slices.Clone(shards), m.Reshard.Open...)
+	}
+	for _, sh := range shards {
+		if err := e.st.DeleteLog(ctx, m.LogName(sh.Index)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkShardLimit refuses a change that would take the scope's open
+// shards past the quota.
+func (e *Engine) checkShardLimit(ref Ref, added int) error {
+	if added <= 0 {
+		return nil
+	}
+	open := 0
+	for _, m := range e.List(ref.Account, ref.Region) {
+		open += m.OpenShardsAfterUpdate()
+	}
+	if open+added > e.cfg.ShardLimit {
+		return &ShardLimitError{Open: open, Limit: e.cfg.ShardLimit, Added: added}
+	}
+	return nil
+}
+
+// streamLock returns the lock that orders puts against reshards and a
+// deletion's removal of the logs.
+func (e *Engine) streamLock(key string) *sync.RWMutex {
+	if mu, ok := e.locks.Load(key); ok {
+		return mu.(*sync.RWMutex)
+	}
+	mu, _ := e.locks.LoadOrStore(key, new(sync.RWMutex))
+	return mu.(*sync.RWMutex)
+}
+
+// Woken returns a channel closed at the next append to a shard (or the
+// shard's closing, or the stream's deletion). Take it before reading,
+// so that an append between the read and the wait is not missed.
+func (e *Engine) Woken(m *Meta, shard int) <-chan struct{} {
+	return e.appended.next(m.LogName(shard))
+}
+
+// logStoreError logs a failure at error level; failures of a store that
+// refuses writes for now (a full disk) are one line per ten seconds per
+// msg, with the count of those suppressed, since they come with every
+// write until space is freed.
+func (e *Engine) LogStoreError(msg string, err error, args ...any) {
+	args = append(args, "err", err)
+	if errors.Is(err, storage.ErrUnavailable) {
+		ok, n := e.unavailable.Allow(msg)
+		if !ok {
+			return
+		}
+		args = append(args, logging.Suppressed(n)...)
+	}
+	e.log.Error(msg, args...)
+}

@@ -1,0 +1,225 @@
+package streams
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/storage"
+)
+
+// Writing records. A put routes each record to an open shard and stores
+// the records one request puts into one shard as a single log message
+// (batch.go): one storage write, and with sync durability one fsync, per
+// shard per request.
+
+// MaxPut is the most records one put takes: the records of one put for
+// one shard are one log message, stored atomically, and a message's
+// records must fit the sequence number's index bits.
+const MaxPut = 500
+
+// Record is a record to store.
+type Record struct {
+	PartitionKey string
+	Data         []byte
+	// Attrs is opaque metadata stored beside the record (batch.go).
+	Attrs []byte
+}
+
+// PutResult is where one record landed, or why it did not.
+type PutResult struct {
+	Shard int
+	Seq   string
+	Err   error
+}
+
+// Writable returns the stream a put goes to. A stream that is not ACTIVE
+// or UPDATING takes no records: it is ErrStreamNotFound, as if it did not
+// exist.
+//
+// The stream comes back locked against resharding until release is
+// called, so that no record is appended to a shard after a reshard has
+// closed it; the metadata is read after taking the lock for the same
+// reason.
+func (e *Engine) Writable(ref Ref) (s *Stream, release func(), err error) {
+	mu := e.streamLock(ref.Key())
+	mu.RLock()
+	s, err = e.Lookup(ref)
+	if err != nil {
+		mu.RUnlock()
+		return nil, nil, err
+	}
+	if st := s.Meta.EffectiveStatus(time.Now()); st != StatusActive && st != StatusUpdating {
+		mu.RUnlock()
+		return nil, nil, fmt.Errorf("%s is %s: %w", ref.Name, st, ErrStreamNotFound)
+	}
+	return s, mu.RUnlock, nil
+}
+
+// Place checks one record against its stream's limits and picks the open
+// shard it goes to: by hash key (the explicit one, or the partition
+// key's), or, on an AUTO stream, round robin. A record over the stream's
+// size limit is a *RecordSizeError, an explicit hash key out of range a
+// *HashKeyError.
+func (e *Engine) Place(s *Stream, pk string, explicitHashKey *string, dataLen int) (int, error) {
+	m := s.Meta
+	limit := max(m.MaxRecordSizeKiB, 1024) << 10
+	if dataLen > limit {
+		return 0, &RecordSizeError{Size: dataLen, Limit: limit, DataOnly: true}
+	}
+	if dataLen+len(pk) > limit {
+		return 0, &RecordSizeError{Size: dataLen + len(pk), Limit: limit}
+	}
+	if m.Distribution == DistributionAuto {
+		ix := s.routing.indexes
+		return ix[int(e.autoNext.Add(1)%uint64(len(ix)))], nil
+	}
+	k := shard.HashPartitionKey(pk)
+	if explicitHashKey != nil {
+		var err error
+		if k, err = shard.ParseHashKey(*explicitHashKey); err != nil {
+			return 0, &HashKeyError{Key: *explicitHashKey}
+		}
+	}
+	sh, ok := s.routing.route(k)
+	if !ok {
+		return 0, fmt.Errorf("no open shard of %s owns hash key %s", m.Name, k)
+	}
+	return sh, nil
+}
+
+// Append stores records (already placed, shards[i] being records[i]'s
+// shard) and returns their sequence numbers in input order. The caller
+// holds the stream from Writable. Records for one shard go in one log
+// message, and writes to different shards go out together.
+func (e *Engine) Append(ctx context.Context, s *Stream, recs []Record, shards []int) []PutResult {
+	m := s.Meta
+	groups := groupByShard(shards)
+	arrival := time.Now()
+	for _, g := range groups {
+		g.p = e.appendGroup(m, g, recs, arrival)
+	}
+	out := make([]PutResult, len(recs))
+	now := arrival.Unix()
+	for _, g := range groups {
+		msgSeq, err := g.p.Wait(ctx)
+		if err != nil {
+			e.LogStoreError("storing records", err, "stream", m.Name, "shard", g.shard, "records", len(g.idx))
+		} else {
+			e.appended.fire(m.LogName(g.shard))
+			e.obs.Stored(m, g.shard, len(g.idx), g.bytes(recs))
+		}
+		created := m.Shards[g.shard].Created.Unix()
+		for j, i := range g.idx {
+			out[i].Shard = g.shard
+			if err != nil {
+				out[i].Err = fmt.Errorf("store records of %s: %w", m.Name, err)
+				continue
+			}
+			out[i].Seq = shard.Sequence{ShardCreated: created, ShardIndex: g.shard,
+				Index: seqIndex(msgSeq, j), RecordTime: now}.String()
+		}
+	}
+	return out
+}
+
+// shardGroup is the records of one put that go to one shard.
+type shardGroup struct {
+	shard int
+	idx   []int // positions in the put's records
+	p     storage.Pending
+}
+
+// bytes is the size of the group's records, data and partition keys.
+func (g *shardGroup) bytes(recs []Record) int {
+	n := 0
+	for _, i := range g.idx {
+		n += len(recs[i].Data) + len(recs[i].PartitionKey)
+	}
+	return n
+}
+
+// groupByShard groups a put's records by shard, in order of first use.
+func groupByShard(shards []int) []*shardGroup {
+	var groups []*shardGroup
+	byShard := map[int]*shardGroup{}
+	for i, sh := range shards {
+		g := byShard[sh]
+		if g == nil {
+			g = &shardGroup{shard: sh}
+			byShard[sh] = g
+			groups = append(groups, g)
+		}
+		g.idx = append(g.idx, i)
+	}
+	return groups
+}
+
+// appendGroup starts storing one shard's records as one message, sealed
+// when the stream is encrypted.
+func (e *Engine) appendGroup(m *Meta, g *shardGroup, recs []Record, arrival time.Time) storage.Pending {
+	batch := make([]Record, len(g.idx))
+	for j, i := range g.idx {
+		batch[j] = recs[i]
+	}
+	payload := encodeBatch(arrival, batch)
+	if m.KeyID != "" {
+		sealed, err := e.keys.seal(m.KeyID, payload)
+		if err != nil {
+			return storage.FailedAppend(fmt.Errorf("seal records: %w", err))
+		}
+		payload = sealed
+	}
+	return e.st.AppendAsync(m.LogName(g.shard), payload)
+}
+
+// Put stores at most MaxPut records in a stream, routed by partition key
+// (or round robin on an AUTO stream). It returns the result of each.
+func (e *Engine) Put(ctx context.Context, ref Ref, recs []Record) ([]PutResult, error) {
+	if len(recs) > MaxPut {
+		return nil, fmt.Errorf("put to %s: %d records, at most %d: %w", ref.Name, len(recs), MaxPut, ErrInvalidArgument)
+	}
+	s, release, err := e.Writable(ref)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	shards := make([]int, len(recs))
+	for i, r := range recs {
+		if shards[i], err = e.Place(s, r.PartitionKey, nil, len(r.Data)); err != nil {
+			return nil, fmt.Errorf("put to %s: record %d: %w", ref.Name, i, err)
+		}
+	}
+	return e.Append(ctx, s, recs, shards), nil
+}
+
+// PutShard stores at most MaxPut records in one shard, chosen by the
+// caller (as a Kafka producer chooses a partition): ErrShardNotFound if
+// the stream has no such shard, ErrShardClosed if a reshard closed it.
+func (e *Engine) PutShard(ctx context.Context, ref Ref, shardIndex int, recs []Record) ([]PutResult, error) {
+	if len(recs) > MaxPut {
+		return nil, fmt.Errorf("put to %s: %d records, at most %d: %w", ref.Name, len(recs), MaxPut, ErrInvalidArgument)
+	}
+	s, release, err := e.Writable(ref)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	id := shard.ID(shardIndex)
+	if shardIndex < 0 || shardIndex >= len(s.Meta.Shards) {
+		return nil, &ShardError{Shard: id, Err: ErrShardNotFound}
+	}
+	if s.Meta.Shards[shardIndex].EndingSeq != "" {
+		return nil, &ShardError{Shard: id, Err: ErrShardClosed}
+	}
+	shards := make([]int, len(recs))
+	for i, r := range recs {
+		limit := max(s.Meta.MaxRecordSizeKiB, 1024) << 10
+		if n := len(r.Data) + len(r.PartitionKey); n > limit {
+			return nil, fmt.Errorf("put to %s: record %d: %w", ref.Name, i, &RecordSizeError{Size: n, Limit: limit})
+		}
+		shards[i] = shardIndex
+	}
+	return e.Append(ctx, s, recs, shards), nil
+}
