@@ -110,4 +110,3 @@ type SinkTaskContext interface {
 	// during Start.
 	Seek(positions map[ShardRef]string)
 }
-
