@@ -204,39 +204,9 @@ func (r *cborReader) value(b []byte) ([]byte, *Error) {
 		}
 		return appendJSONString(b, string(s)), nil
 	case 4:
-		b = append(b, '[')
-		for i := uint64(0); ai == 31 && !r.atBreak() || ai != 31 && i < arg; i++ {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var err *Error
-			if b, err = r.value(b); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, ']'), nil
+		return r.array(b, ai, arg)
 	case 5:
-		b = append(b, '{')
-		for i := uint64(0); ai == 31 && !r.atBreak() || ai != 31 && i < arg; i++ {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			if r.data[r.off]>>5 != 3 {
-				return nil, errCBORSyntax
-			}
-			_, kai, n := r.head()
-			key := r.str(kai, n)
-			if !utf8.Valid(key) {
-				return nil, errCBORSyntax
-			}
-			b = appendJSONString(b, string(key))
-			b = append(b, ':')
-			var err *Error
-			if b, err = r.value(b); err != nil {
-				return nil, err
-			}
-		}
-		return append(b, '}'), nil
+		return r.object(b, ai, arg)
 	case 6:
 		if arg == 1 {
 			if ms, ok := r.epochMillis(); ok {
@@ -245,7 +215,52 @@ func (r *cborReader) value(b []byte) ([]byte, *Error) {
 		}
 		return r.value(b)
 	}
-	// Major type 7: simple values and floats.
+	return r.simple(b, ai, arg)
+}
+
+// array transcodes an array of arg items (or up to a break, when ai is 31).
+func (r *cborReader) array(b []byte, ai byte, arg uint64) ([]byte, *Error) {
+	b = append(b, '[')
+	for i := uint64(0); ai == 31 && !r.atBreak() || ai != 31 && i < arg; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err *Error
+		if b, err = r.value(b); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
+}
+
+// object transcodes a map of arg pairs (or up to a break, when ai is 31)
+// with text keys.
+func (r *cborReader) object(b []byte, ai byte, arg uint64) ([]byte, *Error) {
+	b = append(b, '{')
+	for i := uint64(0); ai == 31 && !r.atBreak() || ai != 31 && i < arg; i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if r.data[r.off]>>5 != 3 {
+			return nil, errCBORSyntax
+		}
+		_, kai, n := r.head()
+		key := r.str(kai, n)
+		if !utf8.Valid(key) {
+			return nil, errCBORSyntax
+		}
+		b = appendJSONString(b, string(key))
+		b = append(b, ':')
+		var err *Error
+		if b, err = r.value(b); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// simple transcodes major type 7: simple values and floats.
+func (r *cborReader) simple(b []byte, ai byte, arg uint64) ([]byte, *Error) {
 	var f float64
 	switch ai {
 	case 20:

@@ -129,7 +129,10 @@ func (in *consumerSelector) check(v *validation) {
 }
 
 // find resolves a consumer named by ARN, or by stream and name.
-func (in *consumerSelector) find(s *Service, c caller) (streamRef, *streams.Stream, *streams.Consumer, *Error) {
+func (in *consumerSelector) find(s *Service, c caller, v *validation) (streamRef, *streams.Stream, *streams.Consumer, *Error) {
+	if err := v.err(); err != nil {
+		return streamRef{}, nil, nil, err
+	}
 	now := time.Now()
 	if in.ConsumerARN != nil {
 		m := consumerARNRE.FindStringSubmatch(string(*in.ConsumerARN))
@@ -161,10 +164,7 @@ func (in *consumerSelector) find(s *Service, c caller) (streamRef, *streams.Stre
 func (s *Service) describeStreamConsumer(_ context.Context, c caller, in *consumerSelector) (any, *Error) {
 	var v validation
 	in.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	_, e, cm, aerr := in.find(s, c)
+	_, e, cm, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -176,10 +176,7 @@ func (s *Service) describeStreamConsumer(_ context.Context, c caller, in *consum
 func (s *Service) deregisterStreamConsumer(ctx context.Context, c caller, in *consumerSelector) (any, *Error) {
 	var v validation
 	in.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, _, cm, aerr := in.find(s, c)
+	ref, _, cm, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}

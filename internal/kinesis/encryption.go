@@ -45,7 +45,7 @@ func (s *Service) changeEncryption(ctx context.Context, c caller, in *streamEncr
 	if string(*in.EncryptionType) != "KMS" {
 		return nil, errInvalidArgument("Encryption type %s is not supported. The only supported encryption type is KMS.", *in.EncryptionType)
 	}
-	ref, e, aerr := in.find(s, c)
+	ref, e, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}

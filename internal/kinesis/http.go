@@ -193,84 +193,23 @@ func hexEscape(b []byte, i int) (rune, bool) {
 // ServeHTTP implements the Kinesis endpoint.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	h := w.Header()
-	h.Set("x-amzn-RequestId", uuid.NewString())
-	var id2 [72]byte
-	_, _ = rand.Read(id2[:])
-	h.Set("x-amz-id-2", base64.StdEncoding.EncodeToString(id2[:]))
-	if origin := r.Header.Get("Origin"); origin != "" {
-		h.Set("Access-Control-Allow-Origin", "*")
-		if r.Method == http.MethodOptions {
-			h.Del("x-amz-id-2")
-			h.Set("Access-Control-Max-Age", "172800")
-			if v := r.Header.Get("Access-Control-Request-Headers"); v != "" {
-				h.Set("Access-Control-Allow-Headers", v)
-			}
-			if v := r.Header.Get("Access-Control-Request-Method"); v != "" {
-				h.Set("Access-Control-Allow-Methods", v)
-			}
-			h.Set("Content-Length", "0")
-			w.WriteHeader(http.StatusOK)
-			return
-		}
-		h.Set("Access-Control-Expose-Headers", "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
+	if s.setHeaders(w, r) {
+		return // a CORS preflight, answered
 	}
-
 	target := r.Header.Get("X-Amz-Target")
 	if r.Method != http.MethodPost {
-		writeXML(w, http.StatusForbidden, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n")
+		writeAccessDenied(w)
 		return
 	}
-	ct := r.Header.Get("Content-Type")
-	if i := strings.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = strings.TrimSpace(ct)
+	ct := mediaType(r.Header.Get("Content-Type"))
 	name, known := trimAction(target)
 	act := actions[name]
 	if ct == contentTypeCBOR {
 		// CBOR is transcoded at the edges; the actions speak only JSON (cbor.go).
 		w, act = cborWriter{w}, cborAction(act)
 	}
-
-	if r.ContentLength > maxBody {
-		writeTooLarge(w)
-		return
-	}
-	body, err := readBody(r)
-	if err != nil {
-		s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
-		return
-	}
-	if len(body) > maxBody {
-		writeTooLarge(w)
-		return
-	}
-	if ct != contentTypeJSON && ct != "application/json" && ct != contentTypeCBOR {
-		if !strings.Contains(target, ".") {
-			writeXML(w, http.StatusForbidden, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n")
-			return
-		}
-		writeXML(w, http.StatusNotFound, "<UnknownOperationException/>\n")
-		return
-	}
-	if ct == "application/json" {
-		h.Set("Content-Type", "application/json")
-		if !json.Valid(body) || len(bytes.TrimSpace(body)) == 0 || bytes.TrimSpace(body)[0] != '{' {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"Output":{"__type":"com.amazon.coral.service#SerializationException"},"Version":"1.0"}`))
-			return
-		}
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = w.Write([]byte(`{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}`))
-		return
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		if act != nil {
-			s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
-		} else {
-			s.writeError(w, &Error{Type: "UnknownOperationException", Status: http.StatusBadRequest})
-		}
+	body, ok := s.readRequest(w, r, ct, target, act != nil)
+	if !ok {
 		return
 	}
 	stream := streamingActions[name]
@@ -278,7 +217,6 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, &Error{Type: "UnknownOperationException", Status: http.StatusBadRequest})
 		return
 	}
-
 	c, aerr := s.callerOf(r, body)
 	if aerr != nil {
 		s.writeError(w, aerr)
@@ -304,6 +242,102 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.writeJSON(w, out)
 	s.log.Debug("request", "action", name, "took", time.Since(start))
+}
+
+// setHeaders sets the headers every response carries, AWS's request ids
+// and CORS's, and answers a CORS preflight, reporting whether it did.
+func (s *Service) setHeaders(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	h.Set("x-amzn-RequestId", uuid.NewString())
+	var id2 [72]byte
+	_, _ = rand.Read(id2[:])
+	h.Set("x-amz-id-2", base64.StdEncoding.EncodeToString(id2[:]))
+	if origin := r.Header.Get("Origin"); origin == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method != http.MethodOptions {
+		h.Set("Access-Control-Expose-Headers", "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
+		return false
+	}
+	h.Del("x-amz-id-2")
+	h.Set("Access-Control-Max-Age", "172800")
+	if v := r.Header.Get("Access-Control-Request-Headers"); v != "" {
+		h.Set("Access-Control-Allow-Headers", v)
+	}
+	if v := r.Header.Get("Access-Control-Request-Method"); v != "" {
+		h.Set("Access-Control-Allow-Methods", v)
+	}
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return true
+}
+
+// mediaType is a Content-Type without its parameters.
+func mediaType(ct string) string {
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.TrimSpace(ct)
+}
+
+// writeAccessDenied is AWS's answer to a request it cannot tell the
+// operation of.
+func writeAccessDenied(w http.ResponseWriter) {
+	writeXML(w, http.StatusForbidden, "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n")
+}
+
+// readRequest reads a request's body and refuses, as AWS does, one too
+// large, of another content type, or empty. known says the action
+// exists. It reports whether the request goes on; if not, it answered.
+func (s *Service) readRequest(w http.ResponseWriter, r *http.Request, ct, target string, known bool) ([]byte, bool) {
+	if r.ContentLength > maxBody {
+		writeTooLarge(w)
+		return nil, false
+	}
+	body, err := readBody(r)
+	if err != nil {
+		s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
+		return nil, false
+	}
+	if len(body) > maxBody {
+		writeTooLarge(w)
+		return nil, false
+	}
+	if ct != contentTypeJSON && ct != "application/json" && ct != contentTypeCBOR {
+		if !strings.Contains(target, ".") {
+			writeAccessDenied(w)
+			return nil, false
+		}
+		writeXML(w, http.StatusNotFound, "<UnknownOperationException/>\n")
+		return nil, false
+	}
+	if ct == "application/json" {
+		writeCoralJSON(w, body)
+		return nil, false
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		if known {
+			s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
+		} else {
+			s.writeError(w, &Error{Type: "UnknownOperationException", Status: http.StatusBadRequest})
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+// writeCoralJSON answers a request sent as plain application/json, which
+// AWS's front end routes to no operation.
+func writeCoralJSON(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	if !json.Valid(body) || len(bytes.TrimSpace(body)) == 0 || bytes.TrimSpace(body)[0] != '{' {
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"Output":{"__type":"com.amazon.coral.service#SerializationException"},"Version":"1.0"}`))
+		return
+	}
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte(`{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}`))
 }
 
 // readBody reads at most maxBody+1 bytes, in one allocation when the

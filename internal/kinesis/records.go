@@ -251,6 +251,49 @@ func (o putRecordsOutput) appendJSON(b []byte) []byte {
 }
 
 func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput) (any, *Error) {
+	if aerr := s.checkPutRecords(c, in); aerr != nil {
+		return nil, aerr
+	}
+	ref, e, release, aerr := s.writable(c, in.StreamName, in.StreamARN)
+	if aerr != nil {
+		return nil, aerr
+	}
+	defer release()
+	recs, shards, aerr := s.placeEntries(ref, e, *in.Records)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if in.DryRun != nil && *in.DryRun {
+		return nil, errDryRun()
+	}
+	out := putRecordsOutput{Records: make([]putRecordsResult, len(recs)), EncryptionType: encryptionType(e.Meta)}
+	admitted := s.admit(e.Meta, recs, shards, &out)
+	if len(admitted) < len(recs) {
+		sub := make([]streams.Record, len(admitted))
+		subShards := make([]int, len(admitted))
+		for j, i := range admitted {
+			sub[j], subShards[j] = recs[i], shards[i]
+		}
+		recs, shards = sub, subShards
+	}
+	start := time.Now()
+	throttled := out.FailedRecordCount
+	results := s.put(ctx, e, recs, shards)
+	for j, r := range results {
+		i := admitted[j]
+		if r.err != nil {
+			out.FailedRecordCount++
+			out.Records[i] = putRecordsResult{ErrorCode: r.err.Type, ErrorMessage: r.err.Message}
+			continue
+		}
+		out.Records[i] = putRecordsResult{SequenceNumber: r.seq, ShardId: shard.ID(r.shardIndex)}
+	}
+	s.countPutRecords(e.Meta, &out, throttled, recs, results, start)
+	return out, nil
+}
+
+// checkPutRecords validates a PutRecords request as AWS does.
+func (s *Service) checkPutRecords(c caller, in *putRecordsInput) *Error {
 	var v validation
 	autoKeys := false
 	if in.Records != nil && slices.ContainsFunc(*in.Records, func(e putRecordsEntry) bool { return e.PartitionKey == nil }) {
@@ -271,15 +314,11 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 		}
 	}
 	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, e, release, aerr := s.writable(c, in.StreamName, in.StreamARN)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer release()
-	entries := *in.Records
+	return v.err()
+}
+
+// placeEntries checks each entry against its stream and picks its shard.
+func (s *Service) placeEntries(ref streamRef, e *streams.Stream, entries putRecordsEntries) ([]streams.Record, []int, *Error) {
 	recs := make([]streams.Record, len(entries))
 	shards := make([]int, len(entries))
 	total, largest := 0, 0
@@ -288,80 +327,61 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 		prefix := "records." + strconv.Itoa(i+1) + ".member."
 		pk, aerr := partitionKey(e.Meta, prefix, r.PartitionKey)
 		if aerr != nil {
-			return nil, aerr
+			return nil, nil, aerr
 		}
 		total += len(*r.Data) + len(pk)
 		largest = max(largest, len(*r.Data)+len(pk))
 		sh, aerr := s.place(ref, e, prefix, pk, r.ExplicitHashKey, *r.Data)
 		if aerr != nil {
-			return nil, aerr
+			return nil, nil, aerr
 		}
 		recs[i] = streams.Record{PartitionKey: pk, Data: *r.Data}
 		shards[i] = sh
 	}
 	if total > max(maxPutRecordsBytes, largest) {
-		return nil, errInvalidArgument("Records size exceeds 5 MB limit")
+		return nil, nil, errInvalidArgument("Records size exceeds 5 MB limit")
 	}
-	if in.DryRun != nil && *in.DryRun {
-		return nil, errDryRun()
-	}
-	// Entries over their shard's throughput limit fail one by one; the
-	// rest are stored.
-	out := putRecordsOutput{Records: make([]putRecordsResult, len(recs)), EncryptionType: encryptionType(e.Meta)}
-	var admitted []int
+	return recs, shards, nil
+}
+
+// admit applies the shards' throughput limits: entries over them fail one
+// by one in out, and admit returns the positions of the rest, which are
+// stored.
+func (s *Service) admit(m *streams.Meta, recs []streams.Record, shards []int, out *putRecordsOutput) []int {
+	admitted := make([]int, 0, len(recs))
 	for i := range recs {
-		if !s.allowWrite(e.Meta, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
-			s.metrics.writeExceeded.WithLabelValues(shardLabels(e.Meta, shards[i])...).Inc()
-			aerr := rateExceeded(e.Meta, shards[i])
+		if !s.allowWrite(m, shards[i], len(recs[i].Data)+len(recs[i].PartitionKey)) {
+			s.metrics.writeExceeded.WithLabelValues(shardLabels(m, shards[i])...).Inc()
+			aerr := rateExceeded(m, shards[i])
 			out.Records[i] = putRecordsResult{ErrorCode: aerr.Type, ErrorMessage: aerr.Message}
 			out.FailedRecordCount++
 			continue
 		}
 		admitted = append(admitted, i)
 	}
-	if len(admitted) < len(recs) {
-		sub := make([]streams.Record, len(admitted))
-		subShards := make([]int, len(admitted))
-		for j, i := range admitted {
-			sub[j], subShards[j] = recs[i], shards[i]
-		}
-		recs, shards = sub, subShards
-	}
-	start := time.Now()
-	throttled := out.FailedRecordCount
-	results := s.put(ctx, e, recs, shards)
-	defer func() {
-		sl := streamLabels(e.Meta)
-		mt := s.metrics
-		mt.putRecordsAll.WithLabelValues(sl...).Add(float64(len(out.Records)))
-		mt.putRecordsThrottled.WithLabelValues(sl...).Add(float64(throttled))
-		mt.putRecordsFailed.WithLabelValues(sl...).Add(float64(out.FailedRecordCount - throttled))
-		mt.putRecordsRecords.WithLabelValues(sl...).Add(float64(len(out.Records) - out.FailedRecordCount))
-		stored := 0
-		for j, r := range results {
-			if r.err == nil {
-				stored += len(recs[j].Data) + len(recs[j].PartitionKey)
-			}
-		}
-		mt.putRecordsBytes.WithLabelValues(sl...).Add(float64(stored))
-		if out.FailedRecordCount < len(out.Records) {
-			mt.putRecordsSuccess.WithLabelValues(sl...).Inc()
-		}
-		mt.putRecordsLatency.WithLabelValues(sl...).Observe(since(start))
-	}()
+	return admitted
+}
+
+// countPutRecords updates a PutRecords request's metrics: stored are the
+// records admitted and results what became of them.
+func (s *Service) countPutRecords(m *streams.Meta, out *putRecordsOutput, throttled int, stored []streams.Record, results []putResult, start time.Time) {
+	sl := streamLabels(m)
+	mt := s.metrics
+	mt.putRecordsAll.WithLabelValues(sl...).Add(float64(len(out.Records)))
+	mt.putRecordsThrottled.WithLabelValues(sl...).Add(float64(throttled))
+	mt.putRecordsFailed.WithLabelValues(sl...).Add(float64(out.FailedRecordCount - throttled))
+	mt.putRecordsRecords.WithLabelValues(sl...).Add(float64(len(out.Records) - out.FailedRecordCount))
+	bytes := 0
 	for j, r := range results {
-		i := j
-		if admitted != nil {
-			i = admitted[j]
+		if r.err == nil {
+			bytes += len(stored[j].Data) + len(stored[j].PartitionKey)
 		}
-		if r.err != nil {
-			out.FailedRecordCount++
-			out.Records[i] = putRecordsResult{ErrorCode: r.err.Type, ErrorMessage: r.err.Message}
-			continue
-		}
-		out.Records[i] = putRecordsResult{SequenceNumber: r.seq, ShardId: shard.ID(r.shardIndex)}
 	}
-	return out, nil
+	mt.putRecordsBytes.WithLabelValues(sl...).Add(float64(bytes))
+	if out.FailedRecordCount < len(out.Records) {
+		mt.putRecordsSuccess.WithLabelValues(sl...).Inc()
+	}
+	mt.putRecordsLatency.WithLabelValues(sl...).Observe(since(start))
 }
 
 type getShardIteratorInput struct {
@@ -388,11 +408,7 @@ func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIt
 		sq := string(*in.StartingSequenceNumber)
 		v.pattern("startingSequenceNumber", sq, sequencePattern, sequenceRE.MatchString(sq))
 	}
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	ref, aerr := validRef(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -24,11 +24,7 @@ func (s *Service) splitShard(ctx context.Context, c caller, in *splitShardInput)
 	if v.notNull("shardToSplit", in.ShardToSplit != nil) {
 		checkName(&v, "shardToSplit", in.ShardToSplit)
 	}
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, _, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	ref, _, aerr := s.validStream(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -50,11 +46,7 @@ func (s *Service) mergeShards(ctx context.Context, c caller, in *mergeShardsInpu
 	if v.notNull("shardToMerge", in.ShardToMerge != nil) {
 		checkName(&v, "shardToMerge", in.ShardToMerge)
 	}
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, _, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	ref, _, aerr := s.validStream(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -76,11 +68,7 @@ func (s *Service) updateShardCount(ctx context.Context, c caller, in *updateShar
 	if v.notNull("targetShardCount", in.TargetShardCount != nil) {
 		v.intRange("targetShardCount", int64(*in.TargetShardCount), 1, 1<<31-1)
 	}
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, _, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	ref, _, aerr := s.validStream(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -240,6 +240,27 @@ func (s *Service) findStreamAny(c caller, name, arn, id *Str) (streamRef, *strea
 	return s.findStream(c, name, arn)
 }
 
+// validStream ends a request's validation with its StreamName and
+// StreamARN, then finds the stream: the preamble of most stream actions.
+func (s *Service) validStream(c caller, v *validation, name, arn *Str) (streamRef, *streams.Stream, *Error) {
+	ref, aerr := validRef(c, v, name, arn)
+	if aerr != nil {
+		return ref, nil, aerr
+	}
+	e, aerr := s.lookup(ref)
+	return ref, e, aerr
+}
+
+// validRef ends a request's validation with its StreamName and StreamARN
+// and resolves them.
+func validRef(c caller, v *validation, name, arn *Str) (streamRef, *Error) {
+	checkStreamName(v, name, arn, true)
+	if err := v.err(); err != nil {
+		return streamRef{}, err
+	}
+	return c.resolve(name, arn)
+}
+
 // findStream resolves a request's StreamName/StreamARN and looks the
 // stream up: the first step of most stream actions.
 func (s *Service) findStream(c caller, name, arn *Str) (streamRef, *streams.Stream, *Error) {

@@ -25,7 +25,11 @@ type streamIDInput struct {
 	StreamId   *Str `json:"StreamId"`
 }
 
-func (in *streamIDInput) find(s *Service, c caller) (streamRef, *streams.Stream, *Error) {
+// find ends the request's validation (v) and finds the stream.
+func (in *streamIDInput) find(s *Service, c caller, v *validation) (streamRef, *streams.Stream, *Error) {
+	if err := v.err(); err != nil {
+		return streamRef{}, nil, err
+	}
 	return s.findStreamAny(c, in.StreamName, in.StreamARN, in.StreamId)
 }
 
@@ -64,10 +68,7 @@ func (s *Service) changeMonitoring(ctx context.Context, c caller, in *enhancedMo
 		}
 	}
 	in.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, e, aerr := in.find(s, c)
+	ref, e, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -129,10 +130,7 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 		v.intRange("warmThroughputMiBps", int64(*in.WarmThroughputMiBps), 0, 1<<31-1)
 	}
 	in.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, e, aerr := in.find(s, c)
+	ref, e, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -177,10 +175,7 @@ func (s *Service) updateMaxRecordSize(ctx context.Context, c caller, in *updateM
 		v.intRange("maxRecordSizeInKiB", int64(*in.MaxRecordSizeInKiB), 1024, maxRecordSizeLimitKiB)
 	}
 	in.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, _, aerr := in.find(s, c)
+	ref, _, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -213,10 +208,7 @@ func (s *Service) updateStreamWarmThroughput(ctx context.Context, c caller, in *
 		v.intRange("warmThroughputMiBps", int64(*in.WarmThroughputMiBps), 0, 1<<31-1)
 	}
 	in.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, e, aerr := in.find(s, c)
+	ref, e, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -251,10 +243,7 @@ func (s *Service) updateStreamRecordDistributionStrategy(ctx context.Context, c 
 		v.enum("recordDistributionStrategy", string(*in.RecordDistributionStrategy), streams.DistributionAuto, streams.DistributionUserKey)
 	}
 	in.check(&v)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, _, aerr := in.find(s, c)
+	ref, _, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}

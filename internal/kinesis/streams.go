@@ -87,11 +87,7 @@ type deleteStreamInput struct {
 
 func (s *Service) deleteStream(ctx context.Context, c caller, in *deleteStreamInput) (any, *Error) {
 	var v validation
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, e, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	ref, e, aerr := s.validStream(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -170,11 +166,7 @@ func (s *Service) describeStream(_ context.Context, c caller, in *describeStream
 		v.intRange("limit", int64(*in.Limit), 1, 10000)
 	}
 	checkName(&v, "exclusiveStartShardId", in.ExclusiveStartShardId)
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	_, e, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	_, e, aerr := s.validStream(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -234,11 +226,7 @@ type streamSummary struct {
 
 func (s *Service) describeStreamSummary(_ context.Context, c caller, in *streamRefInput) (any, *Error) {
 	var v validation
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	_, e, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	_, e, aerr := s.validStream(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -392,42 +380,9 @@ func (s *Service) listShards(_ context.Context, c caller, in *listShardsInput) (
 		return nil, err
 	}
 
-	after := ""
-	var ref streamRef
-	if in.NextToken != nil {
-		for _, other := range []struct {
-			set  bool
-			name string
-		}{
-			{in.StreamName != nil, "StreamName"}, {in.StreamARN != nil, "StreamARN"},
-			{in.ExclusiveStartShardId != nil, "ExclusiveStartShardId"},
-			{in.ShardFilter != nil, "ShardFilter"},
-			{in.StreamCreationTimestamp != nil, "StreamCreationTimestamp"},
-		} {
-			if other.set {
-				return nil, errInvalidArgument("NextToken and %s cannot be provided together.", other.name)
-			}
-		}
-		t, aerr := decodePageToken(string(*in.NextToken))
-		if aerr != nil {
-			return nil, aerr
-		}
-		if t.Stream == "" {
-			return nil, errInvalidArgument("Invalid NextToken.")
-		}
-		ref = streamRef{t.Account, t.Region, t.Stream}
-		after = t.After
-	} else {
-		if in.StreamName == nil && in.StreamARN == nil {
-			return nil, errInvalidArgument("Either NextToken or StreamName should be provided.")
-		}
-		var aerr *Error
-		if ref, aerr = c.resolve(in.StreamName, in.StreamARN); aerr != nil {
-			return nil, aerr
-		}
-		if in.ExclusiveStartShardId != nil {
-			after = string(*in.ExclusiveStartShardId)
-		}
+	ref, after, aerr := listShardsStart(c, in)
+	if aerr != nil {
+		return nil, aerr
 	}
 	e, aerr := s.lookup(ref)
 	if aerr != nil {
@@ -465,6 +420,45 @@ func (s *Service) listShards(_ context.Context, c caller, in *listShardsInput) (
 		out.Shards = append(out.Shards, describeShard(sh))
 	}
 	return out, nil
+}
+
+// listShardsStart is where a ListShards request starts: the stream and
+// the shard id after which the listing starts, from its NextToken or
+// else its stream and ExclusiveStartShardId.
+func listShardsStart(c caller, in *listShardsInput) (ref streamRef, after string, aerr *Error) {
+	if in.NextToken == nil {
+		if in.StreamName == nil && in.StreamARN == nil {
+			return ref, "", errInvalidArgument("Either NextToken or StreamName should be provided.")
+		}
+		if ref, aerr = c.resolve(in.StreamName, in.StreamARN); aerr != nil {
+			return ref, "", aerr
+		}
+		if in.ExclusiveStartShardId != nil {
+			after = string(*in.ExclusiveStartShardId)
+		}
+		return ref, after, nil
+	}
+	for _, other := range []struct {
+		set  bool
+		name string
+	}{
+		{in.StreamName != nil, "StreamName"}, {in.StreamARN != nil, "StreamARN"},
+		{in.ExclusiveStartShardId != nil, "ExclusiveStartShardId"},
+		{in.ShardFilter != nil, "ShardFilter"},
+		{in.StreamCreationTimestamp != nil, "StreamCreationTimestamp"},
+	} {
+		if other.set {
+			return ref, "", errInvalidArgument("NextToken and %s cannot be provided together.", other.name)
+		}
+	}
+	t, aerr := decodePageToken(string(*in.NextToken))
+	if aerr != nil {
+		return ref, "", aerr
+	}
+	if t.Stream == "" {
+		return ref, "", errInvalidArgument("Invalid NextToken.")
+	}
+	return streamRef{t.Account, t.Region, t.Stream}, t.After, nil
 }
 
 // shardFilterFunc returns the predicate a ListShards ShardFilter selects.
@@ -521,11 +515,7 @@ type retentionInput struct {
 func (s *Service) changeRetention(ctx context.Context, c caller, in *retentionInput, increase bool) (any, *Error) {
 	var v validation
 	v.notNull("retentionPeriodHours", in.RetentionPeriodHours != nil)
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, _, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	ref, _, aerr := s.validStream(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -108,48 +108,11 @@ var streamingActions = map[string]func(s *Service, w http.ResponseWriter, r *htt
 }
 
 func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c caller, body []byte) {
-	var in subscribeInput
-	if aerr := decodeBody(body, &in); aerr != nil {
-		s.writeError(w, aerr)
-		return
-	}
-	var v validation
-	sel := consumerSelector{ConsumerARN: in.ConsumerARN}
-	if v.notNull("consumerARN", in.ConsumerARN != nil) {
-		sel.check(&v)
-	}
-	if v.notNull("shardId", in.ShardId != nil) {
-		checkName(&v, "shardId", in.ShardId)
-	}
-	if v.notNull("startingPosition", in.StartingPosition != nil) {
-		if v.notNull("startingPosition.type", in.StartingPosition.Type != nil) {
-			v.enum("startingPosition.type", string(*in.StartingPosition.Type), iteratorTypes...)
-		}
-	}
-	if aerr := v.err(); aerr != nil {
-		s.writeError(w, aerr)
-		return
-	}
-	ref, _, cm, aerr := sel.find(s, c)
+	in, ref, e, cm, it, aerr := s.subscribeRequest(r.Context(), c, body)
 	if aerr != nil {
 		s.writeError(w, aerr)
 		return
 	}
-	if st := cm.StatusAt(time.Now()); st != streams.ConsumerActive {
-		s.writeError(w, errResourceInUse("Consumer %s is not in ACTIVE state, instead in state %s.", *in.ConsumerARN, st))
-		return
-	}
-	pos := in.StartingPosition
-	e, it, aerr := s.startPosition(r.Context(), ref, string(*in.ShardId), string(*pos.Type), pos.SequenceNumber, pos.Timestamp)
-	if aerr != nil {
-		s.writeError(w, aerr)
-		return
-	}
-	if in.DryRun != nil && *in.DryRun {
-		s.writeError(w, errDryRun())
-		return
-	}
-
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.SubscriptionDuration)
 	defer cancel()
 	sub := &subscription{started: time.Now(), cancel: cancel}
@@ -170,12 +133,56 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 	if err := es.event("initial-response", es.emptyPayload()); err != nil {
 		return
 	}
+	s.pump(ctx, es, ref, e.Meta, it, sl)
+}
+
+// subscribeRequest decodes and checks a SubscribeToShard request, and
+// finds its consumer and where it starts.
+func (s *Service) subscribeRequest(ctx context.Context, c caller, body []byte) (in subscribeInput, ref streamRef, e *streams.Stream, cm *streams.Consumer, it iterator, aerr *Error) {
+	if aerr = decodeBody(body, &in); aerr != nil {
+		return
+	}
+	var v validation
+	sel := consumerSelector{ConsumerARN: in.ConsumerARN}
+	if v.notNull("consumerARN", in.ConsumerARN != nil) {
+		sel.check(&v)
+	}
+	if v.notNull("shardId", in.ShardId != nil) {
+		checkName(&v, "shardId", in.ShardId)
+	}
+	if v.notNull("startingPosition", in.StartingPosition != nil) {
+		if v.notNull("startingPosition.type", in.StartingPosition.Type != nil) {
+			v.enum("startingPosition.type", string(*in.StartingPosition.Type), iteratorTypes...)
+		}
+	}
+	if ref, _, cm, aerr = sel.find(s, c, &v); aerr != nil {
+		return
+	}
+	if st := cm.StatusAt(time.Now()); st != streams.ConsumerActive {
+		aerr = errResourceInUse("Consumer %s is not in ACTIVE state, instead in state %s.", *in.ConsumerARN, st)
+		return
+	}
+	pos := in.StartingPosition
+	if e, it, aerr = s.startPosition(ctx, ref, string(*in.ShardId), string(*pos.Type), pos.SequenceNumber, pos.Timestamp); aerr != nil {
+		return
+	}
+	if in.DryRun != nil && *in.DryRun {
+		aerr = errDryRun()
+	}
+	return
+}
+
+// pump sends a subscription's events, from it on, until the shard ends,
+// the stream goes, the subscription's time is up or the client leaves.
+// m is the stream incarnation subscribed to; sl the consumer's metric
+// labels.
+func (s *Service) pump(ctx context.Context, es *eventWriter, ref streamRef, m *streams.Meta, it iterator, sl []string) {
 	lastSent := time.Now()
 	for {
-		wake := s.eng.Woken(e.Meta, it.ShardIndex)
+		wake := s.eng.Woken(m, it.ShardIndex)
 		// Fresh metadata each round: the shard may have been closed.
 		cur, aerr := s.lookup(ref)
-		if aerr == nil && (cur.Meta.UID != e.Meta.UID || cur.Meta.Status == streams.StatusDeleting) {
+		if aerr == nil && (cur.Meta.UID != m.UID || cur.Meta.Status == streams.StatusDeleting) {
 			aerr = errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), ref.name, ref.account)
 		}
 		if aerr != nil {
@@ -191,17 +198,9 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 		}
 		it = next
 		if len(out.records) > 0 || end || time.Since(lastSent) >= subscribeHeartbeat {
-			cont := ""
-			if !end {
-				cont = continuation(cur.Meta, it)
-			}
-			if err := es.event("SubscribeToShardEvent", es.payload(&out, cont)); err != nil {
+			if err := s.sendEvent(es, cur.Meta, it, &out, end, sl); err != nil {
 				return
 			}
-			s.metrics.read(cur.Meta, it.ShardIndex, &out)
-			s.metrics.subscribeEventRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
-			s.metrics.subscribeEventBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
-			s.metrics.subscribeBehind.WithLabelValues(append(sl, shard.ID(it.ShardIndex))...).Set(millisToSeconds(out.millisBehind))
 			lastSent = time.Now()
 		}
 		if end {
@@ -217,6 +216,22 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 			return
 		}
 	}
+}
+
+// sendEvent sends one SubscribeToShardEvent and counts it.
+func (s *Service) sendEvent(es *eventWriter, m *streams.Meta, it iterator, out *getRecordsOutput, end bool, sl []string) error {
+	cont := ""
+	if !end {
+		cont = continuation(m, it)
+	}
+	if err := es.event("SubscribeToShardEvent", es.payload(out, cont)); err != nil {
+		return err
+	}
+	s.metrics.read(m, it.ShardIndex, out)
+	s.metrics.subscribeEventRecords.WithLabelValues(sl...).Add(float64(len(out.records)))
+	s.metrics.subscribeEventBytes.WithLabelValues(sl...).Add(float64(out.bytes()))
+	s.metrics.subscribeBehind.WithLabelValues(append(sl, shard.ID(it.ShardIndex))...).Set(millisToSeconds(out.millisBehind))
+	return nil
 }
 
 // forgetIfGone removes the series of a subscription's consumer, or of its

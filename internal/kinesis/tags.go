@@ -162,11 +162,7 @@ func (s *Service) addTagsToStream(ctx context.Context, c caller, in *addTagsInpu
 	if v.notNull("tags", in.Tags != nil) {
 		checkTagMap(&v, "tags", *in.Tags, 50)
 	}
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	ref, aerr := validRef(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -184,11 +180,7 @@ func (s *Service) removeTagsFromStream(ctx context.Context, c caller, in *remove
 	if v.notNull("tagKeys", in.TagKeys != nil) {
 		checkTagKeys(&v, "tagKeys", *in.TagKeys)
 	}
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, aerr := c.resolve(in.StreamName, in.StreamARN)
+	ref, aerr := validRef(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -210,11 +202,7 @@ func (s *Service) listTagsForStream(_ context.Context, c caller, in *listTagsFor
 	if in.ExclusiveStartTagKey != nil {
 		v.lenRange("exclusiveStartTagKey", string(*in.ExclusiveStartTagKey), 1, 128)
 	}
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	_, e, aerr := s.findStream(c, in.StreamName, in.StreamARN)
+	_, e, aerr := s.validStream(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -328,7 +316,7 @@ func (s *Service) listTagsForResource(_ context.Context, c caller, in *listTagsF
 	}
 	if consumerARNRE.MatchString(string(*in.ResourceARN)) {
 		sel := consumerSelector{ConsumerARN: in.ResourceARN}
-		_, _, cm, aerr := sel.find(s, c)
+		_, _, cm, aerr := sel.find(s, c, &validation{})
 		if aerr != nil {
 			return nil, aerr
 		}
@@ -353,7 +341,7 @@ func (s *Service) listTagsForResource(_ context.Context, c caller, in *listTagsF
 // the result with the stream's metadata.
 func (s *Service) changeConsumerTags(ctx context.Context, c caller, arn *Str, fn func(tags map[string]string) *Error) *Error {
 	sel := consumerSelector{ConsumerARN: arn}
-	ref, _, cm, aerr := sel.find(s, c)
+	ref, _, cm, aerr := sel.find(s, c, &validation{})
 	if aerr != nil {
 		return aerr
 	}
