@@ -2,7 +2,6 @@ package kinesis
 
 import (
 	"context"
-	"time"
 
 	"github.com/tributary-data/tributary/internal/streams"
 )
@@ -45,39 +44,25 @@ func (s *Service) changeEncryption(ctx context.Context, c caller, in *streamEncr
 	if string(*in.EncryptionType) != "KMS" {
 		return nil, errInvalidArgument("Encryption type %s is not supported. The only supported encryption type is KMS.", *in.EncryptionType)
 	}
-	ref, e, aerr := in.find(s, c, &v)
+	ref, _, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
-	now := time.Now()
-	if st := e.Meta.EffectiveStatus(now); st != streams.StatusActive {
-		return nil, errNotActive(ref, st)
-	}
 	keyID := string(*in.KeyId)
-	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
-		// Another request may have changed the status since the check
-		// above (see reshard).
-		if st := m.EffectiveStatus(now); st != streams.StatusActive {
-			return errNotActive(ref, st)
-		}
-		if !start {
-			if m.KeyID == "" {
-				return errInvalidArgument("Stream %s under account %s is not encrypted.", m.Name, m.Account)
-			}
-			if m.KeyID != keyID {
-				return errInvalidArgument("The KeyId %s does not match the key %s that encrypts stream %s under account %s.", keyID, m.KeyID, m.Name, m.Account)
-			}
-			m.KeyID = ""
-		} else {
+	return nil, awsError(ref, s.eng.Change(ctx, ref.id(), func(m *streams.Meta) error {
+		if start {
 			m.KeyID = keyID
+			return nil
 		}
-		s.eng.BeginUpdate(m, now)
+		if m.KeyID == "" {
+			return errInvalidArgument("Stream %s under account %s is not encrypted.", m.Name, m.Account)
+		}
+		if m.KeyID != keyID {
+			return errInvalidArgument("The KeyId %s does not match the key %s that encrypts stream %s under account %s.", keyID, m.KeyID, m.Name, m.Account)
+		}
+		m.KeyID = ""
 		return nil
-	})
-	if err != nil {
-		return nil, awsError(ref, err)
-	}
-	return nil, nil
+	}))
 }
 
 func (s *Service) startStreamEncryption(ctx context.Context, c caller, in *streamEncryptionInput) (any, *Error) {

@@ -130,21 +130,12 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 		v.intRange("warmThroughputMiBps", int64(*in.WarmThroughputMiBps), 0, 1<<31-1)
 	}
 	in.check(&v)
-	ref, e, aerr := in.find(s, c, &v)
+	ref, _, aerr := in.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
-	now := time.Now()
-	if st := e.Meta.EffectiveStatus(now); st != streams.StatusActive {
-		return nil, errNotActive(ref, st)
-	}
 	mode := string(*in.StreamModeDetails.StreamMode)
-	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
-		// Another request may have changed the status since the check
-		// above (see reshard).
-		if st := m.EffectiveStatus(now); st != streams.StatusActive {
-			return errNotActive(ref, st)
-		}
+	return nil, awsError(ref, s.eng.Change(ctx, ref.id(), func(m *streams.Meta) error {
 		if m.Mode == mode {
 			return errInvalidArgument("Stream %s under account %s is already in %s mode.", m.Name, m.Account, mode)
 		}
@@ -152,13 +143,8 @@ func (s *Service) updateStreamMode(ctx context.Context, c caller, in *updateStre
 		if in.WarmThroughputMiBps != nil {
 			m.WarmThroughputMiBps = int(*in.WarmThroughputMiBps)
 		}
-		s.eng.BeginUpdate(m, now)
 		return nil
-	})
-	if err != nil {
-		return nil, awsError(ref, err)
-	}
-	return nil, nil
+	}))
 }
 
 // Records may be up to 10 MiB on streams that allow it.

@@ -226,6 +226,34 @@ func (e *Engine) BeginUpdate(m *Meta, now time.Time) {
 	m.TransitionAt = now.Add(e.cfg.UpdateDelay)
 }
 
+// Change applies fn to an ACTIVE stream's metadata and makes the stream
+// UPDATING for the update delay, as a change that takes time (of
+// encryption, of capacity mode) does. A stream that is not ACTIVE, when
+// asked or at the write, is a *StatusError.
+func (e *Engine) Change(ctx context.Context, ref Ref, fn func(m *Meta) error) error {
+	s, err := e.Lookup(ref)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	if st := s.Meta.EffectiveStatus(now); st != StatusActive {
+		return &StatusError{st}
+	}
+	_, err = e.Update(ctx, ref, func(m *Meta) error {
+		// Another request may have changed the status since the check
+		// above (see reshard).
+		if st := m.EffectiveStatus(now); st != StatusActive {
+			return &StatusError{st}
+		}
+		if err := fn(m); err != nil {
+			return err
+		}
+		e.BeginUpdate(m, now)
+		return nil
+	})
+	return err
+}
+
 // CreateSpec is what a new stream starts with.
 type CreateSpec struct {
 	Ref

@@ -177,27 +177,35 @@ func (e *Engine) appendGroup(m *Meta, g *shardGroup, recs []Record, arrival time
 // Put stores at most MaxPut records in a stream, routed by partition key
 // (or round robin on an AUTO stream). It returns the result of each.
 func (e *Engine) Put(ctx context.Context, ref Ref, recs []Record) ([]PutResult, error) {
-	if len(recs) > MaxPut {
-		return nil, fmt.Errorf("put to %s: %d records, at most %d: %w", ref.Name, len(recs), MaxPut, ErrInvalidArgument)
-	}
-	s, release, err := e.Writable(ref)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	shards := make([]int, len(recs))
-	for i, r := range recs {
-		if shards[i], err = e.Place(s, r.PartitionKey, nil, len(r.Data)); err != nil {
-			return nil, fmt.Errorf("put to %s: record %d: %w", ref.Name, i, err)
-		}
-	}
-	return e.Append(ctx, s, recs, shards), nil
+	return e.put(ctx, ref, recs, func(s *Stream, r Record) (int, error) {
+		return e.Place(s, r.PartitionKey, nil, len(r.Data))
+	})
 }
 
 // PutShard stores at most MaxPut records in one shard, chosen by the
 // caller (as a Kafka producer chooses a partition): ErrShardNotFound if
 // the stream has no such shard, ErrShardClosed if a reshard closed it.
 func (e *Engine) PutShard(ctx context.Context, ref Ref, shardIndex int, recs []Record) ([]PutResult, error) {
+	return e.put(ctx, ref, recs, func(s *Stream, r Record) (int, error) {
+		id := shard.ID(shardIndex)
+		if shardIndex < 0 || shardIndex >= len(s.Meta.Shards) {
+			return 0, &ShardError{Shard: id, Err: ErrShardNotFound}
+		}
+		if s.Meta.Shards[shardIndex].EndingSeq != "" {
+			return 0, &ShardError{Shard: id, Err: ErrShardClosed}
+		}
+		limit := max(s.Meta.MaxRecordSizeKiB, 1024) << 10
+		if n := len(r.Data) + len(r.PartitionKey); n > limit {
+			return 0, &RecordSizeError{Size: n, Limit: limit}
+		}
+		return shardIndex, nil
+	})
+}
+
+// put stores at most MaxPut records, each in the shard route picks for
+// it, all or none: a record route refuses fails the put before anything
+// is stored.
+func (e *Engine) put(ctx context.Context, ref Ref, recs []Record, route func(s *Stream, r Record) (int, error)) ([]PutResult, error) {
 	if len(recs) > MaxPut {
 		return nil, fmt.Errorf("put to %s: %d records, at most %d: %w", ref.Name, len(recs), MaxPut, ErrInvalidArgument)
 	}
@@ -206,20 +214,11 @@ func (e *Engine) PutShard(ctx context.Context, ref Ref, shardIndex int, recs []R
 		return nil, err
 	}
 	defer release()
-	id := shard.ID(shardIndex)
-	if shardIndex < 0 || shardIndex >= len(s.Meta.Shards) {
-		return nil, &ShardError{Shard: id, Err: ErrShardNotFound}
-	}
-	if s.Meta.Shards[shardIndex].EndingSeq != "" {
-		return nil, &ShardError{Shard: id, Err: ErrShardClosed}
-	}
 	shards := make([]int, len(recs))
 	for i, r := range recs {
-		limit := max(s.Meta.MaxRecordSizeKiB, 1024) << 10
-		if n := len(r.Data) + len(r.PartitionKey); n > limit {
-			return nil, fmt.Errorf("put to %s: record %d: %w", ref.Name, i, &RecordSizeError{Size: n, Limit: limit})
+		if shards[i], err = route(s, r); err != nil {
+			return nil, fmt.Errorf("put to %s: record %d: %w", ref.Name, i, err)
 		}
-		shards[i] = shardIndex
 	}
 	return e.Append(ctx, s, recs, shards), nil
 }
