@@ -231,13 +231,9 @@ func (e *Engine) BeginUpdate(m *Meta, now time.Time) {
 // encryption, of capacity mode) does. A stream that is not ACTIVE, when
 // asked or at the write, is a *StatusError.
 func (e *Engine) Change(ctx context.Context, ref Ref, fn func(m *Meta) error) error {
-	s, err := e.Lookup(ref)
+	_, now, err := e.active(ref)
 	if err != nil {
 		return err
-	}
-	now := time.Now()
-	if st := s.Meta.EffectiveStatus(now); st != StatusActive {
-		return &StatusError{st}
 	}
 	_, err = e.Update(ctx, ref, func(m *Meta) error {
 		// Another request may have changed the status since the check
@@ -252,6 +248,20 @@ func (e *Engine) Change(ctx context.Context, ref Ref, fn func(m *Meta) error) er
 		return nil
 	})
 	return err
+}
+
+// active returns a stream that must be ACTIVE now (a *StatusError
+// otherwise), and when it was.
+func (e *Engine) active(ref Ref) (*Stream, time.Time, error) {
+	s, err := e.Lookup(ref)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	now := time.Now()
+	if st := s.Meta.EffectiveStatus(now); st != StatusActive {
+		return nil, now, &StatusError{st}
+	}
+	return s, now, nil
 }
 
 // CreateSpec is what a new stream starts with.

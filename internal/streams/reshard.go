@@ -106,13 +106,9 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	mu.Lock()
 	defer mu.Unlock()
 
-	s, err := e.Lookup(ref)
+	s, now, err := e.active(ref)
 	if err != nil {
 		return err
-	}
-	now := time.Now()
-	if st := s.Meta.EffectiveStatus(now); st != StatusActive {
-		return &StatusError{st}
 	}
 	planned, err := s.Meta.Clone()
 	if err != nil {
@@ -385,12 +381,9 @@ func (e *UpdateLimitError) Unwrap() error { return ErrLimitExceeded }
 // nothing. A stream that is not ACTIVE is refused before the count is
 // compared, since an UPDATING stream's count is the old map's.
 func (e *Engine) UpdateShardCount(ctx context.Context, ref Ref, target int) (int, error) {
-	s, err := e.Lookup(ref)
+	s, now, err := e.active(ref)
 	if err != nil {
 		return 0, err
-	}
-	if st := s.Meta.EffectiveStatus(time.Now()); st != StatusActive {
-		return 0, &StatusError{st}
 	}
 	current := s.Meta.OpenShards()
 	switch {
@@ -399,7 +392,6 @@ func (e *Engine) UpdateShardCount(ctx context.Context, ref Ref, target int) (int
 	case target > 2*current || 2*target < current:
 		return current, &ShardCountError{Current: current, Target: target}
 	}
-	now := time.Now()
 	if len(recentUpdates(s.Meta.ShardCountUpdates, now)) >= MaxShardCountUpdates {
 		return current, &UpdateLimitError{MaxShardCountUpdates}
 	}
