@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/cdc"
-	"github.com/tributary-data/tributary/internal/connect"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Daemon timing.
@@ -44,7 +44,7 @@ const (
 // streams is used by the kinesis producer (nil otherwise); out is where
 // the stdout producer writes. Run returns nil when ctx ends, after
 // flushing what it read and storing its final position.
-func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Writer, log *slog.Logger) error {
+func Run(ctx context.Context, cfg *Config, streams streams.Streams, out io.Writer, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -181,7 +181,7 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 }
 
 // openProducer builds the configured producer.
-func openProducer(ctx context.Context, cfg *Config, streams connect.Streams, out io.Writer, log *slog.Logger) (producer, error) {
+func openProducer(ctx context.Context, cfg *Config, streams streams.Streams, out io.Writer, log *slog.Logger) (producer, error) {
 	switch cfg.Producer {
 	case ProducerKinesis:
 		if streams == nil {

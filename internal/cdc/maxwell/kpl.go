@@ -3,9 +3,8 @@ package maxwell
 import (
 	"crypto/md5"
 
+	"github.com/tributary-data/tributary/internal/streams"
 	"google.golang.org/protobuf/encoding/protowire"
-
-	"github.com/tributary-data/tributary/internal/connect"
 )
 
 // kplMagic begins a record in the KPL's aggregation format; the KCL and
@@ -34,7 +33,7 @@ type Aggregation struct {
 // keep their order, and fill it up to MaxCount records and MaxSize
 // bytes. A record alone in its aggregate, or too big for one, is written
 // as it is, as the KPL writes it.
-func (a Aggregation) aggregate(recs []connect.StreamRecord) []connect.StreamRecord {
+func (a Aggregation) aggregate(recs []streams.StreamRecord) []streams.StreamRecord {
 	type group struct {
 		key   string
 		datas [][]byte
@@ -42,7 +41,7 @@ func (a Aggregation) aggregate(recs []connect.StreamRecord) []connect.StreamReco
 	}
 	var groups []*group
 	open := map[string]*group{}
-	var out []connect.StreamRecord
+	var out []streams.StreamRecord
 	for _, r := range recs {
 		// Kinesis takes 1 MiB of data and key together.
 		limit := min(a.MaxSize, maxRecordLen-len(r.PartitionKey))
@@ -66,10 +65,10 @@ func (a Aggregation) aggregate(recs []connect.StreamRecord) []connect.StreamReco
 	}
 	for _, g := range groups {
 		if len(g.datas) == 1 {
-			out = append(out, connect.StreamRecord{PartitionKey: g.key, Data: g.datas[0]})
+			out = append(out, streams.StreamRecord{PartitionKey: g.key, Data: g.datas[0]})
 			continue
 		}
-		out = append(out, connect.StreamRecord{PartitionKey: g.key, Data: encodeAggregated(g.key, g.datas)})
+		out = append(out, streams.StreamRecord{PartitionKey: g.key, Data: encodeAggregated(g.key, g.datas)})
 	}
 	return out
 }

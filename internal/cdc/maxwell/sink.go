@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tributary-data/tributary/internal/cdc"
-	"github.com/tributary-data/tributary/internal/connect"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Batching limits.
@@ -234,7 +234,7 @@ const (
 
 // kinesisProducer writes to a stream; the partition key is Maxwell's.
 type kinesisProducer struct {
-	streams connect.Streams
+	streams streams.Streams
 	stream  string
 	// ignoreErr and log handle a record Kinesis cannot take (a key over
 	// 256 characters, a record over 1 MiB): Maxwell's KPL fails that
@@ -243,7 +243,7 @@ type kinesisProducer struct {
 	log       *slog.Logger
 	// agg is the KPL aggregation the records are packed with.
 	agg  Aggregation
-	recs []connect.StreamRecord
+	recs []streams.StreamRecord
 }
 
 func (k *kinesisProducer) put(ctx context.Context, batch []message) error {
@@ -261,7 +261,7 @@ func (k *kinesisProducer) put(ctx context.Context, batch []message) error {
 			k.log.Error("record dropped (ignore_producer_error=true)", "err", err)
 			continue
 		}
-		k.recs = append(k.recs, connect.StreamRecord{PartitionKey: key, Data: m.value})
+		k.recs = append(k.recs, streams.StreamRecord{PartitionKey: key, Data: m.value})
 	}
 	if len(k.recs) == 0 {
 		return nil
