@@ -274,12 +274,30 @@ type CreateSpec struct {
 	Tags             map[string]string
 }
 
+// ValidName reports whether name can name a stream: 1 to 128 letters,
+// digits, '_', '.' and '-', so that every front end can name it.
+func ValidName(name string) bool {
+	if len(name) < 1 || len(name) > 128 {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // Create makes a stream of spec.Shards even shards, CREATING for the
 // create delay. A stream of the name whose deletion is due is finished
 // off first; one that is not is ErrStreamExists. Creation past the
-// scope's shard quota is a *ShardLimitError.
+// scope's shard quota is a *ShardLimitError; an invalid name or fewer
+// than one shard is ErrInvalidArgument.
 func (e *Engine) Create(ctx context.Context, spec CreateSpec) error {
 	ref := spec.Ref
+	if !ValidName(ref.Name) || spec.Shards < 1 {
+		return fmt.Errorf("create %q with %d shards: %w", ref.Name, spec.Shards, ErrInvalidArgument)
+	}
 	e.createMu.Lock()
 	defer e.createMu.Unlock()
 	if s, ok := e.cat.get(ref.Key()); ok {

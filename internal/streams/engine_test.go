@@ -77,6 +77,9 @@ func TestCreateErrors(t *testing.T) {
 		detail any
 	}{
 		{"exists", CreateSpec{Ref: named("taken"), Shards: 1}, ErrStreamExists, nil},
+		{"no shards", CreateSpec{Ref: named("none"), Shards: 0}, ErrInvalidArgument, nil},
+		{"a name with a space", CreateSpec{Ref: named("a b"), Shards: 1}, ErrInvalidArgument, nil},
+		{"an empty name", CreateSpec{Ref: named(""), Shards: 1}, ErrInvalidArgument, nil},
 		{"over the quota", CreateSpec{Ref: named("big"), Shards: 3}, ErrLimitExceeded, &ShardLimitError{Open: 2, Limit: 4, Added: 3}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,9 +50,6 @@ func localError(op, stream string, err error) error {
 // EnsureStream creates the stream if it is missing and waits until it is
 // active.
 func (l *Local) EnsureStream(ctx context.Context, name string, shards int) error {
-	if shards < 1 {
-		return fmt.Errorf("create stream %s: %d shards: %w", name, shards, ErrInvalidArgument)
-	}
 	err := l.e.Create(ctx, CreateSpec{Ref: l.ref(name), Shards: shards, Mode: ModeProvisioned})
 	if err != nil && !errors.Is(err, ErrStreamExists) {
 		return localError("create stream", name, err)
