@@ -1,0 +1,87 @@
+package kinesis
+
+import (
+	"math/big"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tributary-data/tributary/internal/shard"
+)
+
+// epochShard is a shard created at Unix second 100 whose numbering moved
+// to epoch 200 at message 5 (after a fault forgot messages 5 and 6 of the
+// first epoch) and to 300 at message 9.
+func epochShard() *shardMeta {
+	return &shardMeta{Index: 3, Created: time.Unix(100, 0), Epochs: []epoch{{5, 200}, {9, 300}}}
+}
+
+// TestSeqNumberOrder: numbers issued in a later epoch are above every
+// number of an earlier one, whatever their message sequences.
+func TestSeqNumberOrder(t *testing.T) {
+	sh := epochShard()
+	issued := []string{
+		sh.startingSequence(), sh.seqNumber(1, 0, 150), sh.seqNumber(4, 499, 150),
+		// 5 and 6 as the first epoch numbered them, before the fault:
+		shard.Sequence{ShardCreated: 100, ShardIndex: 3, Index: seqIndex(6, 9), RecordTime: 150}.String(),
+		sh.seqNumber(5, 0, 250), sh.seqNumber(8, 3, 250), sh.seqNumber(9, 0, 350), sh.endingNumber(9, 400),
+	}
+	for i := 1; i < len(issued); i++ {
+		a, _ := new(big.Int).SetString(issued[i-1], 10)
+		b, _ := new(big.Int).SetString(issued[i], 10)
+		if a.Cmp(b) >= 0 {
+			t.Errorf("number %d (%s) is not above number %d (%s)", i, issued[i], i-1, issued[i-1])
+		}
+	}
+}
+
+// TestPosition: a number maps to its record, one the fault lost to the
+// next epoch's first record, and one no epoch issued is refused.
+func TestPosition(t *testing.T) {
+	sh := epochShard()
+	num := func(created int64, q uint64, i int) shard.Sequence {
+		return shard.Sequence{ShardCreated: created, ShardIndex: 3, Index: seqIndex(q, i)}
+	}
+	for _, tc := range []struct {
+		name  string
+		sq    shard.Sequence
+		after bool
+		q     uint64
+		i     int
+		ok    bool
+	}{
+		{"shard start", num(100, 0, 0), true, 0, 0, true},
+		{"first epoch", num(100, 4, 7), false, 4, 7, true},
+		{"first epoch, after", num(100, 4, 7), true, 4, 8, true},
+		{"lost at the first epoch's end", num(100, 6, 2), false, 5, 0, true},
+		{"lost, after", num(100, 6, 2), true, 5, 0, true},
+		{"second epoch", num(200, 8, 1), true, 8, 2, true},
+		{"newest epoch", num(300, 12, 0), false, 12, 0, true},
+		{"ending number of the newest", num(300, 8, maxBatch-1), false, 9, 0, true},
+		{"before the shard", num(99, 1, 0), false, 0, 0, false},
+		{"after the newest epoch", num(301, 1, 0), false, 0, 0, false},
+	} {
+		q, i, ok := sh.position(tc.sq, tc.after)
+		if q != tc.q || i != tc.i || ok != tc.ok {
+			t.Errorf("%s: position = (%d, %d, %v), want (%d, %d, %v)", tc.name, q, i, ok, tc.q, tc.i, tc.ok)
+		}
+	}
+}
+
+// TestPruneEpochs: epochs whose records expired, or that numbered none,
+// go; the newest stays.
+func TestPruneEpochs(t *testing.T) {
+	es := []epoch{{5, 200}, {9, 300}, {9, 301}, {20, 400}}
+	for _, tc := range []struct {
+		firstSeq uint64
+		want     []epoch
+	}{
+		{0, []epoch{{5, 200}, {9, 301}, {20, 400}}},
+		{9, []epoch{{9, 301}, {20, 400}}},
+		{25, []epoch{{20, 400}}},
+	} {
+		if got := pruneEpochs(es, tc.firstSeq); !slices.Equal(got, tc.want) {
+			t.Errorf("pruneEpochs(first %d) = %v, want %v", tc.firstSeq, got, tc.want)
+		}
+	}
+}
