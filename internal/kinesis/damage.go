@@ -32,7 +32,9 @@ func seqFloor(now time.Time) uint64 { return uint64(now.UnixMicro()) }
 // Logs are created before the metadata that names them, so a missing log
 // was lost (its directory deleted): it is re-created empty, numbered from
 // seqFloor, and reported. Messages JetStream dropped as damaged while
-// recovering a log are reported too.
+// recovering a log are reported too, and so are those missing from a
+// log's end (checkTail); then the shards start new epochs where needed
+// (startEpochs).
 func (s *Service) checkLogs(ctx context.Context, m *streamMeta) error {
 	for _, sh := range m.Shards {
 		name := m.logName(sh.Index)
@@ -54,6 +56,7 @@ func (s *Service) checkLogs(ctx context.Context, m *streamMeta) error {
 		for _, r := range seqRanges(st.Lost) {
 			s.reportLost(m, sh.Index, r[0], r[1], "dropped by the store while recovering the log at start-up")
 		}
+		s.checkTail(ctx, m, sh.Index, st)
 	}
 	return s.startEpochs(ctx, m)
 }
