@@ -6,7 +6,9 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -30,75 +32,119 @@ func seqsOf(recs []types.Record) []string {
 	return out
 }
 
-// TestLostIndexAndDamagedTail: the double fault. A stopped server's
-// shard log loses its index file and the end of its last block (the
-// third and fourth batches); JetStream rebuilds the log from its blocks
-// and forgets those messages, sequences included. The restarted server
-// must still number new records above every number it acknowledged, so
-// a consumer resuming after the last one it read gets every new record;
-// the surviving records keep their numbers and can be read at them.
+// TestLostIndexAndDamagedTail: the double fault. A server's shard log
+// loses its index file and the end of its last block (the third and
+// fourth batches); JetStream rebuilds the log from its blocks and forgets
+// those messages, sequences included. The restarted server must still
+// number new records above every number it acknowledged, so a consumer
+// resuming after the last one it read gets every new record; the
+// surviving records keep their numbers and can be read at them. The
+// server was stopped cleanly, or killed (then the index may be stale or
+// missing already).
 func TestLostIndexAndDamagedTail(t *testing.T) {
 	t.Parallel()
-	ctx := testserver.Context(t, 2*time.Minute)
-	dir, addr, w := setUp(t, ctx)
-	file := blockFile(t, dir, "KS_*")
-	truncateAt(t, file, "b2-r05-")
-	if err := os.Remove(filepath.Join(filepath.Dir(file), "index.db")); err != nil {
-		t.Fatal(err)
-	}
-
-	p := serve(t, addr, dir)
-	c := p.Client()
-	newSeqs, newData := put(t, ctx, c, "after")
-	assertAbove(t, newSeqs, concat(w.seqs...))
-
-	got := readFrom(t, ctx, c, &kinesis.GetShardIteratorInput{ShardIteratorType: types.ShardIteratorTypeAfterSequenceNumber,
-		StartingSequenceNumber: aws.String(w.seqs[batches-1][batchRecs-1])})
-	if !slices.Equal(dataOf(got), newData) || !slices.Equal(seqsOf(got), newSeqs) {
-		t.Errorf("AFTER_SEQUENCE_NUMBER the last acknowledged record served %q, want the %d new records", dataOf(got), len(newData))
-	}
-	all := readAll(t, ctx, c)
-	if want := concat(w.seqs[0], w.seqs[1], newSeqs); !slices.Equal(seqsOf(all), want) {
-		t.Errorf("served sequence numbers\n %q\nwant the surviving ones unchanged, then the new ones:\n %q", seqsOf(all), want)
-	}
-	if want := concat(w.data[0], w.data[1], newData); !slices.Equal(dataOf(all), want) {
-		t.Errorf("served %q, want %q", dataOf(all), want)
-	}
 	for _, tc := range []struct {
-		name, seq, first string
-	}{
-		{"a surviving record", w.seqs[1][3], w.data[1][3]},
-		{"a lost record", w.seqs[2][0], newData[0]},
-	} {
-		got := readFrom(t, ctx, c, &kinesis.GetShardIteratorInput{ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber,
-			StartingSequenceNumber: aws.String(tc.seq)})
-		if len(got) == 0 || string(got[0].Data) != tc.first {
-			t.Errorf("AT_SEQUENCE_NUMBER of %s served %q first, want %q", tc.name, dataOf(got), tc.first)
-		}
+		name   string
+		killed bool
+	}{{"stopped", false}, {"killed", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testserver.Context(t, 2*time.Minute)
+			dir, addr, w := setUpAndEnd(t, ctx, tc.killed)
+			file := blockFile(t, dir, "KS_*")
+			truncateAt(t, file, "b2-r05-")
+			if err := os.Remove(filepath.Join(filepath.Dir(file), "index.db")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				t.Fatal(err)
+			}
+
+			p := serve(t, addr, dir)
+			c := p.Client()
+			newSeqs, newData := put(t, ctx, c, "after")
+			assertAbove(t, newSeqs, concat(w.seqs...))
+
+			got := readFrom(t, ctx, c, &kinesis.GetShardIteratorInput{ShardIteratorType: types.ShardIteratorTypeAfterSequenceNumber,
+				StartingSequenceNumber: aws.String(w.seqs[batches-1][batchRecs-1])})
+			if !slices.Equal(dataOf(got), newData) || !slices.Equal(seqsOf(got), newSeqs) {
+				t.Errorf("AFTER_SEQUENCE_NUMBER the last acknowledged record served %q, want the %d new records", dataOf(got), len(newData))
+			}
+			all := readAll(t, ctx, c)
+			if want := concat(w.seqs[0], w.seqs[1], newSeqs); !slices.Equal(seqsOf(all), want) {
+				t.Errorf("served sequence numbers\n %q\nwant the surviving ones unchanged, then the new ones:\n %q", seqsOf(all), want)
+			}
+			if want := concat(w.data[0], w.data[1], newData); !slices.Equal(dataOf(all), want) {
+				t.Errorf("served %q, want %q", dataOf(all), want)
+			}
+			for _, at := range []struct {
+				name, seq, first string
+			}{
+				{"a surviving record", w.seqs[1][3], w.data[1][3]},
+				{"a lost record", w.seqs[2][0], newData[0]},
+			} {
+				got := readFrom(t, ctx, c, &kinesis.GetShardIteratorInput{ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber,
+					StartingSequenceNumber: aws.String(at.seq)})
+				if len(got) == 0 || string(got[0].Data) != at.first {
+					t.Errorf("AT_SEQUENCE_NUMBER of %s served %q first, want %q", at.name, dataOf(got), at.first)
+				}
+			}
+		})
 	}
 }
 
+// setUpAndEnd is setUp, with the server killed instead of stopped if
+// killed is set.
+func setUpAndEnd(t *testing.T, ctx context.Context, killed bool) (dir, addr string, w written) {
+	t.Helper()
+	if !killed {
+		return setUp(t, ctx)
+	}
+	dir, addr = t.TempDir(), testserver.FreeAddr(t)
+	p := serve(t, addr, dir)
+	c := p.Client()
+	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	for b := range batches {
+		seqs, data := put(t, ctx, c, fmt.Sprintf("b%d", b))
+		w.seqs, w.data = append(w.seqs, seqs), append(w.data, data)
+	}
+	p.Kill()
+	return dir, addr, w
+}
+
 // TestDamagedTailReportedAtStart: the end of a stopped server's last
-// block is cut off (the third and fourth batches) while the log's index
-// keeps its last sequence. Nothing follows the lost messages for a reader
+// block is cut off (the third and fourth batches), or its last message
+// fails its checksum, while the log's index keeps its last sequence. Nothing follows the lost messages for a reader
 // to find the gap, so start-up itself must report them, at ERROR and in
 // tributary_kinesis_lost_messages_total, before any read.
 func TestDamagedTailReportedAtStart(t *testing.T) {
 	t.Parallel()
-	ctx := testserver.Context(t, 2*time.Minute)
-	dir, addr, _ := setUp(t, ctx)
-	truncateAt(t, blockFile(t, dir, "KS_*"), "b2-r05-")
+	for _, tc := range []struct {
+		name   string
+		damage func(t *testing.T, file string)
+		lo, hi int // the messages lost
+	}{
+		{"truncated", func(t *testing.T, f string) { truncateAt(t, f, "b2-r05-") }, 3, 4},
+		// The last message's checksum: JetStream truncates it away.
+		{"last checksum flipped", flipEnd, 4, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := testserver.Context(t, 2*time.Minute)
+			dir, addr, _ := setUp(t, ctx)
+			tc.damage(t, blockFile(t, dir, "KS_*"))
 
-	p := serve(t, addr, dir)
-	var line string
-	testserver.WaitUntil(t, "an ERROR line at start-up reporting messages 3-4 lost", 30*time.Second,
-		func() bool { line = errorLine(p.Log(), 3, 4); return line != "" })
-	if !strings.Contains(line, "stream="+stream) {
-		t.Errorf("ERROR line does not name the stream: %s", line)
-	}
-	series := `tributary_kinesis_lost_messages_total{account="000000000000",region="us-east-1",shard="` + shardID + `",stream="` + stream + `"}`
-	if v := metric(t, p, series); v != "2" {
-		t.Errorf("%s = %q, want 2", series, v)
+			p := serve(t, addr, dir)
+			var line string
+			testserver.WaitUntil(t, fmt.Sprintf("an ERROR line at start-up reporting messages %d-%d lost", tc.lo, tc.hi), 30*time.Second,
+				func() bool { line = errorLine(p.Log(), tc.lo, tc.hi); return line != "" })
+			if !strings.Contains(line, "stream="+stream) {
+				t.Errorf("ERROR line does not name the stream: %s", line)
+			}
+			series := `tributary_kinesis_lost_messages_total{account="000000000000",region="us-east-1",shard="` + shardID + `",stream="` + stream + `"}`
+			if v, want := metric(t, p, series), fmt.Sprint(tc.hi-tc.lo+1); v != want {
+				t.Errorf("%s = %q, want %s", series, v, want)
+			}
+		})
 	}
 }
 
