@@ -59,8 +59,13 @@ func (sh *shardMeta) seqNumber(q uint64, i int, t int64) string {
 }
 
 // seqNumberBefore is the sequence number just before position (q, i),
-// where a reader that resumes after it starts.
+// where a reader that resumes after it starts. Position (q, maxBatch),
+// past every record of message q, is (q+1, 0): seqIndex has no room for
+// an index that large.
 func (sh *shardMeta) seqNumberBefore(q uint64, i int, t int64) string {
+	if i >= maxBatch {
+		q, i = q+1, 0
+	}
 	pq, pi := splitSeqIndex(seqIndex(q, i) - 1)
 	return sh.seqNumber(pq, pi, t)
 }

@@ -85,3 +85,31 @@ func TestPruneEpochs(t *testing.T) {
 		}
 	}
 }
+
+// TestSeqNumberBefore: a subscription's continuation number is the one
+// just before its position, which AFTER_SEQUENCE_NUMBER resolves back to
+// that position (or to the end of the message before it).
+func TestSeqNumberBefore(t *testing.T) {
+	sh := epochShard()
+	for _, tc := range []struct {
+		q     uint64
+		i     int
+		wantQ uint64
+		wantI int
+	}{
+		{12, 3, 12, 3},
+		{12, 0, 11, maxBatch},
+		{9, 0, 8, maxBatch}, // the newest epoch's first record: the number before it is the previous epoch's
+		{11, maxBatch, 11, maxBatch},
+		{12, maxBatch, 12, maxBatch},
+	} {
+		sq, err := shard.ParseSequence(sh.seqNumberBefore(tc.q, tc.i, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, i, ok := sh.position(sq, true)
+		if !ok || q != tc.wantQ || i != tc.wantI {
+			t.Errorf("AFTER the number before (%d, %d) = (%d, %d, %v), want (%d, %d)", tc.q, tc.i, q, i, ok, tc.wantQ, tc.wantI)
+		}
+	}
+}
