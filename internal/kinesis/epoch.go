@@ -141,18 +141,13 @@ func (s *Service) startEpochs(ctx context.Context, m *streamMeta) error {
 		if err != nil {
 			return fmt.Errorf("stream %s shard %s: %w", m.Name, shard.ID(sh.Index), err)
 		}
-		es := pruneEpochs(sh.Epochs, st.FirstSeq)
 		rebuilt := s.st.IndexRebuilt(name)
-		if sh.EndingSeq == "" && (!s.cleanStart || rebuilt) {
-			all := sh.epochs()
-			es = append(es, epoch{From: st.LastSeq + 1, Created: max(now, all[len(all)-1].Created+1)})
-			if rebuilt {
-				s.log.Warn("shard log rebuilt without its index: records at its end may have been lost unseen; new records are numbered in a new epoch, above every sequence number issued before",
-					"stream", m.Name, "account", m.Account, "region", m.Region, "shard", shard.ID(sh.Index),
-					"log", name, "first_message", st.LastSeq+1)
-			}
+		if rebuilt && sh.EndingSeq == "" {
+			s.log.Warn("shard log rebuilt without its index: records at its end may have been lost unseen; new records are numbered in a new epoch, above every sequence number issued before",
+				"stream", m.Name, "account", m.Account, "region", m.Region, "shard", shard.ID(sh.Index),
+				"log", name, "first_message", st.LastSeq+1)
 		}
-		if !slices.Equal(es, sh.Epochs) {
+		if es := sh.nextEpochs(st, !s.cleanStart || rebuilt, now); !slices.Equal(es, sh.Epochs) {
 			changed[sh.Index] = es
 		}
 	}
@@ -169,6 +164,19 @@ func (s *Service) startEpochs(ctx context.Context, m *streamMeta) error {
 		return fmt.Errorf("stream %s: start sequence-number epochs: %w", m.Name, err)
 	}
 	return nil
+}
+
+// nextEpochs are the shard's stored epochs for this run, given its log's
+// state: with a new one from the log's next message if the log may have
+// lost its end (and the shard is open, so takes records), the expired
+// ones dropped.
+func (sh *shardMeta) nextEpochs(st store.LogState, mayHaveLostEnd bool, now int64) []epoch {
+	es := slices.Clone(sh.Epochs)
+	if mayHaveLostEnd && sh.EndingSeq == "" {
+		all := sh.epochs()
+		es = append(es, epoch{From: st.LastSeq + 1, Created: max(now, all[len(all)-1].Created+1)})
+	}
+	return pruneEpochs(es, st.FirstSeq)
 }
 
 // cleanKey marks, in the metadata bucket, that the last run stopped

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/store"
 )
 
 // epochShard is a shard created at Unix second 100 whose numbering moved
@@ -110,6 +111,33 @@ func TestSeqNumberBefore(t *testing.T) {
 		q, i, ok := sh.position(sq, true)
 		if !ok || q != tc.wantQ || i != tc.wantI {
 			t.Errorf("AFTER the number before (%d, %d) = (%d, %d, %v), want (%d, %d)", tc.q, tc.i, q, i, ok, tc.wantQ, tc.wantI)
+		}
+	}
+}
+
+// TestNextEpochs: an open shard whose log may have lost its end starts an
+// epoch at its next message, above the newest, even within the same
+// second; a closed one does not; an epoch that numbered nothing goes.
+func TestNextEpochs(t *testing.T) {
+	open := epochShard()
+	closed := epochShard()
+	closed.EndingSeq = "x"
+	empty := &shardMeta{Index: 1, Created: time.Unix(100, 0), Epochs: []epoch{{1, 150}}}
+	for _, tc := range []struct {
+		name string
+		sh   *shardMeta
+		st   store.LogState
+		lost bool
+		want []epoch
+	}{
+		{"clean", open, store.LogState{FirstSeq: 1, LastSeq: 12}, false, []epoch{{5, 200}, {9, 300}}},
+		{"crash", open, store.LogState{FirstSeq: 1, LastSeq: 12}, true, []epoch{{5, 200}, {9, 300}, {13, 301}}},
+		{"crash, first epochs expired", open, store.LogState{FirstSeq: 10, LastSeq: 12}, true, []epoch{{9, 300}, {13, 301}}},
+		{"crash, closed", closed, store.LogState{FirstSeq: 1, LastSeq: 12}, true, []epoch{{5, 200}, {9, 300}}},
+		{"crash, nothing written since the last", empty, store.LogState{}, true, []epoch{{1, 250}}},
+	} {
+		if got := tc.sh.nextEpochs(tc.st, tc.lost, 250); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: nextEpochs = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }
