@@ -250,3 +250,66 @@ func waitTasks(t *testing.T, s *Server, name string, n int) {
 		return true
 	})
 }
+
+// TestConnectLargeConfigManyTasks creates, through the REST API, a
+// generator connector whose configuration is as large as a request body
+// may be, made of characters JSON escapes six-fold ('<'), with tasks.max
+// 8: the generator copies its configuration into every task's. All
+// tasks run; pausing, resuming and stopping it, which write its record,
+// succeed; and it comes back whole after a restart. When every task's
+// copy was in the connector's one record, that record outgrew the
+// store's largest message (16 MiB): the task configurations were never
+// stored and pausing it failed with 500.
+func TestConnectLargeConfigManyTasks(t *testing.T) {
+	const tasks = 8
+	dir := t.TempDir()
+	s, stop := stoppableServer(t, dir, nil)
+	cfg := datagen(tasks)
+	head, err := json.Marshal(map[string]any{"name": "big", "config": cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// {"config":{...,"template":"<<<...<"},"name":"big"}, 1 MiB in all.
+	const maxBody = 1 << 20
+	i := bytes.Index(head, []byte(`},"name"`))
+	filler := strings.Repeat("<", maxBody-len(head)-len(`,"template":""`))
+	body := string(head[:i]) + `,"template":"` + filler + `"` + string(head[i:])
+	if len(body) != maxBody {
+		t.Fatalf("body is %d bytes, want %d", len(body), maxBody)
+	}
+	resp, err := connectClient.Post("http://"+s.ConnectAddr()+"/connectors", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 201 {
+		t.Fatalf("create = %d %.500s", resp.StatusCode, created)
+	}
+	waitTasks(t, s, "big", tasks)
+	for _, step := range []struct {
+		action string
+		want   int
+	}{{"pause", 202}, {"resume", 202}, {"stop", 204}, {"resume", 202}} {
+		if code, body := call(t, s, "PUT", "/connectors/big/"+step.action, nil); code != step.want {
+			t.Fatalf("%s = %d %.500s, want %d", step.action, code, body, step.want)
+		}
+	}
+	waitTasks(t, s, "big", tasks)
+	stop()
+
+	s = connectServer(t, dir, nil)
+	waitTasks(t, s, "big", tasks)
+	code, got := call(t, s, "GET", "/connectors/big/tasks", nil)
+	var infos []struct {
+		Config map[string]string `json:"config"`
+	}
+	if err := json.Unmarshal(got, &infos); err != nil || code != 200 || len(infos) != tasks {
+		t.Fatalf("GET tasks after a restart = %d, %d tasks, %v", code, len(infos), err)
+	}
+	for n, info := range infos {
+		if info.Config["template"] != filler {
+			t.Fatalf("task %d's configuration after a restart has a template of %d bytes, want %d", n, len(info.Config["template"]), len(filler))
+		}
+	}
+}
