@@ -55,6 +55,7 @@ func (h *Herder) prepare(conn Connector, raw map[string]string) (*Resolved, erro
 	if err != nil {
 		return nil, err
 	}
+	res.hidePasswords(conn.Config(), raw, h.providers)
 	if fs, ok := conn.(FileSettings); ok && h.cfg.AllowedPaths != nil {
 		for _, k := range fs.FileSettings() {
 			if err := h.cfg.AllowedPaths.Check(res.Config[k]); err != nil {
