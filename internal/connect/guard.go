@@ -32,6 +32,9 @@ func (h *Herder) validateConfig(ctx context.Context, props map[string]string) (*
 	if msg := h.tasksOverLimit(resolved[cfgTasksMax]); msg != "" {
 		infos.addError(cfgTasksMax, msg)
 	}
+	if key, msg := tooLargeToStore(props); msg != "" {
+		infos.addError(key, msg)
+	}
 	if h.cfg.AllowedPaths != nil {
 		for _, k := range h.cfg.Registry.fileSettings(props[cfgClass]) {
 			v, ok := resolved[k]

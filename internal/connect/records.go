@@ -2,6 +2,7 @@ package connect
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -23,6 +24,32 @@ import (
 const (
 	kindTask = "connect.task."
 )
+
+// maxStoredConfig bounds a configuration as a record or task key holds
+// it, JSON-encoded, before sealing (which adds 29 bytes). The store's
+// largest message is 16 MiB; the other half is room for the record's
+// own fields and, for a long connector name, the key's spelling, which
+// the store keeps in the value. A 1 MiB request body makes at most 6 MiB
+// (JSON writes '<', '>' and '&' as \u003c), so only a configuration
+// grown past that by PATCH requests is refused.
+const maxStoredConfig = 8 << 20
+
+// tooLargeToStore returns an error message, and the key of the largest
+// value to attach it to, for a configuration over maxStoredConfig.
+func tooLargeToStore(props map[string]string) (string, string) {
+	b, err := json.Marshal(props)
+	if err != nil || len(b) <= maxStoredConfig {
+		return "", ""
+	}
+	var largest string
+	for k, v := range props {
+		if len(v) > len(props[largest]) || largest == "" {
+			largest = k
+		}
+	}
+	return largest, fmt.Sprintf("The configuration is %d bytes when stored, over the limit of %d bytes; its largest value is that of %s",
+		len(b), maxStoredConfig, largest)
+}
 
 func taskConfigKey(connector string, i int) string {
 	return stateKey(kindTask, connector) + "." + strconv.Itoa(i)
