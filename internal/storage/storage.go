@@ -36,6 +36,15 @@ type LogStore interface {
 	// ReadFromTime is Read from the first message stored at or after t.
 	ReadFromTime(ctx context.Context, name string, t time.Time, maxMsgs, maxBytes int) (ReadResult, error)
 	State(ctx context.Context, name string) (LogState, error)
+	// LastMessage is the sequence of the last message a log still holds
+	// (0 for none); damage at a log's end can leave it below LastSeq.
+	LastMessage(ctx context.Context, name string) (uint64, error)
+	// HasMessage reports whether a log still holds the message at seq.
+	HasMessage(ctx context.Context, name string, seq uint64) (bool, error)
+	// IndexRebuilt reports whether the log's index was missing when the
+	// store opened, so that the log may have forgotten messages at its
+	// end and will number new ones as if they had never been.
+	IndexRebuilt(name string) bool
 }
 
 // KV is a bucket of values under string keys, each with a revision that

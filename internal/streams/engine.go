@@ -106,6 +106,10 @@ type Engine struct {
 	damage damageLog
 	// keys seal the record batches of encrypted streams.
 	keys *keyring
+	// cleanStart and started: whether the previous run stopped cleanly,
+	// and whether this one started (epoch.go).
+	cleanStart bool
+	started    atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -127,6 +131,10 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 	bg, cancel := context.WithCancel(context.Background())
 	e := &Engine{cfg: cfg, st: st, cat: cat, log: cfg.Logger, obs: cfg.Observer, ctx: bg, cancel: cancel,
 		unavailable: logging.NewLimiter(10 * time.Second), keys: newKeyring(master)}
+	if e.cleanStart, err = consumeClean(ctx, st); err != nil {
+		cancel()
+		return nil, err
+	}
 	if err := e.resume(ctx); err != nil {
 		// Stop what earlier streams scheduled (deletions, reshard
 		// completions) against the caller's store.
@@ -137,6 +145,7 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 		// Housekeeping: the streams are fine without it.
 		e.log.Error("removing orphan logs", "err", err)
 	}
+	e.started.Store(true)
 	return e, nil
 }
 
@@ -162,10 +171,11 @@ func (e *Engine) resume(ctx context.Context) error {
 	return nil
 }
 
-// Close stops background work.
+// Close stops background work and records a clean stop.
 func (e *Engine) Close() {
 	e.cancel()
 	e.wg.Wait()
+	e.markClean()
 }
 
 // Store is the store the engine keeps its streams in; front ends keep

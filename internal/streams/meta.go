@@ -64,6 +64,7 @@ type ShardMeta struct {
 	AdjacentParent string    `json:"adjacentParent,omitempty"`
 	Closed         time.Time `json:"closed,omitzero"`
 	EndingSeq      string    `json:"endingSeq,omitempty"`
+	Epochs         []epoch   `json:"epochs,omitempty"` // numbering after the first (epoch.go)
 }
 
 // effectiveStatus is the status clients see now: transitions complete on
@@ -120,9 +121,9 @@ func (m *Meta) LogName(shardIndex int) string {
 	return fmt.Sprintf("KS_%s_%d", m.UID, shardIndex)
 }
 
-// startingSequence is the SequenceNumberRange.StartingSequenceNumber of a shard.
+// StartingSequence is the SequenceNumberRange.StartingSequenceNumber of a shard.
 func (s *ShardMeta) StartingSequence() string {
-	return shard.Sequence{ShardCreated: s.Created.Unix(), ShardIndex: s.Index, RecordTime: s.Created.Unix()}.String()
+	return s.seqNumber(0, 0, s.Created.Unix())
 }
 
 // A stream's states. A stream is CREATING until its create delay ends,

@@ -110,15 +110,14 @@ func (e *Engine) Append(ctx context.Context, s *Stream, recs []Record, shards []
 			e.appended.fire(m.LogName(g.shard))
 			e.obs.Stored(m, g.shard, len(g.idx), g.bytes(recs))
 		}
-		created := m.Shards[g.shard].Created.Unix()
+		sh := &m.Shards[g.shard]
 		for j, i := range g.idx {
 			out[i].Shard = g.shard
 			if err != nil {
 				out[i].Err = fmt.Errorf("store records of %s: %w", m.Name, err)
 				continue
 			}
-			out[i].Seq = shard.Sequence{ShardCreated: created, ShardIndex: g.shard,
-				Index: seqIndex(msgSeq, j), RecordTime: now}.String()
+			out[i].Seq = sh.seqNumber(msgSeq, j, now)
 		}
 	}
 	return out

@@ -65,12 +65,9 @@ func (e *Engine) Start(ctx context.Context, m *Meta, idx, kind int, seq string, 
 		if sq.ShardIndex != idx {
 			return p, &SequenceError{Seq: seq, Reason: SeqOtherShard, Shard: shard.ID(sq.ShardIndex)}
 		}
-		if sq.ShardCreated != m.Shards[idx].Created.Unix() {
+		msgSeq, i, ok := m.Shards[idx].position(sq, kind == StartAfterSequence)
+		if !ok {
 			return p, &SequenceError{Seq: seq, Reason: SeqOtherStream}
-		}
-		msgSeq, i := splitSeqIndex(sq.Index)
-		if kind == StartAfterSequence && msgSeq > 0 {
-			i++
 		}
 		p.Seq, p.Index = msgSeq, uint16(i)
 	case StartLatest:
@@ -101,12 +98,11 @@ func ParseSequence(str string, written bool) (shard.Sequence, error) {
 // Continuation is the sequence number after which a read resumes at p:
 // reading after it starts exactly at p.
 func Continuation(m *Meta, p Position) string {
-	sh := m.Shards[p.Shard]
+	sh := &m.Shards[p.Shard]
 	if p.Seq == 0 { // not yet resolved: the shard's start
 		return sh.StartingSequence()
 	}
-	return shard.Sequence{ShardCreated: sh.Created.Unix(), ShardIndex: p.Shard,
-		Index: seqIndex(p.Seq, int(p.Index)) - 1, RecordTime: time.Now().Unix()}.String()
+	return sh.seqNumberBefore(p.Seq, int(p.Index), time.Now().Unix())
 }
 
 // ReadRecord is a record read back.
@@ -255,7 +251,7 @@ func (r *reader) take(msg storage.Message, firstOfTime, firstOfFetch bool) error
 		r.next.Seq, r.next.Index = msg.Seq+1, 0
 		return nil
 	}
-	created := r.m.Shards[idx].Created.Unix()
+	sh := &r.m.Shards[idx]
 	_, err = decodeBatch(plain, from, func(i int, pk string, data, attrs []byte) bool {
 		if len(r.out.Records) == r.limit || (len(r.out.Records) > 0 && r.bytes+len(data) > MaxReadBytes) {
 			r.full = true
@@ -264,8 +260,7 @@ func (r *reader) take(msg storage.Message, firstOfTime, firstOfFetch bool) error
 		}
 		r.bytes += len(data)
 		r.out.Records = append(r.out.Records, ReadRecord{
-			Seq: shard.Sequence{ShardCreated: created, ShardIndex: idx,
-				Index: seqIndex(msg.Seq, i), RecordTime: arrival.Unix()}.String(),
+			Seq:     sh.seqNumber(msg.Seq, i, arrival.Unix()),
 			Arrival: arrival, PartitionKey: pk, Data: data, Attrs: attrs, Encrypted: encrypted,
 		})
 		r.lastArrival = arrival
