@@ -16,12 +16,15 @@ type Consumer struct {
 	Tags         map[string]string `json:"tags,omitempty"`
 }
 
+// A consumer's states.
 const (
 	ConsumerCreating = "CREATING"
 	ConsumerActive   = "ACTIVE"
 	ConsumerDeleting = "DELETING"
 )
 
+// StatusAt is the consumer's status at now: CREATING turns ACTIVE when
+// its time comes, without a write.
 func (c *Consumer) StatusAt(now time.Time) string {
 	if c.Status == ConsumerCreating && !now.Before(c.TransitionAt) {
 		return ConsumerActive
@@ -29,12 +32,12 @@ func (c *Consumer) StatusAt(now time.Time) string {
 	return c.Status
 }
 
-// gone reports a deregistered consumer whose DELETING time has passed.
+// Gone reports a deregistered consumer whose DELETING time has passed.
 func (c *Consumer) Gone(now time.Time) bool {
 	return c.Status == ConsumerDeleting && !now.Before(c.TransitionAt)
 }
 
-// liveConsumers counts a stream's consumers that still exist.
+// LiveConsumers counts a stream's consumers that still exist.
 func (m *Meta) LiveConsumers(now time.Time) int {
 	n := 0
 	for i := range m.Consumers {
@@ -45,7 +48,7 @@ func (m *Meta) LiveConsumers(now time.Time) int {
 	return n
 }
 
-// consumer finds a live consumer by name.
+// FindConsumer finds a live consumer by name.
 func (m *Meta) FindConsumer(name string, now time.Time) *Consumer {
 	for i := range m.Consumers {
 		c := &m.Consumers[i]

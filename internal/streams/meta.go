@@ -55,6 +55,8 @@ type Meta struct {
 	Reshard *PendingReshard `json:"reshard,omitempty"`
 }
 
+// ShardMeta is one shard: its hash key range, creation, parents, and,
+// once a reshard closed it, when and at which sequence number.
 type ShardMeta struct {
 	Index          int       `json:"index"`
 	Start          string    `json:"start"` // decimal hash keys
@@ -67,7 +69,7 @@ type ShardMeta struct {
 	Epochs         []epoch   `json:"epochs,omitempty"` // numbering after the first (epoch.go)
 }
 
-// effectiveStatus is the status clients see now: transitions complete on
+// EffectiveStatus is the status clients see now: transitions complete on
 // their own once their delay has passed, without a write.
 //
 // A pending reshard is the exception: it takes effect with a write (its
@@ -83,6 +85,7 @@ func (m *Meta) EffectiveStatus(now time.Time) string {
 	return m.Status
 }
 
+// OpenShards counts the shards no reshard has closed.
 func (m *Meta) OpenShards() int {
 	n := 0
 	for _, s := range m.Shards {
@@ -93,7 +96,7 @@ func (m *Meta) OpenShards() int {
 	return n
 }
 
-// openShardsAfterUpdate is how many shards will be open once a pending
+// OpenShardsAfterUpdate is how many shards will be open once a pending
 // reshard has taken effect; quotas count those.
 func (m *Meta) OpenShardsAfterUpdate() int {
 	n := m.OpenShards()
@@ -103,7 +106,7 @@ func (m *Meta) OpenShardsAfterUpdate() int {
 	return n
 }
 
-// clone returns a deep copy of m, for a plan to change.
+// Clone returns a deep copy of m, for a plan to change.
 func (m *Meta) Clone() (*Meta, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -116,7 +119,7 @@ func (m *Meta) Clone() (*Meta, error) {
 	return &c, nil
 }
 
-// logName names the JetStream log of one shard.
+// LogName names the JetStream log of one shard.
 func (m *Meta) LogName(shardIndex int) string {
 	return fmt.Sprintf("KS_%s_%d", m.UID, shardIndex)
 }
@@ -175,7 +178,7 @@ func newUID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// streamID is the StreamId of this incarnation of the stream, in AWS's
+// StreamID is the StreamId of this incarnation of the stream, in AWS's
 // form: 20 lowercase letters or digits, a dash and 3 more
 // ([a-z0-9]{20}-[a-z0-9]{3}). It is derived from the uid (its SHA-256,
 // each byte taken modulo 36) instead of being stored: the uid is
