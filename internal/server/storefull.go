@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -44,7 +45,7 @@ func (h fullAwareHerder) Health(ctx context.Context) (string, string) {
 		return status, msg
 	}
 	if full := h.store.Full(); full != "" {
-		return "unhealthy", "The store " + full + "."
+		return "unhealthy", strings.ToUpper(full[:1]) + full[1:] + "."
 	}
 	return status, msg
 }
