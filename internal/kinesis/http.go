@@ -297,7 +297,7 @@ func (s *Service) readRequest(w http.ResponseWriter, r *http.Request, ct, target
 	}
 	body, err := readBody(r)
 	if err != nil {
-		s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
+		s.writeError(w, bodyReadError(err))
 		return nil, false
 	}
 	if len(body) > maxBody {
