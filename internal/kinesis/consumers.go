@@ -76,34 +76,15 @@ func (s *Service) registerStreamConsumer(ctx context.Context, c caller, in *regi
 			return nil, aerr
 		}
 	}
-	name := string(*in.ConsumerName)
-	now := time.Now()
-	var added streams.Consumer
-	m, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
-		if m.FindConsumer(name, now) != nil {
-			return errResourceInUse("Consumer %s under stream %s already exists for account %s.", name, m.Name, m.Account)
-		}
-		if m.LiveConsumers(now) >= maxConsumersPerStream {
-			return errLimitExceeded("Consumer limit of %d exceeded for stream %s under account %s.", maxConsumersPerStream, m.Name, m.Account)
-		}
-		// Forget consumers whose deletion has finished.
-		kept := m.Consumers[:0]
-		for _, c := range m.Consumers {
-			if !c.Gone(now) {
-				kept = append(kept, c)
-			}
-		}
-		added = streams.Consumer{Name: name, Created: now.Truncate(time.Second), Status: streams.ConsumerCreating,
-			TransitionAt: now.Add(s.cfg.CreateDelay)}
-		if in.Tags != nil && len(*in.Tags) > 0 {
-			added.Tags = map[string]string(*in.Tags)
-		}
-		m.Consumers = append(kept, added)
-		return nil
-	})
+	var tags map[string]string
+	if in.Tags != nil {
+		tags = map[string]string(*in.Tags)
+	}
+	m, added, err := s.eng.RegisterConsumer(ctx, ref.id(), string(*in.ConsumerName), tags, maxConsumersPerStream)
 	if err != nil {
 		return nil, awsError(ref, err)
 	}
+	now := time.Now()
 	return struct {
 		Consumer consumerOut `json:"Consumer"`
 	}{describeConsumer(m, &added, now, false)}, nil
@@ -180,18 +161,8 @@ func (s *Service) deregisterStreamConsumer(ctx context.Context, c caller, in *co
 	if aerr != nil {
 		return nil, aerr
 	}
-	name, created := cm.Name, cm.Created
-	now := time.Now()
-	_, err := s.eng.Update(ctx, ref.id(), func(m *streams.Meta) error {
-		cur := m.FindConsumer(name, now)
-		if cur == nil || !cur.Created.Equal(created) {
-			return errResourceNotFound("Consumer %s under stream %s not found for account %s.", name, m.Name, m.Account)
-		}
-		cur.Status = streams.ConsumerDeleting
-		cur.TransitionAt = now.Add(s.cfg.DeleteDelay)
-		return nil
-	})
-	if err != nil {
+	name := cm.Name
+	if err := s.eng.DeregisterConsumer(ctx, ref.id(), name, cm.Created); err != nil {
 		return nil, awsError(ref, err)
 	}
 	s.subs.endConsumer(consumerARN(&streams.Meta{Name: ref.name, Account: ref.account, Region: ref.region}, cm))

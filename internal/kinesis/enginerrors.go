@@ -29,6 +29,9 @@ func awsError(ref streamRef, err error) *Error {
 	if e := reshardError(ref, err); e != nil {
 		return e
 	}
+	if e := consumerError(ref, err); e != nil {
+		return e
+	}
 	return errInternal(err)
 }
 
@@ -80,6 +83,23 @@ func reshardError(ref streamRef, err error) *Error {
 		return errInvalidArgument("UpdateShardCount cannot scale down below half your current open shard count. Current open shard count: %d Target shard count: %d", count.Current, count.Target)
 	case errors.As(err, &upd):
 		return errLimitExceeded("Exceeded the limit of %d UpdateShardCount calls in a rolling 24-hour period for stream %s under account %s.", upd.Max, ref.name, ref.account)
+	}
+	return nil
+}
+
+// consumerError words the refusals of the consumers' registry.
+func consumerError(ref streamRef, err error) *Error {
+	var (
+		c     *streams.ConsumerError
+		limit *streams.ConsumerLimitError
+	)
+	switch {
+	case errors.As(err, &c) && errors.Is(err, streams.ErrConsumerExists):
+		return errResourceInUse("Consumer %s under stream %s already exists for account %s.", c.Name, ref.name, ref.account)
+	case errors.As(err, &c):
+		return errResourceNotFound("Consumer %s under stream %s not found for account %s.", c.Name, ref.name, ref.account)
+	case errors.As(err, &limit):
+		return errLimitExceeded("Consumer limit of %d exceeded for stream %s under account %s.", limit.Max, ref.name, ref.account)
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package streams
 
-import "time"
+import (
+	"context"
+	"fmt"
+	"time"
+)
 
 // The consumers' registry: the readers registered with a stream (for
 // the Kinesis API, its enhanced fan-out consumers). A consumer belongs to
@@ -57,4 +61,70 @@ func (m *Meta) FindConsumer(name string, now time.Time) *Consumer {
 		}
 	}
 	return nil
+}
+
+// ConsumerError is a refusal about one consumer: Err is
+// ErrConsumerExists or ErrConsumerNotFound.
+type ConsumerError struct {
+	Name string
+	Err  error
+}
+
+func (e *ConsumerError) Error() string { return "consumer " + e.Name + ": " + e.Err.Error() }
+func (e *ConsumerError) Unwrap() error { return e.Err }
+
+// ConsumerLimitError refuses a consumer past a stream's limit.
+type ConsumerLimitError struct{ Max int }
+
+func (e *ConsumerLimitError) Error() string { return fmt.Sprintf("more than %d consumers", e.Max) }
+func (e *ConsumerLimitError) Unwrap() error { return ErrLimitExceeded }
+
+// RegisterConsumer registers a consumer of a stream, CREATING for the
+// create delay, with at most limit live consumers per stream (a
+// *ConsumerLimitError past it); a live consumer of the name is
+// ErrConsumerExists. It returns the stream's metadata as written and the
+// consumer.
+func (e *Engine) RegisterConsumer(ctx context.Context, ref Ref, name string, tags map[string]string, limit int) (*Meta, Consumer, error) {
+	now := time.Now()
+	var added Consumer
+	m, err := e.Update(ctx, ref, func(m *Meta) error {
+		if m.FindConsumer(name, now) != nil {
+			return &ConsumerError{Name: name, Err: ErrConsumerExists}
+		}
+		if m.LiveConsumers(now) >= limit {
+			return &ConsumerLimitError{Max: limit}
+		}
+		// Forget consumers whose deletion has finished.
+		kept := m.Consumers[:0]
+		for _, c := range m.Consumers {
+			if !c.Gone(now) {
+				kept = append(kept, c)
+			}
+		}
+		added = Consumer{Name: name, Created: now.Truncate(time.Second), Status: ConsumerCreating,
+			TransitionAt: now.Add(e.cfg.CreateDelay)}
+		if len(tags) > 0 {
+			added.Tags = tags
+		}
+		m.Consumers = append(kept, added)
+		return nil
+	})
+	return m, added, err
+}
+
+// DeregisterConsumer makes the consumer of the name registered at
+// created DELETING for the delete delay; ErrConsumerNotFound if there is
+// none (any more).
+func (e *Engine) DeregisterConsumer(ctx context.Context, ref Ref, name string, created time.Time) error {
+	now := time.Now()
+	_, err := e.Update(ctx, ref, func(m *Meta) error {
+		cur := m.FindConsumer(name, now)
+		if cur == nil || !cur.Created.Equal(created) {
+			return &ConsumerError{Name: name, Err: ErrConsumerNotFound}
+		}
+		cur.Status = ConsumerDeleting
+		cur.TransitionAt = now.Add(e.cfg.DeleteDelay)
+		return nil
+	})
+	return err
 }

@@ -32,6 +32,10 @@ var (
 	// ErrInvalidArgument: an argument is out of its range for this
 	// stream; the wrapping error says which.
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrConsumerExists: a live consumer of that name is registered.
+	ErrConsumerExists = errors.New("consumer already exists")
+	// ErrConsumerNotFound: no live consumer of that name is registered.
+	ErrConsumerNotFound = errors.New("consumer not found")
 	// ErrNoChange lets an Update function end the update without writing.
 	ErrNoChange = errors.New("no change")
 )

@@ -102,3 +102,36 @@ func TestConsumers(t *testing.T) {
 		}
 	}
 }
+
+func TestConsumerRegistry(t *testing.T) {
+	e := newTestEngine(t, Config{DeleteDelay: time.Hour})
+	ctx := context.Background()
+	ref := mustCreate(t, e, "s", 1)
+	_, a, err := e.RegisterConsumer(ctx, ref, "a", map[string]string{"k": "v"}, 2)
+	if err != nil || a.Name != "a" || a.Tags["k"] != "v" {
+		t.Fatalf("register a: %+v, %v", a, err)
+	}
+	for _, tc := range []struct {
+		name string
+		op   func() error
+		want error
+	}{
+		{"again", func() error { _, _, err := e.RegisterConsumer(ctx, ref, "a", nil, 2); return err }, ErrConsumerExists},
+		{"a second", func() error { _, _, err := e.RegisterConsumer(ctx, ref, "b", nil, 2); return err }, nil},
+		{"past the limit", func() error { _, _, err := e.RegisterConsumer(ctx, ref, "c", nil, 2); return err }, ErrLimitExceeded},
+		{"of a missing stream", func() error { _, _, err := e.RegisterConsumer(ctx, named("none"), "a", nil, 2); return err }, ErrStreamNotFound},
+		{"deregister another incarnation", func() error { return e.DeregisterConsumer(ctx, ref, "a", a.Created.Add(-time.Hour)) }, ErrConsumerNotFound},
+		{"deregister", func() error { return e.DeregisterConsumer(ctx, ref, "a", a.Created) }, nil},
+		{"deregister a missing one", func() error { return e.DeregisterConsumer(ctx, ref, "z", a.Created) }, ErrConsumerNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.op(); !errors.Is(err, tc.want) {
+				t.Fatalf("%v, want %v", err, tc.want)
+			}
+		})
+	}
+	s, _ := e.Lookup(ref)
+	if c := s.Meta.FindConsumer("a", time.Now()); c == nil || c.StatusAt(time.Now()) != ConsumerDeleting {
+		t.Fatalf("deregistered consumer: %+v", c)
+	}
+}
