@@ -448,7 +448,7 @@ func appendCBORTime(b []byte, t time.Time) []byte {
 func (o getRecordsOutput) appendCBOR(b []byte) []byte {
 	n := 64 + len(o.next)
 	for _, r := range o.records {
-		n += 130 + len(r.pk) + len(r.data)
+		n += 130 + len(r.PartitionKey) + len(r.Data)
 	}
 	b = slices.Grow(b, n)
 	members := uint64(2)
@@ -481,19 +481,19 @@ func (o getRecordsOutput) appendRecordsCBOR(b []byte) []byte {
 	b = appendCBORHead(b, 4, uint64(len(o.records)))
 	for _, r := range o.records {
 		fields := uint64(4)
-		if r.encrypted {
+		if r.Encrypted {
 			fields++
 		}
 		b = appendCBORHead(b, 5, fields)
 		b = appendCBORText(b, "SequenceNumber")
-		b = appendCBORText(b, r.seq)
+		b = appendCBORText(b, r.Seq)
 		b = appendCBORText(b, "ApproximateArrivalTimestamp")
-		b = appendCBORTime(b, r.arrival)
+		b = appendCBORTime(b, r.Arrival)
 		b = appendCBORText(b, "Data")
-		b = appendCBORBytes(b, r.data)
+		b = appendCBORBytes(b, r.Data)
 		b = appendCBORText(b, "PartitionKey")
-		b = appendCBORText(b, r.pk)
-		if r.encrypted {
+		b = appendCBORText(b, r.PartitionKey)
+		if r.Encrypted {
 			b = appendCBORText(b, "EncryptionType")
 			b = appendCBORText(b, "KMS")
 		}

@@ -190,8 +190,8 @@ func TestGetRecordsOutputFields(t *testing.T) {
 	}
 	o := getRecordsOutput{
 		records: []outRecord{
-			{seq: "1", arrival: time.UnixMilli(1506440188749), pk: "k", data: allBytes()},
-			{seq: "2", arrival: time.UnixMilli(1506440189000), pk: "ké\"", data: []byte{}},
+			{Seq: "1", Arrival: time.UnixMilli(1506440188749), PartitionKey: "k", Data: allBytes()},
+			{Seq: "2", Arrival: time.UnixMilli(1506440189000), PartitionKey: "ké\"", Data: []byte{}},
 		},
 		next:         "it",
 		millisBehind: 7,
@@ -364,7 +364,7 @@ func BenchmarkCBORPutRecords(b *testing.B) {
 func BenchmarkGetRecordsCBOR(b *testing.B) {
 	o := getRecordsOutput{next: "it"}
 	for i := range 1000 {
-		o.records = append(o.records, outRecord{seq: strings.Repeat("4", 56), arrival: time.Now(), pk: "pk", data: bytes.Repeat([]byte{byte(i)}, 10<<10)})
+		o.records = append(o.records, outRecord{Seq: strings.Repeat("4", 56), Arrival: time.Now(), PartitionKey: "pk", Data: bytes.Repeat([]byte{byte(i)}, 10<<10)})
 	}
 	b.Run("json", func(b *testing.B) {
 		for b.Loop() {

@@ -108,28 +108,6 @@ func (s *Service) writable(c caller, name, arn *Str) (ref streamRef, e *streams.
 	return ref, e, release, awsError(ref, err)
 }
 
-// putResult is where one record landed.
-type putResult struct {
-	shardIndex int
-	seq        string
-	err        *Error
-}
-
-// put stores records (already validated and routed) and returns their
-// sequence numbers in input order (the engine's Append, which reports
-// them to the metrics).
-func (s *Service) put(ctx context.Context, e *streams.Stream, recs []streams.Record, shards []int) []putResult {
-	res := s.eng.Append(ctx, e, recs, shards)
-	out := make([]putResult, len(res))
-	for i, r := range res {
-		out[i] = putResult{shardIndex: r.Shard, seq: r.Seq}
-		if r.Err != nil {
-			out[i].err = putFailure(r.Err)
-		}
-	}
-	return out
-}
-
 type putRecordInput struct {
 	StreamName                *Str  `json:"StreamName"`
 	StreamARN                 *Str  `json:"StreamARN"`
@@ -184,14 +162,14 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 		return nil, rateExceeded(e.Meta, sh)
 	}
 	start := time.Now()
-	res := s.put(ctx, e, []streams.Record{{PartitionKey: pk, Data: *in.Data}}, []int{sh})[0]
-	if res.err != nil {
-		return nil, errInternal(res.err)
+	res := s.eng.Append(ctx, e, []streams.Record{{PartitionKey: pk, Data: *in.Data}}, []int{sh})[0]
+	if res.Err != nil {
+		return nil, errInternal(putFailure(res.Err))
 	}
 	sl := streamLabels(e.Meta)
 	s.metrics.putRecordSuccess.WithLabelValues(sl...).Inc()
 	s.metrics.putRecordLatency.WithLabelValues(sl...).Observe(since(start))
-	return putRecordOutput{shard.ID(res.shardIndex), res.seq, encryptionType(e.Meta)}, nil
+	return putRecordOutput{shard.ID(res.Shard), res.Seq, encryptionType(e.Meta)}, nil
 }
 
 type putRecordsEntry struct {
@@ -278,15 +256,16 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	}
 	start := time.Now()
 	throttled := out.FailedRecordCount
-	results := s.put(ctx, e, recs, shards)
+	results := s.eng.Append(ctx, e, recs, shards)
 	for j, r := range results {
 		i := admitted[j]
-		if r.err != nil {
+		if r.Err != nil {
 			out.FailedRecordCount++
-			out.Records[i] = putRecordsResult{ErrorCode: r.err.Type, ErrorMessage: r.err.Message}
+			aerr := putFailure(r.Err)
+			out.Records[i] = putRecordsResult{ErrorCode: aerr.Type, ErrorMessage: aerr.Message}
 			continue
 		}
-		out.Records[i] = putRecordsResult{SequenceNumber: r.seq, ShardId: shard.ID(r.shardIndex)}
+		out.Records[i] = putRecordsResult{SequenceNumber: r.Seq, ShardId: shard.ID(r.Shard)}
 	}
 	s.countPutRecords(e.Meta, &out, throttled, recs, results, start)
 	return out, nil
@@ -364,7 +343,7 @@ func (s *Service) admit(m *streams.Meta, recs []streams.Record, shards []int, ou
 
 // countPutRecords updates a PutRecords request's metrics: stored are the
 // records admitted and results what became of them.
-func (s *Service) countPutRecords(m *streams.Meta, out *putRecordsOutput, throttled int, stored []streams.Record, results []putResult, start time.Time) {
+func (s *Service) countPutRecords(m *streams.Meta, out *putRecordsOutput, throttled int, stored []streams.Record, results []streams.PutResult, start time.Time) {
 	sl := streamLabels(m)
 	mt := s.metrics
 	mt.putRecordsAll.WithLabelValues(sl...).Add(float64(len(out.Records)))
@@ -373,7 +352,7 @@ func (s *Service) countPutRecords(m *streams.Meta, out *putRecordsOutput, thrott
 	mt.putRecordsRecords.WithLabelValues(sl...).Add(float64(len(out.Records) - out.FailedRecordCount))
 	bytes := 0
 	for j, r := range results {
-		if r.err == nil {
+		if r.Err == nil {
 			bytes += len(stored[j].Data) + len(stored[j].PartitionKey)
 		}
 	}
@@ -573,10 +552,7 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *streams.Strea
 	if err != nil {
 		return out, next, false, awsError(ref, err)
 	}
-	out.records = make([]outRecord, len(b.Records))
-	for i, r := range b.Records {
-		out.records[i] = outRecord{seq: r.Seq, arrival: r.Arrival, pk: r.PartitionKey, data: r.Data, attrs: r.Attrs, encrypted: r.Encrypted}
-	}
+	out.records = b.Records
 	out.millisBehind = b.MillisBehind
 	if b.End {
 		out.children = childShards(b.Children)
@@ -600,14 +576,8 @@ func childShards(children []streams.Child) []childShard {
 	return out
 }
 
-type outRecord struct {
-	seq       string
-	arrival   time.Time
-	pk        string
-	data      []byte
-	attrs     []byte // Connect metadata (batch.go); never on the wire
-	encrypted bool   // stored encrypted: reported as EncryptionType KMS
-}
+// outRecord is a record read, as the engine returns it.
+type outRecord = streams.ReadRecord
 
 // getRecordsOutput encodes itself: GetRecords responses are the largest
 // the server writes, and encoding them by hand avoids reflection and a
@@ -622,7 +592,7 @@ type getRecordsOutput struct {
 func (o getRecordsOutput) appendJSON(b []byte) []byte {
 	n := 64 + len(o.next)
 	for _, r := range o.records {
-		n += 140 + len(r.pk)*2 + base64.StdEncoding.EncodedLen(len(r.data))
+		n += 140 + len(r.PartitionKey)*2 + base64.StdEncoding.EncodedLen(len(r.Data))
 	}
 	b = slices.Grow(b, n)
 	b = append(b, `{"Records":`...)
@@ -646,7 +616,7 @@ func (o getRecordsOutput) appendJSON(b []byte) []byte {
 func (o getRecordsOutput) bytes() int {
 	n := 0
 	for _, r := range o.records {
-		n += len(r.data)
+		n += len(r.Data)
 	}
 	return n
 }
@@ -660,14 +630,14 @@ func (o getRecordsOutput) appendRecords(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"SequenceNumber":"`...)
-		b = append(b, r.seq...)
+		b = append(b, r.Seq...)
 		b = append(b, `","ApproximateArrivalTimestamp":`...)
-		b = appendEpoch(b, r.arrival)
+		b = appendEpoch(b, r.Arrival)
 		b = append(b, `,"Data":"`...)
-		b = base64.StdEncoding.AppendEncode(b, r.data)
+		b = base64.StdEncoding.AppendEncode(b, r.Data)
 		b = append(b, `","PartitionKey":`...)
-		b = appendJSONString(b, r.pk)
-		if r.encrypted {
+		b = appendJSONString(b, r.PartitionKey)
+		if r.Encrypted {
 			b = append(b, `,"EncryptionType":"KMS"`...)
 		}
 		b = append(b, '}')
