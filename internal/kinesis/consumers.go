@@ -64,10 +64,8 @@ func (s *Service) registerStreamConsumer(ctx context.Context, c caller, in *regi
 	if in.Tags != nil {
 		checkTagMap(&v, "tags", *in.Tags, 50)
 	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, _, aerr := s.findStreamAny(c, nil, in.StreamARN, in.StreamId)
+	sel := streamIDInput{StreamARN: in.StreamARN, StreamId: in.StreamId}
+	ref, _, aerr := sel.find(s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}

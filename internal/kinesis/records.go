@@ -96,11 +96,12 @@ func errDryRun() *Error {
 	return newError("DryRunOperationException", 400, "Request would have succeeded, but DryRun flag is set.")
 }
 
-// writable returns the stream a put goes to, locked against resharding
+// writable ends a put's validation (v) with its StreamName and StreamARN
+// and returns the stream it goes to, locked against resharding
 // until release is called (the engine's Writable). AWS answers puts to a
 // stream that is not ACTIVE or UPDATING as if it did not exist.
-func (s *Service) writable(c caller, name, arn *Str) (ref streamRef, e *streams.Stream, release func(), aerr *Error) {
-	ref, aerr = c.resolve(name, arn)
+func (s *Service) writable(c caller, v *validation, name, arn *Str) (ref streamRef, e *streams.Stream, release func(), aerr *Error) {
+	ref, aerr = validRef(c, v, name, arn)
 	if aerr != nil {
 		return ref, nil, nil, aerr
 	}
@@ -132,11 +133,7 @@ func (s *Service) putRecord(ctx context.Context, c caller, in *putRecordInput) (
 	}
 	autoKeys := in.PartitionKey == nil && s.autoDistributed(c, in.StreamName, in.StreamARN)
 	checkRecord(&v, "", in.PartitionKey, in.ExplicitHashKey, in.Data, autoKeys)
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	ref, e, release, aerr := s.writable(c, in.StreamName, in.StreamARN)
+	ref, e, release, aerr := s.writable(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -229,10 +226,8 @@ func (o putRecordsOutput) appendJSON(b []byte) []byte {
 }
 
 func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput) (any, *Error) {
-	if aerr := s.checkPutRecords(c, in); aerr != nil {
-		return nil, aerr
-	}
-	ref, e, release, aerr := s.writable(c, in.StreamName, in.StreamARN)
+	v := s.checkRecords(c, in)
+	ref, e, release, aerr := s.writable(c, &v, in.StreamName, in.StreamARN)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -271,8 +266,8 @@ func (s *Service) putRecords(ctx context.Context, c caller, in *putRecordsInput)
 	return out, nil
 }
 
-// checkPutRecords validates a PutRecords request as AWS does.
-func (s *Service) checkPutRecords(c caller, in *putRecordsInput) *Error {
+// checkRecords validates a PutRecords request's records as AWS does.
+func (s *Service) checkRecords(c caller, in *putRecordsInput) validation {
 	var v validation
 	autoKeys := false
 	if in.Records != nil && slices.ContainsFunc(*in.Records, func(e putRecordsEntry) bool { return e.PartitionKey == nil }) {
@@ -292,8 +287,7 @@ func (s *Service) checkPutRecords(c caller, in *putRecordsInput) *Error {
 			}
 		}
 	}
-	checkStreamName(&v, in.StreamName, in.StreamARN, true)
-	return v.err()
+	return v
 }
 
 // placeEntries checks each entry against its stream and picks its shard.
