@@ -40,20 +40,24 @@ func seqsOf(recs []types.Record) []string {
 // resuming after the last one it read gets every new record; the
 // surviving records keep their numbers and can be read at them. The
 // server was stopped cleanly, or killed (then the index may be stale or
-// missing already).
+// missing already). An index that fails its checksum is one JetStream
+// discards at start-up: it is as good as lost.
 func TestLostIndexAndDamagedTail(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name   string
-		killed bool
-	}{{"stopped", false}, {"killed", true}} {
+		name           string
+		killed, damage bool // damage: flip the index's end rather than delete it
+	}{{"stopped", false, false}, {"killed", true, false}, {"stopped, index damaged", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testserver.Context(t, 2*time.Minute)
 			dir, addr, w := setUpAndEnd(t, ctx, tc.killed)
 			file := blockFile(t, dir, "KS_*")
 			truncateAt(t, file, "b2-r05-")
-			if err := os.Remove(filepath.Join(filepath.Dir(file), "index.db")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			index := filepath.Join(filepath.Dir(file), "index.db")
+			if tc.damage {
+				flipEnd(t, index)
+			} else if err := os.Remove(index); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				t.Fatal(err)
 			}
 
