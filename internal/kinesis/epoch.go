@@ -113,17 +113,21 @@ func (sh *shardMeta) position(sq shard.Sequence, after bool) (q uint64, i int, o
 
 // pruneEpochs drops the epochs that no longer matter: those whose
 // records have all expired from the log (the next epoch starts at or
-// before firstSeq) and those that numbered no message (the next starts
-// where they did). Numbers they issued still resolve, to the same
-// positions: see position. The newest is always kept.
+// before firstSeq) and those with no record left (a later one starts at
+// or below where they did: none if it starts where they did, and a later
+// fault can take the log back further still). The epochs kept start at
+// rising message sequences, as epochFor and position need. Numbers the
+// dropped ones issued still resolve, to the same positions: see
+// position. The newest is always kept.
 func pruneEpochs(es []epoch, firstSeq uint64) []epoch {
-	var out []epoch
-	for j, e := range es {
-		if j+1 < len(es) && (es[j+1].From <= firstSeq || es[j+1].From == e.From) {
+	var out []epoch // newest first
+	for _, e := range slices.Backward(es) {
+		if n := len(out); n > 0 && (out[n-1].From <= firstSeq || out[n-1].From <= e.From) {
 			continue
 		}
 		out = append(out, e)
 	}
+	slices.Reverse(out)
 	return out
 }
 

@@ -141,3 +141,32 @@ func TestNextEpochs(t *testing.T) {
 		}
 	}
 }
+
+// TestEpochBelowAnEarlierOne: a second fault can take a log back below
+// where the previous epoch began (its last block damaged further back).
+// The new epoch starts there, the earlier one, whose records are all
+// gone, is dropped, and a number of the first epoch for a record the
+// second fault lost resolves to the new epoch's first record, not to the
+// same message sequence, which the new epoch numbers from its start.
+func TestEpochBelowAnEarlierOne(t *testing.T) {
+	sh := &shardMeta{Index: 0, Created: time.Unix(100, 0), Epochs: []epoch{{101, 200}}}
+	sh.Epochs = sh.nextEpochs(store.LogState{FirstSeq: 1, LastSeq: 89}, true, 300)
+	if want := []epoch{{90, 300}}; !slices.Equal(sh.Epochs, want) {
+		t.Errorf("epochs = %v, want %v", sh.Epochs, want)
+	}
+	for _, tc := range []struct {
+		name    string
+		created int64
+		q       uint64
+	}{
+		{"first epoch, lost by the second fault", 100, 95},
+		{"second epoch, lost", 200, 105},
+	} {
+		for _, after := range []bool{false, true} {
+			q, i, ok := sh.position(shard.Sequence{ShardCreated: tc.created, Index: seqIndex(tc.q, 3)}, after)
+			if !ok || q != 90 || i != 0 {
+				t.Errorf("%s (after %v): position = (%d, %d, %v), want (90, 0): the new epoch's first record", tc.name, after, q, i, ok)
+			}
+		}
+	}
+}
