@@ -111,6 +111,22 @@ func (sh *shardMeta) position(sq shard.Sequence, after bool) (q uint64, i int, o
 	return q, i, true
 }
 
+// resumeAt is where a shard iterator made by an earlier run, at made,
+// reads on from its position, record i of message q. An epoch started
+// since then began where that run's log may have lost its end, and its
+// records took the lost ones' message sequences: a position past its
+// first record would skip them, so the iterator goes back to it. Epochs
+// are dated to the second, and one dated the iterator's second counts as
+// later: at worst records are read again, never skipped.
+func (sh *shardMeta) resumeAt(q uint64, i uint16, made time.Time) (uint64, uint16) {
+	for _, e := range sh.Epochs {
+		if e.Created >= made.Unix() && (q > e.From || q == e.From && i > 0) {
+			return e.From, 0
+		}
+	}
+	return q, i
+}
+
 // pruneEpochs drops the epochs that no longer matter: those whose
 // records have all expired from the log (the next epoch starts at or
 // before firstSeq) and those with no record left (a later one starts at

@@ -170,3 +170,30 @@ func TestEpochBelowAnEarlierOne(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeAt: an iterator from an earlier run past the start of an
+// epoch begun since goes back to that start; one below it, or made after
+// the epoch began, reads on where it was.
+func TestResumeAt(t *testing.T) {
+	sh := epochShard() // epochs from message 5 at second 200 and 9 at 300
+	for _, tc := range []struct {
+		name string
+		q    uint64
+		i    uint16
+		made int64
+		wq   uint64
+		wi   uint16
+	}{
+		{"past the newest epoch's start, made before it", 11, 2, 250, 9, 0},
+		{"inside the newest epoch's first message", 9, 1, 250, 9, 0},
+		{"past both, made before both", 11, 0, 150, 5, 0},
+		{"at the newest epoch's start", 9, 0, 250, 9, 0},
+		{"below the newest epoch's start", 7, 4, 250, 7, 4},
+		{"made after every epoch began", 11, 2, 301, 11, 2},
+	} {
+		q, i := sh.resumeAt(tc.q, tc.i, time.Unix(tc.made, 0))
+		if q != tc.wq || i != tc.wi {
+			t.Errorf("%s: resumeAt = (%d, %d), want (%d, %d)", tc.name, q, i, tc.wq, tc.wi)
+		}
+	}
+}
