@@ -98,9 +98,6 @@ func TestLostIndexAndDamagedTail(t *testing.T) {
 // killed is set.
 func setUpAndEnd(t *testing.T, ctx context.Context, killed bool) (dir, addr string, w written) {
 	t.Helper()
-	if !killed {
-		return setUp(t, ctx)
-	}
 	dir, addr = t.TempDir(), testserver.FreeAddr(t)
 	p := serve(t, addr, dir)
 	c := p.Client()
@@ -111,7 +108,11 @@ func setUpAndEnd(t *testing.T, ctx context.Context, killed bool) (dir, addr stri
 		seqs, data := put(t, ctx, c, fmt.Sprintf("b%d", b))
 		w.seqs, w.data = append(w.seqs, seqs), append(w.data, data)
 	}
-	p.Kill()
+	if killed {
+		p.Kill()
+	} else {
+		p.Stop()
+	}
 	return dir, addr, w
 }
 
