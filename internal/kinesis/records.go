@@ -502,6 +502,7 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	if aerr != nil || e.Meta.UID != it.UID || it.ShardIndex >= len(e.Meta.Shards) {
 		return nil, noShard
 	}
+	it = it.moved(s.eng.Resume(e.Meta, it.position(), it.Created))
 	if in.DryRun != nil && *in.DryRun {
 		return nil, errDryRun()
 	}

@@ -110,6 +110,9 @@ type Engine struct {
 	// and whether this one started (epoch.go).
 	cleanStart bool
 	started    atomic.Bool
+	// began is when this run started: a position saved before it may
+	// point past where a new epoch began (epoch.go, resumeAt).
+	began time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -130,7 +133,7 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	e := &Engine{cfg: cfg, st: st, cat: cat, log: cfg.Logger, obs: cfg.Observer, ctx: bg, cancel: cancel,
-		unavailable: logging.NewLimiter(10 * time.Second), keys: newKeyring(master)}
+		unavailable: logging.NewLimiter(10 * time.Second), keys: newKeyring(master), began: time.Now()}
 	if e.cleanStart, err = consumeClean(ctx, st); err != nil {
 		cancel()
 		return nil, err

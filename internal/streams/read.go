@@ -85,6 +85,18 @@ func (e *Engine) Start(ctx context.Context, m *Meta, idx, kind int, seq string, 
 	return p, nil
 }
 
+// Resume is where a position that a front end saved at made (in a shard
+// iterator) reads on from. One saved by an earlier run may point past
+// where an epoch started since began, whose records took the lost ones'
+// message sequences: it goes back to the epoch's first record
+// (ShardMeta.resumeAt).
+func (e *Engine) Resume(m *Meta, p Position, made time.Time) Position {
+	if made.Before(e.began) {
+		p.Seq, p.Index = m.Shards[p.Shard].resumeAt(p.Seq, p.Index, made)
+	}
+	return p
+}
+
 // ParseSequence parses a sequence number. written says it comes with a
 // put, where a number from the future is refused too.
 func ParseSequence(str string, written bool) (shard.Sequence, error) {
