@@ -299,13 +299,19 @@ func AtLeast(min int64) func(string) string {
 // OneOf is Kafka's ValidString.in, matched case-insensitively as the
 // runtime reads these settings.
 func OneOf(values ...string) func(string) string {
+	return OneOfSaying("String must be one of: ", values...)
+}
+
+// OneOfSaying is OneOf in a connector's own words: reason, then the
+// values.
+func OneOfSaying(reason string, values ...string) func(string) string {
 	return func(v string) string {
 		for _, a := range values {
 			if strings.EqualFold(strings.TrimSpace(v), a) {
 				return ""
 			}
 		}
-		return "String must be one of: " + strings.Join(values, ", ")
+		return reason + strings.Join(values, ", ")
 	}
 }
 

@@ -120,15 +120,9 @@ type Settings struct {
 	TransactionTopic  string
 }
 
+// enumCheck is Debezium's check of a mode, in its words.
 func enumCheck(values ...string) func(string) string {
-	return func(v string) string {
-		for _, a := range values {
-			if strings.EqualFold(strings.TrimSpace(v), a) {
-				return ""
-			}
-		}
-		return "Value must be one of " + strings.Join(values, ", ")
-	}
+	return connect.OneOfSaying("Value must be one of ", values...)
 }
 
 func boolCheck(v string) string {
@@ -430,47 +424,32 @@ func matchesAny(res []*regexp.Regexp, s string) bool {
 // within database.include.list or database.exclude.list, leaving MySQL's
 // own databases out unless table.ignore.builtin is false.
 func Include(s *Settings) func(db, table string) bool {
-	var dbFilter func(string) bool
-	switch {
-	case s.DatabaseInclude != nil:
-		dbFilter = func(db string) bool { return matchesAny(s.DatabaseInclude, db) }
-	case s.DatabaseExclude != nil:
-		dbFilter = func(db string) bool { return !matchesAny(s.DatabaseExclude, db) }
-	}
-	var tableFilter func(string) bool
-	switch {
-	case s.TableInclude != nil:
-		tableFilter = func(id string) bool { return matchesAny(s.TableInclude, id) }
-	case s.TableExclude != nil:
-		tableFilter = func(id string) bool { return !matchesAny(s.TableExclude, id) }
-	}
-	ignoreBuiltin := s.IgnoreBuiltin
 	return func(db, table string) bool {
-		if ignoreBuiltin && builtinDatabases[strings.ToLower(db)] {
+		if s.IgnoreBuiltin && builtinDatabases[strings.ToLower(db)] {
 			return false
 		}
-		if dbFilter != nil && !dbFilter(db) {
-			return false
-		}
-		if tableFilter != nil && !tableFilter(db+"."+table) {
-			return false
-		}
-		return true
+		return listed(s.DatabaseInclude, s.DatabaseExclude, db) && listed(s.TableInclude, s.TableExclude, db+"."+table)
 	}
+}
+
+// listed applies a Debezium include list, or else its exclude list: a
+// name is kept when it matches the include list, or does not match the
+// exclude list; without either, every name is.
+func listed(include, exclude []*regexp.Regexp, name string) bool {
+	switch {
+	case include != nil:
+		return matchesAny(include, name)
+	case exclude != nil:
+		return !matchesAny(exclude, name)
+	}
+	return true
 }
 
 // includeColumn reports whether a column is kept in row values:
 // column.include.list or column.exclude.list matched against
 // "db.table.column". Key columns are always kept in the key.
 func (s *Settings) includeColumn(db, table, column string) bool {
-	id := db + "." + table + "." + column
-	switch {
-	case s.ColumnInclude != nil:
-		return matchesAny(s.ColumnInclude, id)
-	case s.ColumnExclude != nil:
-		return !matchesAny(s.ColumnExclude, id)
-	}
-	return true
+	return listed(s.ColumnInclude, s.ColumnExclude, db+"."+table+"."+column)
 }
 
 // sanitizeTopic replaces the characters Kafka topic names (and Kinesis

@@ -138,7 +138,7 @@ func TestConnectorValidateConfig(t *testing.T) {
 		"tombstones.on.delete":  {"Invalid value maybe for configuration tombstones.on.delete: Expected value to be either true or false"},
 		"decimal.handling.mode": {"Invalid value exact for configuration decimal.handling.mode: Value must be one of precise, double, string"},
 	}
-	if got := replyErrors(infos); !reflect.DeepEqual(got, want) || infos.ErrorCount != 4 {
+	if got := infos.Errors(); !reflect.DeepEqual(got, want) || infos.ErrorCount != 4 {
 		t.Errorf("validate errors (%d)\n%q\nwant\n%q", infos.ErrorCount, got, want)
 	}
 	def := c.Config()

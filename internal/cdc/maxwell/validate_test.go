@@ -1,57 +1,33 @@
 package maxwell
 
 import (
-	"context"
-	"reflect"
 	"testing"
 
 	"github.com/tributary-data/tributary/internal/connect"
+	"github.com/tributary-data/tributary/internal/connect/connecttest"
 )
 
 // TestValidateReply: the validate endpoint's errors for the Maxwell
 // connector: a single setting's problem on its key, from the one
 // definition, once; the rest of Maxwell's checks under "maxwell".
 func TestValidateReply(t *testing.T) {
-	tests := []struct {
-		name string
-		set  map[string]string
-		want map[string][]string
-	}{
-		{"valid", nil, map[string][]string{}},
-		{"no stream", map[string]string{"kinesis_stream": ""}, map[string][]string{
+	cases := []connecttest.ValidateCase{
+		{Name: "valid", Want: map[string][]string{}},
+		{Name: "no stream", Set: map[string]string{"kinesis_stream": ""}, Want: map[string][]string{
 			"maxwell": {"set topic or kinesis_stream: the stream Maxwell's rows go to"}}},
-		{"port not a number", map[string]string{"port": "x"}, map[string][]string{
+		{Name: "port not a number", Set: map[string]string{"port": "x"}, Want: map[string][]string{
 			"port": {"Invalid value x for configuration port: Not a number of type INT"}}},
-		{"server id zero", map[string]string{"replica_server_id": "0"}, map[string][]string{
+		{Name: "server id zero", Set: map[string]string{"replica_server_id": "0"}, Want: map[string][]string{
 			"replica_server_id": {"Invalid value 0 for configuration replica_server_id: a number from 1 to 4294967295 required"}}},
-		{"bad boolean", map[string]string{"output_ddl": "yes"}, map[string][]string{
+		{Name: "bad boolean", Set: map[string]string{"output_ddl": "yes"}, Want: map[string][]string{
 			"output_ddl": {"Invalid value yes for configuration output_ddl: Expected value to be either true or false"}}},
-		{"bad bootstrapper and filter", map[string]string{"bootstrapper": "later", "filter": "include foo.bar"}, map[string][]string{
+		{Name: "bad bootstrapper and filter", Set: map[string]string{"bootstrapper": "later", "filter": "include foo.bar"}, Want: map[string][]string{
 			"maxwell": {"please specify --bootstrapper=async|sync|none\nInvalid filter options: " + filterError(t, "include foo.bar")}}},
-		{"a daemon setting's type", map[string]string{"ha": "maybe"}, map[string][]string{
+		{Name: "a daemon setting's type", Set: map[string]string{"ha": "maybe"}, Want: map[string][]string{
 			"maxwell": {"invalid value for ha, true|false required"}}},
 	}
-	r := connect.NewRegistry("test", map[string]func() connect.Connector{ConnectorClass: func() connect.Connector { return NewConnector() }})
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			props := map[string]string{"connector.class": ConnectorClass, "name": "m", "kinesis_stream": "rows", "password": "pw"}
-			for k, v := range tc.set {
-				props[k] = v
-			}
-			infos, err := r.Validate(context.Background(), props)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := infos.Errors(); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("errors\n%q\nwant\n%q", got, tc.want)
-			}
-			for _, ci := range infos.Configs {
-				if ci.Value.Name == "password" && (ci.Value.Value == nil || *ci.Value.Value != "[hidden]") {
-					t.Errorf("password shown as %v", ci.Value.Value)
-				}
-			}
-		})
-	}
+	connecttest.Validate(t, ConnectorClass, func() connect.Connector { return NewConnector() },
+		map[string]string{"connector.class": ConnectorClass, "name": "m", "kinesis_stream": "rows", "password": "pw"}, cases)
 }
 
 func filterError(t *testing.T, spec string) string {

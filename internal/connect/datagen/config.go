@@ -432,6 +432,18 @@ func (p *parser) assemble() {
 	}
 }
 
+// shape is the topic's value or key shape: nil when it has none, or
+// when there is no topic.
+func (t *TopicConfig) shape(value bool) *Shape {
+	switch {
+	case t == nil:
+		return nil
+	case value:
+		return t.Value
+	}
+	return t.Key
+}
+
 func nsName(value bool) string {
 	if value {
 		return "value"
@@ -505,14 +517,7 @@ func (p *parser) checkPaths(s *Shape) {
 func (p *parser) applyAttrs() {
 	for nk, settings := range p.attrs {
 		key := p.attrKeys[nk]
-		t, ok := p.topics[nk.topic]
-		var s *Shape
-		if ok {
-			s = t.Key
-			if nk.value {
-				s = t.Value
-			}
-		}
+		s := p.topics[nk.topic].shape(nk.value)
 		if s == nil {
 			p.errorf(key, "attribute configuration is supplied for topic %s's %s, but no generator is specified for it", nk.topic, nsName(nk.value))
 			continue
@@ -610,13 +615,7 @@ func (p *parser) checkDependencies() {
 func (p *parser) checkMatch(topic string, f *Field) bool {
 	m := f.Match
 	dt, ok := p.topics[m.Topic]
-	var s *Shape
-	if ok {
-		s = dt.Key
-		if m.Value {
-			s = dt.Value
-		}
-	}
+	s := dt.shape(m.Value)
 	ns := nsName(m.Value)
 	switch {
 	case !ok:

@@ -1,11 +1,10 @@
 package datagen
 
 import (
-	"context"
-	"reflect"
 	"testing"
 
 	"github.com/tributary-data/tributary/internal/connect"
+	"github.com/tributary-data/tributary/internal/connect/connecttest"
 )
 
 // TestValidateReply: the validate endpoint's errors for generator
@@ -13,43 +12,25 @@ import (
 // runtime from the one definition (Config), in the generator's words;
 // the pattern keys' problems come from ValidateConfig.
 func TestValidateReply(t *testing.T) {
-	tests := []struct {
-		name string
-		set  map[string]string
-		want map[string][]string
-	}{
-		{"valid", nil, map[string][]string{}},
-		{"unknown expression", map[string]string{"genkp.t.with": "#{Nope.nothing}"}, map[string][]string{
+	cases := []connecttest.ValidateCase{
+		{Name: "valid", Want: map[string][]string{}},
+		{Name: "unknown expression", Set: map[string]string{"genkp.t.with": "#{Nope.nothing}"}, Want: map[string][]string{
 			"genkp.t.with": {`expression #{Nope.nothing}: unknown Java-Faker provider "Nope"`}}},
-		{"throttle below 0", map[string]string{"global.throttle.ms": "-1"}, map[string][]string{
+		{Name: "throttle below 0", Set: map[string]string{"global.throttle.ms": "-1"}, Want: map[string][]string{
 			"global.throttle.ms": {"Invalid value -1 for configuration global.throttle.ms: expected an integer of at least 0"}}},
-		{"throttle not a number", map[string]string{"global.throttle.ms": "abc"}, map[string][]string{
+		{Name: "throttle not a number", Set: map[string]string{"global.throttle.ms": "abc"}, Want: map[string][]string{
 			"global.throttle.ms": {"Invalid value abc for configuration global.throttle.ms: Not a number of type LONG"}}},
-		{"matching rate above 1", map[string]string{"global.matching.rate": "1.5"}, map[string][]string{
+		{Name: "matching rate above 1", Set: map[string]string{"global.matching.rate": "1.5"}, Want: map[string][]string{
 			"global.matching.rate": {"Invalid value 1.5 for configuration global.matching.rate: expected a rate between 0 and 1"}}},
-		{"strings flag", map[string]string{StringsKey: "yes"}, map[string][]string{
+		{Name: "strings flag", Set: map[string]string{StringsKey: "yes"}, Want: map[string][]string{
 			StringsKey: {"Invalid value yes for configuration tributary.datagen.strings: Expected value to be either true or false"}}},
-		{"topic setting", map[string]string{"topic.t.records.exactly": "0"}, map[string][]string{
+		{Name: "topic setting", Set: map[string]string{"topic.t.records.exactly": "0"}, Want: map[string][]string{
 			"topic.t.records.exactly": {`expected an integer of at least 1, got "0"`}}},
-		{"unknown global", map[string]string{"global.speed": "1"}, map[string][]string{
+		{Name: "unknown global", Set: map[string]string{"global.speed": "1"}, Want: map[string][]string{
 			"global.speed": {`unrecognised global configuration "speed": expected throttle.ms, history.records.max or matching.rate`}}},
 	}
-	r := connect.NewRegistry("test", map[string]func() connect.Connector{ConnectorClass: func() connect.Connector { return NewConnector() }})
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			props := map[string]string{"connector.class": ConnectorClass, "name": "gen", "genkp.t.with": "#{Internet.uuid}"}
-			for k, v := range tc.set {
-				props[k] = v
-			}
-			infos, err := r.Validate(context.Background(), props)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := infos.Errors(); !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("errors\n%q\nwant\n%q", got, tc.want)
-			}
-		})
-	}
+	connecttest.Validate(t, ConnectorClass, func() connect.Connector { return NewConnector() },
+		map[string]string{"connector.class": ConnectorClass, "name": "gen", "genkp.t.with": "#{Internet.uuid}"}, cases)
 }
 
 // TestParseReadsDefinition: the parser reads the global, topic and
