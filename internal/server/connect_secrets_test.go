@@ -183,3 +183,38 @@ func TestConnectPlainConfigsMigrate(t *testing.T) {
 		t.Fatalf("the plain record was not encrypted at start: %q", e.Value)
 	}
 }
+
+// TestConnectValidateDefersPlaceholders: a Debezium setting given as a
+// config provider placeholder is checked when it is resolved, at start,
+// not as the placeholder's own text, which no topic name can be.
+func TestConnectValidateDefersPlaceholders(t *testing.T) {
+	t.Setenv("TRIB_CFG_PREFIX", "shop")
+	s := connectServer(t, "", map[string]string{
+		"config.providers":                             "env",
+		"config.providers.env.class":                   "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+		"config.providers.env.param.allowlist.pattern": "TRIB_CFG_.*",
+	})
+	cfg := debezium()
+	cfg["name"], cfg["topic.prefix"] = "shop", "${env:TRIB_CFG_PREFIX}"
+	code, body := call(t, s, "PUT", "/connector-plugins/MySqlConnector/config/validate", cfg)
+	var v struct {
+		ErrorCount int `json:"error_count"`
+		Configs    []struct {
+			Value struct {
+				Name   string   `json:"name"`
+				Errors []string `json:"errors"`
+			} `json:"value"`
+		} `json:"configs"`
+	}
+	if err := json.Unmarshal(body, &v); code != 200 || err != nil {
+		t.Fatalf("validate = %d %v %.300s", code, err, body)
+	}
+	for _, c := range v.Configs {
+		if len(c.Value.Errors) > 0 {
+			t.Errorf("%s: %q", c.Value.Name, c.Value.Errors)
+		}
+	}
+	if v.ErrorCount != 0 {
+		t.Errorf("error_count %d", v.ErrorCount)
+	}
+}
