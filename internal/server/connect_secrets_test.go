@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/store"
 )
 
@@ -218,24 +219,11 @@ func TestConnectValidateDefersPlaceholders(t *testing.T) {
 	cfg := debezium()
 	cfg["name"], cfg["topic.prefix"] = "shop", "${env:TRIB_CFG_PREFIX}"
 	code, body := call(t, s, "PUT", "/connector-plugins/MySqlConnector/config/validate", cfg)
-	var v struct {
-		ErrorCount int `json:"error_count"`
-		Configs    []struct {
-			Value struct {
-				Name   string   `json:"name"`
-				Errors []string `json:"errors"`
-			} `json:"value"`
-		} `json:"configs"`
-	}
-	if err := json.Unmarshal(body, &v); code != 200 || err != nil {
+	var infos connect.ConfigInfos
+	if err := json.Unmarshal(body, &infos); code != 200 || err != nil {
 		t.Fatalf("validate = %d %v %.300s", code, err, body)
 	}
-	for _, c := range v.Configs {
-		if len(c.Value.Errors) > 0 {
-			t.Errorf("%s: %q", c.Value.Name, c.Value.Errors)
-		}
-	}
-	if v.ErrorCount != 0 {
-		t.Errorf("error_count %d", v.ErrorCount)
+	if errs := infos.Errors(); len(errs) > 0 || infos.ErrorCount != 0 {
+		t.Errorf("error_count %d: %q", infos.ErrorCount, errs)
 	}
 }
