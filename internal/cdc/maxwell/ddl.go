@@ -279,11 +279,7 @@ func ddlJSON(e *ddlEvent, o *OutputConfig) []byte {
 		w.str("position", e.position)
 	}
 	if o.GTIDPosition {
-		if e.gtid == "" {
-			w.raw("gtid", "null")
-		} else {
-			w.str("gtid", e.gtid)
-		}
+		w.strOrNull("gtid", e.gtid)
 	}
 	return w.done()
 }
@@ -296,32 +292,12 @@ func defJSON(d *tableDef) string {
 	}
 	w := newJSONWriter()
 	w.str("database", d.database)
-	if d.charset == "" {
-		w.raw("charset", "null")
-	} else {
-		w.str("charset", d.charset)
-	}
+	w.strOrNull("charset", d.charset)
 	w.str("table", d.name)
-	var cols strings.Builder
-	cols.WriteByte('[')
-	for i := range d.columns {
-		if i > 0 {
-			cols.WriteByte(',')
-		}
-		cols.WriteString(columnJSON(&d.columns[i]))
-	}
-	cols.WriteByte(']')
-	w.raw("columns", cols.String())
-	var pk strings.Builder
-	pk.WriteByte('[')
-	for i, c := range d.pk {
-		if i > 0 {
-			pk.WriteByte(',')
-		}
-		appendQuoted(&pk, c)
-	}
-	pk.WriteByte(']')
-	w.raw("primary-key", pk.String())
+	w.raw("columns", jsonArray(len(d.columns), func(b *strings.Builder, i int) {
+		b.WriteString(columnJSON(&d.columns[i]))
+	}))
+	w.raw("primary-key", stringsJSON(d.pk))
 	return string(w.done())
 }
 
@@ -366,26 +342,13 @@ func columnJSON(c *cdc.Column) string {
 	w.str("name", c.Name)
 	switch typ {
 	case "tinytext", "text", "mediumtext", "longtext", "varchar", "char":
-		if c.Charset == "" {
-			w.raw("charset", "null")
-		} else {
-			w.str("charset", c.Charset)
-		}
+		w.strOrNull("charset", c.Charset)
 	case "tinyblob", "blob", "mediumblob", "longblob", "binary", "varbinary":
 		w.str("charset", "binary")
 	case "tinyint", "smallint", "mediumint", "int", "bigint":
 		w.raw("signed", strconv.FormatBool(!c.Unsigned))
 	case "enum", "set":
-		var b strings.Builder
-		b.WriteByte('[')
-		for i, v := range c.Values {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			appendQuoted(&b, v)
-		}
-		b.WriteByte(']')
-		w.raw("enum-values", b.String())
+		w.raw("enum-values", stringsJSON(c.Values))
 	case "datetime", "timestamp", "time":
 		w.raw("column-length", strconv.Itoa(c.Length))
 	}
