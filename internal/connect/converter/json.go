@@ -216,32 +216,8 @@ func (c *JSONConverter) writeSchema(buf *bytes.Buffer, s *data.Schema, fieldName
 	buf.WriteString(`{"type":"`)
 	buf.WriteString(name)
 	buf.WriteByte('"')
-	switch s.Type {
-	case data.TypeArray:
-		buf.WriteString(`,"items":`)
-		if err := c.writeSchema(buf, s.Elem, nil); err != nil {
-			return err
-		}
-	case data.TypeMap:
-		buf.WriteString(`,"keys":`)
-		if err := c.writeSchema(buf, s.Key, nil); err != nil {
-			return err
-		}
-		buf.WriteString(`,"values":`)
-		if err := c.writeSchema(buf, s.Value, nil); err != nil {
-			return err
-		}
-	case data.TypeStruct:
-		buf.WriteString(`,"fields":[`)
-		for i := range s.Fields {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := c.writeSchema(buf, s.Fields[i].Schema, &s.Fields[i].Name); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
+	if err := c.writeSchemaChildren(buf, s); err != nil {
+		return err
 	}
 	buf.WriteString(`,"optional":`)
 	buf.WriteString(strconv.FormatBool(s.Optional))
@@ -258,16 +234,8 @@ func (c *JSONConverter) writeSchema(buf *bytes.Buffer, s *data.Schema, fieldName
 		writeJSONString(buf, s.Doc)
 	}
 	if s.Parameters != nil {
-		buf.WriteString(`,"parameters":{`)
-		for i, k := range sortedKeys(s.Parameters) {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeJSONString(buf, k)
-			buf.WriteByte(':')
-			writeJSONString(buf, s.Parameters[k])
-		}
-		buf.WriteByte('}')
+		buf.WriteString(`,"parameters":`)
+		writeParameters(buf, s.Parameters)
 	}
 	if s.Default != nil {
 		buf.WriteString(`,"default":`)
@@ -281,6 +249,50 @@ func (c *JSONConverter) writeSchema(buf *bytes.Buffer, s *data.Schema, fieldName
 	}
 	buf.WriteByte('}')
 	return nil
+}
+
+// writeSchemaChildren writes the schemas inside a container's: an
+// array's items, a map's keys and values, a struct's fields.
+func (c *JSONConverter) writeSchemaChildren(buf *bytes.Buffer, s *data.Schema) error {
+	switch s.Type {
+	case data.TypeArray:
+		buf.WriteString(`,"items":`)
+		return c.writeSchema(buf, s.Elem, nil)
+	case data.TypeMap:
+		buf.WriteString(`,"keys":`)
+		if err := c.writeSchema(buf, s.Key, nil); err != nil {
+			return err
+		}
+		buf.WriteString(`,"values":`)
+		return c.writeSchema(buf, s.Value, nil)
+	case data.TypeStruct:
+		buf.WriteString(`,"fields":[`)
+		for i := range s.Fields {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := c.writeSchema(buf, s.Fields[i].Schema, &s.Fields[i].Name); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	}
+	return nil
+}
+
+// writeParameters writes a schema's parameters as an object, sorted by
+// key.
+func writeParameters(buf *bytes.Buffer, params map[string]string) {
+	buf.WriteByte('{')
+	for i, k := range sortedKeys(params) {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		writeJSONString(buf, k)
+		buf.WriteByte(':')
+		writeJSONString(buf, params[k])
+	}
+	buf.WriteByte('}')
 }
 
 // --- JSON → Connect schema ---
@@ -311,6 +323,15 @@ func (c *JSONConverter) cachedSchema(node any) (*data.Schema, error) {
 	return s, nil
 }
 
+// schemaTypes are the schema types by their JSON names.
+var schemaTypes = func() map[string]data.Type {
+	m := make(map[string]data.Type, len(jsonTypeNames))
+	for t, name := range jsonTypeNames {
+		m[name] = t
+	}
+	return m
+}()
+
 // asConnectSchema reads a schema written by Kafka's asJsonSchema. Like
 // Kafka it tolerates absent or mistyped optional, name, version and doc.
 func (c *JSONConverter) asConnectSchema(node any) (*data.Schema, error) {
@@ -322,106 +343,23 @@ func (c *JSONConverter) asConnectSchema(node any) (*data.Schema, error) {
 	if !ok {
 		return nil, dataErr("Schema must contain 'type' field")
 	}
-	s := &data.Schema{}
-	switch typ {
-	case "boolean":
-		s.Type = data.TypeBoolean
-	case "int8":
-		s.Type = data.TypeInt8
-	case "int16":
-		s.Type = data.TypeInt16
-	case "int32":
-		s.Type = data.TypeInt32
-	case "int64":
-		s.Type = data.TypeInt64
-	case "float":
-		s.Type = data.TypeFloat32
-	case "double":
-		s.Type = data.TypeFloat64
-	case "bytes":
-		s.Type = data.TypeBytes
-	case "string":
-		s.Type = data.TypeString
-	case "array":
-		s.Type = data.TypeArray
-		items := obj["items"]
-		if items == nil {
-			return nil, dataErr("Array schema did not specify the element type")
-		}
-		elem, err := c.asConnectSchema(items)
-		if err != nil {
-			return nil, err
-		}
-		s.Elem = elem
-	case "map":
-		s.Type = data.TypeMap
-		keys, ok := obj["keys"]
-		if !ok {
-			return nil, dataErr("Map schema did not specify the key type")
-		}
-		values, ok := obj["values"]
-		if !ok {
-			return nil, dataErr("Map schema did not specify the value type")
-		}
-		var err error
-		if s.Key, err = c.asConnectSchema(keys); err != nil {
-			return nil, err
-		}
-		if s.Value, err = c.asConnectSchema(values); err != nil {
-			return nil, err
-		}
-		if s.Key == nil {
-			return nil, dataErr("keySchema cannot be null.")
-		}
-		if s.Value == nil {
-			return nil, dataErr("valueSchema cannot be null.")
-		}
-	case "struct":
-		s.Type = data.TypeStruct
-		fields, ok := obj["fields"].([]any)
-		if !ok {
-			return nil, dataErr("Struct schema's \"fields\" argument is not an array.")
-		}
-		seen := make(map[string]bool, len(fields))
-		for _, f := range fields {
-			fobj, _ := f.(map[string]any)
-			name, ok := fobj["field"].(string)
-			if !ok {
-				return nil, dataErr("Struct schema's field name not specified properly")
-			}
-			if name == "" {
-				return nil, dataErr("fieldName cannot be null.")
-			}
-			if seen[name] {
-				return nil, dataErr("Cannot create field because of field name duplication %s", name)
-			}
-			seen[name] = true
-			fs, err := c.asConnectSchema(fobj)
-			if err != nil {
-				return nil, err
-			}
-			s.Fields = append(s.Fields, data.Field{Name: name, Index: len(s.Fields), Schema: fs})
-		}
-	default:
+	s := &data.Schema{Type: schemaTypes[typ]}
+	var err error
+	switch s.Type {
+	case "":
 		return nil, dataErr("Unknown schema type: %s", typ)
+	case data.TypeArray:
+		err = c.readArraySchema(s, obj)
+	case data.TypeMap:
+		err = c.readMapSchema(s, obj)
+	case data.TypeStruct:
+		err = c.readStructSchema(s, obj)
 	}
-	s.Optional, _ = obj["optional"].(bool)
-	s.Name, _ = obj["name"].(string)
-	if n, ok := obj["version"].(json.Number); ok && isIntegralLiteral(string(n)) {
-		if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-			s.Version = int(int32(v)) // Java's intValue()
-		}
+	if err != nil {
+		return nil, err
 	}
-	s.Doc, _ = obj["doc"].(string)
-	if params, ok := obj["parameters"].(map[string]any); ok && len(params) > 0 {
-		s.Parameters = make(map[string]string, len(params))
-		for k, v := range params {
-			str, ok := v.(string)
-			if !ok {
-				return nil, dataErr("Schema parameters must have string values.")
-			}
-			s.Parameters[k] = str
-		}
+	if err := readSchemaAttributes(s, obj); err != nil {
+		return nil, err
 	}
 	if def, ok := obj["default"]; ok {
 		v, err := c.toConnect(s, def)
@@ -431,6 +369,96 @@ func (c *JSONConverter) asConnectSchema(node any) (*data.Schema, error) {
 		s.Default = v
 	}
 	return s, nil
+}
+
+func (c *JSONConverter) readArraySchema(s *data.Schema, obj map[string]any) error {
+	items := obj["items"]
+	if items == nil {
+		return dataErr("Array schema did not specify the element type")
+	}
+	elem, err := c.asConnectSchema(items)
+	s.Elem = elem
+	return err
+}
+
+func (c *JSONConverter) readMapSchema(s *data.Schema, obj map[string]any) error {
+	keys, ok := obj["keys"]
+	if !ok {
+		return dataErr("Map schema did not specify the key type")
+	}
+	values, ok := obj["values"]
+	if !ok {
+		return dataErr("Map schema did not specify the value type")
+	}
+	var err error
+	if s.Key, err = c.asConnectSchema(keys); err != nil {
+		return err
+	}
+	if s.Value, err = c.asConnectSchema(values); err != nil {
+		return err
+	}
+	if s.Key == nil {
+		return dataErr("keySchema cannot be null.")
+	}
+	if s.Value == nil {
+		return dataErr("valueSchema cannot be null.")
+	}
+	return nil
+}
+
+func (c *JSONConverter) readStructSchema(s *data.Schema, obj map[string]any) error {
+	fields, ok := obj["fields"].([]any)
+	if !ok {
+		return dataErr("Struct schema's \"fields\" argument is not an array.")
+	}
+	seen := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		fobj, _ := f.(map[string]any)
+		name, ok := fobj["field"].(string)
+		if !ok {
+			return dataErr("Struct schema's field name not specified properly")
+		}
+		if name == "" {
+			return dataErr("fieldName cannot be null.")
+		}
+		if seen[name] {
+			return dataErr("Cannot create field because of field name duplication %s", name)
+		}
+		seen[name] = true
+		fs, err := c.asConnectSchema(fobj)
+		if err != nil {
+			return err
+		}
+		s.Fields = append(s.Fields, data.Field{Name: name, Index: len(s.Fields), Schema: fs})
+	}
+	return nil
+}
+
+// readSchemaAttributes reads optional, name, version, doc and
+// parameters, tolerating absent or mistyped ones but for parameters
+// that are not strings.
+func readSchemaAttributes(s *data.Schema, obj map[string]any) error {
+	s.Optional, _ = obj["optional"].(bool)
+	s.Name, _ = obj["name"].(string)
+	if n, ok := obj["version"].(json.Number); ok && isIntegralLiteral(string(n)) {
+		if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+			s.Version = int(int32(v)) // Java's intValue()
+		}
+	}
+	s.Doc, _ = obj["doc"].(string)
+	params, ok := obj["parameters"].(map[string]any)
+	if !ok || len(params) == 0 {
+		return nil
+	}
+	s.Parameters = make(map[string]string, len(params))
+	for k, v := range params {
+		str, ok := v.(string)
+		if !ok {
+			return dataErr("Schema parameters must have string values.")
+		}
+		s.Parameters[k] = str
+	}
+	return nil
 }
 
 // --- JSON → Connect value ---
@@ -455,39 +483,69 @@ func (c *JSONConverter) toConnect(s *data.Schema, v any) (any, error) {
 	case data.DecimalName:
 		return toDecimal(s, v)
 	case data.DateName:
-		n, ok := v.(json.Number)
-		if !ok || !isIntegralLiteral(string(n)) {
-			return nil, dataErr("Invalid type for Date, underlying representation should be integer but was %s", nodeType(v))
-		}
-		days, err := strconv.ParseInt(string(n), 10, 32)
-		if err != nil {
-			return nil, dataErr("Invalid type for Date, underlying representation should be integer but was %s", nodeType(v))
-		}
-		return time.UnixMilli(days * millisPerDay).UTC(), nil
+		return toDate(v)
 	case data.TimeName:
-		n, ok := v.(json.Number)
-		if !ok || !isIntegralLiteral(string(n)) {
-			return nil, dataErr("Invalid type for Time, underlying representation should be integer but was %s", nodeType(v))
-		}
-		ms, err := strconv.ParseInt(string(n), 10, 32)
-		if err != nil {
-			return nil, dataErr("Invalid type for Time, underlying representation should be integer but was %s", nodeType(v))
-		}
-		if ms < 0 || ms > millisPerDay {
-			return nil, dataErr("Time values must use number of milliseconds greater than 0 and less than 86400000")
-		}
-		return time.UnixMilli(ms).UTC(), nil
+		return toTime(v)
 	case data.TimestampName:
-		n, ok := v.(json.Number)
-		if !ok || !isIntegralLiteral(string(n)) {
-			return nil, dataErr("Invalid type for Timestamp, underlying representation should be integral but was %s", nodeType(v))
-		}
-		ms, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil {
-			return nil, dataErr("Timestamp %s is out of range for int64 milliseconds", n)
-		}
-		return time.UnixMilli(ms).UTC(), nil
+		return toTimestamp(v)
 	}
+	switch s.Type {
+	case data.TypeArray:
+		return c.toArray(s, v)
+	case data.TypeMap:
+		return c.toMap(s, v)
+	case data.TypeStruct:
+		return c.toStruct(s, v)
+	}
+	return toPrimitive(s, v)
+}
+
+// toDate reads a Date: days since the epoch.
+func toDate(v any) (any, error) {
+	days, ok := integralNode(v, 32)
+	if !ok {
+		return nil, dataErr("Invalid type for Date, underlying representation should be integer but was %s", nodeType(v))
+	}
+	return time.UnixMilli(days * millisPerDay).UTC(), nil
+}
+
+// toTime reads a Time: milliseconds since midnight.
+func toTime(v any) (any, error) {
+	ms, ok := integralNode(v, 32)
+	if !ok {
+		return nil, dataErr("Invalid type for Time, underlying representation should be integer but was %s", nodeType(v))
+	}
+	if ms < 0 || ms > millisPerDay {
+		return nil, dataErr("Time values must use number of milliseconds greater than 0 and less than 86400000")
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
+
+// toTimestamp reads a Timestamp: milliseconds since the epoch.
+func toTimestamp(v any) (any, error) {
+	n, ok := v.(json.Number)
+	if !ok || !isIntegralLiteral(string(n)) {
+		return nil, dataErr("Invalid type for Timestamp, underlying representation should be integral but was %s", nodeType(v))
+	}
+	ms, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil {
+		return nil, dataErr("Timestamp %s is out of range for int64 milliseconds", n)
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
+
+// integralNode reads an integer literal that fits in bits.
+func integralNode(v any, bits int) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok || !isIntegralLiteral(string(n)) {
+		return 0, false
+	}
+	x, err := strconv.ParseInt(string(n), 10, bits)
+	return x, err == nil
+}
+
+// toPrimitive reads a value of a primitive schema type.
+func toPrimitive(s *data.Schema, v any) (any, error) {
 	switch s.Type {
 	case data.TypeBoolean:
 		b, ok := v.(bool)
@@ -527,40 +585,42 @@ func (c *JSONConverter) toConnect(s *data.Schema, v any) (any, error) {
 			return nil, &DataError{Msg: "Invalid bytes field", Err: err}
 		}
 		return b, nil
-	case data.TypeArray:
-		arr, ok := v.([]any)
-		if !ok {
-			return nil, dataErr("Arrays should be encoded as JSON arrays, but found %s", nodeType(v))
-		}
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			x, err := c.toConnect(s.Elem, e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = x
-		}
-		return out, nil
-	case data.TypeMap:
-		return c.toMap(s, v)
-	case data.TypeStruct:
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil, dataErr("Structs should be encoded as JSON objects, but found %s", nodeType(v))
-		}
-		st := data.NewStruct(s)
-		for _, f := range s.Fields {
-			x, err := c.toConnect(f.Schema, obj[f.Name])
-			if err != nil {
-				return nil, err
-			}
-			if err := st.Put(f.Name, x); err != nil {
-				return nil, &DataError{Msg: "Invalid struct value", Err: err}
-			}
-		}
-		return st, nil
 	}
 	return nil, dataErr("Unknown schema type: %s", s.Type)
+}
+
+func (c *JSONConverter) toArray(s *data.Schema, v any) (any, error) {
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, dataErr("Arrays should be encoded as JSON arrays, but found %s", nodeType(v))
+	}
+	out := make([]any, len(arr))
+	for i, e := range arr {
+		x, err := c.toConnect(s.Elem, e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+func (c *JSONConverter) toStruct(s *data.Schema, v any) (any, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, dataErr("Structs should be encoded as JSON objects, but found %s", nodeType(v))
+	}
+	st := data.NewStruct(s)
+	for _, f := range s.Fields {
+		x, err := c.toConnect(f.Schema, obj[f.Name])
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Put(f.Name, x); err != nil {
+			return nil, &DataError{Msg: "Invalid struct value", Err: err}
+		}
+	}
+	return st, nil
 }
 
 func (c *JSONConverter) toMap(s *data.Schema, v any) (any, error) {
