@@ -433,69 +433,21 @@ func tokenize(q string, max int) []token {
 				i++
 			}
 		case c == '/' && strings.HasPrefix(q[i:], "/*"):
-			rest := q[i+2:]
-			switch {
-			case strings.HasPrefix(rest, "!"), strings.HasPrefix(rest, "M!"):
-				i += 2
-				if q[i] == 'M' {
-					i++
-				}
-				i++ // '!'
-				for i < len(q) && q[i] >= '0' && q[i] <= '9' {
-					i++
-				}
-				inExec++
-			default:
-				end := strings.Index(rest, "*/")
-				if end < 0 {
-					return out
-				}
-				i += 2 + end + 2
+			next, exec := skipComment(q, i)
+			if next < 0 {
+				return out
 			}
+			if exec {
+				inExec++
+			}
+			i = next
 		case c == '*' && inExec > 0 && strings.HasPrefix(q[i:], "*/"):
 			inExec--
 			i += 2
-		case c == '`':
-			var b strings.Builder
-			i++
-			for i < len(q) {
-				if q[i] == '`' {
-					if i+1 < len(q) && q[i+1] == '`' {
-						b.WriteByte('`')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(q[i])
-				i++
-			}
-			out = append(out, token{kind: tokQuoted, text: b.String()})
-		case c == '\'' || c == '"':
-			quote := c
-			var b strings.Builder
-			i++
-			for i < len(q) {
-				ch := q[i]
-				if ch == '\\' && i+1 < len(q) {
-					b.WriteByte(q[i+1])
-					i += 2
-					continue
-				}
-				if ch == quote {
-					if i+1 < len(q) && q[i+1] == quote {
-						b.WriteByte(quote)
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(ch)
-				i++
-			}
-			out = append(out, token{kind: tokString, text: b.String()})
+		case c == '`' || c == '\'' || c == '"':
+			var t token
+			t, i = quoted(q, i)
+			out = append(out, t)
 		case isWordByte(c):
 			j := i
 			for j < len(q) && isWordByte(q[j]) {
@@ -510,6 +462,64 @@ func tokenize(q string, max int) []token {
 		}
 	}
 	return out
+}
+
+// skipComment passes the comment opening at q[i:] ("/*"): a plain one
+// whole, or only the opening of an executable one (/*!NNNNN or
+// /*M!NNNNN), whose text is read as the statement's (exec). It returns
+// where reading goes on, or -1 for a comment never closed.
+func skipComment(q string, i int) (next int, exec bool) {
+	rest := q[i+2:]
+	if !strings.HasPrefix(rest, "!") && !strings.HasPrefix(rest, "M!") {
+		end := strings.Index(rest, "*/")
+		if end < 0 {
+			return -1, false
+		}
+		return i + 2 + end + 2, false
+	}
+	i += 2
+	if q[i] == 'M' {
+		i++
+	}
+	i++ // '!'
+	for i < len(q) && q[i] >= '0' && q[i] <= '9' {
+		i++
+	}
+	return i, true
+}
+
+// quoted reads the quoted identifier (`...`) or string ('...' or "...")
+// at q[i:], unquoted: a doubled quote stands for itself, and in strings a
+// backslash escapes the next byte. It returns the token and where reading
+// goes on.
+func quoted(q string, i int) (token, int) {
+	quote := q[i]
+	kind := tokString
+	if quote == '`' {
+		kind = tokQuoted
+	}
+	var b strings.Builder
+	i++
+	for i < len(q) {
+		ch := q[i]
+		if kind == tokString && ch == '\\' && i+1 < len(q) {
+			b.WriteByte(q[i+1])
+			i += 2
+			continue
+		}
+		if ch == quote {
+			if i+1 < len(q) && q[i+1] == quote {
+				b.WriteByte(quote)
+				i += 2
+				continue
+			}
+			i++
+			break
+		}
+		b.WriteByte(ch)
+		i++
+	}
+	return token{kind: kind, text: b.String()}, i
 }
 
 // isWordByte reports whether a byte can be part of an unquoted word

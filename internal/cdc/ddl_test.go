@@ -216,6 +216,7 @@ func TestParseStatement(t *testing.T) {
 		{"CREATE DATABASE IF NOT EXISTS shop", statement{kind: "CREATE", schema: true, database: true, db: "shop", ifNotExists: true}},
 		{"CREATE DATABASE d COMMENT 'charset latin1' DEFAULT COLLATE = utf8mb4_bin", statement{kind: "CREATE", schema: true, database: true, db: "d", collation: "utf8mb4_bin"}},
 		{"ALTER SCHEMA `d` DEFAULT CHARACTER SET = 'Latin1' COLLATE latin1_bin", statement{kind: "ALTER", schema: true, database: true, db: "d", charset: "latin1", collation: "latin1_bin"}},
+		{`CREATE DATABASE d COMMENT 'it''s \' charset x' CHARSET latin1`, statement{kind: "CREATE", schema: true, database: true, db: "d", charset: "latin1"}},
 		{"DROP SCHEMA `shop`", statement{kind: "DROP", schema: true, database: true, db: "shop"}},
 		{"ALTER DATABASE CHARACTER SET utf8mb4", statement{kind: "ALTER", schema: true, database: true, db: "d", charset: "utf8mb4"}},
 		{"ALTER TABLE t ADD COLUMN x INT, RENAME COLUMN a TO b", statement{kind: "ALTER", schema: true, tables: []tableKey{k("d", "t")}}},
