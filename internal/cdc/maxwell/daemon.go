@@ -77,14 +77,9 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 	p := newPipeline(cfg, sink, charsetLookup(src))
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go func() {
-		// A producer failure stops the daemon even while the log is
-		// quiet and nothing is emitted.
-		<-sink.done
-		if err := sink.failure(); err != nil {
-			cancel(err)
-		}
-	}()
+	// A producer failure stops the daemon even while the log is quiet
+	// and nothing is emitted.
+	go stopOnFailure(sink, cancel)
 	var wg sync.WaitGroup
 	if cfg.Bootstrapper != "none" {
 		p.boot = &bootstrapper{async: cfg.Bootstrapper == "async", store: store, src: src,
@@ -126,6 +121,14 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 		return fmt.Errorf("maxwell: closing the producer: %w", closeErr)
 	}
 	return nil
+}
+
+// stopOnFailure cancels with the sink's failure once the sink is done.
+func stopOnFailure(sink *sink, cancel context.CancelCauseFunc) {
+	<-sink.done
+	if err := sink.failure(); err != nil {
+		cancel(err)
+	}
 }
 
 // logIgnoredKeys tells which settings the daemon does not use.
