@@ -631,16 +631,7 @@ func (f *Formatter) dateCodec() *columnCodec {
 			}
 			return nil, err
 		}
-		d, err := parseDateTime(s)
-		if err != nil {
-			return nil, err
-		}
-		if d.zero() {
-			return nil, nil
-		}
-		d.hour, d.minute, d.second, d.nano = 0, 0, 0, 0
-		t, err := d.time()
-		return &t, err
+		return textInstant(s, true)
 	}
 	if f.connectMode() {
 		return temporalCodec(data.DateSchema(), time.Unix(0, 0).UTC(), read, func(t time.Time) any { return t })
@@ -687,12 +678,21 @@ func instant(v any) (*time.Time, error) {
 	if err != nil {
 		return nil, err
 	}
+	return textInstant(s, false)
+}
+
+// textInstant reads a DATE, DATETIME or TIMESTAMP text as a time at UTC
+// (its date alone when dateOnly); nil for a zero date.
+func textInstant(s string, dateOnly bool) (*time.Time, error) {
 	d, err := parseDateTime(s)
 	if err != nil {
 		return nil, err
 	}
 	if d.zero() {
 		return nil, nil
+	}
+	if dateOnly {
+		d.hour, d.minute, d.second, d.nano = 0, 0, 0, 0
 	}
 	t, err := d.time()
 	return &t, err
