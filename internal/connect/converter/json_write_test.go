@@ -14,6 +14,34 @@ import (
 // not, schemaless values by Go type, nulls, and maps both ways. Each
 // wants the exact bytes or the exact error message.
 func TestJSONWriteValue(t *testing.T) {
+	c := mustJSON(t, nil)
+	for _, tc := range writeValueCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := c.writeValue(&buf, tc.schema, tc.value)
+			switch {
+			case tc.wantErr != "":
+				if err == nil || err.Error() != tc.wantErr {
+					t.Errorf("got %q, %v; want error %q", buf.String(), err, tc.wantErr)
+				}
+			case err != nil || buf.String() != tc.want:
+				t.Errorf("got %q, %v; want %q", buf.String(), err, tc.want)
+			}
+		})
+	}
+}
+
+// writeValueCase is a value to write and the JSON (or the error
+// message) wanted.
+type writeValueCase struct {
+	name    string
+	schema  *data.Schema
+	value   any
+	want    string // the JSON written, or
+	wantErr string // the error's message
+}
+
+func writeValueCases() []writeValueCase {
 	p := data.Primitive
 	opt := func(t data.Type) *data.Schema { return data.OptionalOf(p(t)) }
 	withDefault := &data.Schema{Type: data.TypeInt32, Default: int32(7)}
@@ -24,13 +52,7 @@ func TestJSONWriteValue(t *testing.T) {
 	sv.Values[0] = int8(-1)
 	short := &data.Struct{Schema: st, Values: []any{int8(2)}}
 	day := time.Date(2024, 2, 29, 0, 0, 0, 0, time.UTC)
-	cases := []struct {
-		name    string
-		schema  *data.Schema
-		value   any
-		want    string // the JSON written, or
-		wantErr string // the error's message
-	}{
+	return []writeValueCase{
 		{"null schemaless", nil, nil, "null", ""},
 		{"null optional", opt(data.TypeInt32), nil, "null", ""},
 		{"null default", withDefault, nil, "7", ""},
@@ -87,20 +109,5 @@ func TestJSONWriteValue(t *testing.T) {
 		{"schemaless mixed map", nil, map[any]any{"b": 1, 2: "x"}, `[["b",1],[2,"x"]]`, ""},
 		{"schemaless struct", nil, sv, "", "Mismatching schema."},
 		{"schemaless unknown", nil, uint(1), "", "Go type uint does not have corresponding schema type."},
-	}
-	c := mustJSON(t, nil)
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var buf bytes.Buffer
-			err := c.writeValue(&buf, tc.schema, tc.value)
-			switch {
-			case tc.wantErr != "":
-				if err == nil || err.Error() != tc.wantErr {
-					t.Errorf("got %q, %v; want error %q", buf.String(), err, tc.wantErr)
-				}
-			case err != nil || buf.String() != tc.want:
-				t.Errorf("got %q, %v; want %q", buf.String(), err, tc.want)
-			}
-		})
 	}
 }
