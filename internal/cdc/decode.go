@@ -190,13 +190,8 @@ func (p *colPlan) unsignedFromBinlog(v any) any {
 // bytesFromBinlog reads a binary value as bytes, a BINARY(n) padded
 // with zeros to its length, as the server returns it.
 func (p *colPlan) bytesFromBinlog(v any) any {
-	var b []byte
-	switch x := v.(type) {
-	case string:
-		b = []byte(x)
-	case []byte:
-		b = x
-	default:
+	b, ok := BytesOf(v)
+	if !ok {
 		return v
 	}
 	if p.kind == vBinary {
@@ -340,13 +335,20 @@ func padded(b []byte, n int) []byte {
 
 // binaryValue returns a binary-log value's bytes.
 func binaryValue(v any) []byte {
+	b, _ := BytesOf(v)
+	return b
+}
+
+// BytesOf returns the bytes of a value handed as text or bytes (a
+// string or a []byte); false for a value of another type.
+func BytesOf(v any) ([]byte, bool) {
 	switch x := v.(type) {
 	case string:
-		return []byte(x)
+		return []byte(x), true
 	case []byte:
-		return x
+		return x, true
 	}
-	return nil
+	return nil, false
 }
 
 // inetText formats MariaDB's INET4 (4 bytes) or INET6 (16 bytes) as the

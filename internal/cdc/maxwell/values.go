@@ -188,14 +188,8 @@ func convertBit(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
 // convertJSON embeds a JSON document, compacted (an empty one is null,
 // one that does not parse is its text).
 func convertJSON(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
-	var b []byte
-	switch x := v.(type) {
-	case string:
-		b = []byte(x)
-	case []byte:
-		b = x
-	}
-	if b == nil {
+	b, ok := cdc.BytesOf(v)
+	if !ok || b == nil {
 		return value{}, false
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
@@ -262,13 +256,11 @@ func convertGeometry(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
 }
 
 func convertBinary(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
-	switch x := v.(type) {
-	case []byte:
-		return stringValue(base64.StdEncoding.EncodeToString(x)), true
-	case string:
-		return stringValue(base64.StdEncoding.EncodeToString([]byte(x))), true
+	b, ok := cdc.BytesOf(v)
+	if !ok {
+		return value{}, false
 	}
-	return value{}, false
+	return stringValue(base64.StdEncoding.EncodeToString(b)), true
 }
 
 // genericValue converts values of types the switch above does not
