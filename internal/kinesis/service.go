@@ -109,6 +109,13 @@ type Service struct {
 	damage damageLog
 	// keys seal the record batches of encrypted streams.
 	keys *keyring
+	// cleanStart and started: whether the previous run stopped cleanly,
+	// and whether this one started (epoch.go).
+	cleanStart bool
+	started    atomic.Bool
+	// began is when this run started: an iterator made before it may
+	// point past where a new epoch began (epoch.go, resumeAt).
+	began time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -133,13 +140,17 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel,
-		metrics: newMetrics(cfg.Registerer), unavailable: logging.NewLimiter(10 * time.Second)}
+		metrics: newMetrics(cfg.Registerer), unavailable: logging.NewLimiter(10 * time.Second), began: time.Now()}
 	master, err := masterKey(ctx, s)
 	if err != nil {
 		cancel()
 		return nil, err
 	}
 	s.keys = newKeyring(master)
+	if s.cleanStart, err = consumeClean(ctx, st); err != nil {
+		cancel()
+		return nil, err
+	}
 	for _, m := range cat.all("stream.") {
 		switch m.Status {
 		case statusDeleting:
@@ -164,6 +175,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 		// Housekeeping: the streams are fine without it.
 		s.log.Error("removing orphan logs", "err", err)
 	}
+	s.started.Store(true)
 	return s, nil
 }
 
@@ -171,6 +183,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 func (s *Service) Close() {
 	s.cancel()
 	s.wg.Wait()
+	s.markClean()
 }
 
 // storedKey loads a 32-byte secret kept in the metadata bucket,
