@@ -202,6 +202,7 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 			aerr = errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), ref.name, ref.account)
 		}
 		if aerr != nil {
+			s.appended.fire(log) // the stream is gone: drop wake (forget.go)
 			es.exception(aerr)
 			return
 		}
