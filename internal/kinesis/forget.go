@@ -18,6 +18,19 @@ func (s *Service) forgetLogs(m *streamMeta, shards []shardMeta) {
 	}
 }
 
+// wakeOn returns the channel closed at the next append to a shard's
+// log (signals.next). If the stream is gone, the signal this made is
+// fired at once, dropping it, and the reader wakes to find the stream
+// gone.
+func (s *Service) wakeOn(m *streamMeta, shardIndex int) <-chan struct{} {
+	log := m.logName(shardIndex)
+	ch := s.appended.next(log)
+	if s.gone(m) {
+		s.appended.fire(log)
+	}
+	return ch
+}
+
 // gone reports whether a stream incarnation is no longer in the catalog.
 func (s *Service) gone(m *streamMeta) bool {
 	e, ok := s.cat.get(streamKey(m.Account, m.Region, m.Name))

@@ -53,32 +53,39 @@ func streamSeries(t *testing.T, reg *prometheus.Registry) int {
 }
 
 // TestDeletedStreamsLeaveNothing creates, uses and deletes 1,000
-// throttled streams: once their deletions are complete, the stream
+// throttled streams, some with a subscription waiting on them: once their deletions are complete, the stream
 // locks, throttle buckets, wake-up signals, metric series and
 // goroutines are back where they were before.
 func TestDeletedStreamsLeaveNothing(t *testing.T) {
 	const streams = 1000
 	reg := prometheus.NewRegistry()
 	s := newTestService(t, Config{Throttle: true, Registerer: reg})
-	cycle := func(name string) {
+	cycle := func(name string, subscribe bool) {
 		s.must(t, "CreateStream", `{"StreamName":%q,"ShardCount":2}`, name)
 		s.must(t, "PutRecord", `{"StreamName":%q,"PartitionKey":"k","Data":"AAAA"}`, name)
 		var it struct{ ShardIterator string }
 		json.Unmarshal(s.must(t, "GetShardIterator", `{"StreamName":%q,"ShardId":"shardId-000000000001","ShardIteratorType":"TRIM_HORIZON"}`, name), &it)
 		s.must(t, "GetRecords", `{"ShardIterator":%q}`, it.ShardIterator)
-		s.must(t, "DeleteStream", `{"StreamName":%q}`, name)
+		var ended <-chan struct{}
+		if subscribe {
+			ended = s.subscribed(t, name)
+		}
+		s.must(t, "DeleteStream", `{"StreamName":%q,"EnforceConsumerDeletion":true}`, name)
+		if ended != nil {
+			<-ended
+		}
 	}
 	gone := func() bool { return len(s.cat.all("stream.")) == 0 }
 
 	// A first round warms up what is made once (the store's and the
 	// runtime's own goroutines); the baseline is taken after it.
-	cycle("warm-up")
+	cycle("warm-up", true)
 	testserver.WaitUntil(t, "the warm-up stream's deletion", 20*time.Second, gone)
 	before := s.streamState(t, reg)
 	goroutines := ourGoroutines(t)
 
 	for i := range streams {
-		cycle(fmt.Sprintf("s-%d", i))
+		cycle(fmt.Sprintf("s-%d", i), i%100 == 0)
 	}
 	testserver.WaitUntil(t, "the deletions", time.Minute, gone)
 	if logs, err := s.st.Logs(context.Background()); err != nil || len(logs) > 0 {
@@ -144,6 +151,37 @@ func waitGoroutines(t *testing.T, before map[string]int) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// subscribed registers a consumer of a stream and subscribes it to shard
+// 0, and returns once the subscription waits for records; the channel
+// closes when the subscription ends.
+func (s *Service) subscribed(t *testing.T, name string) <-chan struct{} {
+	t.Helper()
+	var d struct{ StreamDescriptionSummary struct{ StreamARN string } }
+	json.Unmarshal(s.must(t, "DescribeStreamSummary", `{"StreamName":%q}`, name), &d)
+	var reg struct{ Consumer struct{ ConsumerARN string } }
+	json.Unmarshal(s.must(t, "RegisterStreamConsumer", `{"StreamARN":%q,"ConsumerName":"app"}`, d.StreamDescriptionSummary.StreamARN), &reg)
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(fmt.Sprintf(
+		`{"ConsumerARN":%q,"ShardId":"shardId-000000000000","StartingPosition":{"Type":"LATEST"}}`, reg.Consumer.ConsumerARN)))
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202.SubscribeToShard")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		s.ServeHTTP(httptest.NewRecorder(), req)
+	}()
+	e, ok := s.cat.get(streamKey(s.cfg.DefaultAccount, s.cfg.DefaultRegion, name))
+	if !ok {
+		t.Fatalf("stream %s not in the catalog", name)
+	}
+	testserver.WaitUntil(t, "the subscription to wait", 20*time.Second, func() bool {
+		s.appended.mu.Lock()
+		defer s.appended.mu.Unlock()
+		_, waiting := s.appended.m[e.meta.logName(0)]
+		return waiting
+	})
+	return ended
 }
 
 // must calls an action through the service's HTTP handler, as a client

@@ -192,17 +192,15 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 	if err := es.event("initial-response", es.emptyPayload()); err != nil {
 		return
 	}
-	log := e.meta.logName(it.ShardIndex)
 	lastSent := time.Now()
 	for {
-		wake := s.appended.next(log)
+		wake := s.wakeOn(e.meta, it.ShardIndex)
 		// Fresh metadata each round: the shard may have been closed.
 		cur, aerr := s.lookup(ref)
 		if aerr == nil && (cur.meta.UID != e.meta.UID || cur.meta.Status == statusDeleting) {
 			aerr = errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), ref.name, ref.account)
 		}
 		if aerr != nil {
-			s.appended.fire(log) // the stream is gone: drop wake (forget.go)
 			es.exception(aerr)
 			return
 		}
