@@ -289,7 +289,7 @@ func (h *Herder) Stop(ctx context.Context) {
 		tasks = append(tasks, c.tasks...)
 		c.tasks = nil
 	}
-	h.stopTasks(ctx, tasks...)
+	h.stopTasks(tasks...)
 	for _, c := range h.conns {
 		h.stopConnector(ctx, c)
 	}
@@ -626,10 +626,10 @@ func safely(f func() error) (err error) {
 
 // stopConnector stops a connector's tasks and the connector. A change
 // holds the locks (lockChange); h.mu is released while the tasks stop.
-func (h *Herder) stopConnector(ctx context.Context, c *connRun) {
+func (h *Herder) stopConnector(_ context.Context, c *connRun) {
 	tasks := c.tasks
 	c.tasks = nil
-	h.stopTasks(ctx, tasks...)
+	h.stopTasks(tasks...)
 	if c.conn != nil {
 		if err := safely(c.conn.Stop); err != nil {
 			h.log.Warn("stopping connector", "connector", c.name, "err", err)
@@ -703,7 +703,7 @@ func (h *Herder) TaskStatus(_ context.Context, name string, id int) (*TaskState,
 }
 
 // RestartTask restarts one task.
-func (h *Herder) RestartTask(ctx context.Context, name string, id int) error {
+func (h *Herder) RestartTask(_ context.Context, name string, id int) error {
 	defer h.lockChange()()
 	c, err := h.task(name, id)
 	if err != nil {
@@ -712,7 +712,7 @@ func (h *Herder) RestartTask(ctx context.Context, name string, id int) error {
 	if c.conn == nil || id >= len(c.tasks) {
 		return errorf(http.StatusConflict, "Cannot restart task %s-%d: the connector is not running", name, id)
 	}
-	h.stopTasks(ctx, c.tasks[id])
+	h.stopTasks(c.tasks[id])
 	if c.conn != nil && id < len(c.tasks) {
 		h.startTask(c, id)
 	}
@@ -759,7 +759,7 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 		}
 		h.restartInstance(ctx, c, c.rec.Tasks, tasks)
 	} else {
-		h.restartTasks(ctx, c, tasks)
+		h.restartTasks(c, tasks)
 	}
 	return st, nil
 }
@@ -777,7 +777,7 @@ func (h *Herder) restartInstance(ctx context.Context, c *connRun, oldConfigs []m
 		c.state.State = StatePaused
 	}
 	if !slices.EqualFunc(configs, oldConfigs, maps.Equal) {
-		h.stopTasks(ctx, c.tasks...)
+		h.stopTasks(c.tasks...)
 		h.metrics.forgetTasks(c.name, len(configs), len(c.rec.Tasks))
 		c.rec.Tasks = configs
 		h.saveOrLog(ctx, c)
@@ -796,7 +796,7 @@ func (h *Herder) restartInstance(ctx context.Context, c *connRun, oldConfigs []m
 			again = append(again, i)
 		}
 	}
-	h.restartTasks(ctx, c, again)
+	h.restartTasks(c, again)
 }
 
 // PauseConnector pauses a connector's tasks; the target state is kept.

@@ -1,7 +1,6 @@
 package connect
 
 import (
-	"context"
 	"fmt"
 	"time"
 )
@@ -33,11 +32,13 @@ func (h *Herder) lockChange() func() {
 
 // stopTasks asks tasks to stop and waits until they have, each within
 // task.shutdown.graceful.timeout.ms of the request (one deadline for
-// all, as Kafka's awaitStopTasks), or until ctx ends; those still running
-// then are abandoned. Nil tasks are skipped. The caller holds the locks
-// of a change (lockChange); h.mu is released during the wait, while
-// h.change keeps other changes out.
-func (h *Herder) stopTasks(ctx context.Context, tasks ...*taskRun) {
+// all, as Kafka's awaitStopTasks); those still running then are
+// abandoned. Nil tasks are skipped. The caller holds the locks of a
+// change (lockChange); h.mu is released during the wait, while h.change
+// keeps other changes out. The wait is bounded by the timeout alone, not
+// by a context: a REST client that hangs up must not cut the tasks'
+// final commits short.
+func (h *Herder) stopTasks(tasks ...*taskRun) {
 	running := tasks[:0:0]
 	for _, t := range tasks {
 		if t != nil {
@@ -59,7 +60,6 @@ func (h *Herder) stopTasks(ctx context.Context, tasks ...*taskRun) {
 			case <-t.done:
 				continue
 			case <-deadline.C:
-			case <-ctx.Done():
 			}
 			expired = true
 		}
@@ -85,14 +85,14 @@ func (h *Herder) abandon(t *taskRun) {
 
 // restartTasks stops the listed tasks of a running connector together,
 // then starts them again. The caller holds the locks of a change.
-func (h *Herder) restartTasks(ctx context.Context, c *connRun, ids []int) {
+func (h *Herder) restartTasks(c *connRun, ids []int) {
 	var old []*taskRun
 	for _, i := range ids {
 		if i < len(c.tasks) {
 			old = append(old, c.tasks[i])
 		}
 	}
-	h.stopTasks(ctx, old...)
+	h.stopTasks(old...)
 	for _, i := range ids {
 		if c.conn != nil && i < len(c.tasks) {
 			h.startTask(c, i)
