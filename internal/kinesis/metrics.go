@@ -189,6 +189,4 @@ func (o *observer) Stored(m *streams.Meta, shard, records, bytes int) {
 	o.metrics.incomingBytes.WithLabelValues(sl...).Add(float64(bytes))
 }
 
-func (o *observer) StreamRemoved(m *streams.Meta) {
-	o.metrics.forgetStream(m.Account, m.Region, m.Name)
-}
+func (o *observer) StreamRemoved(m *streams.Meta) { (*Service)(o).forgetStream(m) }

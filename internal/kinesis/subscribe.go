@@ -43,6 +43,9 @@ type subscription struct {
 type subscriptions struct {
 	mu sync.Mutex
 	m  map[string]*subscription
+	// ended is set by endAll: every subscription ends at once, as when
+	// its time is up.
+	ended bool
 }
 
 func subscriptionKey(consumerARN string, shardIndex int) string {
@@ -64,8 +67,28 @@ func (s *subscriptions) start(key string, sub *subscription) bool {
 		old.cancel()
 	}
 	s.m[key] = sub
+	if s.ended {
+		sub.cancel()
+	}
 	return true
 }
+
+// endAll ends every live subscription, and those that start after, with
+// a clean end of their event streams, as when their time is up.
+func (s *subscriptions) endAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ended = true
+	for _, sub := range s.m {
+		sub.cancel()
+	}
+}
+
+// EndSubscriptions ends every live SubscribeToShard, and any that starts
+// later, as if its five minutes were up: its event stream ends cleanly.
+// A server shutting down calls it before waiting for its requests, which
+// would otherwise wait for the subscriptions' time to run out.
+func (s *Service) EndSubscriptions() { s.subs.endAll() }
 
 // end removes a subscription that has finished.
 func (s *subscriptions) end(key string, sub *subscription) {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -95,9 +94,9 @@ type Engine struct {
 	// createMu serialises Create so that the shard quota check and the
 	// creation are one step.
 	createMu sync.Mutex
-	// locks holds a *sync.RWMutex per stream key: puts hold it for
-	// reading, reshards and finishDelete for writing (see reshard.go).
-	locks sync.Map
+	// locks holds a lock per stream key: puts hold it for reading,
+	// reshards and finishDelete for writing (see reshard.go).
+	locks keyLocks
 	// autoNext spreads records over shards on AUTO-distribution streams.
 	autoNext atomic.Uint64
 	// appended wakes readers waiting for new records in a shard's log.
@@ -496,6 +495,11 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 			return err
 		}
 		e.obs.StreamRemoved(s.Meta)
+		// Firing the signals drops them and wakes readers still waiting,
+		// which then find the stream gone.
+		for _, log := range s.Meta.LogNames() {
+			e.appended.fire(log)
+		}
 		return nil
 	}
 }
@@ -504,12 +508,8 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 // reshard's children included (an interrupted completion may have made
 // them).
 func (e *Engine) deleteLogs(ctx context.Context, m *Meta) error {
-	shards := m.Shards
-	if m.Reshard != nil {
-		shards = append(slices.Clone(shards), m.Reshard.Open...)
-	}
-	for _, sh := range shards {
-		if err := e.st.DeleteLog(ctx, m.LogName(sh.Index)); err != nil {
+	for _, log := range m.LogNames() {
+		if err := e.st.DeleteLog(ctx, log); err != nil {
 			return err
 		}
 	}
@@ -533,20 +533,53 @@ func (e *Engine) checkShardLimit(ref Ref, added int) error {
 }
 
 // streamLock returns the lock that orders puts against reshards and a
-// deletion's removal of the logs.
-func (e *Engine) streamLock(key string) *sync.RWMutex {
-	if mu, ok := e.locks.Load(key); ok {
-		return mu.(*sync.RWMutex)
-	}
-	mu, _ := e.locks.LoadOrStore(key, new(sync.RWMutex))
-	return mu.(*sync.RWMutex)
+// deletion's removal of the logs, for one Lock and Unlock (or RLock and
+// RUnlock): the entry goes once its last user lets go (keyLocks).
+func (e *Engine) streamLock(key string) keyLock {
+	return e.locks.take(key)
 }
 
 // Woken returns a channel closed at the next append to a shard (or the
 // shard's closing, or the stream's deletion). Take it before reading,
-// so that an append between the read and the wait is not missed.
+// so that an append between the read and the wait is not missed. If the
+// stream is gone, the signal this made is fired at once, dropping it,
+// and the reader wakes to find the stream gone.
 func (e *Engine) Woken(m *Meta, shard int) <-chan struct{} {
-	return e.appended.next(m.LogName(shard))
+	log := m.LogName(shard)
+	ch := e.appended.next(log)
+	if e.Gone(m) {
+		e.appended.fire(log)
+	}
+	return ch
+}
+
+// Gone reports whether a stream incarnation is no longer in the catalog.
+// Front ends that keep state per stream check it after making some, as
+// a request that found the stream before its deletion completed may
+// make it after the deletion's Observer.StreamRemoved.
+func (e *Engine) Gone(m *Meta) bool {
+	s, ok := e.cat.get(streamKey(m.Account, m.Region, m.Name))
+	return !ok || s.Meta.UID != m.UID
+}
+
+// Footprint is what the engine keeps per stream outside the catalog:
+// stream locks and wake-up signals, for tests and diagnostics that check
+// deleted streams leave nothing behind.
+type Footprint struct{ Locks, Signals int }
+
+// Footprint returns the engine's per-stream state now.
+func (e *Engine) Footprint() Footprint {
+	e.appended.mu.Lock()
+	defer e.appended.mu.Unlock()
+	return Footprint{Locks: e.locks.len(), Signals: len(e.appended.m)}
+}
+
+// Waiting reports whether a reader waits on a shard's wake-up signal.
+func (e *Engine) Waiting(m *Meta, shard int) bool {
+	e.appended.mu.Lock()
+	defer e.appended.mu.Unlock()
+	_, ok := e.appended.m[m.LogName(shard)]
+	return ok
 }
 
 // logStoreError logs a failure at error level; failures of a store that

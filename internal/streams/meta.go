@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -117,6 +118,21 @@ func (m *Meta) Clone() (*Meta, error) {
 		return nil, fmt.Errorf("copy stream %s: %w", m.Name, err)
 	}
 	return &c, nil
+}
+
+// LogNames names every log of the stream: its shards' and those of a
+// pending reshard's children (which an interrupted completion may have
+// made).
+func (m *Meta) LogNames() []string {
+	shards := m.Shards
+	if m.Reshard != nil {
+		shards = append(slices.Clone(shards), m.Reshard.Open...)
+	}
+	out := make([]string, len(shards))
+	for i, sh := range shards {
+		out[i] = m.LogName(sh.Index)
+	}
+	return out
 }
 
 // LogName names the JetStream log of one shard.
