@@ -27,13 +27,8 @@ const logPrefix = "KS_"
 func referencedLogs(ms []*Meta) map[string]bool {
 	refs := map[string]bool{}
 	for _, m := range ms {
-		for _, sh := range m.Shards {
-			refs[m.LogName(sh.Index)] = true
-		}
-		if m.Reshard != nil {
-			for _, sh := range m.Reshard.Open {
-				refs[m.LogName(sh.Index)] = true
-			}
+		for _, log := range m.LogNames() {
+			refs[log] = true
 		}
 	}
 	return refs
