@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tributary-data/tributary/internal/atomicfile"
 	"github.com/tributary-data/tributary/internal/logging"
 	"github.com/tributary-data/tributary/internal/server"
 )
@@ -100,6 +102,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	flags := server.RegisterFlags(fs)
+	addrFile := fs.String("addr-file", "", "once serving, write the addresses both APIs listen on to this `file`, as JSON {\"kinesis\":\"host:port\",\"connect\":\"host:port\"}: how a script or test that starts serve with -listen 127.0.0.1:0 learns the ports it got")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -117,9 +120,29 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *addrFile != "" {
+		if err := writeAddrFile(*addrFile, srv); err != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			return errors.Join(err, srv.Shutdown(sctx))
+		}
+	}
 	<-ctx.Done()
 	cfg.Logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return srv.Shutdown(sctx)
+}
+
+// writeAddrFile writes the addresses srv listens on to path, replacing it
+// whole, so that a reader never sees half of it.
+func writeAddrFile(path string, srv *server.Server) error {
+	b, err := json.Marshal(map[string]string{"kinesis": srv.Addr(), "connect": srv.ConnectAddr()})
+	if err != nil {
+		return err
+	}
+	if err := atomicfile.Write(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("-addr-file: %w", err)
+	}
+	return nil
 }

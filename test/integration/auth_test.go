@@ -52,7 +52,7 @@ func authServer(t *testing.T, flags ...string) *testserver.Proc {
 	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return testserver.Start(t, append([]string{"-credentials", path}, flags...)...)
+	return testserver.StartInProcess(t, append([]string{"-credentials", path}, flags...)...)
 }
 
 // withKey makes a client sign with the given access key and secret.

@@ -21,7 +21,7 @@ import (
 //
 //	go test ./test/integration -run '^$' -bench SubscribeToShardLatency -benchtime 1000x
 func BenchmarkSubscribeToShardLatency(b *testing.B) {
-	p := testserver.Start(b)
+	p := testserver.StartInProcess(b)
 	c := p.Client()
 	ctx := testserver.Context(b, 10*time.Minute)
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("lat"), ShardCount: aws.Int32(1)}); err != nil {

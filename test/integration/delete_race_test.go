@@ -25,7 +25,7 @@ import (
 // refuses it, and nothing else.
 func TestCreateRightAfterDelete(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-delete-stream-delay", "5ms")
+	p := testserver.StartInProcess(t, "-delete-stream-delay", "5ms")
 	// Retries would hide a 500 behind a later success.
 	c := p.Client(func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
 	ctx := ctxFor(t)
@@ -61,7 +61,7 @@ func TestCreateRightAfterDelete(t *testing.T) {
 // start its own, and they raced each other to remove the metadata).
 func TestRepeatedDeleteStartsOneDeletion(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-delete-stream-delay", "300ms", "-log-level", "debug")
+	p := testserver.StartInProcess(t, "-delete-stream-delay", "300ms", "-log-level", "debug")
 	c := p.Client()
 	ctx := ctxFor(t)
 	name := "deleted-five-times"

@@ -45,7 +45,7 @@ func TestStreamEncryption(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	flags := []string{"-data-dir", dir, "-durability", "sync"}
-	p := testserver.Start(t, flags...)
+	p := testserver.StartInProcess(t, flags...)
 	c := p.Client()
 	ctx := testserver.Context(t, time.Minute)
 	for _, name := range []string{"plain", "secret"} {
@@ -83,7 +83,7 @@ func TestStreamEncryption(t *testing.T) {
 			ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon}))
 	}
 	p.Stop()
-	p = testserver.Start(t, flags...)
+	p = testserver.StartInProcess(t, flags...)
 	c = p.Client()
 	recs := read(c)
 	if len(recs) != 1 || !bytes.Equal(recs[0].Data, secretMarker) || recs[0].EncryptionType != types.EncryptionTypeKms {

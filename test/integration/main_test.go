@@ -1,6 +1,8 @@
-// Package integration drives a real `tributary serve` process over HTTP,
-// through aws-sdk-go-v2 and through plain net/http, and pins the behaviour
-// Kinesis clients see: responses, errors and their exact wording.
+// Package integration drives a real Tributary server over HTTP, through
+// aws-sdk-go-v2 and through plain net/http, and pins the behaviour Kinesis
+// clients see: responses, errors and their exact wording. The servers run
+// in the test process (testserver.StartInProcess), so that -race and
+// -cover see the server's request paths.
 package integration
 
 import (
@@ -51,7 +53,7 @@ func runMain(m *testing.M) (code int) {
 			code = 1
 		}
 	}()
-	shared = testserver.Start(tb)
+	shared = testserver.StartInProcess(tb)
 	code = m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "shared server log:\n%s", shared.Log())

@@ -561,7 +561,7 @@ func TestGetRecords(t *testing.T) {
 // and records put later are still read.
 func TestRetentionExpiry(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-retention-hour", "100ms")
+	p := testserver.StartInProcess(t, "-retention-hour", "100ms")
 	c := p.Client()
 	ctx := ctxFor(t)
 	const name = "short-lived"

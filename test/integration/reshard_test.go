@@ -316,7 +316,7 @@ func TestReshardErrors(t *testing.T) {
 // limited to 10 calls in 24 hours.
 func TestReshardLimits(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-update-stream-delay", "1s")
+	p := testserver.StartInProcess(t, "-update-stream-delay", "1s")
 	c := p.Client()
 	ctx := testserver.Context(t, 2*time.Minute)
 	name := "limits"
@@ -501,7 +501,7 @@ func TestSplitShardBounds(t *testing.T) {
 // goes back), so a slow machine cannot make the test pass wrongly.
 func TestReshardWhileUpdating(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-update-stream-delay", "10s")
+	p := testserver.StartInProcess(t, "-update-stream-delay", "10s")
 	c := p.Client()
 	half := "170141183460469231731687303715884105728" // 2^127
 	tests := []struct {

@@ -797,7 +797,7 @@ func TestStreamLifecycle(t *testing.T) {
 	t.Parallel()
 	// The delays are long enough that the checks made while the stream is
 	// CREATING or DELETING finish inside them even on a loaded machine.
-	p := testserver.Start(t, "-create-stream-delay", "2s", "-delete-stream-delay", "2s")
+	p := testserver.StartInProcess(t, "-create-stream-delay", "2s", "-delete-stream-delay", "2s")
 	c := p.Client()
 	ctx := ctxFor(t)
 	name := "lifecycle"
@@ -875,7 +875,7 @@ func TestStreamLifecycle(t *testing.T) {
 // have their own quota, and deleting a stream frees its shards.
 func TestShardLimit(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-shard-limit", "5")
+	p := testserver.StartInProcess(t, "-shard-limit", "5")
 	c := p.Client()
 	ctx := ctxFor(t)
 	create := func(c *kinesis.Client, name string, n int32) error {

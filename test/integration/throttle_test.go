@@ -22,7 +22,7 @@ import (
 // limited per shard.
 func TestThrottling(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-throttle")
+	p := testserver.StartInProcess(t, "-throttle")
 	c := p.Client()
 	ctx := testserver.Context(t, 2*time.Minute)
 	create := func(name string, mode types.StreamMode) {

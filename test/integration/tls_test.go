@@ -23,7 +23,7 @@ import (
 // certificate and checks that HTTP/2 is offered through ALPN.
 func TestTLSSelfSigned(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-tls-self-signed", "-log-level", "info")
+	p := testserver.StartInProcess(t, "-tls-self-signed", "-log-level", "info")
 	if !strings.HasPrefix(p.Endpoint, "https://") {
 		t.Fatalf("endpoint %s is not https", p.Endpoint)
 	}
