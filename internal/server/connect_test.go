@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/store"
-	"github.com/tributary-data/tributary/internal/testserver"
 )
 
 // connectServer starts a server in process with its Connect REST API on
@@ -181,7 +180,7 @@ func TestConnectDeleteFreesTasks(t *testing.T) {
 		t.Fatalf("delete = %d %s", code, body)
 	}
 	var baseline int
-	testserver.WaitUntil(t, "the warm-up connector's goroutines to end", time.Minute, func() bool {
+	waitUntil(t, "the warm-up connector's goroutines to end", time.Minute, func() bool {
 		before := runtime.NumGoroutine()
 		time.Sleep(50 * time.Millisecond)
 		baseline = runtime.NumGoroutine()
@@ -201,11 +200,11 @@ func TestConnectDeleteFreesTasks(t *testing.T) {
 	// A few goroutines of the server's own may come and go (timers, the
 	// HTTP server's connections); each task left behind would be one.
 	const slack = 5
-	testserver.WaitUntil(t, "goroutines back to the baseline", 2*time.Minute, func() bool {
+	waitUntil(t, "goroutines back to the baseline", 2*time.Minute, func() bool {
 		return runtime.NumGoroutine() <= baseline+slack
 	})
 	hexName := hex.EncodeToString([]byte("many"))
-	testserver.WaitUntil(t, "the connector's keys to leave the metadata bucket", time.Minute, func() bool {
+	waitUntil(t, "the connector's keys to leave the metadata bucket", time.Minute, func() bool {
 		entries, err := s.store.List(ctx, "connect.>")
 		if err != nil {
 			t.Fatal(err)
@@ -232,7 +231,7 @@ func TestConnectDeleteFreesTasks(t *testing.T) {
 // waitTasks waits until a connector has n tasks, all RUNNING.
 func waitTasks(t *testing.T, s *Server, name string, n int) {
 	t.Helper()
-	testserver.WaitUntil(t, name+" running with its tasks", 2*time.Minute, func() bool {
+	waitUntil(t, name+" running with its tasks", 2*time.Minute, func() bool {
 		code, body := call(t, s, "GET", "/connectors/"+name+"/status", nil)
 		var st struct {
 			Tasks []struct {
@@ -249,4 +248,18 @@ func waitTasks(t *testing.T, s *Server, name string, n int) {
 		}
 		return true
 	})
+}
+
+// waitUntil polls cond until it holds, failing the test after timeout. It
+// is testserver.WaitUntil, which this package's tests cannot import:
+// testserver starts in-process servers through this package.
+func waitUntil(t testing.TB, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -1,10 +1,11 @@
 // Package testserver runs Tributary servers for tests and hands out
-// aws-sdk-go-v2 clients pointed at them. StartInProcess runs the server
-// in the test process, wired as `tributary serve` wires it, so that the
-// race detector and coverage see the server's code; Start builds
-// cmd/tributary once per test process and runs `tributary serve`, for
-// tests about the process itself. Either way clients reach the server
-// over real loopback sockets with the real protocols.
+// aws-sdk-go-v2 clients pointed at them. Start builds cmd/tributary once
+// per test process and runs `tributary serve`, for tests about the process
+// itself; package inproc runs the server in the test process instead, so
+// that the race detector and coverage see the server's code, and returns
+// the same Proc. Either way clients reach the server over real loopback
+// sockets with the real protocols. This package imports no server code,
+// so that the tests of the server's own packages can use it.
 package testserver
 
 import (
@@ -32,7 +33,6 @@ import (
 
 	"github.com/tributary-data/tributary/internal/lockfile"
 	"github.com/tributary-data/tributary/internal/sdkclient"
-	"github.com/tributary-data/tributary/internal/server"
 	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
@@ -131,7 +131,7 @@ func RemoveBinary() {
 }
 
 // Proc is a running server: a `tributary serve` process (Start) or one
-// in the test process (StartInProcess).
+// in the test process (inproc.Start).
 type Proc struct {
 	// Endpoint is the server's base URL, http://127.0.0.1:port.
 	Endpoint string
@@ -147,9 +147,73 @@ type Proc struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 
-	// An in-process server, and stopOnce, which shuts it down.
-	srv      *server.Server
-	stopOnce sync.Once
+	// An in-process server's shutdown, and stopOnce, which calls it.
+	shutdownFn func(context.Context) error
+	stopOnce   sync.Once
+}
+
+// InProcess makes a Proc of a server running in the test process (see
+// package inproc, which starts one): addr and connectAddr are where it
+// listens (connectAddr "" without the Connect API), log what it logs, and
+// shutdown stops it as SIGTERM would. The Proc shuts it down when the
+// test ends, if Stop has not.
+func InProcess(t testing.TB, addr, connectAddr string, tls bool, log *syncbuf.Buffer, shutdown func(context.Context) error) *Proc {
+	t.Helper()
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	p := &Proc{t: t, log: log, shutdownFn: shutdown, Addr: addr, Endpoint: scheme + "://" + addr}
+	if connectAddr != "" {
+		p.ConnectURL = scheme + "://" + connectAddr
+	}
+	t.Cleanup(func() {
+		p.shutdown(t.Logf)
+		if t.Failed() {
+			t.Logf("server log:\n%s", log.String())
+		}
+	})
+	return p
+}
+
+// shutdown stops an in-process server once, reporting through report a
+// shutdown that did not finish cleanly.
+func (p *Proc) shutdown(report func(format string, args ...any)) {
+	p.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := p.shutdownFn(ctx); err != nil {
+			report("in-process server shutdown: %v", err)
+		}
+	})
+}
+
+// ServeArgs are the serve flags a test server runs with: listen on addr
+// (and the Connect API on 127.0.0.1:0), log warnings and errors only,
+// change stream states without delay, keep data in memory, unless the
+// test's flags, which come last, say otherwise.
+func ServeArgs(addr string, flags []string) []string {
+	args := []string{"-listen", addr, "-log-level", "warn",
+		"-create-stream-delay", "0", "-delete-stream-delay", "0", "-update-stream-delay", "0"}
+	if !hasFlag(flags, "data-dir") {
+		args = append(args, "-in-memory")
+	}
+	if !hasFlag(flags, "connect-listen") {
+		args = append(args, "-connect-listen", "127.0.0.1:0")
+	}
+	return append(args, flags...)
+}
+
+// hasFlag reports whether flags set the flag name, as "-name value" or
+// "-name=value".
+func hasFlag(flags []string, name string) bool {
+	for _, f := range flags {
+		n, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // FreeAddr returns a loopback address with a port nothing listens on now.
@@ -158,7 +222,7 @@ type Proc struct {
 // from ":0" is from that range, and a client socket of any test could
 // take it between this check and the server's bind. Another process can
 // still take it before whoever it is for binds it: servers should rather
-// bind port 0 themselves (Start and StartInProcess do); FreeAddr is for
+// bind port 0 themselves (Start and inproc.Start do); FreeAddr is for
 // what cannot, such as an address that must be known before a start.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
@@ -182,7 +246,7 @@ func FreeAddr(t testing.TB) string {
 // memory, streams change state without delay, and both APIs listen on
 // 127.0.0.1:0: the server binds the ports and reports them through
 // -addr-file. The process is killed when the test ends. Prefer
-// StartInProcess unless the process itself is under test.
+// inproc.Start unless the process itself is under test.
 func Start(t testing.TB, flags ...string) *Proc {
 	t.Helper()
 	return launch(t, "127.0.0.1:0", flags)
@@ -205,12 +269,7 @@ func launch(t testing.TB, addr string, flags []string) *Proc {
 		t.Fatal(err)
 	}
 	addrFile := filepath.Join(tmp, "addr.json")
-	args := append([]string{"serve"}, serveArgs(addr, flags)...)
-	if !hasFlag(flags, "connect-listen") {
-		args = append(args, "-connect-listen", "127.0.0.1:0")
-	}
-	args = append(args, "-addr-file", addrFile)
-	args = append(args, flags...)
+	args := append([]string{"serve", "-addr-file", addrFile}, ServeArgs(addr, flags)...)
 	p := &Proc{t: t, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
 	p.cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
@@ -233,7 +292,7 @@ func launch(t testing.TB, addr string, flags []string) *Proc {
 		t.Fatal(err)
 	}
 	scheme := "http"
-	if usesTLS(flags) {
+	if UsesTLS(flags) {
 		scheme = "https"
 	}
 	p.Addr, p.Endpoint = addrs.Kinesis, scheme+"://"+addrs.Kinesis
@@ -274,15 +333,9 @@ func (p *Proc) waitAddrs(path string) (servingAddrs, error) {
 	}
 }
 
-// usesTLS reports whether serve flags turn on HTTPS.
-func usesTLS(flags []string) bool {
-	for _, f := range flags {
-		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
-		if name == "tls-self-signed" || name == "tls-cert" {
-			return true
-		}
-	}
-	return false
+// UsesTLS reports whether serve flags turn on HTTPS.
+func UsesTLS(flags []string) bool {
+	return hasFlag(flags, "tls-self-signed") || hasFlag(flags, "tls-cert")
 }
 
 // InsecureHTTPClient is an HTTP client (HTTP/1.1 or HTTP/2 by ALPN) that
@@ -306,7 +359,7 @@ func (p *Proc) Kill() {
 // Stop ends the server as SIGTERM does (a subprocess gets the signal)
 // and waits for a clean exit.
 func (p *Proc) Stop() {
-	if p.srv != nil {
+	if p.shutdownFn != nil {
 		p.shutdown(p.t.Errorf)
 		return
 	}
@@ -363,7 +416,7 @@ func (p *Proc) PID() int {
 func (p *Proc) needProcess(what string) {
 	if p.cmd == nil {
 		p.t.Helper()
-		p.t.Fatalf("testserver: %s needs a server process; start it with Start, not StartInProcess", what)
+		p.t.Fatalf("testserver: %s needs a server process; start it with Start, not inproc.Start", what)
 	}
 }
 

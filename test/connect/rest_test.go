@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // api calls the Connect REST API.
@@ -105,7 +106,7 @@ func shape(v any) string {
 func start(t *testing.T, flags ...string) *testserver.Proc {
 	t.Helper()
 	worker := writeFile(t, "worker.properties", "offset.flush.interval.ms=200\n")
-	return testserver.Start(t, append([]string{"-connect-worker-config", worker, allowTemp()}, flags...)...)
+	return inproc.Start(t, append([]string{"-connect-worker-config", worker, allowTemp()}, flags...)...)
 }
 
 // allowTemp is the flag that lets file connectors use the temporary

@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 
 	"github.com/tributary-data/tributary/internal/syncbuf"
 )
@@ -241,7 +242,7 @@ func TestStandalone(t *testing.T) {
 }
 
 func testStandalone(t *testing.T, flushMS int) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	c := srv.Client()
 	dir := t.TempDir()
 	offsets := filepath.Join(dir, "offsets.json")
@@ -409,7 +410,7 @@ func (s *streamTail) poll(t *testing.T) []types.Record {
 // after any clean stop.
 func TestStandaloneStopMidCopy(t *testing.T) {
 	const lines = 100_000
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	j := newCopyJob(t, srv, "mid-copy", lines, 2000)
 	tail := &streamTail{c: srv.Client(), stream: "mid-copy"}
 	copied := 0
@@ -449,7 +450,7 @@ func TestStandaloneStopMidCopy(t *testing.T) {
 func TestStandaloneCustomCABundle(t *testing.T) {
 	// Small polls make many PutRecords calls, each a chance to go wrong.
 	const lines, batchSize = 100_000, 50
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	j := newCopyJob(t, srv, "ca-bundle", lines, batchSize)
 	bundle := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(bundle, selfSignedCA(t), 0o644); err != nil {
@@ -493,7 +494,7 @@ func selfSignedCA(t *testing.T) []byte {
 // fails on bad command lines and files: exit code 2 for a wrong
 // invocation, 1 for the rest, and a message saying what is wrong.
 func TestStandaloneBadInput(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)

@@ -21,7 +21,9 @@ import (
 //
 //	go test ./test/integration -run '^$' -bench SubscribeToShardLatency -benchtime 1000x
 func BenchmarkSubscribeToShardLatency(b *testing.B) {
-	p := testserver.StartInProcess(b)
+	// A server process of its own, built without -race: the figures are
+	// the server's, comparable with docs/benchmarks.md.
+	p := testserver.Start(b)
 	c := p.Client()
 	ctx := testserver.Context(b, 10*time.Minute)
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("lat"), ShardCount: aws.Int32(1)}); err != nil {

@@ -1,8 +1,8 @@
 // Package integration drives a real Tributary server over HTTP, through
 // aws-sdk-go-v2 and through plain net/http, and pins the behaviour Kinesis
 // clients see: responses, errors and their exact wording. The servers run
-// in the test process (testserver.StartInProcess), so that -race and
-// -cover see the server's request paths.
+// in the test process (inproc.Start), so that -race and -cover see the
+// server's request paths; the few that run as processes say why.
 package integration
 
 import (
@@ -27,6 +27,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // shared is the server most tests use. Each test works on streams (or
@@ -53,7 +54,7 @@ func runMain(m *testing.M) (code int) {
 			code = 1
 		}
 	}()
-	shared = testserver.StartInProcess(tb)
+	shared = inproc.Start(tb)
 	code = m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "shared server log:\n%s", shared.Log())
