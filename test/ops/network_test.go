@@ -32,9 +32,9 @@ func TestBusyPort(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"kinesis", []string{"-listen", taken, "-connect-listen", testserver.FreeAddr(t)},
+		{"kinesis", []string{"-listen", taken, "-connect-listen", "127.0.0.1:0"},
 			[]string{"Kinesis API: " + taken + " is already in use", "choose another address with -listen"}},
-		{"connect", []string{"-listen", testserver.FreeAddr(t), "-connect-listen", taken},
+		{"connect", []string{"-listen", "127.0.0.1:0", "-connect-listen", taken},
 			[]string{"Connect REST API: " + taken + " is already in use", "with -connect-listen", `-connect-listen ""`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
