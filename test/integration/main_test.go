@@ -44,6 +44,9 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) (code int) {
+	// The binary a test that needs a server process built (deferred
+	// first, so removed after the servers' cleanups).
+	defer testserver.RemoveBinary()
 	tb := &mainTB{}
 	defer tb.cleanup()
 	defer func() {
