@@ -44,9 +44,11 @@ var (
 	buildErr  error
 )
 
-// binPrefix names the temporary directories binaries are built in.
 const (
-	binPrefix   = "tributary-bin-"
+	// binPrefix names the temporary directories binaries are built in.
+	binPrefix = "tributary-bin-"
+	// binLockName is the lock file in such a directory, held by the test
+	// process that uses the binary.
 	binLockName = "LOCK"
 )
 
