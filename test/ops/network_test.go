@@ -72,9 +72,7 @@ func TestExposedWarning(t *testing.T) {
 		{"every interface", "0.0.0.0", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, kport, _ := net.SplitHostPort(testserver.FreeAddr(t))
-			_, cport, _ := net.SplitHostPort(testserver.FreeAddr(t))
-			p := testserver.StartAt(t, "127.0.0.1:"+kport, "-listen", tc.host+":"+kport, "-connect-listen", tc.host+":"+cport)
+			p := testserver.Start(t, "-listen", tc.host+":0", "-connect-listen", tc.host+":0")
 			p.Stop()
 			if got := strings.Count(p.Log(), "listens on a non-loopback address without -credentials"); got != tc.wantWarns {
 				t.Fatalf("%d warnings, want %d:\n%s", got, tc.wantWarns, p.Log())
