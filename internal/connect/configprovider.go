@@ -208,6 +208,22 @@ func (p *ConfigProviders) lookup(ph placeholder) (string, error) {
 	return v, nil
 }
 
+// hidePasswords adds the values of def's PASSWORD settings written into
+// the configuration itself (raw, without a provider's placeholder, whose
+// resolved part is a secret already) to the secrets Redact hides: a
+// failure trace quoting one would otherwise be shown by the status API
+// and stored, in plain text, in the connector's status record, which is
+// not sealed.
+func (r *Resolved) hidePasswords(def ConfigDef, raw map[string]string, p *ConfigProviders) {
+	for _, k := range def {
+		v := r.Config[k.Name]
+		if k.Type == ConfigPassword && v != "" && !p.HasPlaceholder(raw[k.Name]) && !slices.Contains(r.Secrets, v) {
+			r.Secrets = append(r.Secrets, v)
+		}
+	}
+	sort.Slice(r.Secrets, func(i, j int) bool { return len(r.Secrets[i]) > len(r.Secrets[j]) })
+}
+
 // Redact replaces the resolved secrets in text (a failure's trace, a log
 // message) with a marker, so that what a connector reports never carries
 // them.

@@ -32,6 +32,9 @@ func (h *Herder) validateConfig(ctx context.Context, props map[string]string) (*
 	if msg := h.tasksOverLimit(resolved[cfgTasksMax]); msg != "" {
 		infos.addError(cfgTasksMax, msg)
 	}
+	if key, msg := tooLargeToStore(props); msg != "" {
+		infos.addError(key, msg)
+	}
 	if h.cfg.AllowedPaths != nil {
 		for _, k := range h.cfg.Registry.fileSettings(props[cfgClass]) {
 			v, ok := resolved[k]
@@ -55,6 +58,7 @@ func (h *Herder) prepare(conn Connector, raw map[string]string) (*Resolved, erro
 	if err != nil {
 		return nil, err
 	}
+	res.hidePasswords(conn.Config(), raw, h.providers)
 	if fs, ok := conn.(FileSettings); ok && h.cfg.AllowedPaths != nil {
 		for _, k := range fs.FileSettings() {
 			if err := h.cfg.AllowedPaths.Check(res.Config[k]); err != nil {

@@ -102,6 +102,9 @@ type connRun struct {
 	tasks []*taskRun
 	// topics are the streams the connector has used (h.topicsMu).
 	topics []string
+	// storedTasks are the task configurations under the connector's task
+	// keys, by index (nil: unknown); save writes only those that changed.
+	storedTasks []map[string]string
 }
 
 // taskRun is a running task. Its loop updates its state under its own
@@ -190,16 +193,18 @@ func (h *Herder) Start(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		rec, sealed, err := h.openRecord(b)
+		c, sealed, inline, err := h.loadRecord(ctx, name, b)
 		if err != nil {
 			h.log.Error("skipping unreadable connector record", "key", key, "err", err)
 			continue
 		}
-		c := &connRun{name: name, rec: rec, typ: h.cfg.Registry.typeOf(rec.Config[cfgClass])}
-		if !sealed && h.seal != nil {
-			// Stored in plain text by an earlier version: encrypt it now.
+		if (!sealed && h.seal != nil) || inline {
+			// Stored by an earlier version in plain text, or with its task
+			// configurations inline: write it as this one does.
 			h.saveOrLog(ctx, c)
-			h.log.Info("connector configuration encrypted at rest", "connector", name)
+			if !sealed && h.seal != nil {
+				h.log.Info("connector configuration encrypted at rest", "connector", name)
+			}
 		}
 		if b, err := h.cfg.KV.Get(ctx, stateKey(kindTopics, name)); err == nil && b != nil {
 			_ = json.Unmarshal(b, &c.topics)
@@ -285,17 +290,6 @@ func (h *Herder) Health(context.Context) (string, string) {
 		return "starting", "Worker is still starting up."
 	}
 	return "healthy", "Worker has completed startup and is ready to handle requests."
-}
-
-func (h *Herder) save(ctx context.Context, c *connRun) error {
-	b, err := h.sealRecord(c.rec)
-	if err != nil {
-		return fmt.Errorf("saving connector %s: %w", c.name, err)
-	}
-	if err := h.cfg.KV.Put(ctx, stateKey(kindConfig, c.name), b); err != nil {
-		return fmt.Errorf("saving connector %s: %w", c.name, err)
-	}
-	return nil
 }
 
 func (h *Herder) get(name string) (*connRun, error) {
@@ -878,7 +872,7 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	delete(h.conns, name)
 	h.metrics.forget(name)
 	defer h.statusChanged(name)
-	if err := h.cfg.KV.Delete(ctx, stateKey(kindConfig, name)); err != nil {
+	if err := h.deleteRecord(ctx, c); err != nil {
 		return fmt.Errorf("deleting connector %s: %w", name, err)
 	}
 	// Its active topics go too, as Kafka's do (KIP-558).

@@ -2,6 +2,7 @@ package connect_test
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"maps"
@@ -144,5 +145,60 @@ func TestConfigProviderSecretsStayHidden(t *testing.T) {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("the log lacks %s:\n%s", want, logs.String())
 		}
+	}
+}
+
+// TestInlinePasswordsHiddenFromStatus: a password written into the
+// configuration itself, quoted by a failing connector or task, is
+// hidden in the failure trace the status API shows and the worker
+// stores, unsealed, in the connector's status record, and in the log.
+func TestInlinePasswordsHiddenFromStatus(t *testing.T) {
+	const secret = "inline-pw-5d1c"
+	ctx := context.Background()
+	e := newEngine(t, "")
+	seen := make(chan string, 4)
+	reg := connect.NewRegistry("test", map[string]func() connect.Connector{
+		"test.Login": func() connect.Connector { return &loginTaskSource{loginSource: loginSource{seen: seen}} },
+	})
+	var logs syncbuf.Buffer
+	h := connect.NewHerder(connect.WorkerConfig{WorkerID: "test:8083", Registry: reg, Streams: e.local, KV: e.kv,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err := h.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop(context.Background()) })
+	for _, fail := range []string{"connector", "task"} {
+		name := "fail-" + fail
+		if _, err := h.CreateConnector(ctx, name, map[string]string{"connector.class": "test.Login", "password": secret, "fail": fail}, ""); err != nil {
+			t.Fatal(err)
+		}
+		var trace string
+		waitFor(t, fail+" failure", func() bool {
+			st, err := h.ConnectorStatus(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trace = st.Connector.Trace
+			if len(st.Tasks) > 0 {
+				trace = st.Tasks[0].Trace
+			}
+			return trace != ""
+		})
+		if want := fail + " cannot log in with password [hidden]"; !strings.Contains(trace, want) {
+			t.Errorf("%s trace = %q, want it to contain %q", fail, trace, want)
+		}
+		waitFor(t, name+"'s status record", func() bool {
+			b, err := e.kv.Get(ctx, "connect.status."+hex.EncodeToString([]byte(name)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), secret) {
+				t.Fatalf("%s's status record holds the password: %s", name, b)
+			}
+			return strings.Contains(string(b), "[hidden]")
+		})
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Fatalf("the log holds the password:\n%s", logs.String())
 	}
 }

@@ -32,7 +32,9 @@ func seqFloor(now time.Time) uint64 { return uint64(now.UnixMicro()) }
 // Logs are created before the metadata that names them, so a missing log
 // was lost (its directory deleted): it is re-created empty, numbered from
 // seqFloor, and reported. Messages JetStream dropped as damaged while
-// recovering a log are reported too.
+// recovering a log are reported too, and so are those missing from a
+// log's end (checkTail); then the shards start new epochs where needed
+// (startEpochs).
 func (s *Service) checkLogs(ctx context.Context, m *streamMeta) error {
 	for _, sh := range m.Shards {
 		name := m.logName(sh.Index)
@@ -54,8 +56,9 @@ func (s *Service) checkLogs(ctx context.Context, m *streamMeta) error {
 		for _, r := range seqRanges(st.Lost) {
 			s.reportLost(m, sh.Index, r[0], r[1], "dropped by the store while recovering the log at start-up")
 		}
+		s.checkTail(ctx, m, sh.Index, st)
 	}
-	return nil
+	return s.startEpochs(ctx, m)
 }
 
 // seqRanges groups sorted sequences into inclusive runs.
@@ -108,15 +111,13 @@ func (s *Service) reportLost(m *streamMeta, idx int, lo, hi uint64, how string) 
 		return
 	}
 	s.metrics.lostMessages.WithLabelValues(shardLabels(m, idx)...).Add(float64(hi - lo + 1))
-	created := m.Shards[idx].Created.Unix()
 	// Sequence numbers order by their index first, so every lost record's
 	// number lies in [from, before) whatever its arrival time.
-	from := shard.Sequence{ShardCreated: created, ShardIndex: idx, Index: seqIndex(lo, 0)}
-	before := shard.Sequence{ShardCreated: created, ShardIndex: idx, Index: seqIndex(hi+1, 0)}
+	from, before := m.Shards[idx].seqNumber(lo, 0, 0), m.Shards[idx].seqNumber(hi+1, 0, 0)
 	s.log.Error("records lost to storage damage: "+how,
 		"stream", m.Name, "account", m.Account, "region", m.Region, "shard", shard.ID(idx),
 		"log", m.logName(idx), "first_message", lo, "last_message", hi,
-		"from_sequence_number", from.String(), "before_sequence_number", before.String())
+		"from_sequence_number", from, "before_sequence_number", before)
 }
 
 // checkGap reports the messages a read skipped: want is the sequence the

@@ -239,7 +239,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := readBody(r)
 	if err != nil {
-		s.writeError(w, &Error{Type: "SerializationException", Status: http.StatusBadRequest})
+		s.writeError(w, bodyReadError(err))
 		return
 	}
 	if len(body) > maxBody {

@@ -64,6 +64,7 @@ type shardMeta struct {
 	AdjacentParent string    `json:"adjacentParent,omitempty"`
 	Closed         time.Time `json:"closed,omitzero"`
 	EndingSeq      string    `json:"endingSeq,omitempty"`
+	Epochs         []epoch   `json:"epochs,omitempty"` // numbering after the first (epoch.go)
 }
 
 func (m *streamMeta) arn() string {
@@ -126,7 +127,7 @@ func (m *streamMeta) logName(shardIndex int) string {
 
 // startingSequence is the SequenceNumberRange.StartingSequenceNumber of a shard.
 func (s *shardMeta) startingSequence() string {
-	return shard.Sequence{ShardCreated: s.Created.Unix(), ShardIndex: s.Index, RecordTime: s.Created.Unix()}.String()
+	return s.seqNumber(0, 0, s.Created.Unix())
 }
 
 const (

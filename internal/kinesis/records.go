@@ -208,15 +208,14 @@ func (s *Service) put(ctx context.Context, e *cached, recs []batchRecord, shards
 		} else {
 			s.appended.fire(m.logName(g.shard))
 		}
-		created := m.Shards[g.shard].Created.Unix()
+		sh := &m.Shards[g.shard]
 		for j, i := range g.idx {
 			out[i].shardIndex = g.shard
 			if err != nil {
 				out[i].err = &Error{Type: "InternalFailure", Message: "Internal service failure.", cause: err}
 				continue
 			}
-			out[i].seq = shard.Sequence{ShardCreated: created, ShardIndex: g.shard,
-				Index: seqIndex(msgSeq, j), RecordTime: now}.String()
+			out[i].seq = sh.seqNumber(msgSeq, j, now)
 		}
 	}
 	s.metrics.stored(m, recs, shards, out)
@@ -551,12 +550,9 @@ func (s *Service) startPosition(ctx context.Context, ref streamRef, shardIDIn, t
 		if sq.ShardIndex != idx {
 			return nil, it, errInvalidArgument("Invalid StartingSequenceNumber. It encodes %s, while it was used in a call to a shard with %s", shard.ID(sq.ShardIndex), shardID)
 		}
-		if sq.ShardCreated != sh.Created.Unix() {
+		msgSeq, i, ok := sh.position(sq, typ == "AFTER_SEQUENCE_NUMBER")
+		if !ok {
 			return nil, it, errInvalidArgument("StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream.", str, shardID, ref.name, ref.account)
-		}
-		msgSeq, i := splitSeqIndex(sq.Index)
-		if typ == "AFTER_SEQUENCE_NUMBER" && msgSeq > 0 {
-			i++
 		}
 		it.Seq, it.Index = msgSeq, uint16(i)
 	case "TRIM_HORIZON", "LATEST":
@@ -664,7 +660,7 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it it
 	var err error
 	now := time.Now()
 	logName := e.meta.logName(it.ShardIndex)
-	created := e.meta.Shards[it.ShardIndex].Created.Unix()
+	sh := &e.meta.Shards[it.ShardIndex]
 	next = it
 	next.AtTime = time.Time{}
 	bytes := 0
@@ -728,8 +724,7 @@ func (s *Service) readShard(ctx context.Context, ref streamRef, e *cached, it it
 				}
 				bytes += len(data)
 				out.records = append(out.records, outRecord{
-					seq: shard.Sequence{ShardCreated: created, ShardIndex: it.ShardIndex,
-						Index: seqIndex(msg.Seq, i), RecordTime: arrival.Unix()}.String(),
+					seq:     sh.seqNumber(msg.Seq, i, arrival.Unix()),
 					arrival: arrival, pk: pk, data: data, attrs: attrs, encrypted: encrypted,
 				})
 				lastArrival = arrival

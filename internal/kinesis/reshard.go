@@ -209,8 +209,7 @@ func (s *Service) prepareReshard(ctx context.Context, m *streamMeta, p *pendingR
 		if err != nil {
 			return nil, fmt.Errorf("reshard %s: %w", m.Name, err)
 		}
-		ends[i] = shard.Sequence{ShardCreated: shards[i].Created.Unix(), ShardIndex: i,
-			Index: seqIndex(st.LastSeq, maxBatch-1), RecordTime: now.Unix()}.String()
+		ends[i] = shards[i].endingNumber(st.LastSeq, now.Unix())
 	}
 	return ends, nil
 }

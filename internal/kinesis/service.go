@@ -109,6 +109,10 @@ type Service struct {
 	damage damageLog
 	// keys seal the record batches of encrypted streams.
 	keys *keyring
+	// cleanStart and started: whether the previous run stopped cleanly,
+	// and whether this one started (epoch.go).
+	cleanStart bool
+	started    atomic.Bool
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -140,6 +144,10 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.keys = newKeyring(master)
+	if s.cleanStart, err = consumeClean(ctx, st); err != nil {
+		cancel()
+		return nil, err
+	}
 	for _, m := range cat.all("stream.") {
 		switch m.Status {
 		case statusDeleting:
@@ -164,6 +172,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 		// Housekeeping: the streams are fine without it.
 		s.log.Error("removing orphan logs", "err", err)
 	}
+	s.started.Store(true)
 	return s, nil
 }
 
@@ -171,6 +180,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 func (s *Service) Close() {
 	s.cancel()
 	s.wg.Wait()
+	s.markClean()
 }
 
 // storedKey loads a 32-byte secret kept in the metadata bucket,

@@ -243,8 +243,7 @@ func continuation(m *streamMeta, it iterator) string {
 	if it.Seq == 0 { // not yet resolved: the shard's start
 		return sh.startingSequence()
 	}
-	return shard.Sequence{ShardCreated: sh.Created.Unix(), ShardIndex: it.ShardIndex,
-		Index: seqIndex(it.Seq, int(it.Index)) - 1, RecordTime: time.Now().Unix()}.String()
+	return sh.seqNumberBefore(it.Seq, int(it.Index), time.Now().Unix())
 }
 
 // appendEvent encodes a SubscribeToShardEvent's payload.

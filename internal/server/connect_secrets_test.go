@@ -145,9 +145,11 @@ func scanFiles(t *testing.T, dir, secret string) {
 	}
 }
 
-// TestConnectPlainConfigsMigrate writes a connector record as earlier
-// versions stored it, in plain JSON, and checks that the server loads
-// it and stores it encrypted from then on.
+// TestConnectPlainConfigsMigrate writes connector records as earlier
+// versions stored them, in plain JSON with the task configurations
+// inline, and checks that the server loads them and stores them
+// encrypted from then on, and that the running connector still runs,
+// across a restart.
 func TestConnectPlainConfigsMigrate(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -157,29 +159,48 @@ func TestConnectPlainConfigsMigrate(t *testing.T) {
 	}
 	cfg := debezium()
 	cfg["name"] = "legacy"
-	plain, err := json.Marshal(map[string]any{"config": cfg, "target": "STOPPED", "tasks": nil})
-	if err != nil {
-		t.Fatal(err)
+	gen := datagen(2)
+	gen["name"], gen["database.password"] = "gen", dbPassword
+	records := map[string]map[string]any{
+		"legacy": {"config": cfg, "target": "STOPPED", "tasks": nil},
+		"gen":    {"config": gen, "target": "STARTED", "tasks": []map[string]string{gen, gen}},
 	}
-	key := "connect.config." + hex.EncodeToString([]byte("legacy"))
-	if _, err := st.Create(ctx, key, plain); err != nil {
-		t.Fatal(err)
+	for name, rec := range records {
+		plain, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Create(ctx, "connect.config."+hex.EncodeToString([]byte(name)), plain); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
 
-	s := connectServer(t, dir, nil)
+	s, stop := stoppableServer(t, dir, nil)
 	code, body := call(t, s, "GET", "/connectors/legacy/config", nil)
 	var got map[string]string
 	if err := json.Unmarshal(body, &got); err != nil || code != 200 || got["database.password"] != dbPassword {
 		t.Fatalf("GET config of a plain record = %d %s", code, body)
 	}
-	e, err := s.store.Get(ctx, key)
-	if err != nil {
-		t.Fatal(err)
+	waitTasks(t, s, "gen", 2)
+	for name := range records {
+		key := "connect.config." + hex.EncodeToString([]byte(name))
+		e, err := s.store.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(e.Value, []byte(dbPassword)) || bytes.HasPrefix(e.Value, []byte("{")) {
+			t.Fatalf("the plain record %s was not encrypted at start: %q", name, e.Value)
+		}
 	}
-	if bytes.Contains(e.Value, []byte(dbPassword)) || bytes.HasPrefix(e.Value, []byte("{")) {
-		t.Fatalf("the plain record was not encrypted at start: %q", e.Value)
+	stop()
+
+	s = connectServer(t, dir, nil)
+	waitTasks(t, s, "gen", 2)
+	code, body = call(t, s, "GET", "/connectors/gen/config", nil)
+	if err := json.Unmarshal(body, &got); err != nil || code != 200 || got["database.password"] != dbPassword {
+		t.Fatalf("GET config after a restart = %d %s", code, body)
 	}
 }

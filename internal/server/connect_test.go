@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/testserver"
 )
 
 // connectServer starts a server in process with its Connect REST API on
@@ -180,7 +181,7 @@ func TestConnectDeleteFreesTasks(t *testing.T) {
 		t.Fatalf("delete = %d %s", code, body)
 	}
 	var baseline int
-	waitUntil(t, "the warm-up connector's goroutines to end", time.Minute, func() bool {
+	testserver.WaitUntil(t, "the warm-up connector's goroutines to end", time.Minute, func() bool {
 		before := runtime.NumGoroutine()
 		time.Sleep(50 * time.Millisecond)
 		baseline = runtime.NumGoroutine()
@@ -200,11 +201,11 @@ func TestConnectDeleteFreesTasks(t *testing.T) {
 	// A few goroutines of the server's own may come and go (timers, the
 	// HTTP server's connections); each task left behind would be one.
 	const slack = 5
-	waitUntil(t, "goroutines back to the baseline", 2*time.Minute, func() bool {
+	testserver.WaitUntil(t, "goroutines back to the baseline", 2*time.Minute, func() bool {
 		return runtime.NumGoroutine() <= baseline+slack
 	})
 	hexName := hex.EncodeToString([]byte("many"))
-	waitUntil(t, "the connector's keys to leave the metadata bucket", time.Minute, func() bool {
+	testserver.WaitUntil(t, "the connector's keys to leave the metadata bucket", time.Minute, func() bool {
 		entries, err := s.store.List(ctx, "connect.>")
 		if err != nil {
 			t.Fatal(err)
@@ -231,7 +232,7 @@ func TestConnectDeleteFreesTasks(t *testing.T) {
 // waitTasks waits until a connector has n tasks, all RUNNING.
 func waitTasks(t *testing.T, s *Server, name string, n int) {
 	t.Helper()
-	waitUntil(t, name+" running with its tasks", 2*time.Minute, func() bool {
+	testserver.WaitUntil(t, name+" running with its tasks", 2*time.Minute, func() bool {
 		code, body := call(t, s, "GET", "/connectors/"+name+"/status", nil)
 		var st struct {
 			Tasks []struct {
@@ -250,16 +251,121 @@ func waitTasks(t *testing.T, s *Server, name string, n int) {
 	})
 }
 
-// waitUntil polls cond until it holds, failing the test after timeout. It
-// is testserver.WaitUntil, which this package's tests cannot import:
-// testserver starts in-process servers through this package.
-func waitUntil(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
+// TestConnectLargeConfigManyTasks creates, through the REST API, a
+// generator connector whose configuration is as large as a request body
+// may be, made of characters JSON escapes six-fold ('<'), with tasks.max
+// 8: the generator copies its configuration into every task's. All
+// tasks run; pausing, resuming and stopping it, which write its record,
+// succeed; and it comes back whole after a restart. When every task's
+// copy was in the connector's one record, that record outgrew the
+// store's largest message (16 MiB): the task configurations were never
+// stored and pausing it failed with 500.
+func TestConnectLargeConfigManyTasks(t *testing.T) {
+	const tasks = 8
+	dir := t.TempDir()
+	s, stop := stoppableServer(t, dir, nil)
+	body, filler := largestCreate(t, "big", datagen(tasks))
+	if code, created := rawCall(t, s, "POST", "/connectors", body); code != 201 {
+		t.Fatalf("create = %d %.500s", code, created)
 	}
+	waitTasks(t, s, "big", tasks)
+	for _, step := range []struct {
+		action string
+		want   int
+	}{{"pause", 202}, {"resume", 202}, {"stop", 204}, {"resume", 202}} {
+		if code, body := call(t, s, "PUT", "/connectors/big/"+step.action, nil); code != step.want {
+			t.Fatalf("%s = %d %.500s, want %d", step.action, code, body, step.want)
+		}
+	}
+	waitTasks(t, s, "big", tasks)
+	stop()
+
+	s = connectServer(t, dir, nil)
+	waitTasks(t, s, "big", tasks)
+	code, got := call(t, s, "GET", "/connectors/big/tasks", nil)
+	var infos []struct {
+		Config map[string]string `json:"config"`
+	}
+	if err := json.Unmarshal(got, &infos); err != nil || code != 200 || len(infos) != tasks {
+		t.Fatalf("GET tasks after a restart = %d, %d tasks, %v", code, len(infos), err)
+	}
+	for n, info := range infos {
+		if info.Config["template"] != filler {
+			t.Fatalf("task %d's configuration after a restart has a template of %d bytes, want %d", n, len(info.Config["template"]), len(filler))
+		}
+	}
+}
+
+// maxBody is the largest request body the Connect REST API accepts.
+const maxBody = 1 << 20
+
+// largestCreate returns a POST /connectors body of maxBody bytes for
+// config plus a "template" setting of '<' characters, which JSON writes
+// back six-fold (\u003c), and that setting's value.
+func largestCreate(t *testing.T, name string, config map[string]string) (string, string) {
+	t.Helper()
+	head, err := json.Marshal(map[string]any{"name": name, "config": config})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// {"config":{...,"template":"<<<...<"},"name":"big"}
+	i := bytes.Index(head, []byte(`},"name"`))
+	filler := strings.Repeat("<", maxBody-len(head)-len(`,"template":""`))
+	body := string(head[:i]) + `,"template":"` + filler + `"` + string(head[i:])
+	if len(body) != maxBody {
+		t.Fatalf("body is %d bytes, want %d", len(body), maxBody)
+	}
+	return body, filler
+}
+
+// rawCall makes a Connect REST call with a body sent as it is.
+func rawCall(t *testing.T, s *Server, method, path, body string) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, "http://"+s.ConnectAddr()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := connectClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out
+}
+
+// TestConnectConfigTooLargeToStore grows a connector's configuration,
+// accepted at the largest body size, with PATCH requests until it would
+// be too large to store: that PATCH is refused with Kafka's
+// invalid-configuration 400, and the connector keeps its configuration
+// and keeps running. The PATCH used to be accepted, and storing the
+// configuration then failed with 500 or only in the log.
+func TestConnectConfigTooLargeToStore(t *testing.T) {
+	s := connectServer(t, t.TempDir(), nil)
+	body, filler := largestCreate(t, "grown", datagen(1))
+	if code, got := rawCall(t, s, "POST", "/connectors", body); code != 201 {
+		t.Fatalf("create = %d %.500s", code, got)
+	}
+	waitTasks(t, s, "grown", 1)
+	patch := `{"template2":"` + strings.Repeat("<", maxBody-20) + `"}`
+	code, got := rawCall(t, s, "PATCH", "/connectors/grown/config", patch)
+	var e struct {
+		Code    int    `json:"error_code"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(got, &e); err != nil || code != 400 || e.Code != 400 ||
+		!strings.HasPrefix(e.Message, "Connector configuration is invalid and contains the following 1 error(s):") ||
+		!strings.Contains(e.Message, "over the limit of 8388608 bytes") {
+		t.Fatalf("PATCH to a configuration too large to store = %d %.500s", code, got)
+	}
+	code, got = call(t, s, "GET", "/connectors/grown/config", nil)
+	var cfg map[string]string
+	if err := json.Unmarshal(got, &cfg); err != nil || code != 200 || cfg["template"] != filler || cfg["template2"] != "" {
+		t.Fatalf("GET config after the refused PATCH = %d, %d settings, %v", code, len(cfg), err)
+	}
+	waitTasks(t, s, "grown", 1)
 }

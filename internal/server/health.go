@@ -21,7 +21,10 @@ type Health struct {
 
 // StorageHealth is the embedded JetStream's state.
 type StorageHealth struct {
-	// Status is "ok" when JetStream answers, else "unavailable".
+	// Status is "ok" when JetStream answers and takes writes, "full"
+	// while it refuses writes for lack of space (the filesystem is full
+	// or -max-store-bytes is reached; it heals once space is freed), else
+	// "unavailable". Error says why.
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 }
@@ -50,6 +53,8 @@ func (s *Server) Health(ctx context.Context) Health {
 		Connect: ConnectHealth{Status: "disabled"}, Streams: StreamsHealth{Count: s.kinesis.StreamCount()}}
 	if err := s.store.Ping(ctx); err != nil {
 		h.Status, h.Storage = "unavailable", StorageHealth{Status: "unavailable", Error: err.Error()}
+	} else if full := s.store.Full(); full != "" {
+		h.Status, h.Storage = "unavailable", StorageHealth{Status: "full", Error: full}
 	}
 	if s.herder != nil {
 		h.Connect.Status = "running"

@@ -136,6 +136,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	registerStoreFull(reg, st)
 	cfg.Kinesis.Registerer = reg
 	newCtx, cancel := context.WithTimeout(ctx, startupStepTimeout)
 	ks, err := kinesis.New(newCtx, st, cfg.Kinesis)
@@ -263,7 +264,7 @@ func (s *Server) startConnect(ctx context.Context) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	api, err := rest.New(rest.Config{Version: cc.Version, Commit: cc.Commit, ClusterID: cluster,
-		Herder: h, Logger: lg, Loggers: levels, Authenticate: connectAuthenticator(s.verifier)})
+		Herder: fullAwareHerder{h, s.store}, Logger: lg, Loggers: levels, Authenticate: connectAuthenticator(s.verifier)})
 	if err != nil {
 		h.Stop(ctx)
 		_ = ln.Close()

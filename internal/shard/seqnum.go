@@ -18,7 +18,7 @@ import (
 
 // Sequence is the decoded form of a sequence number.
 type Sequence struct {
-	ShardCreated int64  // Unix seconds the shard was created
+	ShardCreated int64  // Unix seconds the shard, or its numbering epoch, began
 	ShardIndex   int    // the shard's index, as in its id
 	Index        uint64 // position within the shard
 	Byte         uint8  // unused by Tributary; preserved for round trips

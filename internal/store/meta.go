@@ -211,10 +211,15 @@ func (s *Store) checkKey(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if info.State.Subjects[subj] > 0 {
-		return &DamagedError{Keys: []string{key}, Dir: s.metaDir()}
+	if info.State.Subjects[subj] == 0 {
+		return nil
 	}
-	return nil
+	// The key may have been written between the two looks: then its
+	// value reads back now.
+	if _, err = st.GetLastMsgForSubject(ctx, subj); !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	return &DamagedError{Keys: []string{key}, Dir: s.metaDir()}
 }
 
 // DamagedError reports a damaged metadata bucket: keys whose stored

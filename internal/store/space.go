@@ -60,6 +60,10 @@ type space struct {
 	// low is set while free space is below the reserve, to log the
 	// change once rather than every refusal.
 	low atomic.Bool
+	// capped is the size of the last append refused at -max-store-bytes,
+	// zero once an append fits again; Full reports the store full while
+	// such an append still would not fit.
+	capped atomic.Int64
 }
 
 func newSpace(dir string, minFree int64) (*space, error) {
@@ -125,15 +129,23 @@ func (s *Store) checkAppend(n int) error {
 	if s.maxBytes <= 0 {
 		return nil
 	}
-	u := s.ns.GlobalAccount().JetStreamUsage()
-	used := u.Store
-	if s.storage == jetstream.MemoryStorage {
-		used = u.Memory
-	}
+	used := s.used()
 	if used+uint64(n) > uint64(s.maxBytes) {
+		s.space.capped.Store(int64(max(n, 1)))
 		return fmt.Errorf("%w: the store holds %d bytes and may hold %d (-max-store-bytes)", ErrUnavailable, used, s.maxBytes)
 	}
+	s.space.capped.Store(0)
 	return nil
+}
+
+// used is what the store holds, as JetStream accounts it against
+// -max-store-bytes.
+func (s *Store) used() uint64 {
+	u := s.ns.GlobalAccount().JetStreamUsage()
+	if s.storage == jetstream.MemoryStorage {
+		return u.Memory
+	}
+	return u.Store
 }
 
 // headroom is what JetStream's own limit adds to Config.MaxBytes for

@@ -114,6 +114,7 @@ type Store struct {
 	maxBytes     int64
 	stopHeal     context.CancelFunc
 	healDone     chan struct{}
+	rebuilt      map[string]bool // logs whose index was missing at Open (recovery.go)
 }
 
 // LockFile is the name of the lock file in a data directory.
@@ -202,6 +203,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
+	rebuilt, err := missingIndexes(opts.StoreDir)
+	if err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
 	sp := &space{}
 	if !cfg.InMemory {
 		var err error
@@ -216,6 +222,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	s.lock, s.opts, s.space, s.maxBytes = lock, opts, sp, cfg.MaxBytes
+	s.rebuilt = rebuilt
 	if !cfg.InMemory {
 		s.dir = opts.StoreDir
 		hctx, cancel := context.WithCancel(context.Background())

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,6 +31,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		if errors.As(err, &mbe) {
 			return nil, &restError{http.StatusRequestEntityTooLarge, "Request body is larger than " + strconv.Itoa(maxBody) + " bytes"}
 		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil, errBodyTimeout
+		}
 		return nil, badEntity("Reading the request body: %v", err)
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
@@ -37,6 +41,12 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// errBodyTimeout answers a body that did not arrive within the server's
+// read body timeout. Kafka's Jetty would fail the read with an idle
+// timeout; 408 in Kafka's error JSON says the same in HTTP's terms, and
+// tells a client that retrying may work. The connection is closed after.
+var errBodyTimeout = &restError{http.StatusRequestTimeout, "Request body was not received within the timeout period"}
 
 // jsonKind names the kind of a raw JSON value as Jackson's messages do.
 func jsonKind(raw json.RawMessage) string {

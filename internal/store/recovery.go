@@ -1,0 +1,83 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// JetStream keeps a log's state (its first and last sequence among
+// others) in msgs/index.db and writes it at a clean stop. Without that
+// file it rebuilds the state from the block files at start-up, and a
+// damaged last block then makes it forget the messages at the log's end:
+// the log's last sequence goes back, and the sequences after it are
+// issued again. Open notes, before the server starts, which logs have no
+// index, so that those above the store can number past what was lost.
+
+// jsIndexFile is JetStream's state file in a log's msgs directory.
+const jsIndexFile = "index.db"
+
+// missingIndexes lists the logs under storeDir that have a meta file but
+// no index file: JetStream will rebuild them from their blocks.
+func missingIndexes(storeDir string) (map[string]bool, error) {
+	dirs, err := filepath.Glob(filepath.Join(storeDir, "jetstream", "*", "streams", "*"))
+	if err != nil {
+		return nil, fmt.Errorf("store: look for logs without an index: %w", err)
+	}
+	out := map[string]bool{}
+	for _, dir := range dirs {
+		if _, err := os.Stat(filepath.Join(dir, jsMetaFile)); err != nil {
+			continue
+		}
+		_, err := os.Stat(filepath.Join(dir, "msgs", jsIndexFile))
+		if errors.Is(err, fs.ErrNotExist) {
+			out[filepath.Base(dir)] = true
+		} else if err != nil {
+			return nil, fmt.Errorf("store: log %s: %w", filepath.Base(dir), err)
+		}
+	}
+	return out, nil
+}
+
+// IndexRebuilt reports whether the log's index file was missing when the
+// store opened, so that JetStream rebuilt its state from its blocks and
+// may have forgotten messages at its end (and will number new ones as
+// if they had never been).
+func (s *Store) IndexRebuilt(name string) bool { return s.rebuilt[name] }
+
+// LastMessage returns the sequence of the last message a log still
+// holds, 0 when it holds none. It can be below LogState.LastSeq: expiry
+// empties a log from its front, and damage at the end of its last block
+// leaves the last sequence where it was with the messages gone.
+func (s *Store) LastMessage(ctx context.Context, name string) (uint64, error) {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("log %s: %w", name, err)
+	}
+	st, err := c.js.Stream(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("log %s: %w", name, mapNotFound(err))
+	}
+	m, err := st.GetLastMsgForSubject(ctx, logSubject(name))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("log %s: last message: %w", name, err)
+	}
+	return m.Sequence, nil
+}
+
+// HasMessage reports whether a log still holds the message at seq.
+func (s *Store) HasMessage(ctx context.Context, name string, seq uint64) (bool, error) {
+	res, err := s.Read(ctx, name, seq, 1, 1)
+	if err != nil {
+		return false, err
+	}
+	return len(res.Messages) > 0 && res.Messages[0].Seq == seq, nil
+}
