@@ -111,19 +111,39 @@ func (sh *shardMeta) position(sq shard.Sequence, after bool) (q uint64, i int, o
 	return q, i, true
 }
 
+// resumeAt is where a shard iterator made by an earlier run, at made,
+// reads on from its position, record i of message q. An epoch started
+// since then began where that run's log may have lost its end, and its
+// records took the lost ones' message sequences: a position past its
+// first record would skip them, so the iterator goes back to it. Epochs
+// are dated to the second, and one dated the iterator's second counts as
+// later: at worst records are read again, never skipped.
+func (sh *shardMeta) resumeAt(q uint64, i uint16, made time.Time) (uint64, uint16) {
+	for _, e := range sh.Epochs {
+		if e.Created >= made.Unix() && (q > e.From || q == e.From && i > 0) {
+			return e.From, 0
+		}
+	}
+	return q, i
+}
+
 // pruneEpochs drops the epochs that no longer matter: those whose
 // records have all expired from the log (the next epoch starts at or
-// before firstSeq) and those that numbered no message (the next starts
-// where they did). Numbers they issued still resolve, to the same
-// positions: see position. The newest is always kept.
+// before firstSeq) and those with no record left (a later one starts at
+// or below where they did: none if it starts where they did, and a later
+// fault can take the log back further still). The epochs kept start at
+// rising message sequences, as epochFor and position need. Numbers the
+// dropped ones issued still resolve, to the same positions: see
+// position. The newest is always kept.
 func pruneEpochs(es []epoch, firstSeq uint64) []epoch {
-	var out []epoch
-	for j, e := range es {
-		if j+1 < len(es) && (es[j+1].From <= firstSeq || es[j+1].From == e.From) {
+	var out []epoch // newest first
+	for _, e := range slices.Backward(es) {
+		if n := len(out); n > 0 && (out[n-1].From <= firstSeq || out[n-1].From <= e.From) {
 			continue
 		}
 		out = append(out, e)
 	}
+	slices.Reverse(out)
 	return out
 }
 

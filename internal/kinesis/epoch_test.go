@@ -141,3 +141,59 @@ func TestNextEpochs(t *testing.T) {
 		}
 	}
 }
+
+// TestEpochBelowAnEarlierOne: a second fault can take a log back below
+// where the previous epoch began (its last block damaged further back).
+// The new epoch starts there, the earlier one, whose records are all
+// gone, is dropped, and a number of the first epoch for a record the
+// second fault lost resolves to the new epoch's first record, not to the
+// same message sequence, which the new epoch numbers from its start.
+func TestEpochBelowAnEarlierOne(t *testing.T) {
+	sh := &shardMeta{Index: 0, Created: time.Unix(100, 0), Epochs: []epoch{{101, 200}}}
+	sh.Epochs = sh.nextEpochs(store.LogState{FirstSeq: 1, LastSeq: 89}, true, 300)
+	if want := []epoch{{90, 300}}; !slices.Equal(sh.Epochs, want) {
+		t.Errorf("epochs = %v, want %v", sh.Epochs, want)
+	}
+	for _, tc := range []struct {
+		name    string
+		created int64
+		q       uint64
+	}{
+		{"first epoch, lost by the second fault", 100, 95},
+		{"second epoch, lost", 200, 105},
+	} {
+		for _, after := range []bool{false, true} {
+			q, i, ok := sh.position(shard.Sequence{ShardCreated: tc.created, Index: seqIndex(tc.q, 3)}, after)
+			if !ok || q != 90 || i != 0 {
+				t.Errorf("%s (after %v): position = (%d, %d, %v), want (90, 0): the new epoch's first record", tc.name, after, q, i, ok)
+			}
+		}
+	}
+}
+
+// TestResumeAt: an iterator from an earlier run past the start of an
+// epoch begun since goes back to that start; one below it, or made after
+// the epoch began, reads on where it was.
+func TestResumeAt(t *testing.T) {
+	sh := epochShard() // epochs from message 5 at second 200 and 9 at 300
+	for _, tc := range []struct {
+		name string
+		q    uint64
+		i    uint16
+		made int64
+		wq   uint64
+		wi   uint16
+	}{
+		{"past the newest epoch's start, made before it", 11, 2, 250, 9, 0},
+		{"inside the newest epoch's first message", 9, 1, 250, 9, 0},
+		{"past both, made before both", 11, 0, 150, 5, 0},
+		{"at the newest epoch's start", 9, 0, 250, 9, 0},
+		{"below the newest epoch's start", 7, 4, 250, 7, 4},
+		{"made after every epoch began", 11, 2, 301, 11, 2},
+	} {
+		q, i := sh.resumeAt(tc.q, tc.i, time.Unix(tc.made, 0))
+		if q != tc.wq || i != tc.wi {
+			t.Errorf("%s: resumeAt = (%d, %d), want (%d, %d)", tc.name, q, i, tc.wq, tc.wi)
+		}
+	}
+}

@@ -619,6 +619,9 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	if aerr != nil || e.meta.UID != it.UID || it.ShardIndex >= len(e.meta.Shards) {
 		return nil, noShard
 	}
+	if it.Created.Before(s.began) {
+		it.Seq, it.Index = e.meta.Shards[it.ShardIndex].resumeAt(it.Seq, it.Index, it.Created)
+	}
 	if in.DryRun != nil && *in.DryRun {
 		return nil, errDryRun()
 	}

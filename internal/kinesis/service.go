@@ -113,6 +113,9 @@ type Service struct {
 	// and whether this one started (epoch.go).
 	cleanStart bool
 	started    atomic.Bool
+	// began is when this run started: an iterator made before it may
+	// point past where a new epoch began (epoch.go, resumeAt).
+	began time.Time
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -137,7 +140,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	s := &Service{cfg: cfg, st: st, cat: cat, iters: codec, log: cfg.Logger, ctx: bg, cancel: cancel,
-		metrics: newMetrics(cfg.Registerer), unavailable: logging.NewLimiter(10 * time.Second)}
+		metrics: newMetrics(cfg.Registerer), unavailable: logging.NewLimiter(10 * time.Second), began: time.Now()}
 	master, err := masterKey(ctx, s)
 	if err != nil {
 		cancel()

@@ -53,29 +53,15 @@ var connectClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: t
 // call makes a Connect REST call and returns the status and raw body.
 func call(t *testing.T, s *Server, method, path string, body any) (int, []byte) {
 	t.Helper()
-	var in io.Reader
+	var in []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		in = bytes.NewReader(b)
+		in = b
 	}
-	req, err := http.NewRequest(method, "http://"+s.ConnectAddr()+path, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := connectClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	out, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp.StatusCode, out
+	return rawCall(t, s, method, path, string(in))
 }
 
 // datagen is a generator source whose tasks each make one record a day,

@@ -1,13 +1,16 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	"github.com/minio/highwayhash"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -17,13 +20,15 @@ import (
 // damaged last block then makes it forget the messages at the log's end:
 // the log's last sequence goes back, and the sequences after it are
 // issued again. Open notes, before the server starts, which logs have no
-// index, so that those above the store can number past what was lost.
+// index, or one JetStream will discard (it fails its checksum: JetStream
+// then rebuilds the log as if the file were missing), so that those
+// above the store can number past what was lost.
 
 // jsIndexFile is JetStream's state file in a log's msgs directory.
 const jsIndexFile = "index.db"
 
 // missingIndexes lists the logs under storeDir that have a meta file but
-// no index file: JetStream will rebuild them from their blocks.
+// no usable index file: JetStream will rebuild them from their blocks.
 func missingIndexes(storeDir string) (map[string]bool, error) {
 	dirs, err := filepath.Glob(filepath.Join(storeDir, "jetstream", "*", "streams", "*"))
 	if err != nil {
@@ -34,18 +39,45 @@ func missingIndexes(storeDir string) (map[string]bool, error) {
 		if _, err := os.Stat(filepath.Join(dir, jsMetaFile)); err != nil {
 			continue
 		}
-		_, err := os.Stat(filepath.Join(dir, "msgs", jsIndexFile))
-		if errors.Is(err, fs.ErrNotExist) {
-			out[filepath.Base(dir)] = true
-		} else if err != nil {
+		lost, err := indexUnusable(dir)
+		if err != nil {
 			return nil, fmt.Errorf("store: log %s: %w", filepath.Base(dir), err)
+		}
+		if lost {
+			out[filepath.Base(dir)] = true
 		}
 	}
 	return out, nil
 }
 
-// IndexRebuilt reports whether the log's index file was missing when the
-// store opened, so that JetStream rebuilt its state from its blocks and
+// indexUnusable reports whether JetStream will not use the index file of
+// the log in dir: it is missing, too short, or fails the checksum that
+// ends it, a HighwayHash-64 keyed with the SHA-256 of the log's name
+// (nats-server's filestore recoverFullState; the store is not encrypted).
+func indexUnusable(dir string) (bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "msgs", jsIndexFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	const minLen = 32 // JetStream's own minimum
+	if len(b) < minLen {
+		return true, nil
+	}
+	key := sha256.Sum256([]byte(filepath.Base(dir)))
+	h, err := highwayhash.New64(key[:])
+	if err != nil {
+		return false, err
+	}
+	body, sum := b[:len(b)-highwayhash.Size64], b[len(b)-highwayhash.Size64:]
+	h.Write(body)
+	return !bytes.Equal(h.Sum(nil), sum), nil
+}
+
+// IndexRebuilt reports whether the log's index file was missing (or
+// failed its checksum) when the store opened, so that JetStream rebuilt its state from its blocks and
 // may have forgotten messages at its end (and will number new ones as
 // if they had never been).
 func (s *Store) IndexRebuilt(name string) bool { return s.rebuilt[name] }

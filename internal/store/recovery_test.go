@@ -18,13 +18,15 @@ import (
 func TestLogEndAfterDamage(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
-		name                  string
-		deleteIndex           bool
-		lastSeq, lastMsg      uint64
-		hasLast, indexRebuilt bool
+		name                   string
+		deleteIndex, flipIndex bool
+		lastSeq, lastMsg       uint64
+		hasLast, indexRebuilt  bool
 	}{
-		{"index kept", false, 4, 2, false, false},
-		{"index deleted", true, 2, 2, true, true},
+		{"index kept", false, false, 4, 2, false, false},
+		{"index deleted", true, false, 2, 2, true, true},
+		// JetStream discards an index failing its checksum, as if deleted.
+		{"index damaged", false, true, 2, 2, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -59,6 +61,9 @@ func TestLogEndAfterDamage(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if tc.flipIndex {
+				flipLastByte(t, filepath.Join(msgs, jsIndexFile))
+			}
 
 			st, err = Open(ctx, Config{Dir: dir, Durability: Sync})
 			if err != nil {
@@ -85,5 +90,19 @@ func TestLogEndAfterDamage(t *testing.T) {
 				t.Errorf("IndexRebuilt(other) = true for a log whose index is there")
 			}
 		})
+	}
+}
+
+// flipLastByte inverts a file's last byte (part of an index file's
+// checksum).
+func flipLastByte(t *testing.T, file string) {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil || len(b) == 0 {
+		t.Fatalf("%s: %d bytes, %v", file, len(b), err)
+	}
+	b[len(b)-1] ^= 0xff
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -54,18 +54,7 @@ func serve(t *testing.T, dir string) *testserver.Proc {
 // each), and stops the server cleanly.
 func setUp(t *testing.T, ctx context.Context) (dir string, w written) {
 	t.Helper()
-	dir = t.TempDir()
-	p := serve(t, dir)
-	c := p.Client()
-	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
-		t.Fatal(err)
-	}
-	for b := range batches {
-		seqs, data := put(t, ctx, c, fmt.Sprintf("b%d", b))
-		w.seqs, w.data = append(w.seqs, seqs), append(w.data, data)
-	}
-	p.Stop()
-	return dir, w
+	return setUpAndEnd(t, ctx, false)
 }
 
 // put writes one batch of records whose data start with prefix.

@@ -40,20 +40,24 @@ func seqsOf(recs []types.Record) []string {
 // resuming after the last one it read gets every new record; the
 // surviving records keep their numbers and can be read at them. The
 // server was stopped cleanly, or killed (then the index may be stale or
-// missing already).
+// missing already). An index that fails its checksum is one JetStream
+// discards at start-up: it is as good as lost.
 func TestLostIndexAndDamagedTail(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name   string
-		killed bool
-	}{{"stopped", false}, {"killed", true}} {
+		name           string
+		killed, damage bool // damage: flip the index's end rather than delete it
+	}{{"stopped", false, false}, {"killed", true, false}, {"stopped, index damaged", false, true}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testserver.Context(t, 2*time.Minute)
 			dir, w := setUpAndEnd(t, ctx, tc.killed)
 			file := blockFile(t, dir, "KS_*")
 			truncateAt(t, file, "b2-r05-")
-			if err := os.Remove(filepath.Join(filepath.Dir(file), "index.db")); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			index := filepath.Join(filepath.Dir(file), "index.db")
+			if tc.damage {
+				flipEnd(t, index)
+			} else if err := os.Remove(index); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				t.Fatal(err)
 			}
 
@@ -94,9 +98,6 @@ func TestLostIndexAndDamagedTail(t *testing.T) {
 // killed is set.
 func setUpAndEnd(t *testing.T, ctx context.Context, killed bool) (dir string, w written) {
 	t.Helper()
-	if !killed {
-		return setUp(t, ctx)
-	}
 	dir = t.TempDir()
 	p := serve(t, dir)
 	c := p.Client()
@@ -107,7 +108,11 @@ func setUpAndEnd(t *testing.T, ctx context.Context, killed bool) (dir string, w 
 		seqs, data := put(t, ctx, c, fmt.Sprintf("b%d", b))
 		w.seqs, w.data = append(w.seqs, seqs), append(w.data, data)
 	}
-	p.Kill()
+	if killed {
+		p.Kill()
+	} else {
+		p.Stop()
+	}
 	return dir, w
 }
 
@@ -265,4 +270,59 @@ func readShardFrom(t *testing.T, ctx context.Context, c *kinesis.Client, id stri
 		iter = res.NextShardIterator
 	}
 	return out
+}
+
+// TestIteratorAcrossLostTail: a consumer reads a shard to its tip and
+// keeps its NextShardIterator; the server stops, the log loses its index
+// and the end of its last block (the last records the consumer read),
+// and the server starts again. New records take the lost ones' message
+// sequences, in a new epoch; the consumer's iterator, used after the
+// restart, must serve them all, not skip those stored under the
+// sequences it had already passed.
+func TestIteratorAcrossLostTail(t *testing.T) {
+	t.Parallel()
+	ctx := testserver.Context(t, 2*time.Minute)
+	dir := t.TempDir()
+	p := serve(t, dir)
+	c := p.Client()
+	createStream(t, c, stream, 1)
+	for b := range batches {
+		put(t, ctx, c, fmt.Sprintf("b%d", b))
+	}
+	it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: aws.String(stream), ShardId: aws.String(shardID),
+		ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, read := it.ShardIterator, 0
+	for {
+		res, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: tip})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tip, read = res.NextShardIterator, read+len(res.Records)
+		if len(res.Records) == 0 {
+			break
+		}
+	}
+	if read != batches*batchRecs {
+		t.Fatalf("read %d records before the stop, want %d", read, batches*batchRecs)
+	}
+	p.Stop()
+	file := blockFile(t, dir, "KS_*")
+	truncateAt(t, file, "b2-r05-")
+	if err := os.Remove(filepath.Join(filepath.Dir(file), "index.db")); err != nil {
+		t.Fatal(err)
+	}
+
+	p = serve(t, dir)
+	c = p.Client()
+	_, newData := put(t, ctx, c, "after")
+	res, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: tip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(dataOf(res.Records), newData) {
+		t.Errorf("the iterator kept across the restart served %q, want the %d new records", dataOf(res.Records), len(newData))
+	}
 }
