@@ -64,7 +64,9 @@ func TestCreateRightAfterDelete(t *testing.T) {
 // start its own, and they raced each other to remove the metadata).
 func TestRepeatedDeleteStartsOneDeletion(t *testing.T) {
 	t.Parallel()
-	p := inproc.Start(t, "-delete-stream-delay", "300ms", "-log-level", "debug")
+	// Long enough for the five calls below to see DELETING under -race
+	// on a busy machine.
+	p := inproc.Start(t, "-delete-stream-delay", "3s", "-log-level", "debug")
 	c := p.Client()
 	ctx := ctxFor(t)
 	name := "deleted-five-times"
