@@ -38,27 +38,6 @@ const (
 	cfgEnvelope           = "record.envelope"
 )
 
-func atLeast(min int64) func(string) string {
-	return func(v string) string {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-		if err == nil && n < min {
-			return fmt.Sprintf("Value must be at least %d", min)
-		}
-		return ""
-	}
-}
-
-func oneOf(values ...string) func(string) string {
-	return func(v string) string {
-		for _, a := range values {
-			if strings.EqualFold(strings.TrimSpace(v), a) {
-				return ""
-			}
-		}
-		return "String must be one of: " + strings.Join(values, ", ")
-	}
-}
-
 // commonDef is the definition of the settings every connector of type t
 // has.
 func commonDef(t ConnectorType) ConfigDef {
@@ -68,7 +47,7 @@ func commonDef(t ConnectorType) ConfigDef {
 		{Name: cfgClass, Type: ConfigString, Required: true, Importance: High, Group: "Common", Order: 2, Width: WidthLong, DisplayName: "Connector class",
 			Documentation: "Name or alias of the class for this connector. Must be a subclass of org.apache.kafka.connect.connector.Connector. If the connector is org.apache.kafka.connect.file.FileStreamSinkConnector, you can either specify this full name,  or use \"FileStreamSink\" or \"FileStreamSinkConnector\" to make the configuration a bit shorter"},
 		{Name: cfgTasksMax, Type: ConfigInt, Default: "1", Importance: High, Group: "Common", Order: 3, Width: WidthShort, DisplayName: "Tasks max",
-			Documentation: "Maximum number of tasks to use for this connector.", Validate: atLeast(1)},
+			Documentation: "Maximum number of tasks to use for this connector.", Validate: AtLeast(1)},
 		{Name: cfgKeyConverter, Type: ConfigClass, Importance: Low, Group: "Common", Order: 5, Width: WidthShort, DisplayName: "Key converter class",
 			Documentation: "Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the keys in messages written to or read from Kafka, and since this is independent of connectors it allows any connector to work with any serialization format. Examples of common formats include JSON and Avro.",
 			Recommended:   converterClasses()},
@@ -84,10 +63,10 @@ func commonDef(t ConnectorType) ConfigDef {
 		{Name: cfgRetryTimeout, Type: ConfigLong, Default: "0", Importance: Medium, Group: "Error Handling", Order: 1, Width: WidthMedium, DisplayName: "Retry Timeout for Errors",
 			Documentation: "The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries."},
 		{Name: cfgRetryDelayMax, Type: ConfigLong, Default: "60000", Importance: Medium, Group: "Error Handling", Order: 2, Width: WidthMedium, DisplayName: "Maximum Delay Between Retries for Errors",
-			Documentation: "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.", Validate: atLeast(1)},
+			Documentation: "The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.", Validate: AtLeast(1)},
 		{Name: cfgTolerance, Type: ConfigString, Default: "none", Importance: Medium, Group: "Error Handling", Order: 3, Width: WidthShort, DisplayName: "Error Tolerance",
 			Documentation: "Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records.",
-			Validate:      oneOf("none", "all"), Recommended: []string{"none", "all"}},
+			Validate:      OneOf("none", "all"), Recommended: []string{"none", "all"}},
 		{Name: cfgLogEnable, Type: ConfigBoolean, Default: "false", Importance: Medium, Group: "Error Handling", Order: 4, Width: WidthShort, DisplayName: "Log Errors",
 			Documentation: "If true, write each error and the details of the failed operation and problematic record to the Connect application log. This is 'false' by default, so that only errors that are not tolerated are reported."},
 		{Name: cfgLogMessages, Type: ConfigBoolean, Default: "false", Importance: Medium, Group: "Error Handling", Order: 5, Width: WidthShort, DisplayName: "Log Error Details",
@@ -98,7 +77,7 @@ func commonDef(t ConnectorType) ConfigDef {
 	switch t {
 	case TypeSource:
 		def = append(def, ConfigKey{Name: cfgTopicCreationParts, Type: ConfigInt, Default: "1", Importance: Low, Group: "Topic Creation", Order: 1, Width: WidthShort,
-			DisplayName: "Shards of new streams", Validate: atLeast(1),
+			DisplayName: "Shards of new streams", Validate: AtLeast(1),
 			Documentation: "The number of shards of a stream this connector creates because a record names a stream that does not exist."})
 	case TypeSink:
 		def = append(def,
@@ -126,13 +105,6 @@ type ConfigValidator interface {
 	ValidateConfig(props map[string]string) map[string][]string
 }
 
-// hiddenPassword is how Kafka shows a PASSWORD setting's value in
-// validate replies and messages (Password.toString). Kafka returns
-// configurations themselves (GET /connectors/{name}/config, create and
-// info replies) as written, passwords included, and so does Tributary:
-// config providers are how a secret stays out of them.
-const hiddenPassword = "[hidden]"
-
 // validation accumulates a validate reply.
 type validation struct {
 	infos  ConfigInfos
@@ -146,18 +118,15 @@ func (v *validation) add(k ConfigKey, props map[string]string) {
 	ci := ConfigInfo{Definition: k.info(), Value: ConfigValueInfo{Name: k.Name, Errors: []string{}, Visible: true,
 		RecommendedValues: append([]string{}, k.Recommended...)}}
 	if val, ok := props[k.Name]; ok {
-		s := val
-		if k.Type == ConfigPassword {
-			s = hiddenPassword
-		}
+		s := k.shown(val)
 		ci.Value.Value = &s
 		if v.deferred != nil && v.deferred(k.Name) {
 			// Checked when resolved.
-		} else if msg := checkValue(k, val); msg != "" {
-			ci.Value.Errors = append(ci.Value.Errors, msg)
+		} else if err := k.Check(val); err != nil {
+			ci.Value.Errors = append(ci.Value.Errors, err.Error())
 		}
 	} else if k.Required {
-		ci.Value.Errors = append(ci.Value.Errors, fmt.Sprintf("Missing required configuration \"%s\" which has no default value.", k.Name))
+		ci.Value.Errors = append(ci.Value.Errors, (&ConfigError{Key: k, Problem: Missing}).Error())
 	} else if ci.Definition.DefaultValue != nil {
 		s := *ci.Definition.DefaultValue
 		ci.Value.Value = &s
@@ -187,43 +156,6 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// checkValue parses a value as its type and runs its validator, returning
-// Kafka's ConfigException text or "".
-func checkValue(k ConfigKey, val string) string {
-	t := strings.TrimSpace(val)
-	shown := val
-	if k.Type == ConfigPassword {
-		shown = hiddenPassword
-	}
-	bad := func(reason string) string {
-		return fmt.Sprintf("Invalid value %s for configuration %s: %s", shown, k.Name, reason)
-	}
-	switch k.Type {
-	case ConfigInt, ConfigShort:
-		if _, err := strconv.ParseInt(t, 10, 32); err != nil {
-			return bad("Not a number of type " + string(k.Type))
-		}
-	case ConfigLong:
-		if _, err := strconv.ParseInt(t, 10, 64); err != nil {
-			return bad("Not a number of type LONG")
-		}
-	case ConfigDouble:
-		if _, err := strconv.ParseFloat(t, 64); err != nil {
-			return bad("Not a number of type DOUBLE")
-		}
-	case ConfigBoolean:
-		if !strings.EqualFold(t, "true") && !strings.EqualFold(t, "false") {
-			return bad("Expected value to be either true or false")
-		}
-	}
-	if k.Validate != nil {
-		if msg := k.Validate(val); msg != "" {
-			return bad(msg)
-		}
-	}
-	return ""
 }
 
 // validate checks a connector configuration as Kafka's
@@ -297,6 +229,14 @@ func (r *Registry) validate(ctx context.Context, props map[string]string, deferr
 		v.infos.ErrorCount += len(ci.Value.Errors)
 	}
 	return &v.infos, nil
+}
+
+// Validate checks a connector configuration as the validate endpoint
+// does, without a worker: no config providers, no file confinement, no
+// task limit. A connector's tests use it to see the reply its one
+// definition produces.
+func (r *Registry) Validate(ctx context.Context, props map[string]string) (*ConfigInfos, error) {
+	return r.validate(ctx, props, nil)
 }
 
 // invalidConfig is Kafka's BadRequestException for a create or update

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/connect/data"
@@ -40,7 +41,7 @@ type tolerance struct {
 func newTolerance(props map[string]string, log *slog.Logger, m *metrics, streams Streams, connector string, task int) *tolerance {
 	t := &tolerance{
 		m:            m,
-		all:          setting(props, cfgTolerance, "none") == "all",
+		all:          strings.EqualFold(setting(props, cfgTolerance, "none"), "all"), // Kafka reads it case-insensitively
 		retryTimeout: time.Duration(intSetting(props, cfgRetryTimeout, 0)) * time.Millisecond,
 		retryMax:     time.Duration(intSetting(props, cfgRetryDelayMax, 60000)) * time.Millisecond,
 		logErrors:    boolSetting(props, cfgLogEnable),

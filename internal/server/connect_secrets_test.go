@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/store"
 )
 
@@ -202,5 +203,27 @@ func TestConnectPlainConfigsMigrate(t *testing.T) {
 	code, body = call(t, s, "GET", "/connectors/gen/config", nil)
 	if err := json.Unmarshal(body, &got); err != nil || code != 200 || got["database.password"] != dbPassword {
 		t.Fatalf("GET config after a restart = %d %s", code, body)
+	}
+}
+
+// TestConnectValidateDefersPlaceholders: a Debezium setting given as a
+// config provider placeholder is checked when it is resolved, at start,
+// not as the placeholder's own text, which no topic name can be.
+func TestConnectValidateDefersPlaceholders(t *testing.T) {
+	t.Setenv("TRIB_CFG_PREFIX", "shop")
+	s := connectServer(t, "", map[string]string{
+		"config.providers":                             "env",
+		"config.providers.env.class":                   "org.apache.kafka.common.config.provider.EnvVarConfigProvider",
+		"config.providers.env.param.allowlist.pattern": "TRIB_CFG_.*",
+	})
+	cfg := debezium()
+	cfg["name"], cfg["topic.prefix"] = "shop", "${env:TRIB_CFG_PREFIX}"
+	code, body := call(t, s, "PUT", "/connector-plugins/MySqlConnector/config/validate", cfg)
+	var infos connect.ConfigInfos
+	if err := json.Unmarshal(body, &infos); code != 200 || err != nil {
+		t.Fatalf("validate = %d %v %.300s", code, err, body)
+	}
+	if errs := infos.Errors(); len(errs) > 0 || infos.ErrorCount != 0 {
+		t.Errorf("error_count %d: %q", infos.ErrorCount, errs)
 	}
 }

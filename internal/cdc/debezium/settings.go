@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tributary-data/tributary/internal/connect"
 )
 
 // The configuration keys, with Debezium's names.
@@ -117,21 +120,9 @@ type Settings struct {
 	TransactionTopic  string
 }
 
-// setting describes one key: its default and how to check a value.
-type setting struct {
-	def   string
-	check func(v string) string // returns a problem, or ""
-}
-
+// enumCheck is Debezium's check of a mode, in its words.
 func enumCheck(values ...string) func(string) string {
-	return func(v string) string {
-		for _, a := range values {
-			if strings.EqualFold(strings.TrimSpace(v), a) {
-				return ""
-			}
-		}
-		return "Value must be one of " + strings.Join(values, ", ")
-	}
+	return connect.OneOfSaying("Value must be one of ", values...)
 }
 
 func boolCheck(v string) string {
@@ -211,67 +202,39 @@ func skippedOperationsCheck(v string) string {
 	return ""
 }
 
-// settings are the keys this package reads, with Debezium's defaults.
-var settings = map[string]setting{
-	KeyTopicPrefix:          {check: topicNameCheck},
-	KeyServerName:           {check: topicNameCheck},
-	KeyHostname:             {},
-	KeyPort:                 {def: strconv.Itoa(defaultMySQLPort), check: rangeCheck(1, 65535)},
-	KeyUser:                 {},
-	KeyPassword:             {},
-	KeyServerID:             {check: rangeCheck(1, 1<<32-1)},
-	KeyDatabaseInclude:      {check: regexListCheck},
-	KeyDatabaseExclude:      {check: regexListCheck},
-	KeyTableInclude:         {check: regexListCheck},
-	KeyTableExclude:         {check: regexListCheck},
-	KeyColumnInclude:        {check: regexListCheck},
-	KeyColumnExclude:        {check: regexListCheck},
-	KeyIgnoreBuiltin:        {def: "true", check: boolCheck},
-	KeyDecimalMode:          {def: DecimalPrecise, check: enumCheck(DecimalPrecise, DecimalDouble, DecimalString)},
-	KeyTimePrecisionMode:    {def: TimeAdaptiveMicroseconds, check: timePrecisionCheck},
-	KeyBigIntUnsignedMode:   {def: BigIntLong, check: enumCheck(BigIntLong, BigIntPrecise)},
-	KeyBinaryMode:           {def: BinaryBytes, check: enumCheck(BinaryBytes, BinaryBase64, BinaryBase64URL, BinaryHex)},
-	KeyIncludeSchemaChanges: {def: "true", check: boolCheck},
-	KeyTombstonesOnDelete:   {def: "true", check: boolCheck},
-	KeyTransactionMetadata:  {def: "false", check: boolCheck},
-	KeyIncludeQuery:         {def: "false", check: boolCheck},
-	KeyExtendedHeaders:      {def: "true", check: boolCheck},
-	KeySkippedOperations:    {def: "t", check: skippedOperationsCheck},
-	KeySnapshotMode:         {def: "initial", check: snapshotModeCheck},
-	KeyHeartbeatInterval:    {def: "0", check: rangeCheck(0, 1<<31-1)},
-	KeyHeartbeatPrefix:      {def: defaultHBPrefix, check: topicNameCheck},
-	KeyHeartbeatPrefixOld:   {check: topicNameCheck},
-	KeyTransactionTopic:     {def: defaultTxTopic, check: topicNameCheck},
-}
-
-// get returns a key's trimmed value, or its default when absent or blank.
-func get(props map[string]string, key string) string {
-	if v := strings.TrimSpace(props[key]); v != "" {
-		return v
-	}
-	return settings[key].def
-}
-
 // Validate checks a configuration and returns its problems by key, with
 // Debezium's messages where Debezium has one. An empty result means
-// ParseSettings accepts it.
+// ParseSettings accepts it. Its checks are the definition's (configDef),
+// run on the values that are not blank, with Debezium's wording for a
+// value of the wrong type.
 func Validate(props map[string]string) map[string][]string {
 	out := map[string][]string{}
-	add := func(k, msg string) { out[k] = append(out[k], msg) }
-	for k, s := range settings {
-		if v, ok := props[k]; ok && strings.TrimSpace(v) != "" && s.check != nil {
-			if msg := s.check(v); msg != "" {
-				add(k, fmt.Sprintf("Invalid value %s for configuration %s: %s", v, k, msg))
-			}
+	for _, key := range configDef() {
+		v := props[key.Name]
+		switch {
+		case strings.TrimSpace(v) == "" && key.Required:
+			out[key.Name] = append(out[key.Name], missing(key))
+		case key.Validate == nil:
+		case key.Validate(v) != "":
+			err := &connect.ConfigError{Key: key, Value: v, Problem: connect.Invalid, Reason: key.Validate(v)}
+			out[key.Name] = append(out[key.Name], err.Error())
 		}
 	}
+	crossChecks(props, out)
+	return out
+}
+
+// missing is Kafka's message for a required key without a value.
+func missing(key connect.ConfigKey) string {
+	return (&connect.ConfigError{Key: key, Problem: connect.Missing}).Error()
+}
+
+// crossChecks adds the problems no single key shows: topic.prefix (or
+// its Debezium 1.x name) missing, and include and exclude lists used
+// together.
+func crossChecks(props map[string]string, out map[string][]string) {
 	if strings.TrimSpace(props[KeyTopicPrefix]) == "" && strings.TrimSpace(props[KeyServerName]) == "" {
-		add(KeyTopicPrefix, `Missing required configuration "topic.prefix" which has no default value.`)
-	}
-	for _, k := range []string{KeyHostname, KeyUser, KeyServerID} {
-		if strings.TrimSpace(props[k]) == "" {
-			add(k, fmt.Sprintf("Missing required configuration %q which has no default value.", k))
-		}
+		out[KeyTopicPrefix] = append(out[KeyTopicPrefix], `Missing required configuration "topic.prefix" which has no default value.`)
 	}
 	for _, pair := range [][2]string{
 		{KeyDatabaseInclude, KeyDatabaseExclude},
@@ -279,10 +242,9 @@ func Validate(props map[string]string) map[string][]string {
 		{KeyColumnInclude, KeyColumnExclude},
 	} {
 		if strings.TrimSpace(props[pair[0]]) != "" && strings.TrimSpace(props[pair[1]]) != "" {
-			add(pair[1], fmt.Sprintf("%q is already specified", pair[0]))
+			out[pair[1]] = append(out[pair[1]], fmt.Sprintf("%q is already specified", pair[0]))
 		}
 	}
-	return out
 }
 
 // ParseSettings reads and validates a configuration. Unknown keys,
@@ -304,43 +266,41 @@ func ParseSettings(props map[string]string) (*Settings, error) {
 		}
 		return nil, fmt.Errorf("invalid Debezium MySQL configuration: %w", errors.Join(errs...))
 	}
+	v, _ := configDef().Parse(notBlank(props)) // checked by Validate
 	s := &Settings{
-		TopicPrefix:                get(props, KeyTopicPrefix),
-		Hostname:                   get(props, KeyHostname),
-		User:                       get(props, KeyUser),
-		Password:                   props[KeyPassword], // a password may have significant spaces
-		IgnoreBuiltin:              strings.EqualFold(get(props, KeyIgnoreBuiltin), "true"),
-		DecimalMode:                strings.ToLower(get(props, KeyDecimalMode)),
-		TimePrecisionMode:          strings.ToLower(get(props, KeyTimePrecisionMode)),
-		BigIntUnsignedMode:         strings.ToLower(get(props, KeyBigIntUnsignedMode)),
-		BinaryMode:                 strings.ToLower(get(props, KeyBinaryMode)),
-		IncludeSchemaChanges:       strings.EqualFold(get(props, KeyIncludeSchemaChanges), "true"),
-		TombstonesOnDelete:         strings.EqualFold(get(props, KeyTombstonesOnDelete), "true"),
-		ProvideTransactionMetadata: strings.EqualFold(get(props, KeyTransactionMetadata), "true"),
-		IncludeQuery:               strings.EqualFold(get(props, KeyIncludeQuery), "true"),
-		ExtendedHeaders:            strings.EqualFold(get(props, KeyExtendedHeaders), "true"),
-		SnapshotMode:               strings.ToLower(get(props, KeySnapshotMode)),
-		HeartbeatPrefix:            get(props, KeyHeartbeatPrefix),
-		TransactionTopic:           get(props, KeyTransactionTopic),
+		TopicPrefix:                v.String(KeyTopicPrefix),
+		Hostname:                   v.String(KeyHostname),
+		Port:                       v.Int(KeyPort),
+		User:                       v.String(KeyUser),
+		Password:                   v.Password(KeyPassword),
+		ServerID:                   uint32(v.Long(KeyServerID)),
+		IgnoreBuiltin:              v.Bool(KeyIgnoreBuiltin),
+		DecimalMode:                strings.ToLower(v.String(KeyDecimalMode)),
+		TimePrecisionMode:          strings.ToLower(v.String(KeyTimePrecisionMode)),
+		BigIntUnsignedMode:         strings.ToLower(v.String(KeyBigIntUnsignedMode)),
+		BinaryMode:                 strings.ToLower(v.String(KeyBinaryMode)),
+		IncludeSchemaChanges:       v.Bool(KeyIncludeSchemaChanges),
+		TombstonesOnDelete:         v.Bool(KeyTombstonesOnDelete),
+		ProvideTransactionMetadata: v.Bool(KeyTransactionMetadata),
+		IncludeQuery:               v.Bool(KeyIncludeQuery),
+		ExtendedHeaders:            v.Bool(KeyExtendedHeaders),
+		SnapshotMode:               strings.ToLower(v.String(KeySnapshotMode)),
+		HeartbeatInterval:          time.Duration(v.Int(KeyHeartbeatInterval)) * time.Millisecond,
+		HeartbeatPrefix:            v.String(KeyHeartbeatPrefix),
+		TransactionTopic:           v.String(KeyTransactionTopic),
 		SkippedOperations:          map[byte]bool{},
 	}
-	if s.TopicPrefix == "" {
-		s.TopicPrefix = get(props, KeyServerName)
+	if !v.IsSet(KeyTopicPrefix) {
+		s.TopicPrefix = v.String(KeyServerName)
 	}
-	if strings.TrimSpace(props[KeyHeartbeatPrefix]) == "" && strings.TrimSpace(props[KeyHeartbeatPrefixOld]) != "" {
-		s.HeartbeatPrefix = get(props, KeyHeartbeatPrefixOld)
+	if !v.IsSet(KeyHeartbeatPrefix) && v.IsSet(KeyHeartbeatPrefixOld) {
+		s.HeartbeatPrefix = v.String(KeyHeartbeatPrefixOld)
 	}
 	if s.SnapshotMode == "schema_only" {
 		s.SnapshotMode = "no_data"
 	}
-	port, _ := strconv.Atoi(get(props, KeyPort))
-	s.Port = port
-	id, _ := strconv.ParseUint(get(props, KeyServerID), 10, 32)
-	s.ServerID = uint32(id)
-	ms, _ := strconv.ParseInt(get(props, KeyHeartbeatInterval), 10, 64)
-	s.HeartbeatInterval = time.Duration(ms) * time.Millisecond
-	for _, op := range strings.Split(get(props, KeySkippedOperations), ",") {
-		if op = strings.TrimSpace(op); len(op) == 1 {
+	for _, op := range v.List(KeySkippedOperations) {
+		if len(op) == 1 {
 			s.SkippedOperations[op[0]] = true
 		}
 	}
@@ -352,9 +312,21 @@ func ParseSettings(props map[string]string) (*Settings, error) {
 		{KeyTableInclude, &s.TableInclude}, {KeyTableExclude, &s.TableExclude},
 		{KeyColumnInclude, &s.ColumnInclude}, {KeyColumnExclude, &s.ColumnExclude},
 	} {
-		*f.dst, _ = parseRegexList(props[f.key]) // checked by Validate
+		*f.dst, _ = parseRegexList(v.Raw(f.key)) // checked by Validate
 	}
 	return s, nil
+}
+
+// notBlank drops the blank values, which Debezium reads as absent, but
+// a password's: spaces may be all of one.
+func notBlank(props map[string]string) map[string]string {
+	out := make(map[string]string, len(props))
+	for k, v := range props {
+		if strings.TrimSpace(v) != "" || k == KeyPassword {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // runtimePrefixes begin the keys that the Connect runtime, not the
@@ -373,8 +345,9 @@ var runtimePrefixes = []string{"name", "connector.class", "tasks.max", "key.conv
 // nor the runtime reads.
 func UnusedKeys(props map[string]string) []string {
 	var out []string
+	def := configDef()
 	for k := range props {
-		if _, ok := settings[k]; ok {
+		if _, ok := def.Lookup(k); ok && !slices.Contains(ignoredKeys, k) {
 			continue
 		}
 		runtime := false
@@ -451,47 +424,32 @@ func matchesAny(res []*regexp.Regexp, s string) bool {
 // within database.include.list or database.exclude.list, leaving MySQL's
 // own databases out unless table.ignore.builtin is false.
 func Include(s *Settings) func(db, table string) bool {
-	var dbFilter func(string) bool
-	switch {
-	case s.DatabaseInclude != nil:
-		dbFilter = func(db string) bool { return matchesAny(s.DatabaseInclude, db) }
-	case s.DatabaseExclude != nil:
-		dbFilter = func(db string) bool { return !matchesAny(s.DatabaseExclude, db) }
-	}
-	var tableFilter func(string) bool
-	switch {
-	case s.TableInclude != nil:
-		tableFilter = func(id string) bool { return matchesAny(s.TableInclude, id) }
-	case s.TableExclude != nil:
-		tableFilter = func(id string) bool { return !matchesAny(s.TableExclude, id) }
-	}
-	ignoreBuiltin := s.IgnoreBuiltin
 	return func(db, table string) bool {
-		if ignoreBuiltin && builtinDatabases[strings.ToLower(db)] {
+		if s.IgnoreBuiltin && builtinDatabases[strings.ToLower(db)] {
 			return false
 		}
-		if dbFilter != nil && !dbFilter(db) {
-			return false
-		}
-		if tableFilter != nil && !tableFilter(db+"."+table) {
-			return false
-		}
-		return true
+		return listed(s.DatabaseInclude, s.DatabaseExclude, db) && listed(s.TableInclude, s.TableExclude, db+"."+table)
 	}
+}
+
+// listed applies a Debezium include list, or else its exclude list: a
+// name is kept when it matches the include list, or does not match the
+// exclude list; without either, every name is.
+func listed(include, exclude []*regexp.Regexp, name string) bool {
+	switch {
+	case include != nil:
+		return matchesAny(include, name)
+	case exclude != nil:
+		return !matchesAny(exclude, name)
+	}
+	return true
 }
 
 // includeColumn reports whether a column is kept in row values:
 // column.include.list or column.exclude.list matched against
 // "db.table.column". Key columns are always kept in the key.
 func (s *Settings) includeColumn(db, table, column string) bool {
-	id := db + "." + table + "." + column
-	switch {
-	case s.ColumnInclude != nil:
-		return matchesAny(s.ColumnInclude, id)
-	case s.ColumnExclude != nil:
-		return !matchesAny(s.ColumnExclude, id)
-	}
-	return true
+	return listed(s.ColumnInclude, s.ColumnExclude, db+"."+table+"."+column)
 }
 
 // sanitizeTopic replaces the characters Kafka topic names (and Kinesis

@@ -3,7 +3,6 @@ package debezium
 import (
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -117,9 +116,10 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// The connector's ValidateConfig leaves type errors and missing required
-// keys to the runtime, which reports them from the ConfigDef, so that
-// each problem is reported once.
+// The runtime's validation reports each problem once: type errors and
+// missing required keys from the definition's types, Debezium's checks
+// from the definition's validators, and nothing twice from the
+// connector's ValidateConfig.
 func TestConnectorValidateConfig(t *testing.T) {
 	c := &Connector{}
 	props := baseProps("srv")
@@ -127,14 +127,19 @@ func TestConnectorValidateConfig(t *testing.T) {
 	props["database.port"] = "abc"
 	props["tombstones.on.delete"] = "maybe"
 	props["decimal.handling.mode"] = "exact"
-	got := c.ValidateConfig(props)
-	var keys []string
-	for k := range got {
-		keys = append(keys, k)
+	if got := c.ValidateConfig(props); len(got) != 0 {
+		t.Errorf("ValidateConfig repeats the definition's problems: %v", got)
 	}
-	sort.Strings(keys)
-	if !reflect.DeepEqual(keys, []string{"decimal.handling.mode"}) {
-		t.Errorf("problems %v", got)
+	props["connector.class"], props["name"] = ConnectorClass, "shop"
+	infos := validateReply(t, props)
+	want := map[string][]string{
+		"database.hostname":     {`Missing required configuration "database.hostname" which has no default value.`},
+		"database.port":         {"Invalid value abc for configuration database.port: Not a number of type INT"},
+		"tombstones.on.delete":  {"Invalid value maybe for configuration tombstones.on.delete: Expected value to be either true or false"},
+		"decimal.handling.mode": {"Invalid value exact for configuration decimal.handling.mode: Value must be one of precise, double, string"},
+	}
+	if got := infos.Errors(); !reflect.DeepEqual(got, want) || infos.ErrorCount != 4 {
+		t.Errorf("validate errors (%d)\n%q\nwant\n%q", infos.ErrorCount, got, want)
 	}
 	def := c.Config()
 	byName := map[string]connect.ConfigKey{}
@@ -152,7 +157,7 @@ func TestConnectorValidateConfig(t *testing.T) {
 			t.Errorf("%s is not required", k)
 		}
 	}
-	for k := range settings {
+	for _, k := range readKeys {
 		if _, ok := byName[k]; !ok {
 			t.Errorf("setting %s is not in the ConfigDef", k)
 		}
@@ -161,6 +166,13 @@ func TestConnectorValidateConfig(t *testing.T) {
 		t.Errorf("defaults %q %q", byName["snapshot.mode"].Default, byName["decimal.handling.mode"].Default)
 	}
 }
+
+// readKeys are the keys ParseSettings reads.
+var readKeys = []string{KeyTopicPrefix, KeyServerName, KeyHostname, KeyPort, KeyUser, KeyPassword, KeyServerID,
+	KeyDatabaseInclude, KeyDatabaseExclude, KeyTableInclude, KeyTableExclude, KeyColumnInclude, KeyColumnExclude,
+	KeyIgnoreBuiltin, KeyDecimalMode, KeyTimePrecisionMode, KeyBigIntUnsignedMode, KeyBinaryMode,
+	KeyIncludeSchemaChanges, KeyTombstonesOnDelete, KeyTransactionMetadata, KeyIncludeQuery, KeySkippedOperations,
+	KeySnapshotMode, KeyHeartbeatInterval, KeyHeartbeatPrefix, KeyHeartbeatPrefixOld, KeyTransactionTopic, KeyExtendedHeaders}
 
 func TestSplitRegexList(t *testing.T) {
 	for in, want := range map[string][]string{

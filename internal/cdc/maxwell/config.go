@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"regexp"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/tributary-data/tributary/internal/cdc"
+	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/connect/properties"
 )
 
@@ -132,173 +134,123 @@ type Config struct {
 	partitioner *partitioner
 }
 
-// Known keys. Every key Tributary reads is here; ignoredKeys and
-// ignoredPrefixes are Maxwell's own settings that do not apply.
-var (
-	usedKeys = []string{"config", "producer", "client_id", "host", "port", "user", "password",
-		"replication_host", "replication_port", "replication_user", "replication_password",
-		"schema_database", "replica_server_id", "gtid_mode", "init_position", "filter",
-		"include_dbs", "exclude_dbs", "include_tables", "exclude_tables", "blacklist_dbs", "blacklist_tables",
-		"producer_partition_by", "producer_partition_columns", "producer_partition_by_fallback",
-		"kinesis_stream", "kinesis_md5_keys", KeyKinesisEndpoint, KeyKinesisRegion, KeyKPLProperties,
-		"output_file", "output_binlog_position", "output_gtid_position", "output_commit_info", "output_xoffset",
-		"output_nulls", "output_server_id", "output_thread_id", "output_schema_id", "output_row_query",
-		"row_query_max_length", "output_primary_keys", "output_primary_key_columns", "output_push_timestamp",
-		"output_ddl", "output_null_zerodates", "output_naming_strategy", "exclude_columns", "bootstrapper",
-		"log_level", "ignore_producer_error", "encrypt", "javascript", "ha", "env_config_prefix", KeyTopic,
-		"schema_host"}
-	ignoredKeys = []string{"jdbc_options", "replication_jdbc_options", "schema_jdbc_options", "ssl",
-		"replication_ssl", "schema_ssl", "binlog_heartbeat", "max_schemas", "master_recovery", "recapture_schema",
-		"replay", "buffer_memory_usage", "binlog_event_queue_size", "replication_reconnection_retries",
-		"producer_ack_timeout", "ignore_missing_schema", "daemon", "env_config", "secret_key", "kafka_topic",
-		"ddl_kafka_topic", "dead_letter_topic", "kafka_key_format", "kafka_partition_hash", "kafka_version",
-		"jgroups_config", "raft_member_id", "custom_health.factory", "schema_port", "schema_user",
-		"schema_password", "http_config", "include_column_values"}
-	ignoredPrefixes = []string{"kafka.", "custom_producer.", "custom_producer_", "metrics_", "http_",
-		"rabbitmq_", "redis_", "nats_", "pubsub_", "ddl_pubsub_", "bigquery_", "sqs_", "sns_"}
-	booleanKeys = map[string]bool{"gtid_mode": true, "kinesis_md5_keys": true, "output_binlog_position": true,
-		"output_gtid_position": true, "output_commit_info": true, "output_xoffset": true, "output_nulls": true,
-		"output_server_id": true, "output_thread_id": true, "output_schema_id": true, "output_row_query": true,
-		"output_primary_keys": true, "output_primary_key_columns": true, "output_push_timestamp": true,
-		"output_ddl": true, "output_null_zerodates": true, "ignore_producer_error": true, "ha": true,
-		"binlog_heartbeat": true, "replay": true, "master_recovery": true, "recapture_schema": true,
-		"daemon": true, "ignore_missing_schema": true, "http_config": true}
-)
-
-// KnownKey says whether key is a Maxwell or Tributary setting, used or
-// not, so that a command line can reject a misspelt option as Maxwell's
-// does while a config file's unknown keys are only warned about.
-func KnownKey(key string) bool {
-	for _, k := range usedKeys {
-		if k == key {
-			return true
-		}
-	}
-	return ignoredKey(key)
-}
-
-func ignoredKey(key string) bool {
-	for _, k := range ignoredKeys {
-		if k == key {
-			return true
-		}
-	}
-	for _, p := range ignoredPrefixes {
-		if strings.HasPrefix(key, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// IsBooleanKey says whether a setting takes true|false, so that a
-// command-line flag without a value means true.
-func IsBooleanKey(key string) bool { return booleanKeys[key] }
-
 // ParseConfig reads Maxwell's config.properties settings (and the
 // command-line overrides, which take the same names), with Maxwell's
 // defaults and checks. A setting that names a feature Tributary lacks
 // (another producer, encryption, javascript filters, HA) is an error
 // rather than silently ignored, because it would change the output.
 func ParseConfig(props map[string]string) (*Config, error) {
-	get := func(k, def string) string {
-		if v, ok := props[k]; ok {
-			return strings.TrimSpace(v)
-		}
-		return def
-	}
-	var errs []error
-	boolean := func(k string, def bool) bool {
-		v, ok := props[k]
-		if !ok {
-			return def
-		}
-		switch strings.ToLower(strings.TrimSpace(v)) {
-		case "true":
-			return true
-		case "false":
-			return false
-		}
-		errs = append(errs, fmt.Errorf("invalid value for %s, true|false required", k))
-		return def
-	}
-	integer := func(k string, def int64, bits int) int64 {
-		v, ok := props[k]
-		if !ok {
-			return def
-		}
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, bits)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("invalid value for %s, number required", k))
-			return def
-		}
-		return n
-	}
-
+	v, errs := readSettings(props)
 	c := &Config{
-		Producer:            get("producer", ProducerStdout),
-		ClientID:            get("client_id", "maxwell"),
-		Host:                get("host", "localhost"),
-		Port:                int(integer("port", 3306, 32)),
-		User:                get("user", ""),
-		Password:            get("password", ""),
-		SchemaDatabase:      get("schema_database", "maxwell"),
-		GTIDMode:            boolean("gtid_mode", false),
-		PartitionBy:         get("producer_partition_by", PartitionDatabase),
-		PartitionColumns:    get("producer_partition_columns", ""),
-		PartitionFallback:   get("producer_partition_by_fallback", ""),
-		KinesisStream:       get("kinesis_stream", ""),
-		KinesisMD5Keys:      boolean("kinesis_md5_keys", false),
-		KinesisEndpoint:     get(KeyKinesisEndpoint, ""),
-		KinesisRegion:       get(KeyKinesisRegion, ""),
-		OutputFile:          get("output_file", ""),
-		Bootstrapper:        get("bootstrapper", "async"),
-		IgnoreProducerError: boolean("ignore_producer_error", true),
+		Producer:            v.String("producer"),
+		ClientID:            v.String("client_id"),
+		Host:                v.String("host"),
+		Port:                v.Int("port"),
+		User:                v.String("user"),
+		Password:            v.String("password"),
+		SchemaDatabase:      v.String("schema_database"),
+		ReplicaServerID:     uint32(v.Long("replica_server_id")),
+		GTIDMode:            v.Bool("gtid_mode"),
+		PartitionBy:         v.String("producer_partition_by"),
+		PartitionColumns:    v.String("producer_partition_columns"),
+		PartitionFallback:   v.String("producer_partition_by_fallback"),
+		KinesisStream:       v.String("kinesis_stream"),
+		KinesisMD5Keys:      v.Bool("kinesis_md5_keys"),
+		KinesisEndpoint:     v.String(KeyKinesisEndpoint),
+		KinesisRegion:       v.String(KeyKinesisRegion),
+		OutputFile:          v.String("output_file"),
+		Bootstrapper:        v.String("bootstrapper"),
+		IgnoreProducerError: v.Bool("ignore_producer_error"),
 	}
-	if v := get("replica_server_id", ""); v != "" {
-		n, err := strconv.ParseUint(v, 10, 32)
-		if err != nil || n == 0 {
-			errs = append(errs, fmt.Errorf("invalid value for replica_server_id, a number from 1 to 4294967295 required"))
-		}
-		c.ReplicaServerID = uint32(n)
-	} else {
-		c.ReplicaServerID = 6379
+	errs = append(errs, c.readReplication(v)...)
+	errs = append(errs, c.readOutput(v)...)
+	errs = append(errs, c.checkProducer()...)
+	errs = append(errs, refused(v)...)
+	errs = append(errs, c.readDerived(v, props)...)
+	c.UnknownKeys, c.IgnoredKeys = sortKeys(props)
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
-	c.ReplicationHost = get("replication_host", "")
-	c.ReplicationUser = get("replication_user", "")
-	c.ReplicationPassword = get("replication_password", "")
-	c.ReplicationPort = int(integer("replication_port", 3306, 32))
-	if c.ReplicationHost == "" || c.ReplicationUser == "" {
-		if c.ReplicationHost != "" || c.ReplicationUser != "" || c.ReplicationPassword != "" {
-			errs = append(errs, errors.New("please specify all of: replication_host, replication_user, replication_password"))
-		}
-		c.ReplicationHost, c.ReplicationPort, c.ReplicationUser, c.ReplicationPassword = c.Host, c.Port, c.User, c.Password
-	}
+	return c, nil
+}
 
-	o := DefaultOutputConfig()
-	o.BinlogPosition = boolean("output_binlog_position", false)
-	o.GTIDPosition = boolean("output_gtid_position", false)
-	o.CommitInfo = boolean("output_commit_info", true)
-	o.XOffset = boolean("output_xoffset", true)
-	o.Nulls = boolean("output_nulls", true)
-	o.ServerID = boolean("output_server_id", false)
-	o.ThreadID = boolean("output_thread_id", false)
-	o.SchemaID = boolean("output_schema_id", false)
-	o.RowQuery = boolean("output_row_query", false)
-	o.RowQueryMaxLength = int(integer("row_query_max_length", 0, 32))
-	o.PrimaryKeys = boolean("output_primary_keys", false)
-	o.PrimaryKeyColumns = boolean("output_primary_key_columns", false)
-	o.PushTimestamp = boolean("output_push_timestamp", false)
-	o.DDL = boolean("output_ddl", false)
-	o.NullZeroDates = boolean("output_null_zerodates", false)
-	switch s := get("output_naming_strategy", ""); s {
-	case "", "none":
-	case "underscore_to_camelcase":
-		o.CamelCase = true
-	default:
-		// Maxwell ignores a strategy it does not know.
+// readSettings reads props by the definition, with Maxwell's messages
+// for values of the wrong type. A blank replica_server_id is unset, as
+// in Maxwell; any other blank value is a value.
+func readSettings(props map[string]string) (*connect.Settings, []error) {
+	if strings.TrimSpace(props["replica_server_id"]) == "" {
+		props = maps.Clone(props)
+		delete(props, "replica_server_id")
 	}
-	if s := get("exclude_columns", ""); s != "" {
+	v, problems := configDef().Parse(props)
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = &settingError{Key: p.Key.Name, Err: fmt.Errorf("invalid value for %s, %s", p.Key.Name, requirement(p))}
+	}
+	return v, errs
+}
+
+// requirement is what Maxwell says a setting needs: its check's words,
+// which cover a value that is not a number too, or its type's.
+func requirement(p *connect.ConfigError) string {
+	switch {
+	case p.Key.Validate != nil:
+		return p.Key.Validate(p.Value)
+	case p.Key.Type == connect.ConfigBoolean:
+		return "true|false required"
+	}
+	return "number required"
+}
+
+// settingError is a problem of one setting of the definition, which the
+// Connect runtime reports itself from the connector's definition.
+type settingError struct {
+	Key string
+	Err error
+}
+
+func (e *settingError) Error() string { return e.Err.Error() }
+
+// readReplication reads the replication_* settings, which default, all
+// together, to the schema server's.
+func (c *Config) readReplication(v *connect.Settings) []error {
+	c.ReplicationHost = v.String("replication_host")
+	c.ReplicationUser = v.String("replication_user")
+	c.ReplicationPassword = v.String("replication_password")
+	c.ReplicationPort = v.Int("replication_port")
+	if c.ReplicationHost != "" && c.ReplicationUser != "" {
+		return nil
+	}
+	c.ReplicationHost, c.ReplicationPort, c.ReplicationUser, c.ReplicationPassword = c.Host, c.Port, c.User, c.Password
+	if v.String("replication_host") != "" || v.String("replication_user") != "" || v.String("replication_password") != "" {
+		return []error{errors.New("please specify all of: replication_host, replication_user, replication_password")}
+	}
+	return nil
+}
+
+// readOutput reads the output_* settings.
+func (c *Config) readOutput(v *connect.Settings) []error {
+	var errs []error
+	o := OutputConfig{
+		BinlogPosition:    v.Bool("output_binlog_position"),
+		GTIDPosition:      v.Bool("output_gtid_position"),
+		CommitInfo:        v.Bool("output_commit_info"),
+		XOffset:           v.Bool("output_xoffset"),
+		Nulls:             v.Bool("output_nulls"),
+		ServerID:          v.Bool("output_server_id"),
+		ThreadID:          v.Bool("output_thread_id"),
+		SchemaID:          v.Bool("output_schema_id"),
+		RowQuery:          v.Bool("output_row_query"),
+		RowQueryMaxLength: v.Int("row_query_max_length"),
+		PrimaryKeys:       v.Bool("output_primary_keys"),
+		PrimaryKeyColumns: v.Bool("output_primary_key_columns"),
+		PushTimestamp:     v.Bool("output_push_timestamp"),
+		DDL:               v.Bool("output_ddl"),
+		NullZeroDates:     v.Bool("output_null_zerodates"),
+		// Maxwell ignores a naming strategy it does not know.
+		CamelCase: v.String("output_naming_strategy") == "underscore_to_camelcase",
+	}
+	if s := v.String("exclude_columns"); s != "" {
 		for _, part := range strings.Split(s, ",") {
 			re, err := columnPattern(part)
 			if err != nil {
@@ -312,7 +264,12 @@ func ParseConfig(props map[string]string) (*Config, error) {
 	if o.GTIDPosition && !c.GTIDMode {
 		errs = append(errs, errors.New("output_gtid_position is only support with gtid mode."))
 	}
+	return errs
+}
 
+// checkProducer checks the producer and bootstrapper and what they need.
+func (c *Config) checkProducer() []error {
+	var errs []error
 	switch c.Producer {
 	case ProducerStdout, ProducerNone:
 	case ProducerFile:
@@ -331,75 +288,94 @@ func ParseConfig(props map[string]string) (*Config, error) {
 	default:
 		errs = append(errs, errors.New("please specify --bootstrapper=async|sync|none"))
 	}
-	if s := get("encrypt", "none"); s != "none" {
+	return errs
+}
+
+// refused reports the settings of features Tributary lacks.
+func refused(v *connect.Settings) []error {
+	var errs []error
+	if s := v.String("encrypt"); s != "none" {
 		errs = append(errs, fmt.Errorf("encrypt=%s is not supported by Tributary", s))
 	}
-	if get("javascript", "") != "" {
+	if v.String("javascript") != "" {
 		errs = append(errs, errors.New("javascript filters are not supported by Tributary"))
 	}
-	if boolean("ha", false) {
+	if v.Bool("ha") {
 		errs = append(errs, errors.New("ha (jgroups-raft high availability) is not supported by Tributary"))
 	}
-	if get("custom_producer.factory", "") != "" {
+	if v.String("custom_producer.factory") != "" {
 		errs = append(errs, errors.New("custom producers are not supported by Tributary"))
 	}
-	if get("schema_host", "") != "" {
+	if v.String("schema_host") != "" {
 		errs = append(errs, errors.New("schema_host (a separate schema-capture server) is not supported by Tributary"))
 	}
-	switch lv := strings.ToLower(get("log_level", "info")); lv {
-	case "debug", "info", "error":
-		_ = c.LogLevel.UnmarshalText([]byte(lv))
-	case "warn", "warning":
-		c.LogLevel = slog.LevelWarn
-	case "trace", "all":
-		c.LogLevel = slog.LevelDebug
-	case "off", "fatal":
-		c.LogLevel = slog.LevelError
-	default:
-		errs = append(errs, fmt.Errorf("unknown log level: %s", lv))
-	}
-	if v := get("init_position", ""); v != "" {
-		p, err := parseInitPosition(v)
+	return errs
+}
+
+// readDerived reads the settings with a syntax of their own: the log
+// level, init_position, the filter, the partitioner and the KPL file.
+func (c *Config) readDerived(v *connect.Settings, props map[string]string) []error {
+	var errs []error
+	add := func(err error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
-		c.InitPosition = p
 	}
-
-	spec := get("filter", "")
+	var err error
+	c.LogLevel, err = logLevel(v.String("log_level"))
+	add(err)
+	if s := v.String("init_position"); s != "" {
+		c.InitPosition, err = parseInitPosition(s)
+		add(err)
+	}
+	spec := v.String("filter")
 	if _, ok := props["filter"]; !ok {
-		spec = legacyFilter(get("include_dbs", ""), get("exclude_dbs", ""), get("include_tables", ""),
-			get("exclude_tables", ""), get("blacklist_dbs", ""), get("blacklist_tables", ""))
+		spec = legacyFilter(v.String("include_dbs"), v.String("exclude_dbs"), v.String("include_tables"),
+			v.String("exclude_tables"), v.String("blacklist_dbs"), v.String("blacklist_tables"))
 	}
-	f, err := ParseFilter(spec, c.SchemaDatabase)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("Invalid filter options: %w", err))
+	if c.Filter, err = ParseFilter(spec, c.SchemaDatabase); err != nil {
+		add(fmt.Errorf("Invalid filter options: %w", err))
 	}
-	c.Filter = f
-	if c.partitioner, err = newPartitioner(c.PartitionBy, c.PartitionColumns, c.PartitionFallback, c.KinesisMD5Keys); err != nil {
-		errs = append(errs, err)
+	c.partitioner, err = newPartitioner(c.PartitionBy, c.PartitionColumns, c.PartitionFallback, c.KinesisMD5Keys)
+	add(err)
+	if path := v.String(KeyKPLProperties); path != "" && c.Producer == ProducerKinesis {
+		add(c.applyKPL(path))
 	}
+	return errs
+}
 
-	if path := get(KeyKPLProperties, ""); path != "" && c.Producer == ProducerKinesis {
-		if err := c.applyKPL(path); err != nil {
-			errs = append(errs, err)
-		}
+// logLevel maps Maxwell's log levels (log4j's) to slog's.
+func logLevel(s string) (slog.Level, error) {
+	var lv slog.Level
+	switch s = strings.ToLower(s); s {
+	case "debug", "info", "error":
+		_ = lv.UnmarshalText([]byte(s))
+	case "warn", "warning":
+		lv = slog.LevelWarn
+	case "trace", "all":
+		lv = slog.LevelDebug
+	case "off", "fatal":
+		lv = slog.LevelError
+	default:
+		return lv, fmt.Errorf("unknown log level: %s", s)
 	}
+	return lv, nil
+}
 
+// sortKeys sorts out the keys that are not Tributary's: those neither
+// Maxwell nor Tributary know, and Maxwell's that change nothing here.
+func sortKeys(props map[string]string) (unknown, ignored []string) {
 	for k := range props {
 		switch {
 		case !KnownKey(k):
-			c.UnknownKeys = append(c.UnknownKeys, k)
+			unknown = append(unknown, k)
 		case ignoredKey(k):
-			c.IgnoredKeys = append(c.IgnoredKeys, k)
+			ignored = append(ignored, k)
 		}
 	}
-	sort.Strings(c.UnknownKeys)
-	sort.Strings(c.IgnoredKeys)
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return c, nil
+	sort.Strings(unknown)
+	sort.Strings(ignored)
+	return unknown, ignored
 }
 
 // prepare fills in what ParseConfig derives, for a Config built by

@@ -77,71 +77,37 @@ func connectorConfig(props map[string]string) (*Config, string, error) {
 	return cfg, topic, nil
 }
 
-// Config lists Maxwell's settings that the connector reads.
-func (c *connector) Config() connect.ConfigDef {
-	str := func(name, def, doc string, order int) connect.ConfigKey {
-		return connect.ConfigKey{Name: name, Type: connect.ConfigString, Default: def, Importance: connect.Medium,
-			Documentation: doc, Group: "Maxwell", Order: order, Width: connect.WidthMedium}
-	}
-	boolean := func(name, def, doc string, order int) connect.ConfigKey {
-		return connect.ConfigKey{Name: name, Type: connect.ConfigBoolean, Default: def, Importance: connect.Low,
-			Documentation: doc, Group: "Output", Order: order, Width: connect.WidthShort}
-	}
-	def := connect.ConfigDef{
-		str("host", "localhost", "MySQL host that holds the schema database (and, unless replication_host is set, whose binlog is read).", 1),
-		{Name: "port", Type: connect.ConfigInt, Default: "3306", Importance: connect.Medium, Documentation: "MySQL port.", Group: "Maxwell", Order: 2, Width: connect.WidthShort},
-		str("user", "", "MySQL user: REPLICATION SLAVE, REPLICATION CLIENT, SELECT, and all privileges on the schema database.", 3),
-		{Name: "password", Type: connect.ConfigPassword, Importance: connect.Medium, Documentation: "MySQL password.", Group: "Maxwell", Order: 4, Width: connect.WidthMedium},
-		str("replication_host", "", "Server whose binlog is read, when it is not host.", 5),
-		{Name: "replication_port", Type: connect.ConfigInt, Default: "3306", Importance: connect.Low, Documentation: "Port of replication_host.", Group: "Maxwell", Order: 6, Width: connect.WidthShort},
-		str("replication_user", "", "User on replication_host.", 7),
-		{Name: "replication_password", Type: connect.ConfigPassword, Importance: connect.Low, Documentation: "Password on replication_host.", Group: "Maxwell", Order: 8, Width: connect.WidthMedium},
-		str("client_id", "maxwell", "Names this instance's offsets and bootstrap requests.", 9),
-		{Name: "replica_server_id", Type: connect.ConfigLong, Default: "6379", Importance: connect.Medium, Documentation: "server_id the connector replicates as; unique among the server's replicas.", Group: "Maxwell", Order: 10, Width: connect.WidthShort},
-		str("schema_database", "maxwell", "Database holding Maxwell's bootstrap table.", 11),
-		{Name: "gtid_mode", Type: connect.ConfigBoolean, Default: "false", Importance: connect.Low, Documentation: "Resume from GTID sets.", Group: "Maxwell", Order: 12, Width: connect.WidthShort},
-		str("filter", "", "Maxwell filter rules: 'exclude: db.*, include: db.tbl, include: db./regex/, exclude: db.tbl.col=value'.", 13),
-		str(KeyTopic, "", "Stream the rows go to (default: kinesis_stream).", 14),
-		str("kinesis_stream", "", "Stream the rows go to when topic is unset.", 15),
-		{Name: "producer_partition_by", Type: connect.ConfigString, Default: PartitionDatabase, Importance: connect.Medium, Group: "Maxwell", Order: 16, Width: connect.WidthShort,
-			Documentation: "What the record key (partition key) is: database, table, primary_key, transaction_id, thread_id, column or random.",
-			Recommended:   []string{PartitionDatabase, PartitionTable, PartitionPrimaryKey, PartitionTransactionID, PartitionThreadID, PartitionColumn, PartitionRandom}},
-		str("producer_partition_columns", "", "Columns whose values make the key with producer_partition_by=column.", 17),
-		str("producer_partition_by_fallback", "", "Key when those columns are absent: database, table, primary_key or transaction_id.", 18),
-		{Name: "kinesis_md5_keys", Type: connect.ConfigBoolean, Default: "false", Importance: connect.Low, Documentation: "Use the MD5 of the partition key.", Group: "Maxwell", Order: 19, Width: connect.WidthShort},
-		{Name: "bootstrapper", Type: connect.ConfigString, Default: "async", Importance: connect.Low, Group: "Maxwell", Order: 20, Width: connect.WidthShort,
-			Documentation: "How bootstrap requests run: async, sync or none.", Recommended: []string{"async", "sync", "none"}},
-		str("init_position", "", "FILE:POSITION to start from when no offset is committed.", 21),
-		boolean("output_binlog_position", "false", "Rows carry \"position\".", 1),
-		boolean("output_gtid_position", "false", "Rows carry \"gtid\" (needs gtid_mode).", 2),
-		boolean("output_commit_info", "true", "Rows carry \"xid\" and \"commit\".", 3),
-		boolean("output_xoffset", "true", "Rows carry \"xoffset\" (Maxwell's code defaults it to true).", 4),
-		boolean("output_nulls", "true", "Null columns are kept.", 5),
-		boolean("output_server_id", "false", "Rows carry \"server_id\".", 6),
-		boolean("output_thread_id", "false", "Rows carry \"thread_id\".", 7),
-		boolean("output_schema_id", "false", "Accepted; Tributary has no schema ids.", 8),
-		boolean("output_row_query", "false", "Rows carry \"query\".", 9),
-		boolean("output_primary_keys", "false", "Rows carry \"primary_key\".", 10),
-		boolean("output_primary_key_columns", "false", "Rows carry \"primary_key_columns\".", 11),
-		boolean("output_push_timestamp", "false", "Rows carry \"push_ts\".", 12),
-		boolean("output_ddl", "false", "Emit schema changes.", 13),
-		boolean("output_null_zerodates", "false", "Zero dates become null.", 14),
-		{Name: "output_naming_strategy", Type: connect.ConfigString, Importance: connect.Low, Group: "Output", Order: 15, Width: connect.WidthShort,
-			Documentation: "underscore_to_camelcase renames fields.", Recommended: []string{"underscore_to_camelcase"}},
-		{Name: "row_query_max_length", Type: connect.ConfigInt, Default: "0", Importance: connect.Low, Group: "Output", Order: 16, Width: connect.WidthShort,
-			Documentation: "Truncate \"query\" to this many characters (0: no limit)."},
-		{Name: "exclude_columns", Type: connect.ConfigString, Importance: connect.Low, Group: "Output", Order: 17, Width: connect.WidthMedium,
-			Documentation: "Comma-separated columns (or /regex/) left out of data and old."},
-	}
-	return def
-}
+// Config lists Maxwell's settings that the connector reads: the Maxwell
+// and Output groups of the one definition (configDef).
+func (c *connector) Config() connect.ConfigDef { return connectorDef() }
 
-// ValidateConfig reports Maxwell's configuration errors.
+// ValidateConfig reports Maxwell's configuration errors but those of
+// single settings in Config, which the runtime reports itself from the
+// definition.
 func (c *connector) ValidateConfig(props map[string]string) map[string][]string {
-	if _, _, err := connectorConfig(props); err != nil {
-		return map[string][]string{"maxwell": {err.Error()}}
+	_, _, err := connectorConfig(props)
+	if err == nil {
+		return nil
 	}
-	return nil
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	def := connectorDef()
+	var rest []error
+	for _, e := range errs {
+		var se *settingError
+		if errors.As(e, &se) {
+			if _, ok := def.Lookup(se.Key); ok {
+				continue
+			}
+		}
+		rest = append(rest, e)
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+	return map[string][]string{"maxwell": {errors.Join(rest...).Error()}}
 }
 
 // Start checks the configuration.

@@ -29,6 +29,12 @@
 //
 // # Configuration
 //
+// Every key is declared once, in configDef (configdef.go): its type,
+// Maxwell's default, its check and its documentation. ParseConfig reads
+// through that definition, the connector shows its Maxwell and Output
+// groups to the Connect runtime, and the command line asks it which
+// options exist and which are booleans.
+//
 // ParseConfig takes Maxwell's keys with Maxwell's defaults (producer
 // stdout, client_id maxwell, replica_server_id 6379, schema_database
 // maxwell, producer_partition_by database, bootstrapper async,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -202,9 +201,6 @@ func parse(props map[string]string) (*Config, []error) {
 	return p.cfg, nil
 }
 
-// topicSettings are the settings of topic.<topic>.<setting>.
-var topicSettings = map[string]bool{"throttle.ms": true, "history.records.max": true, "tombstone.rate": true, "records.exactly": true}
-
 func (p *parser) topic(name string) *TopicConfig {
 	t, ok := p.topics[name]
 	if !ok {
@@ -254,22 +250,14 @@ func (p *parser) parseKey(key, val string) {
 			return
 		}
 		setting := strings.Join(tok[2:], ".")
-		if tok[1] == "creation" && !topicSettings[setting] {
+		if _, ok := topicDef().Lookup(setting); tok[1] == "creation" && !ok {
 			// Kafka Connect's topic.creation.* (KIP-158) belong to the
 			// runtime, unless a topic named "creation" is being set up.
 			return
 		}
 		p.topicSetting(key, val, tok[1], setting)
-	case "global":
-		p.globalSetting(key, val, strings.Join(tok[1:], "."))
-	case "tributary":
-		if key == StringsKey {
-			b, err := strconv.ParseBool(strings.TrimSpace(val))
-			if err != nil {
-				p.errorf(key, "expected true or false, got %q", val)
-			}
-			p.cfg.Strings = b
-		}
+	case "global", "tributary":
+		p.globalSetting(key, val, tok[0] == "global")
 	}
 }
 
@@ -317,11 +305,12 @@ func parseMatch(v string) (*MatchRef, error) {
 }
 
 func (p *parser) attrSetting(key, val string, nk nsKey, setting string) {
-	if setting != "null.rate" && setting != "matching.rate" {
-		p.errorf(key, "unrecognised attribute configuration %q: expected null.rate or matching.rate", setting)
+	k, ok := attrDef().Lookup(setting)
+	if !ok {
+		p.errorf(key, "unrecognised attribute configuration %q: expected %s", setting, expected(attrDef(), ""))
 		return
 	}
-	if _, ok := p.rate(key, val); !ok {
+	if _, ok := p.read(k, key, val); !ok {
 		return
 	}
 	if p.attrs[nk] == nil {
@@ -331,69 +320,55 @@ func (p *parser) attrSetting(key, val string, nk nsKey, setting string) {
 	p.attrKeys[nk] = key
 }
 
-func (p *parser) rate(key, val string) (float64, bool) {
-	f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-	if err != nil || f < 0 || f > 1 {
-		p.errorf(key, "expected a rate between 0 and 1, got %q", val)
-		return 0, false
-	}
-	return f, true
-}
-
-func (p *parser) count(key, val string, min int64) (int64, bool) {
-	n, err := strconv.ParseInt(strings.TrimSpace(val), 10, 64)
-	if err != nil || n < min {
-		p.errorf(key, "expected an integer of at least %d, got %q", min, val)
-		return 0, false
-	}
-	return n, true
-}
-
 func (p *parser) topicSetting(key, val, topic, setting string) {
 	if _, ok := p.topicKey[topic]; !ok {
 		p.topicKey[topic] = key
 	}
 	t := p.topic(topic)
-	switch setting {
-	case "throttle.ms":
-		if n, ok := p.count(key, val, 0); ok {
-			t.ThrottleMs = &n
-		}
-	case "history.records.max":
-		if n, ok := p.count(key, val, 1); ok {
-			t.HistoryRecordsMax = &n
-		}
-	case "tombstone.rate":
-		if f, ok := p.rate(key, val); ok {
-			t.TombstoneRate = f
-		}
-	case "records.exactly":
-		if n, ok := p.count(key, val, 1); ok {
-			t.RecordsExactly = n
-		}
-	default:
-		p.errorf(key, "unrecognised topic configuration %q: expected throttle.ms, history.records.max, tombstone.rate or records.exactly", setting)
+	k, ok := topicDef().Lookup(setting)
+	if !ok {
+		p.errorf(key, "unrecognised topic configuration %q: expected %s", setting, expected(topicDef(), ""))
+		return
+	}
+	v, ok := p.read(k, key, val)
+	switch {
+	case !ok:
+	case setting == "throttle.ms":
+		t.ThrottleMs = ptr(v.Long(setting))
+	case setting == "history.records.max":
+		t.HistoryRecordsMax = ptr(v.Long(setting))
+	case setting == "tombstone.rate":
+		t.TombstoneRate = v.Double(setting)
+	case setting == "records.exactly":
+		t.RecordsExactly = v.Long(setting)
 	}
 }
 
-func (p *parser) globalSetting(key, val, setting string) {
-	switch setting {
-	case "throttle.ms":
-		if n, ok := p.count(key, val, 0); ok {
-			p.cfg.ThrottleMs = &n
+// globalSetting reads a global.* setting or Tributary's StringsKey;
+// other tributary.* keys are not the generator's.
+func (p *parser) globalSetting(key, val string, global bool) {
+	k, ok := globalDef().Lookup(key)
+	if !ok {
+		if global {
+			p.errorf(key, "unrecognised global configuration %q: expected %s", strings.TrimPrefix(key, "global."), expected(globalDef(), "global."))
 		}
-	case "history.records.max":
-		if n, ok := p.count(key, val, 1); ok {
-			p.cfg.HistoryRecordsMax = &n
-		}
-	case "matching.rate":
-		if f, ok := p.rate(key, val); ok {
-			p.cfg.MatchingRate = &f
-		}
-	default:
-		p.errorf(key, "unrecognised global configuration %q: expected throttle.ms, history.records.max or matching.rate", setting)
+		return
+	}
+	v, ok := p.read(k, key, val)
+	switch {
+	case !ok:
+	case key == "global.throttle.ms":
+		p.cfg.ThrottleMs = ptr(v.Long(key))
+	case key == "global.history.records.max":
+		p.cfg.HistoryRecordsMax = ptr(v.Long(key))
+	case key == "global.matching.rate":
+		p.cfg.MatchingRate = ptr(v.Double(key))
+	case key == StringsKey:
+		p.cfg.Strings = v.Bool(key)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 // assemble combines the generator declarations into shapes and runs the
 // cross-key checks of the MSK generator's validators.
@@ -455,6 +430,18 @@ func (p *parser) assemble() {
 	for _, n := range names {
 		p.cfg.Topics = append(p.cfg.Topics, p.topics[n])
 	}
+}
+
+// shape is the topic's value or key shape: nil when it has none, or
+// when there is no topic.
+func (t *TopicConfig) shape(value bool) *Shape {
+	switch {
+	case t == nil:
+		return nil
+	case value:
+		return t.Value
+	}
+	return t.Key
 }
 
 func nsName(value bool) string {
@@ -530,14 +517,7 @@ func (p *parser) checkPaths(s *Shape) {
 func (p *parser) applyAttrs() {
 	for nk, settings := range p.attrs {
 		key := p.attrKeys[nk]
-		t, ok := p.topics[nk.topic]
-		var s *Shape
-		if ok {
-			s = t.Key
-			if nk.value {
-				s = t.Value
-			}
-		}
+		s := p.topics[nk.topic].shape(nk.value)
 		if s == nil {
 			p.errorf(key, "attribute configuration is supplied for topic %s's %s, but no generator is specified for it", nk.topic, nsName(nk.value))
 			continue
@@ -564,12 +544,10 @@ func (p *parser) applyAttrs() {
 				continue
 			}
 		}
-		if v, ok := settings["null.rate"]; ok {
-			f.NullRate, _ = strconv.ParseFloat(strings.TrimSpace(v), 64)
-		}
-		if v, ok := settings["matching.rate"]; ok {
-			r, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			f.MatchingRate = &r
+		v, _ := attrDef().Parse(settings) // each checked by attrSetting
+		f.NullRate = v.Double("null.rate")
+		if v.IsSet("matching.rate") {
+			f.MatchingRate = ptr(v.Double("matching.rate"))
 		}
 	}
 }
@@ -637,13 +615,7 @@ func (p *parser) checkDependencies() {
 func (p *parser) checkMatch(topic string, f *Field) bool {
 	m := f.Match
 	dt, ok := p.topics[m.Topic]
-	var s *Shape
-	if ok {
-		s = dt.Key
-		if m.Value {
-			s = dt.Value
-		}
-	}
+	s := dt.shape(m.Value)
 	ns := nsName(m.Value)
 	switch {
 	case !ok:

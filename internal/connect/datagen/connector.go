@@ -24,29 +24,24 @@ type Connector struct {
 // NewConnector returns an unstarted generator connector.
 func NewConnector() connect.SourceConnector { return &Connector{} }
 
-// Config lists the generator's global settings. The generator keys
-// (genkp.<topic>.with, genv.<topic>.<field>.matching, topic.<topic>.*)
-// are patterns; ValidateConfig checks them.
-func (c *Connector) Config() connect.ConfigDef {
-	return connect.ConfigDef{
-		{Name: "global.throttle.ms", Type: connect.ConfigLong, Default: "500", Importance: connect.Medium, Group: "Generator", Order: 1, Width: connect.WidthShort,
-			Documentation: "Milliseconds each topic waits between records, unless topic.<topic>.throttle.ms says otherwise."},
-		{Name: "global.history.records.max", Type: connect.ConfigLong, Default: "1000000", Importance: connect.Low, Group: "Generator", Order: 2, Width: connect.WidthShort,
-			Documentation: "How many generated records each topic remembers for .matching references."},
-		{Name: "global.matching.rate", Type: connect.ConfigDouble, Default: "0.1", Importance: connect.Low, Group: "Generator", Order: 3, Width: connect.WidthShort,
-			Documentation: "The chance that a field with .with and .matching takes a matched value rather than a generated one."},
-		{Name: StringsKey, Type: connect.ConfigBoolean, Default: "true", Importance: connect.Low, Group: "Generator", Order: 4, Width: connect.WidthShort,
-			Documentation: "Tributary: write every generated value as a string, as the MSK generator does. false keeps numbers and booleans typed."},
-	}
-}
+// Config lists the generator's global settings (globalDef). The
+// generator keys (genkp.<topic>.with, genv.<topic>.<field>.matching,
+// topic.<topic>.*) are patterns; ValidateConfig checks them.
+func (c *Connector) Config() connect.ConfigDef { return globalDef() }
 
 // ValidateConfig reports each generator problem against its key, so an
 // unknown Java-Faker expression is a validation error on that key.
+//
+// The problems of the global settings are left out: the runtime reports
+// them from Config, the same definition.
 func (c *Connector) ValidateConfig(props map[string]string) map[string][]string {
 	out := map[string][]string{}
 	for _, err := range Validate(props) {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
+			if _, global := globalDef().Lookup(ce.Key); global {
+				continue
+			}
 			out[ce.Key] = append(out[ce.Key], ce.Message)
 		} else {
 			out["genkp/genk/genv/genvp"] = append(out["genkp/genk/genv/genvp"], err.Error())

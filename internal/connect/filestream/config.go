@@ -83,25 +83,15 @@ type sourceConfig struct {
 	batchSize int
 }
 
-// parseSourceConfig parses props as Kafka's AbstractConfig would, with
-// its messages, so that Start fails as a Kafka connector's start does.
+// parseSourceConfig parses props through the definition, as Kafka's
+// AbstractConfig would, with its messages, so that Start fails as a Kafka
+// connector's start does: on the first problem.
 func parseSourceConfig(props map[string]string) (sourceConfig, error) {
-	c := sourceConfig{file: strings.TrimSpace(props[fileConfig]), batchSize: defaultBatchSize}
-	topic, ok := props[topicConfig]
-	if !ok {
-		return c, kafkaErrorf("Missing required configuration \"%s\" which has no default value.", topicConfig)
+	v, errs := sourceConfigDef().Parse(props)
+	if len(errs) > 0 {
+		return sourceConfig{}, errs[0]
 	}
-	if msg := validateTopic(topic); msg != "" {
-		return c, invalid(topic, topicConfig, msg)
-	}
-	c.topic = strings.TrimSpace(topic)
-	if v, ok := props[batchSizeConfig]; ok {
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
-		if err != nil {
-			return c, invalid(v, batchSizeConfig, "Not a number of type INT")
-		}
-		c.batchSize = int(n)
-	}
+	c := sourceConfig{file: v.String(fileConfig), topic: v.String(topicConfig), batchSize: v.Int(batchSizeConfig)}
 	if c.batchSize < 1 {
 		// Kafka checks the batch size only after adding a record, so
 		// anything below 1 returns one record per poll.
@@ -113,11 +103,6 @@ func parseSourceConfig(props map[string]string) (sourceConfig, error) {
 // parseSinkFile returns the sink's file setting, "" for standard output.
 func parseSinkFile(props map[string]string) string {
 	return strings.TrimSpace(props[fileConfig])
-}
-
-// invalid is Kafka's ConfigException(name, value, message) text.
-func invalid(value, name, msg string) error {
-	return kafkaErrorf("Invalid value %s for configuration %s: %s", value, name, msg)
 }
 
 // kafkaError is an error worded exactly as Kafka words it, capitals and
