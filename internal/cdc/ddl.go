@@ -31,6 +31,11 @@ type statement struct {
 	// dml marks INSERT, UPDATE, DELETE, REPLACE and LOAD logged as
 	// statements: changes a row-based reader cannot see.
 	dml bool
+	// ifNotExists marks CREATE TABLE/DATABASE IF NOT EXISTS.
+	ifNotExists bool
+	// charset and collation are the ones a CREATE/ALTER DATABASE
+	// names, in lower case ("" when it names none).
+	charset, collation string
 }
 
 // parseStatement reads a logged statement; defaultDB is the QUERY
@@ -39,6 +44,54 @@ func parseStatement(query, defaultDB string) statement {
 	tk := tokenize(query, 64)
 	p := &stmtParser{toks: tk, db: defaultDB}
 	return p.parse()
+}
+
+// DDL is what a schema-change statement says, as the reader reads it:
+// the statement behind a SchemaChange, for formats that report more of
+// it than SchemaChange carries (Maxwell's renames and database
+// character sets).
+type DDL struct {
+	// Kind is "CREATE", "ALTER", "DROP", "TRUNCATE" or "", as in
+	// SchemaChange.Kind.
+	Kind string
+	// Database is true for CREATE/ALTER/DROP DATABASE, naming it in DB.
+	Database bool
+	DB       string
+	// Tables are the tables the statement names (for a rename, the new
+	// names), qualified with the default database; Renamed are the old
+	// names of the tables a RENAME TABLE or ALTER TABLE ... RENAME
+	// moves, in the order of Tables (empty when nothing is renamed).
+	Tables, Renamed []TableName
+	// IfNotExists marks CREATE TABLE/DATABASE IF NOT EXISTS.
+	IfNotExists bool
+	// Charset and Collation are the ones a CREATE/ALTER DATABASE names,
+	// in lower case ("" for none).
+	Charset, Collation string
+}
+
+// TableName is a table's database and name.
+type TableName struct{ DB, Name string }
+
+// ParseDDL reads a statement as the reader does when the log shows it;
+// defaultDB is the database the statement ran in (SchemaChange.DB).
+func ParseDDL(query, defaultDB string) DDL {
+	st := parseStatement(query, defaultDB)
+	return DDL{
+		Kind: st.kind, Database: st.database, DB: st.db,
+		Tables: tableNames(st.tables), Renamed: tableNames(st.renamed),
+		IfNotExists: st.ifNotExists, Charset: st.charset, Collation: st.collation,
+	}
+}
+
+func tableNames(keys []tableKey) []TableName {
+	if len(keys) == 0 {
+		return nil
+	}
+	out := make([]TableName, len(keys))
+	for i, k := range keys {
+		out[i] = TableName{DB: k.db, Name: k.name}
+	}
+	return out
 }
 
 type stmtParser struct {
@@ -120,118 +173,18 @@ func (p *stmtParser) parse() statement {
 	switch {
 	case p.accept("CREATE"):
 		st.kind, st.schema = "CREATE", true
-		p.acceptSeq("OR", "REPLACE")
-		p.skipCreateOptions()
-		if p.accept("TEMPORARY") {
-			st.temporary = true
-		}
-		switch {
-		case p.accept("TABLE"):
-			p.acceptSeq("IF", "NOT", "EXISTS")
-			if k, ok := p.name(); ok {
-				st.tables = []tableKey{k}
-			}
-		case p.accept("DATABASE", "SCHEMA"):
-			p.acceptSeq("IF", "NOT", "EXISTS")
-			if t := p.next(); t.kind == tokWord || t.kind == tokQuoted {
-				st.database, st.db = true, t.text
-			}
-		default:
-			p.accept("ONLINE", "OFFLINE")
-			p.accept("UNIQUE", "FULLTEXT", "SPATIAL")
-			if p.accept("INDEX") {
-				st.kind = "ALTER"
-				p.acceptSeq("IF", "NOT", "EXISTS")
-				p.next() // index name
-				for p.peek().kind != tokNone && !p.accept("ON") {
-					p.next()
-				}
-				if k, ok := p.name(); ok {
-					st.tables = []tableKey{k}
-				}
-			} else {
-				st.kind = "" // views, routines, triggers, users, ...
-			}
-		}
+		p.parseCreate(&st)
 	case p.accept("ALTER"):
 		st.kind, st.schema = "ALTER", true
-		p.accept("ONLINE", "OFFLINE")
-		p.accept("IGNORE")
-		switch {
-		case p.accept("TABLE"):
-			p.acceptSeq("IF", "EXISTS")
-			k, ok := p.name()
-			if !ok {
-				break
-			}
-			st.tables = []tableKey{k}
-			if to, ok := p.alterRename(); ok {
-				st.renamed = []tableKey{k}
-				st.tables = []tableKey{to}
-			}
-		case p.accept("DATABASE", "SCHEMA"):
-			st.database, st.db = true, p.db
-			if t := p.peek(); (t.kind == tokWord && !isDatabaseOption(t.upper)) || t.kind == tokQuoted {
-				st.db = t.text
-			}
-		default:
-			st.kind = ""
-		}
+		p.parseAlter(&st)
 	case p.accept("DROP"):
 		st.kind, st.schema = "DROP", true
-		if p.accept("TEMPORARY") {
-			st.temporary = true
-		}
-		switch {
-		case p.accept("TABLE", "TABLES"):
-			p.acceptSeq("IF", "EXISTS")
-			for {
-				k, ok := p.name()
-				if !ok {
-					break
-				}
-				st.tables = append(st.tables, k)
-				if !p.symbol(",") {
-					break
-				}
-			}
-		case p.accept("DATABASE", "SCHEMA"):
-			p.acceptSeq("IF", "EXISTS")
-			if t := p.next(); t.kind == tokWord || t.kind == tokQuoted {
-				st.database, st.db = true, t.text
-			}
-		case p.accept("INDEX"):
-			st.kind = "ALTER"
-			p.accept("ONLINE", "OFFLINE")
-			p.acceptSeq("IF", "EXISTS")
-			p.next()
-			if p.accept("ON") {
-				if k, ok := p.name(); ok {
-					st.tables = []tableKey{k}
-				}
-			}
-		default:
-			st.kind = ""
-		}
+		p.parseDrop(&st)
 	case p.accept("RENAME"):
 		st.schema = true
 		if p.accept("TABLE", "TABLES") {
 			st.kind = "ALTER"
-			for {
-				from, ok := p.name()
-				if !ok || !p.accept("TO") {
-					break
-				}
-				to, ok := p.name()
-				if !ok {
-					break
-				}
-				st.renamed = append(st.renamed, from)
-				st.tables = append(st.tables, to)
-				if !p.symbol(",") {
-					break
-				}
-			}
+			p.renamePairs(&st)
 		}
 	case p.accept("TRUNCATE"):
 		st.kind, st.schema = "TRUNCATE", true
@@ -243,6 +196,156 @@ func (p *stmtParser) parse() statement {
 		st.dml = true
 	}
 	return st
+}
+
+// parseCreate reads what follows CREATE: a table, a database, an index
+// (an ALTER of its table) or another object (kind "").
+func (p *stmtParser) parseCreate(st *statement) {
+	p.acceptSeq("OR", "REPLACE")
+	p.skipCreateOptions()
+	if p.accept("TEMPORARY") {
+		st.temporary = true
+	}
+	switch {
+	case p.accept("TABLE"):
+		st.ifNotExists = p.acceptSeq("IF", "NOT", "EXISTS")
+		if k, ok := p.name(); ok {
+			st.tables = []tableKey{k}
+		}
+	case p.accept("DATABASE", "SCHEMA"):
+		st.ifNotExists = p.acceptSeq("IF", "NOT", "EXISTS")
+		if t := p.next(); t.kind == tokWord || t.kind == tokQuoted {
+			st.database, st.db = true, t.text
+		}
+		p.databaseOptions(st)
+	default:
+		p.accept("ONLINE", "OFFLINE")
+		p.accept("UNIQUE", "FULLTEXT", "SPATIAL")
+		if !p.accept("INDEX") {
+			st.kind = "" // views, routines, triggers, users, ...
+			return
+		}
+		st.kind = "ALTER"
+		p.acceptSeq("IF", "NOT", "EXISTS")
+		p.next() // index name
+		for p.peek().kind != tokNone && !p.accept("ON") {
+			p.next()
+		}
+		if k, ok := p.name(); ok {
+			st.tables = []tableKey{k}
+		}
+	}
+}
+
+// parseAlter reads what follows ALTER: a table (perhaps renamed), a
+// database or another object (kind "").
+func (p *stmtParser) parseAlter(st *statement) {
+	p.accept("ONLINE", "OFFLINE")
+	p.accept("IGNORE")
+	switch {
+	case p.accept("TABLE"):
+		p.acceptSeq("IF", "EXISTS")
+		k, ok := p.name()
+		if !ok {
+			return
+		}
+		st.tables = []tableKey{k}
+		if to, ok := p.alterRename(); ok {
+			st.renamed = []tableKey{k}
+			st.tables = []tableKey{to}
+		}
+	case p.accept("DATABASE", "SCHEMA"):
+		st.database, st.db = true, p.db
+		if t := p.peek(); (t.kind == tokWord && !isDatabaseOption(t.upper)) || t.kind == tokQuoted {
+			st.db = t.text
+			p.i++
+		}
+		p.databaseOptions(st)
+	default:
+		st.kind = ""
+	}
+}
+
+// parseDrop reads what follows DROP: tables, a database, an index (an
+// ALTER of its table) or another object (kind "").
+func (p *stmtParser) parseDrop(st *statement) {
+	if p.accept("TEMPORARY") {
+		st.temporary = true
+	}
+	switch {
+	case p.accept("TABLE", "TABLES"):
+		p.acceptSeq("IF", "EXISTS")
+		for {
+			k, ok := p.name()
+			if !ok {
+				break
+			}
+			st.tables = append(st.tables, k)
+			if !p.symbol(",") {
+				break
+			}
+		}
+	case p.accept("DATABASE", "SCHEMA"):
+		p.acceptSeq("IF", "EXISTS")
+		if t := p.next(); t.kind == tokWord || t.kind == tokQuoted {
+			st.database, st.db = true, t.text
+		}
+	case p.accept("INDEX"):
+		st.kind = "ALTER"
+		p.accept("ONLINE", "OFFLINE")
+		p.acceptSeq("IF", "EXISTS")
+		p.next()
+		if p.accept("ON") {
+			if k, ok := p.name(); ok {
+				st.tables = []tableKey{k}
+			}
+		}
+	default:
+		st.kind = ""
+	}
+}
+
+// renamePairs reads RENAME TABLE's "a TO b, c TO d".
+func (p *stmtParser) renamePairs(st *statement) {
+	for {
+		from, ok := p.name()
+		if !ok || !p.accept("TO") {
+			return
+		}
+		to, ok := p.name()
+		if !ok {
+			return
+		}
+		st.renamed = append(st.renamed, from)
+		st.tables = append(st.tables, to)
+		if !p.symbol(",") {
+			return
+		}
+	}
+}
+
+// databaseOptions reads CREATE/ALTER DATABASE's options for the
+// character set and collation they name ([DEFAULT] CHARACTER SET [=] x,
+// CHARSET [=] x, [DEFAULT] COLLATE [=] y), the first of each; other
+// options (COMMENT 'text', READ ONLY, ...) are passed over, so a word in
+// a comment's text is not taken for one.
+func (p *stmtParser) databaseOptions(st *statement) {
+	for p.peek().kind != tokNone {
+		var dst *string
+		switch {
+		case p.accept("CHARSET"), p.acceptSeq("CHARACTER", "SET"):
+			dst = &st.charset
+		case p.accept("COLLATE"):
+			dst = &st.collation
+		default:
+			p.next()
+			continue
+		}
+		p.symbol("=")
+		if t := p.next(); t.kind != tokNone && t.kind != tokSymbol && *dst == "" {
+			*dst = strings.ToLower(t.text)
+		}
+	}
 }
 
 // skipCreateOptions passes DEFINER = ..., ALGORITHM = ..., SQL SECURITY
@@ -330,69 +433,21 @@ func tokenize(q string, max int) []token {
 				i++
 			}
 		case c == '/' && strings.HasPrefix(q[i:], "/*"):
-			rest := q[i+2:]
-			switch {
-			case strings.HasPrefix(rest, "!"), strings.HasPrefix(rest, "M!"):
-				i += 2
-				if q[i] == 'M' {
-					i++
-				}
-				i++ // '!'
-				for i < len(q) && q[i] >= '0' && q[i] <= '9' {
-					i++
-				}
-				inExec++
-			default:
-				end := strings.Index(rest, "*/")
-				if end < 0 {
-					return out
-				}
-				i += 2 + end + 2
+			next, exec := skipComment(q, i)
+			if next < 0 {
+				return out
 			}
+			if exec {
+				inExec++
+			}
+			i = next
 		case c == '*' && inExec > 0 && strings.HasPrefix(q[i:], "*/"):
 			inExec--
 			i += 2
-		case c == '`':
-			var b strings.Builder
-			i++
-			for i < len(q) {
-				if q[i] == '`' {
-					if i+1 < len(q) && q[i+1] == '`' {
-						b.WriteByte('`')
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(q[i])
-				i++
-			}
-			out = append(out, token{kind: tokQuoted, text: b.String()})
-		case c == '\'' || c == '"':
-			quote := c
-			var b strings.Builder
-			i++
-			for i < len(q) {
-				ch := q[i]
-				if ch == '\\' && i+1 < len(q) {
-					b.WriteByte(q[i+1])
-					i += 2
-					continue
-				}
-				if ch == quote {
-					if i+1 < len(q) && q[i+1] == quote {
-						b.WriteByte(quote)
-						i += 2
-						continue
-					}
-					i++
-					break
-				}
-				b.WriteByte(ch)
-				i++
-			}
-			out = append(out, token{kind: tokString, text: b.String()})
+		case c == '`' || c == '\'' || c == '"':
+			var t token
+			t, i = quoted(q, i)
+			out = append(out, t)
 		case isWordByte(c):
 			j := i
 			for j < len(q) && isWordByte(q[j]) {
@@ -407,6 +462,64 @@ func tokenize(q string, max int) []token {
 		}
 	}
 	return out
+}
+
+// skipComment passes the comment opening at q[i:] ("/*"): a plain one
+// whole, or only the opening of an executable one (/*!NNNNN or
+// /*M!NNNNN), whose text is read as the statement's (exec). It returns
+// where reading goes on, or -1 for a comment never closed.
+func skipComment(q string, i int) (next int, exec bool) {
+	rest := q[i+2:]
+	if !strings.HasPrefix(rest, "!") && !strings.HasPrefix(rest, "M!") {
+		end := strings.Index(rest, "*/")
+		if end < 0 {
+			return -1, false
+		}
+		return i + 2 + end + 2, false
+	}
+	i += 2
+	if q[i] == 'M' {
+		i++
+	}
+	i++ // '!'
+	for i < len(q) && q[i] >= '0' && q[i] <= '9' {
+		i++
+	}
+	return i, true
+}
+
+// quoted reads the quoted identifier (`...`) or string ('...' or "...")
+// at q[i:], unquoted: a doubled quote stands for itself, and in strings a
+// backslash escapes the next byte. It returns the token and where reading
+// goes on.
+func quoted(q string, i int) (token, int) {
+	quote := q[i]
+	kind := tokString
+	if quote == '`' {
+		kind = tokQuoted
+	}
+	var b strings.Builder
+	i++
+	for i < len(q) {
+		ch := q[i]
+		if kind == tokString && ch == '\\' && i+1 < len(q) {
+			b.WriteByte(q[i+1])
+			i += 2
+			continue
+		}
+		if ch == quote {
+			if i+1 < len(q) && q[i+1] == quote {
+				b.WriteByte(quote)
+				i += 2
+				continue
+			}
+			i++
+			break
+		}
+		b.WriteByte(ch)
+		i++
+	}
+	return token{kind: kind, text: b.String()}, i
 }
 
 // isWordByte reports whether a byte can be part of an unquoted word

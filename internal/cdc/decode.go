@@ -121,74 +121,17 @@ func planFor(c *Column) colPlan {
 }
 
 // fromBinlog converts a value as go-mysql's row decoder returns it
-// (ParseTime off, UseDecimal off, TIMESTAMP text in UTC).
+// (ParseTime off, UseDecimal off, TIMESTAMP text in UTC). A value of a
+// Go type a kind does not expect is returned as it is.
 func (p *colPlan) fromBinlog(v any) any {
 	if v == nil {
 		return nil
 	}
 	switch p.kind {
 	case vSigned, vYear:
-		switch x := v.(type) {
-		case int8:
-			return int64(x)
-		case int16:
-			return int64(x)
-		case int32:
-			return int64(x)
-		case int64:
-			return x
-		case int:
-			return int64(x)
-		}
+		return signedFromBinlog(v)
 	case vUnsigned:
-		switch x := v.(type) {
-		case int8:
-			return int64(uint8(x))
-		case int16:
-			return int64(uint16(x))
-		case int32:
-			if p.size == 3 {
-				return int64(uint32(x) & 0xFFFFFF)
-			}
-			return int64(uint32(x))
-		case int64:
-			if p.size == 8 {
-				return uint64(x)
-			}
-			return x
-		}
-	case vFloat:
-		if x, ok := v.(float64); ok {
-			return float32(x)
-		}
-	case vDouble:
-		if x, ok := v.(float32); ok {
-			return float64(x)
-		}
-	case vDecimal:
-		if s, ok := v.(string); ok {
-			return Decimal(s)
-		}
-	case vBit:
-		if x, ok := v.(int64); ok {
-			return uint64(x)
-		}
-	case vTimestamp:
-		if s, ok := v.(string); ok {
-			return parseTimestamp(s)
-		}
-	case vDatetime, vTime:
-		if s, ok := v.(string); ok {
-			return fixFraction(s, p.fsp)
-		}
-	case vEnum:
-		if x, ok := v.(int64); ok {
-			return p.enumValue(x)
-		}
-	case vSet:
-		if x, ok := v.(int64); ok {
-			return p.setValue(uint64(x))
-		}
+		return p.unsignedFromBinlog(v)
 	case vText:
 		switch x := v.(type) {
 		case string:
@@ -196,36 +139,112 @@ func (p *colPlan) fromBinlog(v any) any {
 		case []byte:
 			return p.dec.text(x)
 		}
+		return v
 	case vBinary, vBlob, vGeometry:
-		var b []byte
-		switch x := v.(type) {
-		case string:
-			b = []byte(x)
-		case []byte:
-			b = x
-		default:
-			return v
-		}
-		if p.kind == vBinary && len(b) < p.pad {
-			padded := make([]byte, p.pad)
-			copy(padded, b)
-			b = padded
-		}
-		return b
+		return p.bytesFromBinlog(v)
 	case vJSON:
-		switch x := v.(type) {
-		case []byte:
-			if len(x) == 0 {
-				return "null"
-			}
-			return normalizeJSON(string(x))
-		case string:
-			return normalizeJSON(x)
-		}
+		return jsonFromBinlog(v)
 	case vInet:
 		return inetText(padded(binaryValue(v), p.pad))
 	case vUUID:
 		return uuidText(padded(binaryValue(v), 16))
+	}
+	return p.scalarFromBinlog(v)
+}
+
+func signedFromBinlog(v any) any {
+	switch x := v.(type) {
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case int:
+		return int64(x)
+	}
+	return v
+}
+
+// unsignedFromBinlog reads an unsigned integer, which the decoder hands
+// as the signed type of its size; BIGINT UNSIGNED becomes a uint64.
+func (p *colPlan) unsignedFromBinlog(v any) any {
+	switch x := v.(type) {
+	case int8:
+		return int64(uint8(x))
+	case int16:
+		return int64(uint16(x))
+	case int32:
+		if p.size == 3 {
+			return int64(uint32(x) & 0xFFFFFF)
+		}
+		return int64(uint32(x))
+	case int64:
+		if p.size == 8 {
+			return uint64(x)
+		}
+	}
+	return v
+}
+
+// bytesFromBinlog reads a binary value as bytes, a BINARY(n) padded
+// with zeros to its length, as the server returns it.
+func (p *colPlan) bytesFromBinlog(v any) any {
+	b, ok := BytesOf(v)
+	if !ok {
+		return v
+	}
+	if p.kind == vBinary {
+		b = padded(b, p.pad)
+	}
+	return b
+}
+
+// jsonFromBinlog reads a JSON document, normalized; an empty one is
+// JSON's null.
+func jsonFromBinlog(v any) any {
+	switch x := v.(type) {
+	case []byte:
+		if len(x) == 0 {
+			return "null"
+		}
+		return normalizeJSON(string(x))
+	case string:
+		return normalizeJSON(x)
+	}
+	return v
+}
+
+// scalarFromBinlog reads the kinds whose values come as one Go type:
+// floats, decimals, bits, temporal text, ENUM indexes and SET bitmaps.
+func (p *colPlan) scalarFromBinlog(v any) any {
+	switch x := v.(type) {
+	case float64:
+		if p.kind == vFloat {
+			return float32(x)
+		}
+	case float32:
+		if p.kind == vDouble {
+			return float64(x)
+		}
+	case int64:
+		switch p.kind {
+		case vBit:
+			return uint64(x)
+		case vEnum:
+			return p.enumValue(x)
+		case vSet:
+			return p.setValue(uint64(x))
+		}
+	case string:
+		switch p.kind {
+		case vDecimal:
+			return Decimal(x)
+		case vTimestamp:
+			return parseTimestamp(x)
+		case vDatetime, vTime:
+			return fixFraction(x, p.fsp)
+		}
 	}
 	return v
 }
@@ -316,13 +335,20 @@ func padded(b []byte, n int) []byte {
 
 // binaryValue returns a binary-log value's bytes.
 func binaryValue(v any) []byte {
+	b, _ := BytesOf(v)
+	return b
+}
+
+// BytesOf returns the bytes of a value handed as text or bytes (a
+// string or a []byte); false for a value of another type.
+func BytesOf(v any) ([]byte, bool) {
 	switch x := v.(type) {
 	case string:
-		return []byte(x)
+		return []byte(x), true
 	case []byte:
-		return x
+		return x, true
 	}
-	return nil
+	return nil, false
 }
 
 // inetText formats MariaDB's INET4 (4 bytes) or INET6 (16 bytes) as the

@@ -76,6 +76,35 @@ func (r *runner) run(ctx context.Context, from *Position) error {
 	if r.srv, err = inspect(c); err != nil {
 		return r.ctxErr(ctx, err)
 	}
+	if err := r.checkStart(from); err != nil {
+		return err
+	}
+	if r.cfg.Snapshot == SnapshotInitialOnly && from != nil {
+		r.log.Info("snapshot already taken; initial_only does not stream")
+		return nil
+	}
+	current, err := loadTables(c, r.cfg, r.srv.flavor, nil)
+	if err != nil {
+		return r.ctxErr(ctx, err)
+	}
+	tables := newSchemas(current).sorted()
+	snapshot, err := r.needSnapshot(c, tables, from)
+	if err != nil {
+		return r.ctxErr(ctx, err)
+	}
+	start, known, stream, err := r.startAt(ctx, c, from, snapshot, current, tables)
+	if err != nil || !stream {
+		return r.ctxErr(ctx, err)
+	}
+	s := newStream(ctx, r, c, newSchemas(known))
+	defer func() { s.c.Close() }() // may be a replacement of c
+	return r.ctxErr(ctx, s.run(start))
+}
+
+// checkStart refuses a server without a usable binary log and a stored
+// position this server cannot have written, and warns when rows will be
+// decoded with a tracked schema.
+func (r *runner) checkStart(from *Position) error {
 	if err := r.srv.checkBinlog(); err != nil {
 		return err
 	}
@@ -92,16 +121,14 @@ func (r *runner) run(ctx context.Context, from *Position) error {
 		return &Error{Kind: KindConfig, Msg: fmt.Sprintf("the stored position is from a %s server and this one is %s", from.Flavor, r.srv.flavor),
 			Hint: "reset the connector's offsets to read this server"}
 	}
+	return nil
+}
+
+// needSnapshot decides by the snapshot mode whether to take a snapshot,
+// after checking the privileges that needs: when_needed takes one when
+// the stored position is gone from the server, other modes fail then.
+func (r *runner) needSnapshot(c *conn, tables []*Table, from *Position) (bool, error) {
 	mode := r.cfg.Snapshot
-	if mode == SnapshotInitialOnly && from != nil {
-		r.log.Info("snapshot already taken; initial_only does not stream")
-		return nil
-	}
-	current, err := loadTables(c, r.cfg, r.srv.flavor, nil)
-	if err != nil {
-		return r.ctxErr(ctx, err)
-	}
-	tables := newSchemas(current).sorted()
 	snapshot := false
 	switch mode {
 	case SnapshotAlways:
@@ -111,51 +138,45 @@ func (r *runner) run(ctx context.Context, from *Position) error {
 	}
 	mayLock := (snapshot || mode == SnapshotWhenNeeded) && r.snapshotLock() != lockAuto
 	if err := r.checkPrivileges(c, tables, mayLock); err != nil {
-		return r.ctxErr(ctx, err)
+		return false, err
 	}
-	if from != nil && !snapshot {
-		why, err := r.unavailable(c, *from)
-		if err != nil {
-			return r.ctxErr(ctx, err)
-		}
-		if why != "" {
-			if mode != SnapshotWhenNeeded {
-				return purgedError(*from, why, r.cfg.Keys, nil)
-			}
-			r.log.Warn("stored position no longer available; taking a new snapshot", "position", from.String(), "reason", why)
-			snapshot = true
-		}
+	if from == nil || snapshot {
+		return snapshot, nil
 	}
+	why, err := r.unavailable(c, *from)
+	if err != nil || why == "" {
+		return false, err
+	}
+	if mode != SnapshotWhenNeeded {
+		return false, purgedError(*from, why, r.cfg.Keys, nil)
+	}
+	r.log.Warn("stored position no longer available; taking a new snapshot", "position", from.String(), "reason", why)
+	return true, nil
+}
 
-	var start Position
-	var known map[tableKey]*Table
+// startAt finds where streaming starts, and the tables' definitions as
+// of there: after a snapshot, at the stored position, at the current
+// position once the schemas are reported (no_data), or at the oldest
+// (never). stream is false when nothing is to be streamed (initial_only).
+func (r *runner) startAt(ctx context.Context, c *conn, from *Position, snapshot bool, current map[tableKey]*Table, tables []*Table) (
+	start Position, known map[tableKey]*Table, stream bool, err error) {
 	switch {
 	case snapshot:
 		if start, known, err = r.snapshot(ctx); err != nil {
-			return r.ctxErr(ctx, err)
+			return start, nil, false, err
 		}
-		if mode == SnapshotInitialOnly {
-			return nil
-		}
+		return start, known, r.cfg.Snapshot != SnapshotInitialOnly, nil
 	case from != nil:
-		start, known = *from, current
-	case mode == SnapshotNoData:
+		return *from, current, true, nil
+	case r.cfg.Snapshot == SnapshotNoData:
 		if start, err = r.currentPosition(c); err != nil {
-			return r.ctxErr(ctx, err)
+			return start, nil, false, err
 		}
-		known = current
-		if err := r.schemaOnly(ctx, tables, start); err != nil {
-			return r.ctxErr(ctx, err)
-		}
+		return start, current, true, r.schemaOnly(ctx, tables, start)
 	default: // never
-		if start, err = r.oldestPosition(c); err != nil {
-			return r.ctxErr(ctx, err)
-		}
-		known = current
+		start, err = r.oldestPosition(c)
+		return start, current, err == nil, err
 	}
-	s := newStream(ctx, r, c, newSchemas(known))
-	defer func() { s.c.Close() }() // may be a replacement of c
-	return r.ctxErr(ctx, s.run(start))
 }
 
 // ctxErr reports the context's end rather than the failure it caused.

@@ -43,110 +43,147 @@ func (r *runner) snapshot(ctx context.Context) (Position, map[tableKey]*Table, e
 			return Position{}, nil, fmt.Errorf("cdc: snapshot: %w", err)
 		}
 	}
-	var (
-		pos    Position
-		tables map[tableKey]*Table
-	)
-	release := ""
-	switch mode := r.snapshotLock(); mode {
+	var start snapshotStart
+	switch r.snapshotLock() {
 	case lockAuto:
-		if _, err := c.exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
-			return Position{}, nil, fmt.Errorf("cdc: snapshot: %w", err)
-		}
-		rows, err := c.rows("SHOW STATUS LIKE 'binlog_snapshot_%'")
-		if err != nil {
-			return Position{}, nil, fmt.Errorf("cdc: snapshot position: %w", err)
-		}
-		pos.Flavor = r.srv.flavor
-		for _, row := range rows {
-			switch strings.ToLower(row[0].s) {
-			case "binlog_snapshot_file":
-				pos.File = row[1].s
-			case "binlog_snapshot_position":
-				p, _ := strconv.ParseUint(row[1].s, 10, 32)
-				pos.Pos = uint32(p)
-			}
-		}
-		if pos.File == "" {
-			return Position{}, nil, &Error{Kind: KindBinlogDisabled, Msg: "the server reports no binlog snapshot position", Hint: "start the server with log_bin"}
-		}
-		if pos.GTIDSet, err = r.gtidAt(c, pos.File, pos.Pos); err != nil {
-			return Position{}, nil, err
-		}
-		if tables, err = loadTables(c, r.cfg, r.srv.flavor, nil); err != nil {
-			return Position{}, nil, err
-		}
+		start, err = r.startConsistent(c)
 	case lockGlobal:
-		if _, err := c.exec("FLUSH TABLES WITH READ LOCK"); err != nil {
-			return Position{}, nil, fmt.Errorf("cdc: snapshot lock: %w", err)
-		}
-		if _, err := c.exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
-			return Position{}, nil, fmt.Errorf("cdc: snapshot: %w", err)
-		}
-		if pos, err = r.currentPosition(c); err != nil {
-			return Position{}, nil, err
-		}
-		if tables, err = loadTables(c, r.cfg, r.srv.flavor, nil); err != nil {
-			return Position{}, nil, err
-		}
-		if _, err := c.exec("UNLOCK TABLES"); err != nil {
-			return Position{}, nil, fmt.Errorf("cdc: snapshot unlock: %w", err)
-		}
+		start, err = r.startGlobalLock(c)
 	case lockTables:
-		if tables, err = loadTables(c, r.cfg, r.srv.flavor, nil); err != nil {
-			return Position{}, nil, err
-		}
-		if len(tables) > 0 {
-			var names []string
-			for _, t := range newSchemas(tables).sorted() {
-				names = append(names, quoteTable(t.DB, t.Name)+" READ")
-			}
-			if _, err := c.exec("LOCK TABLES " + strings.Join(names, ", ")); err != nil {
-				return Position{}, nil, fmt.Errorf("cdc: snapshot lock: %w", err)
-			}
-			release = "UNLOCK TABLES"
-		}
-		if pos, err = r.currentPosition(c); err != nil {
-			return Position{}, nil, err
-		}
+		start, err = r.startTableLocks(c)
 	}
-	list := newSchemas(tables).sorted()
+	if err != nil {
+		return Position{}, nil, err
+	}
+	pos := start.pos
+	list := newSchemas(start.tables).sorted()
 	r.log.Info("snapshot", "position", pos.String(), "tables", len(list))
 
 	base := Source{Pos: pos, File: pos.File, EventPos: pos.Pos, ServerID: r.srv.serverID, Time: started}
-	for _, t := range list {
-		ddl, err := showCreate(c, t)
-		if err != nil {
-			return Position{}, nil, err
-		}
-		src := base
-		src.Snapshot = "true"
-		sc := &SchemaChange{DB: t.DB, DDL: ddl, Kind: "CREATE", Tables: []*Table{t}, Before: []*Table{nil}, Source: src}
-		if err := r.h.Schema(ctx, sc); err != nil {
-			return Position{}, nil, err
-		}
-	}
-	e := &snapshotEmitter{ctx: ctx, h: r.h, base: base}
-	for _, t := range list {
-		if err := r.readTable(c, t, e); err != nil {
-			return Position{}, nil, err
-		}
-	}
-	if err := e.finish(); err != nil {
+	count, err := r.snapshotTables(ctx, c, list, base)
+	if err != nil {
 		return Position{}, nil, err
 	}
-	end := "COMMIT"
-	if release != "" {
-		end = release
-	}
-	if _, err := c.exec(end); err != nil {
+	if _, err := c.exec(start.end); err != nil {
 		return Position{}, nil, fmt.Errorf("cdc: end snapshot: %w", err)
 	}
 	if err := r.h.Boundary(ctx, pos); err != nil {
 		return Position{}, nil, err
 	}
-	r.log.Info("snapshot done", "rows", e.count, "took", time.Since(started).Round(time.Millisecond))
-	return pos, tables, nil
+	r.log.Info("snapshot done", "rows", count, "took", time.Since(started).Round(time.Millisecond))
+	return pos, start.tables, nil
+}
+
+// snapshotStart is a snapshot begun: the position it is consistent
+// with, the captured tables, and the statement that ends it.
+type snapshotStart struct {
+	pos    Position
+	tables map[tableKey]*Table
+	end    string
+}
+
+// startConsistent begins a snapshot on MariaDB without a lock: the
+// consistent-snapshot transaction reports its binlog position.
+func (r *runner) startConsistent(c *conn) (snapshotStart, error) {
+	st := snapshotStart{end: "COMMIT"}
+	if _, err := c.exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
+		return st, fmt.Errorf("cdc: snapshot: %w", err)
+	}
+	rows, err := c.rows("SHOW STATUS LIKE 'binlog_snapshot_%'")
+	if err != nil {
+		return st, fmt.Errorf("cdc: snapshot position: %w", err)
+	}
+	st.pos.Flavor = r.srv.flavor
+	for _, row := range rows {
+		switch strings.ToLower(row[0].s) {
+		case "binlog_snapshot_file":
+			st.pos.File = row[1].s
+		case "binlog_snapshot_position":
+			p, _ := strconv.ParseUint(row[1].s, 10, 32)
+			st.pos.Pos = uint32(p)
+		}
+	}
+	if st.pos.File == "" {
+		return st, &Error{Kind: KindBinlogDisabled, Msg: "the server reports no binlog snapshot position", Hint: "start the server with log_bin"}
+	}
+	if st.pos.GTIDSet, err = r.gtidAt(c, st.pos.File, st.pos.Pos); err != nil {
+		return st, err
+	}
+	st.tables, err = loadTables(c, r.cfg, r.srv.flavor, nil)
+	return st, err
+}
+
+// startGlobalLock begins a snapshot under FLUSH TABLES WITH READ LOCK,
+// held only until the transaction has started and the position and
+// tables are read.
+func (r *runner) startGlobalLock(c *conn) (snapshotStart, error) {
+	st := snapshotStart{end: "COMMIT"}
+	if _, err := c.exec("FLUSH TABLES WITH READ LOCK"); err != nil {
+		return st, fmt.Errorf("cdc: snapshot lock: %w", err)
+	}
+	if _, err := c.exec("START TRANSACTION WITH CONSISTENT SNAPSHOT"); err != nil {
+		return st, fmt.Errorf("cdc: snapshot: %w", err)
+	}
+	var err error
+	if st.pos, err = r.currentPosition(c); err != nil {
+		return st, err
+	}
+	if st.tables, err = loadTables(c, r.cfg, r.srv.flavor, nil); err != nil {
+		return st, err
+	}
+	if _, err := c.exec("UNLOCK TABLES"); err != nil {
+		return st, fmt.Errorf("cdc: snapshot unlock: %w", err)
+	}
+	return st, nil
+}
+
+// startTableLocks begins a snapshot without RELOAD: LOCK TABLES holds
+// the captured tables until the snapshot ends.
+func (r *runner) startTableLocks(c *conn) (snapshotStart, error) {
+	st := snapshotStart{end: "COMMIT"}
+	var err error
+	if st.tables, err = loadTables(c, r.cfg, r.srv.flavor, nil); err != nil {
+		return st, err
+	}
+	if len(st.tables) > 0 {
+		var names []string
+		for _, t := range newSchemas(st.tables).sorted() {
+			names = append(names, quoteTable(t.DB, t.Name)+" READ")
+		}
+		if _, err := c.exec("LOCK TABLES " + strings.Join(names, ", ")); err != nil {
+			return st, fmt.Errorf("cdc: snapshot lock: %w", err)
+		}
+		st.end = "UNLOCK TABLES"
+	}
+	st.pos, err = r.currentPosition(c)
+	return st, err
+}
+
+// snapshotTables hands the handler each table's CREATE TABLE, then every
+// table's rows, and returns how many rows it read.
+func (r *runner) snapshotTables(ctx context.Context, c *conn, list []*Table, base Source) (int, error) {
+	for _, t := range list {
+		ddl, err := showCreate(c, t)
+		if err != nil {
+			return 0, err
+		}
+		src := base
+		src.Snapshot = "true"
+		sc := &SchemaChange{DB: t.DB, DDL: ddl, Kind: "CREATE", Tables: []*Table{t}, Before: []*Table{nil}, Source: src}
+		if err := r.h.Schema(ctx, sc); err != nil {
+			return 0, err
+		}
+	}
+	e := &snapshotEmitter{ctx: ctx, h: r.h, base: base}
+	for _, t := range list {
+		if err := r.readTable(c, t, e); err != nil {
+			return 0, err
+		}
+	}
+	if err := e.finish(); err != nil {
+		return 0, err
+	}
+	return e.count, nil
 }
 
 // readTable streams one table's rows to the emitter, with the binary

@@ -394,18 +394,8 @@ func (s *stream) statement(h *replication.EventHeader, ev *replication.QueryEven
 	src.Pos = Position{File: s.file, Pos: s.endPos(h), GTIDSet: s.nextGTIDs(), Flavor: s.r.srv.flavor}
 
 	if st.kind == "TRUNCATE" {
-		if len(st.tables) == 0 || !s.cfg.captured(st.tables[0].db, st.tables[0].name) {
-			return nil
-		}
-		k := st.tables[0]
-		t := s.tables.get(k.db, k.name)
-		if t == nil {
-			t = &Table{DB: k.db, Name: k.name}
-		}
-		s.txIndex = 1
-		return s.deliver(&Change{Op: OpTruncate, Table: t, Source: src, TxIndex: 1, TxLast: true})
+		return s.truncate(st, src)
 	}
-
 	if st.database {
 		return s.databaseStatement(st, q, src)
 	}
@@ -428,53 +418,80 @@ func (s *stream) statement(h *replication.EventHeader, ev *replication.QueryEven
 		return nil
 	}
 	sc := &SchemaChange{DB: db, DDL: q, Kind: st.kind, Source: src}
-	switch {
-	case st.kind == "DROP":
-		for _, k := range st.tables {
+	if st.kind == "DROP" {
+		s.dropTables(sc, st)
+	} else if err := s.reloadTables(sc, st, q); err != nil {
+		return err
+	}
+	return s.emitSchema(sc)
+}
+
+// truncate turns TRUNCATE TABLE of a captured table into a change.
+func (s *stream) truncate(st statement, src Source) error {
+	if len(st.tables) == 0 || !s.cfg.captured(st.tables[0].db, st.tables[0].name) {
+		return nil
+	}
+	k := st.tables[0]
+	t := s.tables.get(k.db, k.name)
+	if t == nil {
+		t = &Table{DB: k.db, Name: k.name}
+	}
+	s.txIndex = 1
+	return s.deliver(&Change{Op: OpTruncate, Table: t, Source: src, TxIndex: 1, TxLast: true})
+}
+
+// dropTables forgets the captured tables a DROP TABLE drops, reporting
+// each with its last definition.
+func (s *stream) dropTables(sc *SchemaChange, st statement) {
+	for _, k := range st.tables {
+		if !s.cfg.captured(k.db, k.name) {
+			continue
+		}
+		old := s.tables.get(k.db, k.name)
+		if old == nil {
+			old = &Table{DB: k.db, Name: k.name}
+		}
+		s.tables.remove(k.db, k.name)
+		sc.Tables = append(sc.Tables, old)
+		sc.Before = append(sc.Before, old)
+	}
+}
+
+// reloadTables reads the definitions of the tables a CREATE, ALTER or
+// RENAME leaves, reporting each with the one it had before (under its
+// old name for a rename).
+func (s *stream) reloadTables(sc *SchemaChange, st statement, q string) error {
+	fresh, err := s.reload(st.tables)
+	if err != nil {
+		return err
+	}
+	for i, k := range st.tables {
+		var old *Table
+		if i < len(st.renamed) {
+			from := st.renamed[i]
+			old = s.tables.get(from.db, from.name)
+			s.tables.remove(from.db, from.name)
+		} else if st.kind != "CREATE" {
+			old = s.tables.get(k.db, k.name)
+		}
+		t := fresh[k]
+		if t == nil {
 			if !s.cfg.captured(k.db, k.name) {
 				continue
 			}
-			old := s.tables.get(k.db, k.name)
-			if old == nil {
-				old = &Table{DB: k.db, Name: k.name}
-			}
+			// Dropped or renamed again later in the log: the
+			// definition after this statement is unknown here; the
+			// rows' own metadata will describe them.
+			s.r.log.Warn("table definition not found after DDL; a later statement changed it again",
+				"table", k.String(), "ddl", abbreviate(q))
 			s.tables.remove(k.db, k.name)
-			sc.Tables = append(sc.Tables, old)
-			sc.Before = append(sc.Before, old)
+			continue
 		}
-	default:
-		fresh, err := s.reload(st.tables)
-		if err != nil {
-			return err
-		}
-		for i, k := range st.tables {
-			var old *Table
-			if i < len(st.renamed) {
-				from := st.renamed[i]
-				old = s.tables.get(from.db, from.name)
-				s.tables.remove(from.db, from.name)
-			} else if st.kind != "CREATE" {
-				old = s.tables.get(k.db, k.name)
-			}
-			t := fresh[k]
-			if t == nil {
-				if !s.cfg.captured(k.db, k.name) {
-					continue
-				}
-				// Dropped or renamed again later in the log: the
-				// definition after this statement is unknown here; the
-				// rows' own metadata will describe them.
-				s.r.log.Warn("table definition not found after DDL; a later statement changed it again",
-					"table", k.String(), "ddl", abbreviate(q))
-				s.tables.remove(k.db, k.name)
-				continue
-			}
-			s.tables.put(t)
-			sc.Tables = append(sc.Tables, t)
-			sc.Before = append(sc.Before, old)
-		}
+		s.tables.put(t)
+		sc.Tables = append(sc.Tables, t)
+		sc.Before = append(sc.Before, old)
 	}
-	return s.emitSchema(sc)
+	return nil
 }
 
 // reload reads tables' definitions now, reconnecting once if the

@@ -137,160 +137,187 @@ func deriveTable(tm *replication.TableMapEvent, flavor string, collations map[ui
 	n := int(tm.ColumnCount)
 	t := &Table{DB: string(tm.Schema), Name: string(tm.Table), Columns: make([]Column, n)}
 	plans := make([]colPlan, n)
-	names := tm.ColumnNameString()
-	unsigned := tm.UnsignedMap()
-	charsets := tm.CollationMap()
-	enumCharsets := tm.EnumSetCollationMap()
-	enums := tm.EnumStrValueMap()
-	sets := tm.SetStrValueMap()
-	geometries := tm.GeometryTypeMap()
-	mysql8 := flavor == flavorMySQL
+	md := tableMapMetadata{
+		names: tm.ColumnNameString(), unsigned: tm.UnsignedMap(),
+		charsets: tm.CollationMap(), enumCharsets: tm.EnumSetCollationMap(),
+		enums: tm.EnumStrValueMap(), sets: tm.SetStrValueMap(), geometries: tm.GeometryTypeMap(),
+		mysql8: flavor == flavorMySQL, collations: collations,
+	}
 	for i := 0; i < n; i++ {
-		bc := realColumn(tm, i)
-		col := &t.Columns[i]
-		p := &plans[i]
+		col, p := &t.Columns[i], &plans[i]
 		col.Position = i + 1
-		if len(names) == n {
-			col.Name = names[i]
+		if len(md.names) == n {
+			col.Name = md.names[i]
 		}
 		if ok, null := tm.Nullable(i); ok {
 			col.Nullable = null
 		}
-		col.Unsigned = unsigned[i]
-		cs, hasCharset := charsets[i]
-		if !hasCharset {
-			cs, hasCharset = enumCharsets[i]
-		}
-		info := collations[cs]
-		if hasCharset {
-			col.Charset = info.name
-			p.dec, _ = decoderFor(info.name)
-			p.charsetKnown = true
-		}
-		chars := func(bytes int) int {
-			if info.maxLen > 1 {
-				return bytes / info.maxLen
-			}
-			return bytes
-		}
-		intType := func(name string, size, width int) {
-			col.DataType = name
-			p.kind, p.size = vSigned, size
-			if col.Unsigned {
-				p.kind = vUnsigned
-				if name != "bigint" {
-					width--
-				}
-			}
-			col.ColumnType = name
-			if !mysql8 {
-				col.ColumnType += "(" + strconv.Itoa(width) + ")"
-			}
-			if col.Unsigned {
-				col.ColumnType += " unsigned"
-			}
-		}
-		switch bc.typ {
-		case mysql.MYSQL_TYPE_TINY:
-			intType("tinyint", 1, 4)
-		case mysql.MYSQL_TYPE_SHORT:
-			intType("smallint", 2, 6)
-		case mysql.MYSQL_TYPE_INT24:
-			intType("mediumint", 3, 9)
-		case mysql.MYSQL_TYPE_LONG:
-			intType("int", 4, 11)
-		case mysql.MYSQL_TYPE_LONGLONG:
-			intType("bigint", 8, 20)
-		case mysql.MYSQL_TYPE_FLOAT:
-			col.DataType, col.ColumnType, p.kind = "float", "float", vFloat
-		case mysql.MYSQL_TYPE_DOUBLE:
-			col.DataType, col.ColumnType, p.kind = "double", "double", vDouble
-		case mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL:
-			col.DataType, p.kind = "decimal", vDecimal
-			col.Length, col.Scale = int(bc.meta>>8), int(bc.meta&0xFF)
-			col.ColumnType = fmt.Sprintf("decimal(%d,%d)", col.Length, col.Scale)
-			if col.Unsigned {
-				col.ColumnType += " unsigned"
-			}
-		case mysql.MYSQL_TYPE_BIT:
-			col.DataType, p.kind, col.Length = "bit", vBit, bc.length
-			col.ColumnType = fmt.Sprintf("bit(%d)", bc.length)
-		case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2:
-			temporal(col, p, "timestamp", vTimestamp, bc)
-		case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2:
-			temporal(col, p, "datetime", vDatetime, bc)
-		case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
-			temporal(col, p, "time", vTime, bc)
-		case mysql.MYSQL_TYPE_DATE:
-			col.DataType, col.ColumnType, p.kind = "date", "date", vDate
-		case mysql.MYSQL_TYPE_YEAR:
-			col.DataType, col.ColumnType, p.kind = "year", "year", vYear
-			if !mysql8 {
-				col.ColumnType = "year(4)"
-			}
-		case mysql.MYSQL_TYPE_ENUM, mysql.MYSQL_TYPE_SET:
-			col.DataType, p.kind = "enum", vEnum
-			values := enums[i]
-			if bc.typ == mysql.MYSQL_TYPE_SET {
-				col.DataType, p.kind = "set", vSet
-				values = sets[i]
-			}
-			if values != nil {
-				col.Values = make([]string, len(values))
-				for j, v := range values {
-					col.Values[j] = p.dec.textString(v)
-				}
-				p.values = col.Values
-			}
-			col.ColumnType = col.DataType + "(" + quotedList(col.Values) + ")"
-		case mysql.MYSQL_TYPE_STRING:
-			if col.Charset == charsetBinary {
-				col.DataType, p.kind, p.pad = "binary", vBinary, bc.length
-				col.Length = bc.length
-			} else {
-				col.DataType, p.kind = "char", vText
-				col.Length = chars(bc.length)
-			}
-			col.ColumnType = fmt.Sprintf("%s(%d)", col.DataType, col.Length)
-		case mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING:
-			if col.Charset == charsetBinary {
-				col.DataType, p.kind = "varbinary", vBlob
-				col.Length = bc.length
-			} else {
-				col.DataType, p.kind = "varchar", vText
-				col.Length = chars(bc.length)
-			}
-			col.ColumnType = fmt.Sprintf("%s(%d)", col.DataType, col.Length)
-		case mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_TINY_BLOB, mysql.MYSQL_TYPE_MEDIUM_BLOB, mysql.MYSQL_TYPE_LONG_BLOB:
-			prefix := map[uint16]string{1: "tiny", 2: "", 3: "medium", 4: "long"}[bc.meta]
-			if hasCharset && col.Charset != charsetBinary {
-				col.DataType, p.kind = prefix+"text", vText
-			} else {
-				col.DataType, p.kind = prefix+"blob", vBlob
-			}
-			col.ColumnType = col.DataType
-		case mysql.MYSQL_TYPE_JSON:
-			col.DataType, col.ColumnType, p.kind = "json", "json", vJSON
-		case mysql.MYSQL_TYPE_GEOMETRY:
-			col.DataType, p.kind = "geometry", vGeometry
-			if g, ok := geometries[i]; ok && int(g) < len(geometryNames) {
-				col.DataType = geometryNames[g]
-			}
-			col.ColumnType = col.DataType
-		case mysql.MYSQL_TYPE_VECTOR:
-			col.DataType, col.ColumnType, p.kind = "vector", "vector", vBlob
-		default:
-			col.DataType, col.ColumnType, p.kind = "unknown", "unknown", vRaw
-		}
+		md.deriveColumn(col, p, i, realColumn(tm, i))
 	}
-	if len(names) == n {
+	if len(md.names) == n {
 		for _, k := range tm.PrimaryKey {
 			if int(k) < n {
-				t.PrimaryKey = append(t.PrimaryKey, names[k])
+				t.PrimaryKey = append(t.PrimaryKey, md.names[k])
 			}
 		}
 	}
 	return t, plans
+}
+
+// tableMapMetadata is what a TABLE_MAP event's optional metadata says
+// of its columns, by column index, and what reading it needs.
+type tableMapMetadata struct {
+	names                  []string
+	unsigned               map[int]bool
+	charsets, enumCharsets map[int]uint64
+	enums, sets            map[int][]string
+	geometries             map[int]uint64
+	mysql8                 bool
+	collations             map[uint64]charsetInfo
+}
+
+// deriveColumn fills in column i's definition and plan from its binlog
+// type and metadata.
+func (md *tableMapMetadata) deriveColumn(col *Column, p *colPlan, i int, bc binlogColumn) {
+	col.Unsigned = md.unsigned[i]
+	cs, hasCharset := md.charsets[i]
+	if !hasCharset {
+		cs, hasCharset = md.enumCharsets[i]
+	}
+	info := md.collations[cs]
+	if hasCharset {
+		col.Charset = info.name
+		p.dec, _ = decoderFor(info.name)
+		p.charsetKnown = true
+	}
+	switch bc.typ {
+	case mysql.MYSQL_TYPE_TINY:
+		md.intColumn(col, p, "tinyint", 1, 4)
+	case mysql.MYSQL_TYPE_SHORT:
+		md.intColumn(col, p, "smallint", 2, 6)
+	case mysql.MYSQL_TYPE_INT24:
+		md.intColumn(col, p, "mediumint", 3, 9)
+	case mysql.MYSQL_TYPE_LONG:
+		md.intColumn(col, p, "int", 4, 11)
+	case mysql.MYSQL_TYPE_LONGLONG:
+		md.intColumn(col, p, "bigint", 8, 20)
+	case mysql.MYSQL_TYPE_FLOAT:
+		col.DataType, col.ColumnType, p.kind = "float", "float", vFloat
+	case mysql.MYSQL_TYPE_DOUBLE:
+		col.DataType, col.ColumnType, p.kind = "double", "double", vDouble
+	case mysql.MYSQL_TYPE_NEWDECIMAL, mysql.MYSQL_TYPE_DECIMAL:
+		col.DataType, p.kind = "decimal", vDecimal
+		col.Length, col.Scale = int(bc.meta>>8), int(bc.meta&0xFF)
+		col.ColumnType = fmt.Sprintf("decimal(%d,%d)", col.Length, col.Scale)
+		if col.Unsigned {
+			col.ColumnType += " unsigned"
+		}
+	case mysql.MYSQL_TYPE_BIT:
+		col.DataType, p.kind, col.Length = "bit", vBit, bc.length
+		col.ColumnType = fmt.Sprintf("bit(%d)", bc.length)
+	case mysql.MYSQL_TYPE_TIMESTAMP, mysql.MYSQL_TYPE_TIMESTAMP2:
+		temporal(col, p, "timestamp", vTimestamp, bc)
+	case mysql.MYSQL_TYPE_DATETIME, mysql.MYSQL_TYPE_DATETIME2:
+		temporal(col, p, "datetime", vDatetime, bc)
+	case mysql.MYSQL_TYPE_TIME, mysql.MYSQL_TYPE_TIME2:
+		temporal(col, p, "time", vTime, bc)
+	case mysql.MYSQL_TYPE_DATE:
+		col.DataType, col.ColumnType, p.kind = "date", "date", vDate
+	case mysql.MYSQL_TYPE_YEAR:
+		col.DataType, col.ColumnType, p.kind = "year", "year", vYear
+		if !md.mysql8 {
+			col.ColumnType = "year(4)"
+		}
+	case mysql.MYSQL_TYPE_ENUM, mysql.MYSQL_TYPE_SET:
+		md.enumColumn(col, p, i, bc)
+	case mysql.MYSQL_TYPE_STRING, mysql.MYSQL_TYPE_VARCHAR, mysql.MYSQL_TYPE_VAR_STRING:
+		stringColumn(col, p, bc, info)
+	case mysql.MYSQL_TYPE_BLOB, mysql.MYSQL_TYPE_TINY_BLOB, mysql.MYSQL_TYPE_MEDIUM_BLOB, mysql.MYSQL_TYPE_LONG_BLOB:
+		prefix := map[uint16]string{1: "tiny", 2: "", 3: "medium", 4: "long"}[bc.meta]
+		if hasCharset && col.Charset != charsetBinary {
+			col.DataType, p.kind = prefix+"text", vText
+		} else {
+			col.DataType, p.kind = prefix+"blob", vBlob
+		}
+		col.ColumnType = col.DataType
+	case mysql.MYSQL_TYPE_JSON:
+		col.DataType, col.ColumnType, p.kind = "json", "json", vJSON
+	case mysql.MYSQL_TYPE_GEOMETRY:
+		col.DataType, p.kind = "geometry", vGeometry
+		if g, ok := md.geometries[i]; ok && int(g) < len(geometryNames) {
+			col.DataType = geometryNames[g]
+		}
+		col.ColumnType = col.DataType
+	case mysql.MYSQL_TYPE_VECTOR:
+		col.DataType, col.ColumnType, p.kind = "vector", "vector", vBlob
+	default:
+		col.DataType, col.ColumnType, p.kind = "unknown", "unknown", vRaw
+	}
+}
+
+// intColumn fills in an integer column: its size in bytes, and its
+// display width (one less when unsigned, but for BIGINT), which MySQL 8
+// no longer shows.
+func (md *tableMapMetadata) intColumn(col *Column, p *colPlan, name string, size, width int) {
+	col.DataType = name
+	p.kind, p.size = vSigned, size
+	if col.Unsigned {
+		p.kind = vUnsigned
+		if name != "bigint" {
+			width--
+		}
+	}
+	col.ColumnType = name
+	if !md.mysql8 {
+		col.ColumnType += "(" + strconv.Itoa(width) + ")"
+	}
+	if col.Unsigned {
+		col.ColumnType += " unsigned"
+	}
+}
+
+// enumColumn fills in an ENUM or SET column with its members, when the
+// metadata lists them.
+func (md *tableMapMetadata) enumColumn(col *Column, p *colPlan, i int, bc binlogColumn) {
+	col.DataType, p.kind = "enum", vEnum
+	values := md.enums[i]
+	if bc.typ == mysql.MYSQL_TYPE_SET {
+		col.DataType, p.kind = "set", vSet
+		values = md.sets[i]
+	}
+	if values != nil {
+		col.Values = make([]string, len(values))
+		for j, v := range values {
+			col.Values[j] = p.dec.textString(v)
+		}
+		p.values = col.Values
+	}
+	col.ColumnType = col.DataType + "(" + quotedList(col.Values) + ")"
+}
+
+// stringColumn fills in a CHAR, VARCHAR, BINARY or VARBINARY column:
+// binary by its character set, its length in characters (the binlog's
+// is in bytes).
+func stringColumn(col *Column, p *colPlan, bc binlogColumn, info charsetInfo) {
+	fixed := bc.typ == mysql.MYSQL_TYPE_STRING
+	switch {
+	case col.Charset == charsetBinary && fixed:
+		col.DataType, p.kind, p.pad = "binary", vBinary, bc.length
+		col.Length = bc.length
+	case col.Charset == charsetBinary:
+		col.DataType, p.kind = "varbinary", vBlob
+		col.Length = bc.length
+	default:
+		col.DataType, p.kind = "varchar", vText
+		if fixed {
+			col.DataType = "char"
+		}
+		col.Length = bc.length
+		if info.maxLen > 1 {
+			col.Length = bc.length / info.maxLen
+		}
+	}
+	col.ColumnType = fmt.Sprintf("%s(%d)", col.DataType, col.Length)
 }
 
 // geometryNames are the GEOMETRY_TYPE metadata's codes.

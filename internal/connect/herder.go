@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,9 +70,17 @@ type Herder struct {
 	// (tasks.max.limit).
 	tasksLimit int
 
+	// change serialises lifecycle changes for their whole length, task
+	// stops included; mu guards the state and is released while a change
+	// waits for tasks to stop (stopTasks), so the REST API's reads answer
+	// meanwhile. A change takes change, then mu (lockChange).
+	change  sync.Mutex
 	mu      sync.Mutex
 	conns   map[string]*connRun
 	started bool
+	// stopTimeout bounds the wait for tasks to stop
+	// (task.shutdown.graceful.timeout.ms); past it they are abandoned.
+	stopTimeout time.Duration
 
 	// topicsMu guards connRun.topics, which task loops update while
 	// h.mu may be held by a lifecycle change waiting for them.
@@ -116,6 +125,13 @@ type taskRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	// connector names the task's connector in reports.
+	connector string
+	// abandoned is set when the task did not stop in time: when it
+	// does end, it commits nothing, as Kafka's cancelled tasks do, since
+	// a task started in its place may have committed since.
+	abandoned atomic.Bool
+
 	mu    sync.Mutex
 	state TaskState
 }
@@ -150,6 +166,7 @@ func NewHerder(cfg WorkerConfig) *Herder {
 		flushEvery: time.Duration(ms) * time.Millisecond,
 		conns:      map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
 		statusDone: make(chan struct{})}
+	h.stopTimeout = time.Duration(intSetting(cfg.Props, taskStopTimeoutKey, defaultTaskStopTimeoutMs)) * time.Millisecond
 	// Start reports a bad tasks.max.limit; until then, the default.
 	if h.tasksLimit, _ = parseTasksLimit(cfg.Props); h.tasksLimit == 0 {
 		h.tasksLimit = defaultTasksMaxLimit
@@ -186,8 +203,7 @@ func (h *Herder) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading connectors: %w", err)
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
 	for key, b := range stored {
 		name, ok := nameOfKey(kindConfig, key)
 		if !ok {
@@ -264,10 +280,16 @@ func (h *Herder) writeStatuses() {
 }
 
 // Stop stops every task cleanly (committing offsets) and every
-// connector.
+// connector. The tasks stop together, within one
+// task.shutdown.graceful.timeout.ms: a task that does not is abandoned.
 func (h *Herder) Stop(ctx context.Context) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
+	var tasks []*taskRun
+	for _, c := range h.conns {
+		tasks = append(tasks, c.tasks...)
+		c.tasks = nil
+	}
+	h.stopTasks(tasks...)
 	for _, c := range h.conns {
 		h.stopConnector(ctx, c)
 	}
@@ -424,8 +446,7 @@ func (h *Herder) putConfig(ctx context.Context, name string, config map[string]s
 	if err := h.checkConfig(ctx, config); err != nil {
 		return nil, false, err
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
 	if c, ok := h.conns[name]; ok {
 		if !replace {
 			return nil, false, nil
@@ -550,7 +571,7 @@ func (h *Herder) saveOrLog(ctx context.Context, c *connRun) {
 // startTask starts task i of a started connector. h.mu is held.
 func (h *Herder) startTask(c *connRun, i int) {
 	ctx, cancel := context.WithCancel(h.ctx)
-	t := &taskRun{id: i, gate: newGate(c.rec.Target == TargetPaused), cancel: cancel, done: make(chan struct{}),
+	t := &taskRun{id: i, connector: c.name, gate: newGate(c.rec.Target == TargetPaused), cancel: cancel, done: make(chan struct{}),
 		state: TaskState{ID: i, State: StateRunning, WorkerID: h.cfg.WorkerID}}
 	if c.rec.Target == TargetPaused {
 		t.state.State = StatePaused
@@ -603,22 +624,12 @@ func safely(f func() error) (err error) {
 	return f()
 }
 
-// stopTask stops a task and waits for it to commit and exit.
-func (h *Herder) stopTask(t *taskRun) {
-	if t == nil {
-		return
-	}
-	t.cancel()
-	<-t.done
-}
-
-// stopConnector stops a connector's tasks and the connector. h.mu is held.
+// stopConnector stops a connector's tasks and the connector. A change
+// holds the locks (lockChange); h.mu is released while the tasks stop.
 func (h *Herder) stopConnector(_ context.Context, c *connRun) {
 	tasks := c.tasks
 	c.tasks = nil
-	for _, t := range tasks {
-		h.stopTask(t)
-	}
+	h.stopTasks(tasks...)
 	if c.conn != nil {
 		if err := safely(c.conn.Stop); err != nil {
 			h.log.Warn("stopping connector", "connector", c.name, "err", err)
@@ -693,8 +704,7 @@ func (h *Herder) TaskStatus(_ context.Context, name string, id int) (*TaskState,
 
 // RestartTask restarts one task.
 func (h *Herder) RestartTask(_ context.Context, name string, id int) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
 	c, err := h.task(name, id)
 	if err != nil {
 		return err
@@ -702,7 +712,7 @@ func (h *Herder) RestartTask(_ context.Context, name string, id int) error {
 	if c.conn == nil || id >= len(c.tasks) {
 		return errorf(http.StatusConflict, "Cannot restart task %s-%d: the connector is not running", name, id)
 	}
-	h.stopTask(c.tasks[id])
+	h.stopTasks(c.tasks[id])
 	if c.conn != nil && id < len(c.tasks) {
 		h.startTask(c, id)
 	}
@@ -715,8 +725,7 @@ func (h *Herder) RestartTask(_ context.Context, name string, id int) error {
 // returned shows the instances being restarted as RESTARTING, as
 // Kafka's does.
 func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) (*ConnectorStatus, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
 	c, err := h.get(name)
 	if err != nil {
 		return nil, err
@@ -750,12 +759,7 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 		}
 		h.restartInstance(ctx, c, c.rec.Tasks, tasks)
 	} else {
-		for _, i := range tasks {
-			if i < len(c.tasks) {
-				h.stopTask(c.tasks[i])
-				h.startTask(c, i)
-			}
-		}
+		h.restartTasks(c, tasks)
 	}
 	return st, nil
 }
@@ -773,9 +777,7 @@ func (h *Herder) restartInstance(ctx context.Context, c *connRun, oldConfigs []m
 		c.state.State = StatePaused
 	}
 	if !slices.EqualFunc(configs, oldConfigs, maps.Equal) {
-		for _, t := range c.tasks {
-			h.stopTask(t)
-		}
+		h.stopTasks(c.tasks...)
 		h.metrics.forgetTasks(c.name, len(configs), len(c.rec.Tasks))
 		c.rec.Tasks = configs
 		h.saveOrLog(ctx, c)
@@ -788,12 +790,13 @@ func (h *Herder) restartInstance(ctx context.Context, c *connRun, oldConfigs []m
 	for len(c.tasks) < len(configs) {
 		c.tasks = append(c.tasks, nil)
 	}
+	var again []int
 	for i := range c.tasks {
 		if c.tasks[i] == nil || slices.Contains(restart, i) {
-			h.stopTask(c.tasks[i])
-			h.startTask(c, i)
+			again = append(again, i)
 		}
 	}
+	h.restartTasks(c, again)
 }
 
 // PauseConnector pauses a connector's tasks; the target state is kept.
@@ -813,8 +816,7 @@ func (h *Herder) StopConnector(ctx context.Context, name string) error {
 }
 
 func (h *Herder) setTarget(ctx context.Context, name string, target TargetState) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
 	c, err := h.get(name)
 	if err != nil {
 		return err
@@ -862,8 +864,7 @@ func (h *Herder) setTarget(ctx context.Context, name string, target TargetState)
 // metric series and active topics. Its offsets stay, as in Kafka, so a
 // connector created again under the same name resumes.
 func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
 	c, err := h.get(name)
 	if err != nil {
 		return err
@@ -954,8 +955,7 @@ func (h *Herder) stoppedForOffsets(name string) (*connRun, error) {
 // AlterOffsets changes offsets of a stopped connector; a nil offset
 // resets its partition.
 func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []PartitionOffset) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
 	c, err := h.stoppedForOffsets(name)
 	if err != nil {
 		return err
@@ -975,8 +975,7 @@ func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []Partition
 
 // ResetOffsets removes all offsets of a stopped connector.
 func (h *Herder) ResetOffsets(ctx context.Context, name string) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	defer h.lockChange()()
 	if _, err := h.stoppedForOffsets(name); err != nil {
 		return err
 	}

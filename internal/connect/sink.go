@@ -136,6 +136,9 @@ func (h *Herder) runSink(ctx context.Context, c *connRun, t *taskRun, ntasks int
 	if err != nil && ctx.Err() == nil {
 		return err
 	}
+	if r.t.abandoned.Load() {
+		return nil // see taskRun.abandoned
+	}
 	// A clean stop: flush and commit what was delivered.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()

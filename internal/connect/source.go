@@ -221,6 +221,9 @@ func (h *Herder) runSource(ctx context.Context, c *connRun, t *taskRun, conn Sou
 			lastFlush = time.Now()
 		}
 	}
+	if t.abandoned.Load() {
+		return nil // see taskRun.abandoned
+	}
 	// A clean stop commits what was written; the context is over, so
 	// give the commit its own.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -185,7 +185,7 @@ func (l *Local) Read(ctx context.Context, stream, shardID, after string, max int
 		}
 		// Take the wake-up channel before reading, so an append between
 		// the read and the wait is not missed.
-		woken := l.s.appended.next(e.meta.logName(it.ShardIndex))
+		woken := l.s.wakeOn(e.meta, it.ShardIndex)
 		out, _, end, aerr := l.s.readShard(ctx, ref, e, it, max)
 		if aerr != nil {
 			return connect.ReadResult{}, localError("read", stream, aerr)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
@@ -40,13 +39,10 @@ import (
 // records acknowledged before or after the crash all fall inside them.
 
 // streamLock returns the lock that orders puts against reshards and a
-// deletion's removal of the logs.
-func (s *Service) streamLock(key string) *sync.RWMutex {
-	if mu, ok := s.locks.Load(key); ok {
-		return mu.(*sync.RWMutex)
-	}
-	mu, _ := s.locks.LoadOrStore(key, new(sync.RWMutex))
-	return mu.(*sync.RWMutex)
+// deletion's removal of the logs, for one Lock and Unlock (or RLock and
+// RUnlock): the entry goes once its last user lets go (keyLocks).
+func (s *Service) streamLock(key string) keyLock {
+	return s.locks.take(key)
 }
 
 // maxReshardRetry caps the wait between attempts to complete a reshard

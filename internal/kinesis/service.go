@@ -93,9 +93,9 @@ type Service struct {
 	// createMu serialises CreateStream so that the shard quota check and
 	// the creation are one step.
 	createMu sync.Mutex
-	// locks holds a *sync.RWMutex per stream key: puts hold it for
-	// reading, reshards and finishDelete for writing (see reshard.go).
-	locks sync.Map
+	// locks holds a lock per stream key: puts hold it for reading,
+	// reshards and finishDelete for writing (see reshard.go).
+	locks keyLocks
 	// autoNext spreads records over shards on AUTO-distribution streams.
 	autoNext atomic.Uint64
 	// appended wakes readers waiting for new records in a shard's log.
@@ -406,6 +406,7 @@ func (s *Service) finishDelete(ctx context.Context, key, uid string) error {
 			return err
 		}
 		s.metrics.forgetStream(e.meta.Account, e.meta.Region, e.meta.Name)
+		s.forgetLogs(e.meta, shards)
 		return nil
 	}
 }

@@ -42,6 +42,9 @@ type subscription struct {
 type subscriptions struct {
 	mu sync.Mutex
 	m  map[string]*subscription
+	// ended is set by endAll: every subscription ends at once, as when
+	// its time is up.
+	ended bool
 }
 
 func subscriptionKey(consumerARN string, shardIndex int) string {
@@ -63,8 +66,28 @@ func (s *subscriptions) start(key string, sub *subscription) bool {
 		old.cancel()
 	}
 	s.m[key] = sub
+	if s.ended {
+		sub.cancel()
+	}
 	return true
 }
+
+// endAll ends every live subscription, and those that start after, with
+// a clean end of their event streams, as when their time is up.
+func (s *subscriptions) endAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ended = true
+	for _, sub := range s.m {
+		sub.cancel()
+	}
+}
+
+// EndSubscriptions ends every live SubscribeToShard, and any that starts
+// later, as if its five minutes were up: its event stream ends cleanly.
+// A server shutting down calls it before waiting for its requests, which
+// would otherwise wait for the subscriptions' time to run out.
+func (s *Service) EndSubscriptions() { s.subs.endAll() }
 
 // end removes a subscription that has finished.
 func (s *subscriptions) end(key string, sub *subscription) {
@@ -169,10 +192,9 @@ func (s *Service) subscribeToShard(w http.ResponseWriter, r *http.Request, c cal
 	if err := es.event("initial-response", es.emptyPayload()); err != nil {
 		return
 	}
-	log := e.meta.logName(it.ShardIndex)
 	lastSent := time.Now()
 	for {
-		wake := s.appended.next(log)
+		wake := s.wakeOn(e.meta, it.ShardIndex)
 		// Fresh metadata each round: the shard may have been closed.
 		cur, aerr := s.lookup(ref)
 		if aerr == nil && (cur.meta.UID != e.meta.UID || cur.meta.Status == statusDeleting) {

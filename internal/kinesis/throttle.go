@@ -58,6 +58,33 @@ func (l *limits) of(log string) *shardLimits {
 	return sl
 }
 
+// forget drops a log's buckets.
+func (l *limits) forget(log string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, log)
+}
+
+// len is how many logs have buckets now.
+func (l *limits) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.m)
+}
+
+// bucketsOf returns a shard's buckets. A read that found the stream
+// before its deletion completed may get here after forgetLogs: the
+// buckets it made are then dropped again (see forget.go). Puts need no
+// check: they hold the stream's lock, which finishDelete waits for.
+func (s *Service) bucketsOf(m *streamMeta, shardIndex int) *shardLimits {
+	log := m.logName(shardIndex)
+	sl := s.limits.of(log)
+	if s.gone(m) {
+		s.limits.forget(log)
+	}
+	return sl
+}
+
 // limited reports whether a stream's shards have throughput limits now.
 func (s *Service) limited(m *streamMeta) bool {
 	return s.cfg.Throttle && m.Mode != modeOnDemand
@@ -95,7 +122,7 @@ func (s *Service) allowRead(m *streamMeta, shardIndex int) bool {
 	if !s.limited(m) {
 		return true
 	}
-	sl := s.limits.of(m.logName(shardIndex))
+	sl := s.bucketsOf(m, shardIndex)
 	now := time.Now()
 	sl.mu.Lock()
 	blocked := now.Before(sl.readsBlockedUntil)
@@ -112,7 +139,7 @@ func (s *Service) chargeRead(m *streamMeta, shardIndex, n int) {
 	if !s.limited(m) || n == 0 {
 		return
 	}
-	sl := s.limits.of(m.logName(shardIndex))
+	sl := s.bucketsOf(m, shardIndex)
 	cost := time.Duration(float64(n) / readBytesPerSec * float64(time.Second))
 	now := time.Now()
 	sl.mu.Lock()

@@ -333,8 +333,11 @@ func (s *Server) ConnectAddr() string {
 
 // Shutdown stops accepting requests, lets those in flight finish, stops
 // the connectors cleanly (committing their offsets), and closes the store
-// so everything acknowledged is on disk.
+// so everything acknowledged is on disk. Live SubscribeToShard calls are
+// ended first (their event streams end cleanly), or the wait for the
+// requests in flight would last until their five minutes are up.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.kinesis.EndSubscriptions()
 	err := s.http.Shutdown(ctx)
 	if s.connectHTTP != nil {
 		_ = s.connectHTTP.Shutdown(ctx)

@@ -259,51 +259,10 @@ func (f *Formatter) codecFor(c *cdc.Column) (*columnCodec, error) {
 // baseCodec builds the schema and converter of a column's type, without
 // optionality and default.
 func (f *Formatter) baseCodec(c *cdc.Column) (*columnCodec, error) {
-	s := f.settings
 	unsigned := c.Unsigned || zerofill(c) || strings.Contains(strings.ToLower(c.ColumnType), "unsigned")
 	switch t := dataType(c); t {
-	case "tinyint", "int1":
-		if unsigned {
-			return intCodec(data.TypeInt16, 1<<8), nil
-		}
-		return intCodec(data.TypeInt8, 0), nil
-	case "smallint", "int2":
-		if unsigned {
-			return intCodec(data.TypeInt32, 1<<16), nil
-		}
-		return intCodec(data.TypeInt16, 0), nil
-	case "mediumint", "int3", "middleint":
-		if unsigned {
-			return intCodec(data.TypeInt32, 1<<24), nil
-		}
-		return intCodec(data.TypeInt32, 0), nil
-	case "int", "integer", "int4":
-		if unsigned {
-			return intCodec(data.TypeInt64, 1<<32), nil
-		}
-		return intCodec(data.TypeInt32, 0), nil
-	case "bigint", "int8", "serial":
-		if unsigned && s.BigIntUnsignedMode == BigIntPrecise {
-			return &columnCodec{
-				schema:   decimalSchema(0, 20),
-				fallback: data.Decimal{Unscaled: new(big.Int), Scale: 0},
-				convert: func(v any) (any, error) {
-					var u *big.Int
-					switch x := v.(type) {
-					case uint64:
-						u = new(big.Int).SetUint64(x)
-					default:
-						n, err := toInt64(v)
-						if err != nil {
-							return nil, err
-						}
-						u = new(big.Int).SetUint64(uint64(n))
-					}
-					return data.Decimal{Unscaled: u, Scale: 0}, nil
-				},
-			}, nil
-		}
-		return intCodec(data.TypeInt64, 0), nil
+	case "tinyint", "int1", "smallint", "int2", "mediumint", "int3", "middleint", "int", "integer", "int4", "bigint", "int8", "serial":
+		return f.integerCodec(t, unsigned), nil
 	case "float":
 		if _, scale := typeParams(c.ColumnType); scale >= 0 || precision(c, 0) > 24 {
 			return floatCodec(data.TypeFloat64), nil
@@ -322,16 +281,9 @@ func (f *Formatter) baseCodec(c *cdc.Column) (*columnCodec, error) {
 		}}, nil
 	case "char", "varchar", "tinytext", "text", "mediumtext", "longtext", "long", "long varchar",
 		"nchar", "nvarchar", "national char", "national varchar",
-		"uuid", "inet4", "inet6": // MariaDB's own types, which it hands out as text
-		return stringCodec(&data.Schema{Type: data.TypeString}, ""), nil
-	case "json":
-		return stringCodec(&data.Schema{Type: data.TypeString, Name: jsonName, Version: 1}, "{}"), nil
-	case "enum":
-		return stringCodec(&data.Schema{Type: data.TypeString, Name: enumName, Version: 1,
-			Parameters: map[string]string{enumAllowedParam: enumAllowed(enumMembers(c))}}, ""), nil
-	case "set":
-		return stringCodec(&data.Schema{Type: data.TypeString, Name: enumSetName, Version: 1,
-			Parameters: map[string]string{enumAllowedParam: enumAllowed(enumMembers(c))}}, ""), nil
+		"uuid", "inet4", "inet6", // MariaDB's own types, which it hands out as text
+		"json", "enum", "set":
+		return textCodec(c, t), nil
 	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "long varbinary":
 		pad := 0
 		if t == "binary" {
@@ -361,6 +313,76 @@ func (f *Formatter) baseCodec(c *cdc.Column) (*columnCodec, error) {
 		return vectorCodec(), nil
 	}
 	return nil, nil
+}
+
+// integerCodec maps the integer types: an unsigned one to the next
+// wider type (BIGINT UNSIGNED stays INT64, its bits, unless
+// bigint.unsigned.handling.mode is precise).
+func (f *Formatter) integerCodec(t string, unsigned bool) *columnCodec {
+	switch t {
+	case "tinyint", "int1":
+		if unsigned {
+			return intCodec(data.TypeInt16, 1<<8)
+		}
+		return intCodec(data.TypeInt8, 0)
+	case "smallint", "int2":
+		if unsigned {
+			return intCodec(data.TypeInt32, 1<<16)
+		}
+		return intCodec(data.TypeInt16, 0)
+	case "mediumint", "int3", "middleint":
+		if unsigned {
+			return intCodec(data.TypeInt32, 1<<24)
+		}
+		return intCodec(data.TypeInt32, 0)
+	case "int", "integer", "int4":
+		if unsigned {
+			return intCodec(data.TypeInt64, 1<<32)
+		}
+		return intCodec(data.TypeInt32, 0)
+	}
+	if unsigned && f.settings.BigIntUnsignedMode == BigIntPrecise {
+		return preciseBigIntCodec()
+	}
+	return intCodec(data.TypeInt64, 0)
+}
+
+// preciseBigIntCodec maps BIGINT UNSIGNED to a Decimal of scale 0.
+func preciseBigIntCodec() *columnCodec {
+	return &columnCodec{
+		schema:   decimalSchema(0, 20),
+		fallback: data.Decimal{Unscaled: new(big.Int), Scale: 0},
+		convert: func(v any) (any, error) {
+			var u *big.Int
+			switch x := v.(type) {
+			case uint64:
+				u = new(big.Int).SetUint64(x)
+			default:
+				n, err := toInt64(v)
+				if err != nil {
+					return nil, err
+				}
+				u = new(big.Int).SetUint64(uint64(n))
+			}
+			return data.Decimal{Unscaled: u, Scale: 0}, nil
+		},
+	}
+}
+
+// textCodec maps the types read as strings: character types, MariaDB's
+// UUID and INET types, and JSON, ENUM and SET with their logical names.
+func textCodec(c *cdc.Column, t string) *columnCodec {
+	switch t {
+	case "json":
+		return stringCodec(&data.Schema{Type: data.TypeString, Name: jsonName, Version: 1}, "{}")
+	case "enum":
+		return stringCodec(&data.Schema{Type: data.TypeString, Name: enumName, Version: 1,
+			Parameters: map[string]string{enumAllowedParam: enumAllowed(enumMembers(c))}}, "")
+	case "set":
+		return stringCodec(&data.Schema{Type: data.TypeString, Name: enumSetName, Version: 1,
+			Parameters: map[string]string{enumAllowedParam: enumAllowed(enumMembers(c))}}, "")
+	}
+	return stringCodec(&data.Schema{Type: data.TypeString}, "")
 }
 
 // fsp is a temporal column's fractional seconds precision.
@@ -609,34 +631,25 @@ func (f *Formatter) dateCodec() *columnCodec {
 			}
 			return nil, err
 		}
-		d, err := parseDateTime(s)
-		if err != nil {
-			return nil, err
-		}
-		if d.zero() {
-			return nil, nil
-		}
-		d.hour, d.minute, d.second, d.nano = 0, 0, 0, 0
-		t, err := d.time()
-		return &t, err
+		return textInstant(s, true)
 	}
 	if f.connectMode() {
-		return &columnCodec{schema: data.DateSchema(), fallback: time.Unix(0, 0).UTC(), convert: func(v any) (any, error) {
-			t, err := read(v)
-			if t == nil || err != nil {
-				return nil, err
-			}
-			return *t, nil
-		}}
+		return temporalCodec(data.DateSchema(), time.Unix(0, 0).UTC(), read, func(t time.Time) any { return t })
 	}
-	return &columnCodec{schema: &data.Schema{Type: data.TypeInt32, Name: dateName, Version: 1}, fallback: int32(0),
-		convert: func(v any) (any, error) {
-			t, err := read(v)
-			if t == nil || err != nil {
-				return nil, err
-			}
-			return epochDays(*t), nil
-		}}
+	return temporalCodec(&data.Schema{Type: data.TypeInt32, Name: dateName, Version: 1}, int32(0), read,
+		func(t time.Time) any { return epochDays(t) })
+}
+
+// temporalCodec is the codec of a temporal type whose values read (as
+// a time, nil for a zero date, which is null) and then convert by to.
+func temporalCodec(schema *data.Schema, fallback any, read func(any) (*time.Time, error), to func(time.Time) any) *columnCodec {
+	return &columnCodec{schema: schema, fallback: fallback, convert: func(v any) (any, error) {
+		t, err := read(v)
+		if t == nil || err != nil {
+			return nil, err
+		}
+		return to(*t), nil
+	}}
 }
 
 // datetimeCodec maps DATETIME(fsp) to io.debezium.time.Timestamp (epoch
@@ -645,31 +658,14 @@ func (f *Formatter) dateCodec() *columnCodec {
 func (f *Formatter) datetimeCodec(fsp int) *columnCodec {
 	switch {
 	case f.connectMode():
-		return &columnCodec{schema: data.TimestampSchema(), fallback: time.Unix(0, 0).UTC(), convert: func(v any) (any, error) {
-			t, err := instant(v)
-			if t == nil || err != nil {
-				return nil, err
-			}
-			return time.UnixMilli(t.UnixMilli()).UTC(), nil
-		}}
+		return temporalCodec(data.TimestampSchema(), time.Unix(0, 0).UTC(), instant,
+			func(t time.Time) any { return time.UnixMilli(t.UnixMilli()).UTC() })
 	case fsp <= 3:
-		return &columnCodec{schema: &data.Schema{Type: data.TypeInt64, Name: timestampName, Version: 1}, fallback: int64(0),
-			convert: func(v any) (any, error) {
-				t, err := instant(v)
-				if t == nil || err != nil {
-					return nil, err
-				}
-				return t.UnixMilli(), nil
-			}}
+		return temporalCodec(&data.Schema{Type: data.TypeInt64, Name: timestampName, Version: 1}, int64(0), instant,
+			func(t time.Time) any { return t.UnixMilli() })
 	}
-	return &columnCodec{schema: &data.Schema{Type: data.TypeInt64, Name: microTimestampName, Version: 1}, fallback: int64(0),
-		convert: func(v any) (any, error) {
-			t, err := instant(v)
-			if t == nil || err != nil {
-				return nil, err
-			}
-			return t.UnixMicro(), nil
-		}}
+	return temporalCodec(&data.Schema{Type: data.TypeInt64, Name: microTimestampName, Version: 1}, int64(0), instant,
+		func(t time.Time) any { return t.UnixMicro() })
 }
 
 // instant reads a DATETIME or TIMESTAMP value, an instant or its text,
@@ -682,12 +678,21 @@ func instant(v any) (*time.Time, error) {
 	if err != nil {
 		return nil, err
 	}
+	return textInstant(s, false)
+}
+
+// textInstant reads a DATE, DATETIME or TIMESTAMP text as a time at UTC
+// (its date alone when dateOnly); nil for a zero date.
+func textInstant(s string, dateOnly bool) (*time.Time, error) {
 	d, err := parseDateTime(s)
 	if err != nil {
 		return nil, err
 	}
 	if d.zero() {
 		return nil, nil
+	}
+	if dateOnly {
+		d.hour, d.minute, d.second, d.nano = 0, 0, 0, 0
 	}
 	t, err := d.time()
 	return &t, err

@@ -106,72 +106,14 @@ var errNoDefault = errors.New("no default")
 // and the epoch otherwise, and CURRENT_TIMESTAMP is the epoch (null for a
 // nullable TIMESTAMP).
 func (f *Formatter) defaultValue(c *cdc.Column, cc *columnCodec, expr string) (any, error) {
-	t := dataType(c)
 	trimmed := strings.TrimSpace(expr)
-	boolNum := func() (string, bool) {
-		switch strings.ToLower(trimmed) {
-		case "true":
-			return "1", true
-		case "false":
-			return "0", true
-		}
-		return trimmed, false
-	}
-	switch t {
+	switch dataType(c) {
 	case "tinyint", "int1", "smallint", "int2", "mediumint", "int3", "middleint", "int", "integer", "int4", "bigint", "int8", "serial":
-		s, _ := boolNum()
-		if cc.schema.Name == data.DecimalName { // BIGINT UNSIGNED, precise
-			u, ok := new(big.Int).SetString(s, 10)
-			if !ok {
-				return nil, errNoDefault
-			}
-			return data.Decimal{Unscaled: u, Scale: 0}, nil
-		}
-		x, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, errNoDefault
-		}
-		// Math.round, then Java's narrowing to the field's type.
-		r := math.Floor(x + 0.5)
-		var n int64
-		switch {
-		case r >= math.MaxInt64:
-			n = math.MaxInt64
-		case r <= math.MinInt64:
-			n = math.MinInt64
-		default:
-			n = int64(r)
-		}
-		return narrow(cc.schema.Type, n), nil
+		return integerDefault(cc, boolAsNumber(trimmed))
 	case "decimal", "numeric", "dec", "fixed":
-		s, _ := boolNum()
-		scale := 0
-		switch cc.schema.Type {
-		case data.TypeBytes:
-			scale, _ = strconv.Atoi(cc.schema.Parameters[data.DecimalScaleParam])
-		default:
-			scale = c.Scale
-			if scale == 0 {
-				if _, sc := typeParams(c.ColumnType); sc > 0 {
-					scale = sc
-				}
-			}
-		}
-		d, err := roundHalfUpDecimal(s, scale)
-		if err != nil {
-			return nil, errNoDefault
-		}
-		switch cc.schema.Type {
-		case data.TypeString:
-			return plainDecimal(d), nil
-		case data.TypeFloat64:
-			x, _ := strconv.ParseFloat(plainDecimal(d), 64)
-			return x, nil
-		}
-		return d, nil
+		return decimalDefault(c, cc, boolAsNumber(trimmed))
 	case "float", "double", "real", "double precision":
-		s, _ := boolNum()
-		x, err := strconv.ParseFloat(s, 64)
+		x, err := strconv.ParseFloat(boolAsNumber(trimmed), 64)
 		if err != nil {
 			return nil, errNoDefault
 		}
@@ -181,10 +123,7 @@ func (f *Formatter) defaultValue(c *cdc.Column, cc *columnCodec, expr string) (a
 		return x, nil
 	case "bit":
 		if cc.schema.Type == data.TypeBoolean {
-			if n, err := strconv.ParseInt(trimmed, 10, 16); err == nil {
-				return n != 0, nil
-			}
-			return strings.EqualFold(trimmed, "true"), nil
+			return boolDefault(trimmed, 16), nil
 		}
 		u, err := strconv.ParseUint(trimmed, 2, 64)
 		if err != nil {
@@ -192,10 +131,7 @@ func (f *Formatter) defaultValue(c *cdc.Column, cc *columnCodec, expr string) (a
 		}
 		return cc.convert(u)
 	case "bool", "boolean":
-		if n, err := strconv.ParseInt(trimmed, 10, 32); err == nil {
-			return n != 0, nil
-		}
-		return strings.EqualFold(trimmed, "true"), nil
+		return boolDefault(trimmed, 32), nil
 	case "year":
 		n, err := strconv.Atoi(trimmed)
 		if err != nil {
@@ -203,54 +139,11 @@ func (f *Formatter) defaultValue(c *cdc.Column, cc *columnCodec, expr string) (a
 		}
 		return int32(n), nil
 	case "date":
-		if epochEquivalentRE.MatchString(trimmed) || trimmed == "0" {
-			if c.Nullable {
-				return nil, nil
-			}
-			trimmed = "1970-01-01"
-		}
-		d, err := parseDateTime(trimmed)
-		if err != nil || d.zero() {
-			if c.Nullable {
-				return nil, nil
-			}
-			d = dateTime{year: 1970, month: 1, day: 1}
-		}
-		d.hour, d.minute, d.second, d.nano = 0, 0, 0, 0
-		return cc.convert(d.format())
+		return dateTimeDefault(c, cc, trimmed, "1970-01-01", true)
 	case "datetime":
-		if epochEquivalentRE.MatchString(trimmed) || trimmed == "0" {
-			if c.Nullable {
-				return nil, nil
-			}
-			trimmed = epochTimestamp
-		}
-		d, err := parseDateTime(trimmed)
-		if err != nil || d.zero() {
-			if c.Nullable {
-				return nil, nil
-			}
-			d = dateTime{year: 1970, month: 1, day: 1}
-		}
-		return cc.convert(d.format())
+		return dateTimeDefault(c, cc, trimmed, epochTimestamp, false)
 	case "timestamp":
-		if epochEquivalentRE.MatchString(trimmed) || trimmed == "0" || trimmed == epochTimestamp {
-			if c.Nullable {
-				return nil, nil
-			}
-			return "1970-01-01T00:00:00Z", nil
-		}
-		d, err := parseDateTime(trimmed)
-		if err != nil || d.zero() {
-			return nil, errNoDefault
-		}
-		// Debezium reads the literal in the JVM's time zone; Tributary,
-		// like a Connect worker run at UTC, reads it at UTC.
-		tm, err := d.time()
-		if err != nil {
-			return nil, errNoDefault
-		}
-		return zonedTimestamp(tm, fsp(c)), nil
+		return timestampDefault(c, trimmed)
 	case "time":
 		// A default written as a date and time keeps the time.
 		if _, clock, ok := strings.Cut(trimmed, " "); ok {
@@ -266,6 +159,130 @@ func (f *Formatter) defaultValue(c *cdc.Column, cc *columnCodec, expr string) (a
 		return (&Formatter{settings: f.settings}).binaryCodec(0).convert(expr)
 	}
 	return nil, errNoDefault
+}
+
+// boolAsNumber reads "true" and "false" (in any case) as 1 and 0, as a
+// number column's default.
+func boolAsNumber(s string) string {
+	switch strings.ToLower(s) {
+	case "true":
+		return "1"
+	case "false":
+		return "0"
+	}
+	return s
+}
+
+// boolDefault reads a BOOLEAN's (or BIT(1)'s) default: a number that
+// fits in bits is true when not zero, else "true" in any case is true.
+func boolDefault(s string, bits int) bool {
+	if n, err := strconv.ParseInt(s, 10, bits); err == nil {
+		return n != 0
+	}
+	return strings.EqualFold(s, "true")
+}
+
+// integerDefault reads an integer column's default: Math.round, then
+// Java's narrowing to the field's type; BIGINT UNSIGNED in precise mode
+// is a Decimal.
+func integerDefault(cc *columnCodec, s string) (any, error) {
+	if cc.schema.Name == data.DecimalName { // BIGINT UNSIGNED, precise
+		u, ok := new(big.Int).SetString(s, 10)
+		if !ok {
+			return nil, errNoDefault
+		}
+		return data.Decimal{Unscaled: u, Scale: 0}, nil
+	}
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return nil, errNoDefault
+	}
+	r := math.Floor(x + 0.5)
+	var n int64
+	switch {
+	case r >= math.MaxInt64:
+		n = math.MaxInt64
+	case r <= math.MinInt64:
+		n = math.MinInt64
+	default:
+		n = int64(r)
+	}
+	return narrow(cc.schema.Type, n), nil
+}
+
+// decimalDefault reads a DECIMAL's default, rounded half up to the
+// column's scale, in the field's representation.
+func decimalDefault(c *cdc.Column, cc *columnCodec, s string) (any, error) {
+	scale := 0
+	switch cc.schema.Type {
+	case data.TypeBytes:
+		scale, _ = strconv.Atoi(cc.schema.Parameters[data.DecimalScaleParam])
+	default:
+		scale = c.Scale
+		if scale == 0 {
+			if _, sc := typeParams(c.ColumnType); sc > 0 {
+				scale = sc
+			}
+		}
+	}
+	d, err := roundHalfUpDecimal(s, scale)
+	if err != nil {
+		return nil, errNoDefault
+	}
+	switch cc.schema.Type {
+	case data.TypeString:
+		return plainDecimal(d), nil
+	case data.TypeFloat64:
+		x, _ := strconv.ParseFloat(plainDecimal(d), 64)
+		return x, nil
+	}
+	return d, nil
+}
+
+// dateTimeDefault reads a DATE's or DATETIME's default: a zero date (or
+// one that does not parse) is null in a nullable column and the epoch
+// (epoch, its text) otherwise; a DATE's keeps no time.
+func dateTimeDefault(c *cdc.Column, cc *columnCodec, s, epoch string, dateOnly bool) (any, error) {
+	if epochEquivalentRE.MatchString(s) || s == "0" {
+		if c.Nullable {
+			return nil, nil
+		}
+		s = epoch
+	}
+	d, err := parseDateTime(s)
+	if err != nil || d.zero() {
+		if c.Nullable {
+			return nil, nil
+		}
+		d = dateTime{year: 1970, month: 1, day: 1}
+	}
+	if dateOnly {
+		d.hour, d.minute, d.second, d.nano = 0, 0, 0, 0
+	}
+	return cc.convert(d.format())
+}
+
+// timestampDefault reads a TIMESTAMP's default as a ZonedTimestamp; a
+// zero or epoch one (CURRENT_TIMESTAMP's stand-in) is null in a
+// nullable column.
+func timestampDefault(c *cdc.Column, s string) (any, error) {
+	if epochEquivalentRE.MatchString(s) || s == "0" || s == epochTimestamp {
+		if c.Nullable {
+			return nil, nil
+		}
+		return "1970-01-01T00:00:00Z", nil
+	}
+	d, err := parseDateTime(s)
+	if err != nil || d.zero() {
+		return nil, errNoDefault
+	}
+	// Debezium reads the literal in the JVM's time zone; Tributary,
+	// like a Connect worker run at UTC, reads it at UTC.
+	tm, err := d.time()
+	if err != nil {
+		return nil, errNoDefault
+	}
+	return zonedTimestamp(tm, fsp(c)), nil
 }
 
 // format renders a dateTime as MySQL writes it.

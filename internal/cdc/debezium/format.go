@@ -263,105 +263,137 @@ func (f *Formatter) Change(c *cdc.Change) ([]*data.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	name := c.Table.DB + "." + c.Table.Name
+	b := &changeRecords{f: f, c: c, ts: ts, snapshot: snapshot, name: c.Table.DB + "." + c.Table.Name, headers: f.contextHeaders()}
 	var marker any
 	if snapshot {
 		m := c.Source.Snapshot
-		if m == snapshotTrue && f.lastSnapshotTable != name {
+		if m == snapshotTrue && f.lastSnapshotTable != b.name {
 			m = snapshotFirstInTable
 		}
-		f.lastSnapshotTable = name
+		f.lastSnapshotTable = b.name
 		marker = m
 	}
-	source := f.sourceStruct(&c.Source, c.Table.DB, c.Table.Name, marker)
-	var out []*data.Record
-	// txBlock returns the transaction block of the next data record,
-	// opening the transaction (and emitting BEGIN) on its first.
-	txBlock := func() *data.Struct {
-		if snapshot || c.Op == cdc.OpTruncate || !f.settings.ProvideTransactionMetadata {
-			return nil
-		}
-		recs, block := f.tx.event(f, &c.Source, name)
-		out = append(out, recs...)
-		return block
-	}
-	headers := f.contextHeaders()
-	fillErr := func(which string, err error) error {
-		return fmt.Errorf("%s row of %s at %s:%d: %w", which, name, c.Source.File, c.Source.EventPos, err)
-	}
-	key := func(row cdc.Row) (any, error) {
-		if ts.keySchema == nil {
-			return nil, nil
-		}
-		return f.fill(ts.keySchema, ts.keyCols, row, snapshot)
-	}
+	b.source = f.sourceStruct(&c.Source, c.Table.DB, c.Table.Name, marker)
 	switch c.Op {
 	case cdc.OpRead, cdc.OpCreate:
-		after, err := f.fill(ts.rowSchema, ts.rowCols, c.After, snapshot)
-		if err != nil {
-			return nil, fillErr("new", err)
-		}
-		k, err := key(c.After)
-		if err != nil {
-			return nil, fillErr("new", err)
-		}
-		env := f.envelope(ts, string(c.Op), nil, after, source, txBlock())
-		out = append(out, f.record(ts.topic, ts.keySchema, k, ts.envelope, env, headers))
+		err = b.create()
 	case cdc.OpUpdate:
-		var before *data.Struct
-		var oldKey any
-		if c.Before != nil { // without a before image, a plain update
-			if before, err = f.fill(ts.rowSchema, ts.rowCols, c.Before, snapshot); err != nil {
-				return nil, fillErr("old", err)
-			}
-			if oldKey, err = key(c.Before); err != nil {
-				return nil, fillErr("old", err)
-			}
-		}
-		after, err := f.fill(ts.rowSchema, ts.rowCols, c.After, snapshot)
-		if err != nil {
-			return nil, fillErr("new", err)
-		}
-		newKey, err := key(c.After)
-		if err != nil {
-			return nil, fillErr("new", err)
-		}
-		if oldKey == nil || valuesEqual(oldKey, newKey) {
-			env := f.envelope(ts, "u", before, after, source, txBlock())
-			out = append(out, f.record(ts.topic, ts.keySchema, newKey, ts.envelope, env, headers))
-			break
-		}
-		// The primary key changed: Debezium emits the old row's delete
-		// and the new row's create, each naming the other key.
-		delHeaders := append([]data.Header{{Key: pkUpdateNewKeyHeader, Schema: ts.keySchema, Value: newKey}}, headers...)
-		del := f.record(ts.topic, ts.keySchema, oldKey, ts.envelope, f.envelope(ts, "d", before, nil, source, txBlock()), delHeaders)
-		out = append(out, del)
-		if f.settings.TombstonesOnDelete {
-			out = append(out, tombstone(del))
-		}
-		createHeaders := append([]data.Header{{Key: pkUpdateOldKeyHeader, Schema: ts.keySchema, Value: oldKey}}, headers...)
-		out = append(out, f.record(ts.topic, ts.keySchema, newKey, ts.envelope, f.envelope(ts, "c", nil, after, source, txBlock()), createHeaders))
+		err = b.update()
 	case cdc.OpDelete:
-		before, err := f.fill(ts.rowSchema, ts.rowCols, c.Before, snapshot)
-		if err != nil {
-			return nil, fillErr("old", err)
-		}
-		k, err := key(c.Before)
-		if err != nil {
-			return nil, fillErr("old", err)
-		}
-		del := f.record(ts.topic, ts.keySchema, k, ts.envelope, f.envelope(ts, "d", before, nil, source, txBlock()), headers)
-		out = append(out, del)
-		if f.settings.TombstonesOnDelete {
-			out = append(out, tombstone(del))
-		}
+		err = b.delete()
 	case cdc.OpTruncate:
 		// Truncates have no key (and so no key schema).
-		out = append(out, f.record(ts.topic, nil, nil, ts.envelope, f.envelope(ts, "t", nil, nil, source, nil), headers))
+		b.out = append(b.out, f.record(ts.topic, nil, nil, ts.envelope, f.envelope(ts, "t", nil, nil, b.source, nil), b.headers))
 	default:
-		return nil, fmt.Errorf("change of %s with unknown operation %q", name, string(c.Op))
+		return nil, fmt.Errorf("change of %s with unknown operation %q", b.name, string(c.Op))
 	}
-	return out, nil
+	if err != nil {
+		return nil, err
+	}
+	return b.out, nil
+}
+
+// changeRecords builds the records of one change.
+type changeRecords struct {
+	f        *Formatter
+	c        *cdc.Change
+	ts       *tableSchema
+	snapshot bool
+	name     string // db.table
+	source   *data.Struct
+	headers  []data.Header
+	out      []*data.Record
+}
+
+// row fills a row image (which: "new" or "old") and its key (nil for a
+// table without one).
+func (b *changeRecords) row(which string, row cdc.Row) (*data.Struct, any, error) {
+	wrap := func(err error) error {
+		return fmt.Errorf("%s row of %s at %s:%d: %w", which, b.name, b.c.Source.File, b.c.Source.EventPos, err)
+	}
+	value, err := b.f.fill(b.ts.rowSchema, b.ts.rowCols, row, b.snapshot)
+	if err != nil {
+		return nil, nil, wrap(err)
+	}
+	if b.ts.keySchema == nil {
+		return value, nil, nil
+	}
+	key, err := b.f.fill(b.ts.keySchema, b.ts.keyCols, row, b.snapshot)
+	if err != nil {
+		return nil, nil, wrap(err)
+	}
+	return value, key, nil
+}
+
+// txBlock returns the transaction block of the next data record,
+// opening the transaction (and emitting BEGIN) on its first.
+func (b *changeRecords) txBlock() *data.Struct {
+	if b.snapshot || b.c.Op == cdc.OpTruncate || !b.f.settings.ProvideTransactionMetadata {
+		return nil
+	}
+	recs, block := b.f.tx.event(b.f, &b.c.Source, b.name)
+	b.out = append(b.out, recs...)
+	return block
+}
+
+// add appends the record of one envelope (op with its images).
+func (b *changeRecords) add(op string, key any, before, after *data.Struct, headers []data.Header) *data.Record {
+	env := b.f.envelope(b.ts, op, before, after, b.source, b.txBlock())
+	r := b.f.record(b.ts.topic, b.ts.keySchema, key, b.ts.envelope, env, headers)
+	b.out = append(b.out, r)
+	return r
+}
+
+// addDelete appends a delete's record and, with tombstones.on.delete,
+// its tombstone.
+func (b *changeRecords) addDelete(key any, before *data.Struct, headers []data.Header) {
+	del := b.add("d", key, before, nil, headers)
+	if b.f.settings.TombstonesOnDelete {
+		b.out = append(b.out, tombstone(del))
+	}
+}
+
+func (b *changeRecords) create() error {
+	after, key, err := b.row("new", b.c.After)
+	if err != nil {
+		return err
+	}
+	b.add(string(b.c.Op), key, nil, after, b.headers)
+	return nil
+}
+
+func (b *changeRecords) delete() error {
+	before, key, err := b.row("old", b.c.Before)
+	if err != nil {
+		return err
+	}
+	b.addDelete(key, before, b.headers)
+	return nil
+}
+
+// update appends an update; one that changes the primary key is, as in
+// Debezium, the old row's delete and the new row's create, each naming
+// the other key in a header.
+func (b *changeRecords) update() error {
+	var before *data.Struct
+	var oldKey any
+	if b.c.Before != nil { // without a before image, a plain update
+		var err error
+		if before, oldKey, err = b.row("old", b.c.Before); err != nil {
+			return err
+		}
+	}
+	after, newKey, err := b.row("new", b.c.After)
+	if err != nil {
+		return err
+	}
+	if oldKey == nil || valuesEqual(oldKey, newKey) {
+		b.add("u", newKey, before, after, b.headers)
+		return nil
+	}
+	b.addDelete(oldKey, before, append([]data.Header{{Key: pkUpdateNewKeyHeader, Schema: b.ts.keySchema, Value: newKey}}, b.headers...))
+	b.add("c", newKey, nil, after, append([]data.Header{{Key: pkUpdateOldKeyHeader, Schema: b.ts.keySchema, Value: oldKey}}, b.headers...))
+	return nil
 }
 
 // valuesEqual compares Connect values as Java's equals does for key

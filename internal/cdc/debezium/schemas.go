@@ -97,11 +97,22 @@ type schemas struct {
 
 func newSchemas() *schemas {
 	s := &schemas{}
+	s.source = sourceSchema()
+	s.addTransactionSchemas()
+	s.heartbeatKey = structSchema(heartbeatKeyName, 1, false, fld("serverName", prim(data.TypeString)))
+	s.heartbeatVal = structSchema(heartbeatValueName, 1, false, fld("ts_ms", prim(data.TypeInt64)))
+	s.addHistorySchemas()
+	s.headerString = prim(data.TypeString)
+	return s
+}
+
+// sourceSchema is the source block's schema.
+func sourceSchema() *data.Schema {
 	snapshot := &data.Schema{Type: data.TypeString, Optional: true, Name: enumName, Version: 1,
 		Parameters: map[string]string{enumAllowedParam: snapshotAllowedValues}, Default: "false"}
 	// Field order is Debezium's: the common block (SchemaFactory's
 	// sourceInfoSchemaBuilder), then the binlog connectors' fields.
-	s.source = structSchema(sourceSchemaName, 1, false,
+	return structSchema(sourceSchemaName, 1, false,
 		fld("version", prim(data.TypeString)),
 		fld("connector", prim(data.TypeString)),
 		fld("name", prim(data.TypeString)),
@@ -120,6 +131,11 @@ func newSchemas() *schemas {
 		fld("thread", optPrim(data.TypeInt64)),
 		fld("query", optPrim(data.TypeString)),
 	)
+}
+
+// addTransactionSchemas adds provide.transaction.metadata's schemas: the
+// envelope's transaction block and the BEGIN/END records'.
+func (s *schemas) addTransactionSchemas() {
 	s.txBlock = structSchema(txBlockName, 1, true,
 		fld("id", prim(data.TypeString)),
 		fld("total_order", prim(data.TypeInt64)),
@@ -137,8 +153,10 @@ func newSchemas() *schemas {
 		fld("data_collections", &data.Schema{Type: data.TypeArray, Optional: true, Elem: s.txCollection}),
 		fld("ts_ms", prim(data.TypeInt64)),
 	)
-	s.heartbeatKey = structSchema(heartbeatKeyName, 1, false, fld("serverName", prim(data.TypeString)))
-	s.heartbeatVal = structSchema(heartbeatValueName, 1, false, fld("ts_ms", prim(data.TypeInt64)))
+}
+
+// addHistorySchemas adds the schema-change (history) records' schemas.
+func (s *schemas) addHistorySchemas() {
 	s.historyColumn = structSchema(historyColumnName, 1, false,
 		fld("name", prim(data.TypeString)),
 		fld("jdbcType", prim(data.TypeInt32)),
@@ -176,8 +194,6 @@ func newSchemas() *schemas {
 		fld("ddl", optPrim(data.TypeString)),
 		fld("tableChanges", &data.Schema{Type: data.TypeArray, Elem: s.historyChange}),
 	)
-	s.headerString = prim(data.TypeString)
-	return s
 }
 
 // envelopeSchema is a table's value schema: Debezium's Envelope, with the

@@ -51,16 +51,7 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 	if err := cfg.prepare(); err != nil {
 		return err
 	}
-	for _, k := range cfg.UnknownKeys {
-		log.Warn("unknown configuration key; ignored", "key", k)
-	}
-	if len(cfg.IgnoredKeys) > 0 {
-		log.Info("Maxwell settings without effect in Tributary; ignored", "keys", strings.Join(cfg.IgnoredKeys, ","))
-	}
-	if len(cfg.IgnoredKPLKeys) > 0 {
-		log.Info("KPL settings without effect in Tributary (each batch is written with PutRecords as it comes); ignored",
-			"file", cfg.KPLPath, "keys", strings.Join(cfg.IgnoredKPLKeys, ","))
-	}
+	logIgnoredKeys(cfg, log)
 	prod, err := openProducer(ctx, cfg, streams, out, log)
 	if err != nil {
 		return err
@@ -72,29 +63,9 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 	defer stateDB.close()
 	src := newConn(cfg.ReplicationHost, cfg.ReplicationPort, cfg.ReplicationUser, cfg.ReplicationPassword)
 	defer src.close()
-	serverID, flavor, err := serverInfo(ctx, src)
+	store, from, err := openState(ctx, cfg, stateDB, src, log)
 	if err != nil {
 		return fmt.Errorf("maxwell: %w", err)
-	}
-	store := &stateStore{db: stateDB, schema: quoteIdent(cfg.SchemaDatabase), clientID: cfg.ClientID, serverID: serverID}
-	if cfg.GTIDMode {
-		store.serverID = 0 // Maxwell keys GTID positions by server 0
-	}
-	if err := store.ensureSchema(ctx); err != nil {
-		return fmt.Errorf("maxwell: %w", err)
-	}
-	var from *cdc.Position
-	if cfg.InitPosition != nil {
-		p := *cfg.InitPosition
-		from = &p
-	} else if from, err = store.position(ctx, cfg.GTIDMode); err != nil {
-		return fmt.Errorf("maxwell: %w", err)
-	}
-	if from != nil {
-		from.Flavor = flavor
-		log.Info("maxwell: resuming", "client_id", cfg.ClientID, "position", formatPosition(*from))
-	} else {
-		log.Info("maxwell: no stored position; starting at the server's current position", "client_id", cfg.ClientID)
 	}
 
 	// The writer keeps running after ctx ends, to flush what was read.
@@ -106,14 +77,9 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 	p := newPipeline(cfg, sink, charsetLookup(src))
 	rctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go func() {
-		// A producer failure stops the daemon even while the log is
-		// quiet and nothing is emitted.
-		<-sink.done
-		if err := sink.failure(); err != nil {
-			cancel(err)
-		}
-	}()
+	// A producer failure stops the daemon even while the log is quiet
+	// and nothing is emitted.
+	go stopOnFailure(sink, cancel)
 	var wg sync.WaitGroup
 	if cfg.Bootstrapper != "none" {
 		p.boot = &bootstrapper{async: cfg.Bootstrapper == "async", store: store, src: src,
@@ -127,23 +93,9 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 			})
 		}
 	}
-	stored := from
-	storeMu := sync.Mutex{}
-	storePosition := func(ctx context.Context) error {
-		storeMu.Lock()
-		defer storeMu.Unlock()
-		pos, _ := sink.position()
-		if pos == nil || (stored != nil && samePosition(*pos, *stored)) {
-			return nil
-		}
-		if err := store.setPosition(ctx, *pos, cfg.GTIDMode); err != nil {
-			return err
-		}
-		stored = pos
-		return nil
-	}
+	pos := &positionStorer{store: store, sink: sink, gtid: cfg.GTIDMode, stored: from}
 	wg.Go(func() {
-		if err := positionLoop(rctx, sink, p, storePosition, log); err != nil {
+		if err := positionLoop(rctx, sink, p, pos.save, log); err != nil {
 			cancel(err)
 		}
 	})
@@ -155,16 +107,7 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 	sink.wake()
 	wg.Wait()
 
-	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
-	defer dcancel()
-	drainErr := sink.drain(dctx)
-	if drainErr == nil {
-		if err := storePosition(dctx); err != nil {
-			drainErr = err
-		} else if stored != nil {
-			log.Info("maxwell: stored final position", "position", formatPosition(*stored))
-		}
-	}
+	drainErr := drainAndStore(ctx, sink, pos, log)
 	closeErr := closeProducer()
 
 	switch {
@@ -176,6 +119,101 @@ func Run(ctx context.Context, cfg *Config, streams connect.Streams, out io.Write
 		return drainErr
 	case closeErr != nil:
 		return fmt.Errorf("maxwell: closing the producer: %w", closeErr)
+	}
+	return nil
+}
+
+// stopOnFailure cancels with the sink's failure once the sink is done.
+func stopOnFailure(sink *sink, cancel context.CancelCauseFunc) {
+	<-sink.done
+	if err := sink.failure(); err != nil {
+		cancel(err)
+	}
+}
+
+// logIgnoredKeys tells which settings the daemon does not use.
+func logIgnoredKeys(cfg *Config, log *slog.Logger) {
+	for _, k := range cfg.UnknownKeys {
+		log.Warn("unknown configuration key; ignored", "key", k)
+	}
+	if len(cfg.IgnoredKeys) > 0 {
+		log.Info("Maxwell settings without effect in Tributary; ignored", "keys", strings.Join(cfg.IgnoredKeys, ","))
+	}
+	if len(cfg.IgnoredKPLKeys) > 0 {
+		log.Info("KPL settings without effect in Tributary (each batch is written with PutRecords as it comes); ignored",
+			"file", cfg.KPLPath, "keys", strings.Join(cfg.IgnoredKPLKeys, ","))
+	}
+}
+
+// openState opens the schema database's state for the replication
+// server and finds where to start: init_position, else the stored
+// position, else (nil) the server's current one.
+func openState(ctx context.Context, cfg *Config, stateDB, src *conn, log *slog.Logger) (*stateStore, *cdc.Position, error) {
+	serverID, flavor, err := serverInfo(ctx, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	store := &stateStore{db: stateDB, schema: quoteIdent(cfg.SchemaDatabase), clientID: cfg.ClientID, serverID: serverID}
+	if cfg.GTIDMode {
+		store.serverID = 0 // Maxwell keys GTID positions by server 0
+	}
+	if err := store.ensureSchema(ctx); err != nil {
+		return nil, nil, err
+	}
+	var from *cdc.Position
+	if cfg.InitPosition != nil {
+		p := *cfg.InitPosition
+		from = &p
+	} else if from, err = store.position(ctx, cfg.GTIDMode); err != nil {
+		return nil, nil, err
+	}
+	if from != nil {
+		from.Flavor = flavor
+		log.Info("maxwell: resuming", "client_id", cfg.ClientID, "position", formatPosition(*from))
+	} else {
+		log.Info("maxwell: no stored position; starting at the server's current position", "client_id", cfg.ClientID)
+	}
+	return store, from, nil
+}
+
+// positionStorer stores the sink's acknowledged position when it has
+// moved since the last one stored; the position loop and the final
+// flush both call save.
+type positionStorer struct {
+	mu     sync.Mutex
+	store  *stateStore
+	sink   *sink
+	gtid   bool
+	stored *cdc.Position
+}
+
+func (s *positionStorer) save(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pos, _ := s.sink.position()
+	if pos == nil || (s.stored != nil && samePosition(*pos, *s.stored)) {
+		return nil
+	}
+	if err := s.store.setPosition(ctx, *pos, s.gtid); err != nil {
+		return err
+	}
+	s.stored = pos
+	return nil
+}
+
+// drainAndStore flushes what the sink holds, within drainTimeout, and
+// stores the final position.
+func drainAndStore(ctx context.Context, sink *sink, pos *positionStorer, log *slog.Logger) error {
+	dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), drainTimeout)
+	defer dcancel()
+	if err := sink.drain(dctx); err != nil {
+		return err
+	}
+	if err := pos.save(dctx); err != nil {
+		return err
+	}
+	if pos.stored != nil {
+		log.Info("maxwell: stored final position", "position", formatPosition(*pos.stored))
 	}
 	return nil
 }

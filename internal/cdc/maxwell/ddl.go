@@ -1,7 +1,6 @@
 package maxwell
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -77,121 +76,31 @@ func (s *schemaTracker) def(t *cdc.Table) *tableDef {
 	return &tableDef{database: t.DB, name: t.Name, charset: cs, columns: t.Columns, pk: t.PrimaryKey}
 }
 
-var (
-	dbStmt = regexp.MustCompile("(?is)^\\s*(?:/\\*.*?\\*/\\s*)*(CREATE|ALTER|DROP)\\s+(?:DATABASE|SCHEMA)\\s+(?:IF\\s+(?:NOT\\s+)?EXISTS\\s+)?(`(?:[^`]|``)+`|[^\\s;]+)")
-	// charsetClause finds "[DEFAULT] CHARACTER SET [=] x" or "CHARSET x".
-	charsetClause = regexp.MustCompile(`(?is)(?:CHARACTER\s+SET|CHARSET)\s*=?\s*['"` + "`" + `]?([a-z0-9_]+)`)
-	collateClause = regexp.MustCompile("(?is)COLLATE\\s*=?\\s*['\"`]?([a-z0-9]+)_")
-	renameStmt    = regexp.MustCompile(`(?is)^\s*RENAME\s+TABLES?\s+(.*)$`)
-	alterRename   = regexp.MustCompile("(?is)^\\s*ALTER\\s+(?:ONLINE\\s+|IGNORE\\s+)*TABLE\\s+(?:IF\\s+EXISTS\\s+)?((?:`(?:[^`]|``)+`|[^\\s.`]+)(?:\\.(?:`(?:[^`]|``)+`|[^\\s.`]+))?)")
-	ifNotExists   = regexp.MustCompile(`(?is)^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?TABLE\s+IF\s+NOT\s+EXISTS`)
-)
-
-func unquoteIdent(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) >= 2 && s[0] == '`' && s[len(s)-1] == '`' {
-		return strings.ReplaceAll(s[1:len(s)-1], "``", "`")
-	}
-	return s
-}
-
-// splitName reads "db.tbl" or "tbl" (quoted or not) into its parts.
-func splitName(s, defaultDB string) (string, string) {
-	s = strings.TrimSpace(s)
-	inQuote := false
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '`':
-			inQuote = !inQuote
-		case s[i] == '.' && !inQuote:
-			return unquoteIdent(s[:i]), unquoteIdent(s[i+1:])
-		}
-	}
-	return defaultDB, unquoteIdent(s)
-}
-
-// renames reads the pairs of RENAME TABLE a TO b, c TO d, keyed by the
-// new name.
-func renames(sql, defaultDB string) map[string][2]string {
-	m := renameStmt.FindStringSubmatch(sql)
-	if m == nil {
-		return nil
-	}
-	out := map[string][2]string{}
-	for _, pair := range strings.Split(m[1], ",") {
-		from, to, ok := cutFold(pair, " to ")
-		if !ok {
-			continue
-		}
-		fdb, ft := splitName(from, defaultDB)
-		tdb, tt := splitName(strings.TrimRight(strings.TrimSpace(to), ";"), defaultDB)
-		out[tableKey(tdb, tt)] = [2]string{fdb, ft}
-	}
-	return out
-}
-
-func cutFold(s, sep string) (string, string, bool) {
-	i := strings.Index(strings.ToLower(s), sep)
-	if i < 0 {
-		return s, "", false
-	}
-	return s[:i], s[i+len(sep):], true
-}
-
 // events turns a schema change into Maxwell's events, and updates the
 // tracked definitions. Schema changes read by a snapshot (the tables'
 // initial definitions) only update them: Maxwell captures its initial
-// schema silently.
+// schema silently. The statement is read with the reader's own DDL
+// parser for what SchemaChange does not carry: a database's character
+// set, the old names of renamed tables the reader did not know, and IF
+// NOT EXISTS.
 func (s *schemaTracker) events(sc *cdc.SchemaChange) []*ddlEvent {
 	base := ddlEvent{tsMillis: sc.Source.Time.UnixMilli(), sql: sc.DDL, gtid: sc.Source.GTID}
 	if sc.Source.File != "" {
 		base.position = sc.Source.File + ":" + strconv.FormatUint(uint64(sc.Source.EventPos), 10)
 	}
+	ddl := cdc.ParseDDL(sc.DDL, sc.DB)
 	snapshot := sc.Source.Snapshot != ""
 	if sc.Database {
 		if snapshot {
 			return nil
 		}
-		e := base
-		kind, name := strings.ToUpper(sc.Kind), sc.DB
-		if m := dbStmt.FindStringSubmatch(sc.DDL); m != nil {
-			if kind == "" {
-				kind = strings.ToUpper(m[1])
-			}
-			if name == "" {
-				name = unquoteIdent(m[2])
-			}
-		}
-		e.database = name
-		switch kind {
-		case "CREATE":
-			e.typ = "database-create"
-			cs := statementCharset(sc.DDL)
-			if cs == "" {
-				cs = s.lookupCharset(e.database, "")
-			}
-			e.charset = strPtr(cs)
-		case "ALTER":
-			e.typ = "database-alter"
-			e.charset = strPtr(statementCharset(sc.DDL))
-		case "DROP":
-			e.typ = "database-drop"
-			for k, t := range s.tables {
-				if t.DB == e.database {
-					delete(s.tables, k)
-				}
-			}
-		default:
-			return nil
-		}
-		return []*ddlEvent{&e}
+		return s.databaseEvents(sc, &ddl, base)
+	}
+	kind := strings.ToUpper(sc.Kind)
+	if kind == "" {
+		kind = ddl.Kind
 	}
 	var out []*ddlEvent
-	kind := strings.ToUpper(sc.Kind)
-	renamed := renames(sc.DDL, sc.DB)
-	if kind == "" && renamed != nil {
-		kind = "ALTER"
-	}
 	for i, t := range sc.Tables {
 		if t == nil {
 			continue
@@ -200,59 +109,110 @@ func (s *schemaTracker) events(sc *cdc.SchemaChange) []*ddlEvent {
 		if i < len(sc.Before) {
 			before = sc.Before[i]
 		}
-		key := tableKey(t.DB, t.Name)
 		e := base
 		e.database, e.table = t.DB, t.Name
+		var report bool
 		switch kind {
 		case "CREATE":
-			_, known := s.tables[key]
-			s.tables[key] = t
-			// CREATE TABLE IF NOT EXISTS of a table that exists
-			// changes nothing, and Maxwell reports nothing.
-			if snapshot || before != nil || (known && ifNotExists.MatchString(sc.DDL)) {
-				continue
-			}
-			e.typ, e.def = "table-create", s.def(t)
+			report = s.tableCreate(&e, t, before, ddl.IfNotExists)
 		case "ALTER":
-			// The definition before: the engine's, else the one tracked
-			// here; its name is the old one for a rename.
-			oldDB, oldName := t.DB, t.Name
-			switch {
-			case before != nil && before.Name != "":
-				oldDB, oldName = before.DB, before.Name
-			default:
-				if from, ok := renamed[key]; ok {
-					oldDB, oldName = from[0], from[1]
-				} else if m := alterRename.FindStringSubmatch(sc.DDL); m != nil {
-					oldDB, oldName = splitName(m[1], sc.DB)
-				}
-			}
-			oldKey := tableKey(oldDB, oldName)
-			prev := s.tables[oldKey]
-			if before != nil && len(before.Columns) > 0 {
-				prev = before
-			}
-			delete(s.tables, oldKey)
-			s.tables[key] = t
-			if snapshot {
-				continue
-			}
-			e.typ, e.database, e.table, e.def = "table-alter", oldDB, oldName, s.def(t)
-			if prev != nil {
-				e.old = s.def(prev)
-			}
+			s.tableAlter(&e, t, before, &ddl)
+			report = true
 		case "DROP":
-			delete(s.tables, key)
-			if snapshot {
-				continue
-			}
-			e.typ = "table-drop"
-		default:
-			continue
+			delete(s.tables, tableKey(t.DB, t.Name))
+			e.typ, report = "table-drop", true
 		}
-		out = append(out, &e)
+		if report && !snapshot {
+			out = append(out, &e)
+		}
 	}
 	return out
+}
+
+// databaseEvents makes the event of a CREATE/ALTER/DROP DATABASE (none
+// for another statement), forgetting a dropped database's tables.
+func (s *schemaTracker) databaseEvents(sc *cdc.SchemaChange, ddl *cdc.DDL, base ddlEvent) []*ddlEvent {
+	e := base
+	kind, name := strings.ToUpper(sc.Kind), sc.DB
+	if ddl.Database {
+		if kind == "" {
+			kind = ddl.Kind
+		}
+		if name == "" {
+			name = ddl.DB
+		}
+	}
+	e.database = name
+	switch kind {
+	case "CREATE":
+		e.typ = "database-create"
+		cs := statementCharset(ddl)
+		if cs == "" {
+			cs = s.lookupCharset(e.database, "")
+		}
+		e.charset = strPtr(cs)
+	case "ALTER":
+		e.typ = "database-alter"
+		e.charset = strPtr(statementCharset(ddl))
+	case "DROP":
+		e.typ = "database-drop"
+		for k, t := range s.tables {
+			if t.DB == e.database {
+				delete(s.tables, k)
+			}
+		}
+	default:
+		return nil
+	}
+	return []*ddlEvent{&e}
+}
+
+// tableCreate tracks a created table and fills its table-create event;
+// it reports whether there is one to write: CREATE TABLE IF NOT EXISTS
+// of a table that exists changes nothing, and Maxwell reports nothing.
+func (s *schemaTracker) tableCreate(e *ddlEvent, t, before *cdc.Table, ifNotExists bool) bool {
+	key := tableKey(t.DB, t.Name)
+	_, known := s.tables[key]
+	s.tables[key] = t
+	if before != nil || (known && ifNotExists) {
+		return false
+	}
+	e.typ, e.def = "table-create", s.def(t)
+	return true
+}
+
+// tableAlter tracks an altered (perhaps renamed) table and fills its
+// table-alter event, which names the table as it was before and carries
+// both definitions: the engine's before-image, else the one tracked
+// here.
+func (s *schemaTracker) tableAlter(e *ddlEvent, t, before *cdc.Table, ddl *cdc.DDL) {
+	oldDB, oldName := t.DB, t.Name
+	if before != nil && before.Name != "" {
+		oldDB, oldName = before.DB, before.Name
+	} else if from, ok := renamedFrom(ddl, t); ok {
+		oldDB, oldName = from.DB, from.Name
+	}
+	oldKey := tableKey(oldDB, oldName)
+	prev := s.tables[oldKey]
+	if before != nil && len(before.Columns) > 0 {
+		prev = before
+	}
+	delete(s.tables, oldKey)
+	s.tables[tableKey(t.DB, t.Name)] = t
+	e.typ, e.database, e.table, e.def = "table-alter", oldDB, oldName, s.def(t)
+	if prev != nil {
+		e.old = s.def(prev)
+	}
+}
+
+// renamedFrom finds the name a statement's rename moved a table from.
+func renamedFrom(ddl *cdc.DDL, t *cdc.Table) (cdc.TableName, bool) {
+	for i, n := range ddl.Tables {
+		if i < len(ddl.Renamed) && n.DB == t.DB && n.Name == t.Name {
+			return ddl.Renamed[i], true
+		}
+	}
+	return cdc.TableName{}, false
 }
 
 func strPtr(s string) *string {
@@ -262,14 +222,15 @@ func strPtr(s string) *string {
 	return &s
 }
 
-// statementCharset finds the character set a CREATE/ALTER DATABASE
-// names, directly or through its collation.
-func statementCharset(sql string) string {
-	if m := charsetClause.FindStringSubmatch(sql); m != nil {
-		return strings.ToLower(m[1])
+// statementCharset is the character set a CREATE/ALTER DATABASE names,
+// directly or through its collation's (the collation's name up to its
+// first "_").
+func statementCharset(ddl *cdc.DDL) string {
+	if ddl.Charset != "" {
+		return ddl.Charset
 	}
-	if m := collateClause.FindStringSubmatch(sql); m != nil {
-		return strings.ToLower(m[1])
+	if cs, _, ok := strings.Cut(ddl.Collation, "_"); ok && cs != "" {
+		return cs
 	}
 	return ""
 }
@@ -318,11 +279,7 @@ func ddlJSON(e *ddlEvent, o *OutputConfig) []byte {
 		w.str("position", e.position)
 	}
 	if o.GTIDPosition {
-		if e.gtid == "" {
-			w.raw("gtid", "null")
-		} else {
-			w.str("gtid", e.gtid)
-		}
+		w.strOrNull("gtid", e.gtid)
 	}
 	return w.done()
 }
@@ -335,32 +292,12 @@ func defJSON(d *tableDef) string {
 	}
 	w := newJSONWriter()
 	w.str("database", d.database)
-	if d.charset == "" {
-		w.raw("charset", "null")
-	} else {
-		w.str("charset", d.charset)
-	}
+	w.strOrNull("charset", d.charset)
 	w.str("table", d.name)
-	var cols strings.Builder
-	cols.WriteByte('[')
-	for i := range d.columns {
-		if i > 0 {
-			cols.WriteByte(',')
-		}
-		cols.WriteString(columnJSON(&d.columns[i]))
-	}
-	cols.WriteByte(']')
-	w.raw("columns", cols.String())
-	var pk strings.Builder
-	pk.WriteByte('[')
-	for i, c := range d.pk {
-		if i > 0 {
-			pk.WriteByte(',')
-		}
-		appendQuoted(&pk, c)
-	}
-	pk.WriteByte(']')
-	w.raw("primary-key", pk.String())
+	w.raw("columns", jsonArray(len(d.columns), func(b *strings.Builder, i int) {
+		b.WriteString(columnJSON(&d.columns[i]))
+	}))
+	w.raw("primary-key", stringsJSON(d.pk))
 	return string(w.done())
 }
 
@@ -405,26 +342,13 @@ func columnJSON(c *cdc.Column) string {
 	w.str("name", c.Name)
 	switch typ {
 	case "tinytext", "text", "mediumtext", "longtext", "varchar", "char":
-		if c.Charset == "" {
-			w.raw("charset", "null")
-		} else {
-			w.str("charset", c.Charset)
-		}
+		w.strOrNull("charset", c.Charset)
 	case "tinyblob", "blob", "mediumblob", "longblob", "binary", "varbinary":
 		w.str("charset", "binary")
 	case "tinyint", "smallint", "mediumint", "int", "bigint":
 		w.raw("signed", strconv.FormatBool(!c.Unsigned))
 	case "enum", "set":
-		var b strings.Builder
-		b.WriteByte('[')
-		for i, v := range c.Values {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			appendQuoted(&b, v)
-		}
-		b.WriteByte(']')
-		w.raw("enum-values", b.String())
+		w.raw("enum-values", stringsJSON(c.Values))
 	case "datetime", "timestamp", "time":
 		w.raw("column-length", strconv.Itoa(c.Length))
 	}

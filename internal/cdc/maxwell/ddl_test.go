@@ -2,6 +2,7 @@ package maxwell
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 
 	"github.com/tributary-data/tributary/internal/cdc"
@@ -182,4 +183,102 @@ func TestDDLEventsFromEngineBefore(t *testing.T) {
 	if len(evs) != 1 || evs[0].typ != "database-drop" || len(s.tables) != 0 {
 		t.Errorf("database-drop %+v, tables left %v", evs, s.tables)
 	}
+}
+
+// TestDDLStatements reads statements through the reader's DDL parser:
+// those Maxwell's regular expressions read right, and (marked) those
+// they read wrong: a database name or character set found in the wrong
+// place, a rename or IF NOT EXISTS missed behind a comment, a newline
+// or a quoted name. The SchemaChanges are the engine's, except where
+// DB or Kind is left out to make the statement itself tell them.
+func TestDDLStatements(t *testing.T) {
+	known := &cdc.Table{DB: "s", Name: "a", Columns: []cdc.Column{{Name: "id", DataType: "int"}}}
+	renamed := func(db, name string) []*cdc.Table {
+		return []*cdc.Table{{DB: db, Name: name, Columns: known.Columns}}
+	}
+	for _, c := range []struct {
+		name string
+		sc   cdc.SchemaChange
+		want []string // describeDDL of each event
+	}{
+		{"create database charset", cdc.SchemaChange{DB: "d", Kind: "CREATE", Database: true, DDL: "CREATE DATABASE d CHARACTER SET latin1"},
+			[]string{"database-create d charset=latin1"}},
+		{"create database quoted", cdc.SchemaChange{Database: true, DDL: "create schema if not exists `we``ird` DEFAULT CHARSET = 'UTF8MB4'"},
+			[]string{"database-create we`ird charset=utf8mb4"}},
+		{"alter database collation", cdc.SchemaChange{DB: "d", Kind: "ALTER", Database: true, DDL: "ALTER SCHEMA d DEFAULT COLLATE = utf8mb4_0900_ai_ci"},
+			[]string{"database-alter d charset=utf8mb4"}},
+		{"alter database other option", cdc.SchemaChange{DB: "d", Kind: "ALTER", Database: true, DDL: "ALTER DATABASE d READ ONLY = 1"},
+			[]string{"database-alter d charset=null"}},
+		{"alter the default database", cdc.SchemaChange{DB: "d", Database: true, DDL: "ALTER DATABASE CHARACTER SET latin1"},
+			[]string{"database-alter d charset=latin1"}},
+		{"drop database", cdc.SchemaChange{Database: true, DDL: "DROP DATABASE IF EXISTS d"},
+			[]string{"database-drop d"}},
+		{"rename tables", cdc.SchemaChange{DB: "s", Kind: "ALTER", DDL: "RENAME TABLE a TO b, x.c TO x.d", Tables: renamed("s", "b")},
+			[]string{"table-alter s.a old=s.a def=s.b"}},
+		{"alter table rename", cdc.SchemaChange{DB: "s", Kind: "ALTER", DDL: "ALTER TABLE `s`.`a` RENAME TO s.b", Tables: renamed("s", "b")},
+			[]string{"table-alter s.a old=s.a def=s.b"}},
+		{"rename without kind", cdc.SchemaChange{DB: "s", DDL: "RENAME TABLE a TO b", Tables: renamed("s", "b")},
+			[]string{"table-alter s.a old=s.a def=s.b"}},
+		{"create table if not exists", cdc.SchemaChange{DB: "s", Kind: "CREATE", DDL: "CREATE TABLE IF NOT EXISTS a (id int)", Tables: renamed("s", "a"), Before: []*cdc.Table{nil}},
+			nil},
+		{"create table again", cdc.SchemaChange{DB: "s", Kind: "CREATE", DDL: "CREATE OR REPLACE TABLE a (id int)", Tables: renamed("s", "a"), Before: []*cdc.Table{nil}},
+			[]string{"table-create s.a def=s.a"}},
+
+		// Read wrong by the regular expressions.
+		{"wrong: database named like an option", cdc.SchemaChange{DB: "charset_test", Kind: "CREATE", Database: true, DDL: "CREATE DATABASE charset_test"},
+			[]string{"database-create charset_test charset=utf8mb4"}}, // was charset=_test
+		{"wrong: charset in a comment", cdc.SchemaChange{DB: "d", Kind: "CREATE", Database: true, DDL: "CREATE DATABASE d COMMENT 'was charset latin1'"},
+			[]string{"database-create d charset=utf8mb4"}}, // was charset=latin1
+		{"wrong: mysqldump's executable comment", cdc.SchemaChange{Database: true, DDL: "CREATE DATABASE /*!32312 IF NOT EXISTS*/ `shop` /*!40100 DEFAULT CHARACTER SET latin1 */"},
+			[]string{"database-create shop charset=latin1"}}, // was database "/*!32312"
+		{"wrong: rename across lines", cdc.SchemaChange{DB: "s", Kind: "ALTER", DDL: "RENAME TABLE a\nTO b", Tables: renamed("s", "b")},
+			[]string{"table-alter s.a old=s.a def=s.b"}}, // was table-alter s.b old=null
+		{"wrong: rename of a quoted name holding ' to '", cdc.SchemaChange{DB: "s", Kind: "ALTER", DDL: "RENAME TABLE `a to z` TO b", Tables: renamed("s", "b")},
+			[]string{"table-alter s.a to z old=null def=s.b"}}, // was table-alter s.b old=null (the name cut at its " to ")
+		{"wrong: alter table after a comment", cdc.SchemaChange{DB: "s", Kind: "ALTER", DDL: "/* moved */ ALTER TABLE a RENAME TO b", Tables: renamed("s", "b")},
+			[]string{"table-alter s.a old=s.a def=s.b"}}, // was table-alter s.b old=null
+		{"wrong: if not exists after a comment", cdc.SchemaChange{DB: "s", Kind: "CREATE", DDL: "/* setup */ CREATE TABLE IF NOT EXISTS a (id int)", Tables: renamed("s", "a"), Before: []*cdc.Table{nil}},
+			nil}, // was table-create
+		{"wrong: if not exists in an executable comment", cdc.SchemaChange{DB: "s", Kind: "CREATE", DDL: "CREATE TABLE /*!32312 IF NOT EXISTS*/ a (id int)", Tables: renamed("s", "a"), Before: []*cdc.Table{nil}},
+			nil}, // was table-create
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSchemaTracker(func(db, table string) string { return "utf8mb4" })
+			s.see(known)
+			c.sc.Source = ddlSource(4)
+			var got []string
+			for _, e := range s.events(&c.sc) {
+				got = append(got, describeDDL(e))
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Errorf("%s:\ngot  %q\nwant %q", c.sc.DDL, got, c.want)
+			}
+		})
+	}
+}
+
+// describeDDL sums an event up: its type and names, its definitions'
+// tables, a database event's character set.
+func describeDDL(e *ddlEvent) string {
+	name := func(d *tableDef) string {
+		if d == nil {
+			return "null"
+		}
+		return d.database + "." + d.name
+	}
+	switch e.typ {
+	case "database-create", "database-alter":
+		cs := "null"
+		if e.charset != nil {
+			cs = *e.charset
+		}
+		return e.typ + " " + e.database + " charset=" + cs
+	case "database-drop":
+		return e.typ + " " + e.database
+	case "table-create":
+		return e.typ + " " + e.database + "." + e.table + " def=" + name(e.def)
+	case "table-alter":
+		return e.typ + " " + e.database + "." + e.table + " old=" + name(e.old) + " def=" + name(e.def)
+	}
+	return e.typ + " " + e.database + "." + e.table
 }

@@ -210,6 +210,15 @@ func (w *jsonWriter) raw(k, raw string) {
 
 func (w *jsonWriter) str(k, s string) { w.raw(k, quote(s)) }
 
+// strOrNull writes s, or null when it is empty.
+func (w *jsonWriter) strOrNull(k, s string) {
+	if s == "" {
+		w.raw(k, "null")
+		return
+	}
+	w.str(k, s)
+}
+
 func (w *jsonWriter) done() []byte {
 	w.b.WriteByte('}')
 	return []byte(w.b.String())
@@ -233,27 +242,10 @@ func rowJSON(r *rowEvent, o *OutputConfig, now time.Time) []byte {
 	w.str(o.name("type"), r.typ)
 	w.raw(o.name("ts"), strconv.FormatInt(r.ts, 10))
 	if o.CommitInfo {
-		if r.hasXID {
-			w.raw(o.name("xid"), strconv.FormatUint(r.xid, 10))
-		}
-		if o.XOffset && r.hasXOffset && !r.commit {
-			w.raw(o.name("xoffset"), strconv.FormatInt(r.xoffset, 10))
-		}
-		if r.commit {
-			w.raw(o.name("commit"), "true")
-		}
+		r.commitJSON(w, o)
 	}
 	if r.position != "" {
-		if o.BinlogPosition {
-			w.str(o.name("position"), r.position)
-		}
-		if o.GTIDPosition {
-			if r.gtid == "" {
-				w.raw(o.name("gtid"), "null")
-			} else {
-				w.str(o.name("gtid"), r.gtid)
-			}
-		}
+		r.positionJSON(w, o)
 	}
 	if o.ServerID && r.hasServerID {
 		w.raw(o.name("server_id"), strconv.FormatUint(uint64(r.serverID), 10))
@@ -268,29 +260,13 @@ func rowJSON(r *rowEvent, o *OutputConfig, now time.Time) []byte {
 		w.str("comment", *r.comment)
 	}
 	if o.PrimaryKeys {
-		var b strings.Builder
-		b.WriteByte('[')
-		for i, c := range r.pkColumns {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			v, _ := r.get(c)
+		w.raw(o.name("primary_key"), jsonArray(len(r.pkColumns), func(b *strings.Builder, i int) {
+			v, _ := r.get(r.pkColumns[i])
 			b.WriteString(v.raw)
-		}
-		b.WriteByte(']')
-		w.raw(o.name("primary_key"), b.String())
+		}))
 	}
 	if o.PrimaryKeyColumns {
-		var b strings.Builder
-		b.WriteByte('[')
-		for i, c := range r.pkColumns {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			appendQuoted(&b, c)
-		}
-		b.WriteByte(']')
-		w.raw(o.name("primary_key_columns"), b.String())
+		w.raw(o.name("primary_key_columns"), stringsJSON(r.pkColumns))
 	}
 	w.raw(o.name("data"), fieldsJSON(r.data, o))
 	// Maxwell writes "old" when its map has entries after
@@ -302,6 +278,49 @@ func rowJSON(r *rowEvent, o *OutputConfig, now time.Time) []byte {
 		}
 	}
 	return w.done()
+}
+
+// commitJSON writes output_commit_info's xid, xoffset and commit.
+func (r *rowEvent) commitJSON(w *jsonWriter, o *OutputConfig) {
+	if r.hasXID {
+		w.raw(o.name("xid"), strconv.FormatUint(r.xid, 10))
+	}
+	if o.XOffset && r.hasXOffset && !r.commit {
+		w.raw(o.name("xoffset"), strconv.FormatInt(r.xoffset, 10))
+	}
+	if r.commit {
+		w.raw(o.name("commit"), "true")
+	}
+}
+
+// positionJSON writes output_binlog_position's position and
+// output_gtid_position's gtid (null when the server has none).
+func (r *rowEvent) positionJSON(w *jsonWriter, o *OutputConfig) {
+	if o.BinlogPosition {
+		w.str(o.name("position"), r.position)
+	}
+	if o.GTIDPosition {
+		w.strOrNull(o.name("gtid"), r.gtid)
+	}
+}
+
+// jsonArray writes a JSON array of n elements, each written by elem.
+func jsonArray(n int, elem func(b *strings.Builder, i int)) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		elem(&b, i)
+	}
+	b.WriteByte(']')
+	return b.String()
+}
+
+// stringsJSON writes a JSON array of strings.
+func stringsJSON(ss []string) string {
+	return jsonArray(len(ss), func(b *strings.Builder, i int) { appendQuoted(b, ss[i]) })
 }
 
 func fieldsJSON(fs []field, o *OutputConfig) string {

@@ -32,149 +32,235 @@ func numberValue(s string) value { return value{raw: s, text: s} }
 
 // convert turns a cdc value into Maxwell's JSON form for column col. The
 // mapping follows Maxwell's ColumnDef.asJSON for the value types the
-// binlog client gives it.
+// binlog client gives it; values of other Go types, and columns of types
+// Maxwell does not know, are converted by their Go type.
 func convert(col *cdc.Column, v any, out *OutputConfig) value {
 	if v == nil {
 		return nullValue
 	}
-	switch col.DataType {
-	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
-		return integerValue(v)
-	case "float":
-		switch x := v.(type) {
-		case float32:
-			return numberValue(javaFloat(float64(x), 32))
-		case float64:
-			return numberValue(javaFloat(float64(float32(x)), 32))
-		}
-	case "double", "real":
-		switch x := v.(type) {
-		case float64:
-			return numberValue(javaFloat(x, 64))
-		case float32:
-			return numberValue(javaFloat(float64(x), 64))
-		}
-	case "decimal", "numeric":
-		switch x := v.(type) {
-		case cdc.Decimal:
-			return numberValue(bigDecimalString(string(x)))
-		case string:
-			return numberValue(bigDecimalString(x))
-		}
-	case "date":
-		if s, ok := v.(string); ok {
-			if out.NullZeroDates && s == "0000-00-00" {
-				return nullValue
-			}
-			return stringValue(s)
-		}
-		if t, ok := v.(time.Time); ok {
-			return stringValue(t.Format("2006-01-02"))
-		}
-	case "datetime":
-		switch x := v.(type) {
-		case string:
-			return dateTimeValue(x, col.Length, out)
-		case time.Time:
-			return stringValue(formatTime(x, col.Length))
-		}
-	case "timestamp":
-		switch x := v.(type) {
-		case time.Time:
-			// A zero TIMESTAMP is stored as second 0, which MySQL can
-			// not hold otherwise; Maxwell prints it as the zero date.
-			if x.Unix() == 0 && x.Nanosecond() == 0 {
-				return dateTimeValue("0000-00-00 00:00:00", col.Length, out)
-			}
-			return stringValue(formatTime(x.UTC(), col.Length))
-		case string:
-			return dateTimeValue(x, col.Length, out)
-		}
-	case "time":
-		if s, ok := v.(string); ok {
-			return stringValue(timeOfDay(s, col.Length))
-		}
-	case "year":
-		return integerValue(v)
-	case "bit":
-		switch x := v.(type) {
-		case uint64:
-			return numberValue(strconv.FormatUint(x, 10))
-		case []byte:
-			var n uint64
-			for _, b := range x {
-				n = n<<8 | uint64(b)
-			}
-			return numberValue(strconv.FormatUint(n, 10))
-		}
-		return integerValue(v)
-	case "json":
-		var b []byte
-		switch x := v.(type) {
-		case string:
-			b = []byte(x)
-		case []byte:
-			b = x
-		}
-		if b != nil {
-			if len(bytes.TrimSpace(b)) == 0 {
-				return value{raw: "null", text: "null"}
-			}
-			var buf bytes.Buffer
-			if err := json.Compact(&buf, b); err == nil {
-				return value{raw: buf.String(), text: buf.String()}
-			}
-			return stringValue(string(b))
-		}
-	case "enum":
-		switch x := v.(type) {
-		case string:
-			// MySQL stores an invalid ENUM value as index 0, which
-			// Maxwell writes as null.
-			if x == "" && !contains(col.Values, "") {
-				return nullValue
-			}
-			return stringValue(x)
-		case int64:
-			if x <= 0 || int(x) > len(col.Values) {
-				return nullValue
-			}
-			return stringValue(col.Values[x-1])
-		}
-	case "set":
-		switch x := v.(type) {
-		case string:
-			var members []string
-			if x != "" {
-				members = strings.Split(x, ",")
-			}
-			return setValue(members)
-		case uint64:
-			var members []string
-			for i, m := range col.Values {
-				if x>>uint(i)&1 == 1 {
-					members = append(members, m)
-				}
-			}
-			return setValue(members)
-		}
-	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
-		"geometrycollection", "geomcollection":
-		if b, ok := v.([]byte); ok {
-			if wkt, err := geometryWKT(b); err == nil {
-				return stringValue(wkt)
-			}
-			return stringValue(base64.StdEncoding.EncodeToString(b))
-		}
-	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
-		switch x := v.(type) {
-		case []byte:
-			return stringValue(base64.StdEncoding.EncodeToString(x))
-		case string:
-			return stringValue(base64.StdEncoding.EncodeToString([]byte(x)))
+	if conv := converterFor(col.DataType); conv != nil {
+		if val, ok := conv(col, v, out); ok {
+			return val
 		}
 	}
 	return genericValue(col, v)
+}
+
+// valueConverter converts a non-null value of one column type; false
+// when the value's Go type is not one it expects.
+type valueConverter func(col *cdc.Column, v any, out *OutputConfig) (value, bool)
+
+// converterFor is the dispatch table over the column types (nil for a
+// type converted by its values' Go types alone).
+func converterFor(dataType string) valueConverter {
+	switch dataType {
+	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year":
+		return convertInteger
+	case "float":
+		return convertFloat
+	case "double", "real":
+		return convertDouble
+	case "decimal", "numeric":
+		return convertDecimal
+	case "date":
+		return convertDate
+	case "datetime":
+		return convertDatetime
+	case "timestamp":
+		return convertTimestamp
+	case "time":
+		return convertTime
+	case "bit":
+		return convertBit
+	case "json":
+		return convertJSON
+	case "enum":
+		return convertEnum
+	case "set":
+		return convertSet
+	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+		"geometrycollection", "geomcollection":
+		return convertGeometry
+	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
+		return convertBinary
+	}
+	return nil
+}
+
+func convertInteger(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	return integerValue(v), true
+}
+
+// convertFloat writes a FLOAT as Java prints the float it is.
+func convertFloat(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case float32:
+		return numberValue(javaFloat(float64(x), 32)), true
+	case float64:
+		return numberValue(javaFloat(float64(float32(x)), 32)), true
+	}
+	return value{}, false
+}
+
+func convertDouble(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case float64:
+		return numberValue(javaFloat(x, 64)), true
+	case float32:
+		return numberValue(javaFloat(float64(x), 64)), true
+	}
+	return value{}, false
+}
+
+// convertDecimal writes a DECIMAL as Java's BigDecimal prints it.
+func convertDecimal(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case cdc.Decimal:
+		return numberValue(bigDecimalString(string(x))), true
+	case string:
+		return numberValue(bigDecimalString(x)), true
+	}
+	return value{}, false
+}
+
+// convertDate writes a DATE as its text; the zero date is null with
+// output_null_zerodates.
+func convertDate(_ *cdc.Column, v any, out *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case string:
+		if out.NullZeroDates && x == "0000-00-00" {
+			return nullValue, true
+		}
+		return stringValue(x), true
+	case time.Time:
+		return stringValue(x.Format("2006-01-02")), true
+	}
+	return value{}, false
+}
+
+func convertDatetime(col *cdc.Column, v any, out *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case string:
+		return dateTimeValue(x, col.Length, out), true
+	case time.Time:
+		return stringValue(formatTime(x, col.Length)), true
+	}
+	return value{}, false
+}
+
+func convertTimestamp(col *cdc.Column, v any, out *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case time.Time:
+		// A zero TIMESTAMP is stored as second 0, which MySQL can
+		// not hold otherwise; Maxwell prints it as the zero date.
+		if x.Unix() == 0 && x.Nanosecond() == 0 {
+			return dateTimeValue("0000-00-00 00:00:00", col.Length, out), true
+		}
+		return stringValue(formatTime(x.UTC(), col.Length)), true
+	case string:
+		return dateTimeValue(x, col.Length, out), true
+	}
+	return value{}, false
+}
+
+func convertTime(col *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	if s, ok := v.(string); ok {
+		return stringValue(timeOfDay(s, col.Length)), true
+	}
+	return value{}, false
+}
+
+// convertBit writes a BIT as the unsigned number of its bits.
+func convertBit(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case uint64:
+		return numberValue(strconv.FormatUint(x, 10)), true
+	case []byte:
+		var n uint64
+		for _, b := range x {
+			n = n<<8 | uint64(b)
+		}
+		return numberValue(strconv.FormatUint(n, 10)), true
+	}
+	return integerValue(v), true
+}
+
+// convertJSON embeds a JSON document, compacted (an empty one is null,
+// one that does not parse is its text).
+func convertJSON(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	b, ok := cdc.BytesOf(v)
+	if !ok || b == nil {
+		return value{}, false
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return value{raw: "null", text: "null"}, true
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err == nil {
+		return value{raw: buf.String(), text: buf.String()}, true
+	}
+	return stringValue(string(b)), true
+}
+
+func convertEnum(col *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case string:
+		// MySQL stores an invalid ENUM value as index 0, which
+		// Maxwell writes as null.
+		if x == "" && !contains(col.Values, "") {
+			return nullValue, true
+		}
+		return stringValue(x), true
+	case int64:
+		if x <= 0 || int(x) > len(col.Values) {
+			return nullValue, true
+		}
+		return stringValue(col.Values[x-1]), true
+	}
+	return value{}, false
+}
+
+// convertSet writes a SET as the array of its members, from their text
+// or from the bitmap of col.Values.
+func convertSet(col *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	switch x := v.(type) {
+	case string:
+		var members []string
+		if x != "" {
+			members = strings.Split(x, ",")
+		}
+		return setValue(members), true
+	case uint64:
+		var members []string
+		for i, m := range col.Values {
+			if x>>uint(i)&1 == 1 {
+				members = append(members, m)
+			}
+		}
+		return setValue(members), true
+	}
+	return value{}, false
+}
+
+// convertGeometry writes a geometry as WKT, or base64 when it does not
+// read as WKB.
+func convertGeometry(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	b, ok := v.([]byte)
+	if !ok {
+		return value{}, false
+	}
+	if wkt, err := geometryWKT(b); err == nil {
+		return stringValue(wkt), true
+	}
+	return stringValue(base64.StdEncoding.EncodeToString(b)), true
+}
+
+func convertBinary(_ *cdc.Column, v any, _ *OutputConfig) (value, bool) {
+	b, ok := cdc.BytesOf(v)
+	if !ok {
+		return value{}, false
+	}
+	return stringValue(base64.StdEncoding.EncodeToString(b)), true
 }
 
 // genericValue converts values of types the switch above does not
@@ -572,41 +658,32 @@ func (r *wkbReader) body(sb *strings.Builder, typ uint32) error {
 		sb.WriteByte(')')
 		return nil
 	}
-	n, err := r.u32()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		sb.WriteString("EMPTY")
-		return nil
-	}
-	sb.WriteByte('(')
-	for i := uint32(0); i < n; i++ {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
+	return r.list(sb, func() error {
 		switch typ {
 		case 2: // points
-			err = r.coord(sb)
+			return r.coord(sb)
 		case 3: // rings
-			err = r.ring(sb)
+			return r.ring(sb)
 		case 4, 5, 6: // members of the matching simple type, untagged
-			var sub uint32
-			if sub, err = r.header(); err == nil {
-				err = r.body(sb, sub)
+			sub, err := r.header()
+			if err != nil {
+				return err
 			}
+			return r.body(sb, sub)
 		case 7:
-			err = r.geometry(sb)
+			return r.geometry(sb)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	sb.WriteByte(')')
-	return nil
+		return nil
+	})
 }
 
 func (r *wkbReader) ring(sb *strings.Builder) error {
+	return r.list(sb, func() error { return r.coord(sb) })
+}
+
+// list writes a counted list: EMPTY, or its items, each written by
+// item, between parentheses and separated by commas.
+func (r *wkbReader) list(sb *strings.Builder, item func() error) error {
 	n, err := r.u32()
 	if err != nil {
 		return err
@@ -620,7 +697,7 @@ func (r *wkbReader) ring(sb *strings.Builder) error {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		if err := r.coord(sb); err != nil {
+		if err := item(); err != nil {
 			return err
 		}
 	}

@@ -188,67 +188,80 @@ func writeJavaString(b *strings.Builder, v any) {
 		// java.util.Date.toString in a UTC JVM.
 		b.WriteString(x.UTC().Format("Mon Jan 02 15:04:05 MST 2006"))
 	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			writeJavaString(b, e)
-		}
-		b.WriteByte(']')
+		writeJavaList(b, x)
 	case map[string]any:
-		b.WriteByte('{')
-		for i, k := range sortedKeys(x) {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(k)
-			b.WriteByte('=')
-			writeJavaString(b, x[k])
-		}
-		b.WriteByte('}')
-	case map[any]any:
-		type kv struct {
-			k string
-			v any
-		}
-		entries := make([]kv, 0, len(x))
+		entries := make([]javaEntry, 0, len(x))
 		for k, e := range x {
-			entries = append(entries, kv{javaString(k), e})
+			entries = append(entries, javaEntry{k, e})
 		}
-		sort.Slice(entries, func(i, j int) bool { return entries[i].k < entries[j].k })
-		b.WriteByte('{')
-		for i, e := range entries {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(e.k)
-			b.WriteByte('=')
-			writeJavaString(b, e.v)
+		writeJavaMap(b, entries)
+	case map[any]any:
+		entries := make([]javaEntry, 0, len(x))
+		for k, e := range x {
+			entries = append(entries, javaEntry{javaString(k), e})
 		}
-		b.WriteByte('}')
+		writeJavaMap(b, entries)
 	case *data.Struct:
-		// Kafka's Struct.toString: fields in order, nulls left out.
-		b.WriteString("Struct{")
-		first := true
-		if x != nil && x.Schema != nil {
-			for _, f := range x.Schema.Fields {
-				if f.Index < 0 || f.Index >= len(x.Values) || x.Values[f.Index] == nil {
-					continue
-				}
-				if !first {
-					b.WriteByte(',')
-				}
-				first = false
-				b.WriteString(f.Name)
-				b.WriteByte('=')
-				writeJavaString(b, x.Values[f.Index])
-			}
-		}
-		b.WriteByte('}')
+		writeJavaStruct(b, x)
 	case fmt.Stringer:
 		b.WriteString(x.String())
 	default:
 		fmt.Fprint(b, x)
 	}
+}
+
+// writeJavaList writes a list as Java's AbstractCollection.toString.
+func writeJavaList(b *strings.Builder, x []any) {
+	b.WriteByte('[')
+	for i, e := range x {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		writeJavaString(b, e)
+	}
+	b.WriteByte(']')
+}
+
+// javaEntry is a map entry with its key as Java prints it.
+type javaEntry struct {
+	k string
+	v any
+}
+
+// writeJavaMap writes a map as Java's AbstractMap.toString, its entries
+// sorted by key so that equal maps give equal text.
+func writeJavaMap(b *strings.Builder, entries []javaEntry) {
+	sort.Slice(entries, func(i, j int) bool { return entries[i].k < entries[j].k })
+	b.WriteByte('{')
+	for i, e := range entries {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(e.k)
+		b.WriteByte('=')
+		writeJavaString(b, e.v)
+	}
+	b.WriteByte('}')
+}
+
+// writeJavaStruct writes a struct as Kafka's Struct.toString: fields in
+// order, nulls left out.
+func writeJavaStruct(b *strings.Builder, x *data.Struct) {
+	b.WriteString("Struct{")
+	first := true
+	if x != nil && x.Schema != nil {
+		for _, f := range x.Schema.Fields {
+			if f.Index < 0 || f.Index >= len(x.Values) || x.Values[f.Index] == nil {
+				continue
+			}
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteString(f.Name)
+			b.WriteByte('=')
+			writeJavaString(b, x.Values[f.Index])
+		}
+	}
+	b.WriteByte('}')
 }

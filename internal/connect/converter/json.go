@@ -10,7 +10,6 @@ import (
 	"math"
 	"math/big"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +17,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/tributary-data/tributary/internal/connect/data"
-	"github.com/tributary-data/tributary/internal/connect/javafmt"
 )
 
 // JsonConverter's properties, as Kafka names them.
@@ -218,32 +216,8 @@ func (c *JSONConverter) writeSchema(buf *bytes.Buffer, s *data.Schema, fieldName
 	buf.WriteString(`{"type":"`)
 	buf.WriteString(name)
 	buf.WriteByte('"')
-	switch s.Type {
-	case data.TypeArray:
-		buf.WriteString(`,"items":`)
-		if err := c.writeSchema(buf, s.Elem, nil); err != nil {
-			return err
-		}
-	case data.TypeMap:
-		buf.WriteString(`,"keys":`)
-		if err := c.writeSchema(buf, s.Key, nil); err != nil {
-			return err
-		}
-		buf.WriteString(`,"values":`)
-		if err := c.writeSchema(buf, s.Value, nil); err != nil {
-			return err
-		}
-	case data.TypeStruct:
-		buf.WriteString(`,"fields":[`)
-		for i := range s.Fields {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := c.writeSchema(buf, s.Fields[i].Schema, &s.Fields[i].Name); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
+	if err := c.writeSchemaChildren(buf, s); err != nil {
+		return err
 	}
 	buf.WriteString(`,"optional":`)
 	buf.WriteString(strconv.FormatBool(s.Optional))
@@ -260,16 +234,8 @@ func (c *JSONConverter) writeSchema(buf *bytes.Buffer, s *data.Schema, fieldName
 		writeJSONString(buf, s.Doc)
 	}
 	if s.Parameters != nil {
-		buf.WriteString(`,"parameters":{`)
-		for i, k := range sortedKeys(s.Parameters) {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeJSONString(buf, k)
-			buf.WriteByte(':')
-			writeJSONString(buf, s.Parameters[k])
-		}
-		buf.WriteByte('}')
+		buf.WriteString(`,"parameters":`)
+		writeParameters(buf, s.Parameters)
 	}
 	if s.Default != nil {
 		buf.WriteString(`,"default":`)
@@ -285,414 +251,48 @@ func (c *JSONConverter) writeSchema(buf *bytes.Buffer, s *data.Schema, fieldName
 	return nil
 }
 
-// --- Connect value → JSON ---
-
-// writeValue writes v as Kafka's convertToJson does.
-func (c *JSONConverter) writeValue(buf *bytes.Buffer, s *data.Schema, v any) error {
-	if v == nil {
-		switch {
-		case s == nil:
-			buf.WriteString("null")
-			return nil
-		case s.Default != nil && c.replaceNullWithDefault:
-			return c.writeValue(buf, s, s.Default)
-		case s.Optional:
-			buf.WriteString("null")
-			return nil
-		}
-		return dataErr("Conversion error: null value for field that is required and has no default value")
-	}
-	if s != nil {
-		switch s.Name {
-		case data.DecimalName:
-			return c.writeDecimal(buf, s, v)
-		case data.DateName:
-			t, ok := v.(time.Time)
-			if !ok {
-				return dataErr("Invalid type for Date, expected Date but was %T", v)
-			}
-			days, err := dateToDays(t)
-			if err != nil {
-				return err
-			}
-			buf.WriteString(strconv.FormatInt(int64(days), 10))
-			return nil
-		case data.TimeName:
-			t, ok := v.(time.Time)
-			if !ok {
-				return dataErr("Invalid type for Time, expected Date but was %T", v)
-			}
-			ms := t.UnixMilli()
-			if ms < 0 || ms > millisPerDay {
-				return dataErr("Kafka Connect Time type should not have any date fields set to non-zero values.")
-			}
-			buf.WriteString(strconv.FormatInt(ms, 10))
-			return nil
-		case data.TimestampName:
-			t, ok := v.(time.Time)
-			if !ok {
-				return dataErr("Invalid type for Timestamp, expected Date but was %T", v)
-			}
-			buf.WriteString(strconv.FormatInt(t.UnixMilli(), 10))
-			return nil
-		}
-	}
-	var typ data.Type
-	if s != nil {
-		typ = s.Type
-	} else {
-		switch x := v.(type) {
-		case int8:
-			typ = data.TypeInt8
-		case int16:
-			typ = data.TypeInt16
-		case int32:
-			typ = data.TypeInt32
-		case int64, int:
-			typ = data.TypeInt64
-		case float32:
-			typ = data.TypeFloat32
-		case float64:
-			typ = data.TypeFloat64
-		case bool:
-			typ = data.TypeBoolean
-		case string:
-			typ = data.TypeString
-		case []byte:
-			typ = data.TypeBytes
-		case []any:
-			typ = data.TypeArray
-		case map[string]any, map[any]any:
-			typ = data.TypeMap
-		case *data.Struct:
-			typ = data.TypeStruct
-		case data.Decimal:
-			// Kafka has no schemaless decimal and fails here. Tributary
-			// reads integers too big for int64 as Decimals (rather than
-			// truncating them as Kafka does), so it writes them back
-			// as the numbers they were.
-			buf.WriteString(decimalString(x))
-			return nil
-		default:
-			return dataErr("Go type %T does not have corresponding schema type.", v)
-		}
-	}
-	typeErr := func() error {
-		if s == nil {
-			return dataErr("Invalid type for unknown schema: %T", v)
-		}
-		return dataErr("Invalid type for %s: %T", s.Type, v)
-	}
-	switch typ {
-	case data.TypeInt8:
-		x, ok := v.(int8)
-		if !ok {
-			return typeErr()
-		}
-		buf.WriteString(strconv.FormatInt(int64(x), 10))
-	case data.TypeInt16:
-		x, ok := v.(int16)
-		if !ok {
-			return typeErr()
-		}
-		buf.WriteString(strconv.FormatInt(int64(x), 10))
-	case data.TypeInt32:
-		x, ok := v.(int32)
-		if !ok {
-			return typeErr()
-		}
-		buf.WriteString(strconv.FormatInt(int64(x), 10))
-	case data.TypeInt64:
-		switch x := v.(type) {
-		case int64:
-			buf.WriteString(strconv.FormatInt(x, 10))
-		case int:
-			if s != nil {
-				return typeErr()
-			}
-			buf.WriteString(strconv.Itoa(x))
-		default:
-			return typeErr()
-		}
-	case data.TypeFloat32:
-		x, ok := v.(float32)
-		if !ok {
-			return typeErr()
-		}
-		writeJSONFloat(buf, float64(x), 32)
-	case data.TypeFloat64:
-		x, ok := v.(float64)
-		if !ok {
-			return typeErr()
-		}
-		writeJSONFloat(buf, x, 64)
-	case data.TypeBoolean:
-		x, ok := v.(bool)
-		if !ok {
-			return typeErr()
-		}
-		buf.WriteString(strconv.FormatBool(x))
-	case data.TypeString:
-		x, ok := v.(string)
-		if !ok {
-			return typeErr()
-		}
-		writeJSONString(buf, x)
-	case data.TypeBytes:
-		x, ok := v.([]byte)
-		if !ok {
-			return dataErr("Invalid type for bytes type: %T", v)
-		}
-		buf.WriteByte('"')
-		buf.WriteString(base64.StdEncoding.EncodeToString(x))
-		buf.WriteByte('"')
+// writeSchemaChildren writes the schemas inside a container's: an
+// array's items, a map's keys and values, a struct's fields.
+func (c *JSONConverter) writeSchemaChildren(buf *bytes.Buffer, s *data.Schema) error {
+	switch s.Type {
 	case data.TypeArray:
-		x, ok := v.([]any)
-		if !ok {
-			return typeErr()
+		buf.WriteString(`,"items":`)
+		return c.writeSchema(buf, s.Elem, nil)
+	case data.TypeMap:
+		buf.WriteString(`,"keys":`)
+		if err := c.writeSchema(buf, s.Key, nil); err != nil {
+			return err
 		}
-		var elem *data.Schema
-		if s != nil {
-			elem = s.Elem
-		}
-		buf.WriteByte('[')
-		for i, e := range x {
+		buf.WriteString(`,"values":`)
+		return c.writeSchema(buf, s.Value, nil)
+	case data.TypeStruct:
+		buf.WriteString(`,"fields":[`)
+		for i := range s.Fields {
 			if i > 0 {
 				buf.WriteByte(',')
 			}
-			if err := c.writeValue(buf, elem, e); err != nil {
+			if err := c.writeSchema(buf, s.Fields[i].Schema, &s.Fields[i].Name); err != nil {
 				return err
 			}
 		}
 		buf.WriteByte(']')
-	case data.TypeMap:
-		return c.writeMap(buf, s, v, typeErr)
-	case data.TypeStruct:
-		x, ok := v.(*data.Struct)
-		if !ok || x == nil || s == nil || !schemaEqual(x.Schema, s) {
-			return dataErr("Mismatching schema.")
-		}
-		buf.WriteByte('{')
-		for i, f := range s.Fields {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeJSONString(buf, f.Name)
-			buf.WriteByte(':')
-			var fv any
-			if f.Index >= 0 && f.Index < len(x.Values) {
-				fv = x.Values[f.Index]
-			}
-			if err := c.writeValue(buf, f.Schema, fv); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-	default:
-		return dataErr("Couldn't convert %v to JSON.", v)
 	}
 	return nil
 }
 
-// writeJSONFloat writes f as Jackson does: Java's number format, and
-// NaN and the infinities as strings, since JSON has no literal for them.
-func writeJSONFloat(buf *bytes.Buffer, f float64, bits int) {
-	s := javafmt.Float(f, bits)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		buf.WriteByte('"')
-		buf.WriteString(s)
-		buf.WriteByte('"')
-		return
-	}
-	buf.WriteString(s)
-}
-
-// writeMap writes a map as a JSON object when its keys are strings (by
-// schema, or, schemaless, by inspection) and otherwise as an array of
-// [key, value] pairs, as Kafka does. Entries are sorted by key so that
-// equal maps give equal bytes.
-func (c *JSONConverter) writeMap(buf *bytes.Buffer, s *data.Schema, v any, typeErr func() error) error {
-	var keySchema, valueSchema *data.Schema
-	if s != nil {
-		if s.Key == nil {
-			return dataErr("Map schema did not specify the key type")
-		}
-		keySchema, valueSchema = s.Key, s.Value
-	}
-	type entry struct {
-		k, v []byte
-		key  string
-	}
-	var entries []entry
-	render := func(sch *data.Schema, x any) ([]byte, error) {
-		var b bytes.Buffer
-		if err := c.writeValue(&b, sch, x); err != nil {
-			return nil, err
-		}
-		return b.Bytes(), nil
-	}
-	objectMode := true
-	add := func(k, val any) error {
-		kb, err := render(keySchema, k)
-		if err != nil {
-			return err
-		}
-		vb, err := render(valueSchema, val)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, entry{k: kb, v: vb})
-		return nil
-	}
-	switch m := v.(type) {
-	case map[string]any:
-		if s != nil {
-			objectMode = s.Key.Type == data.TypeString
-		}
-		for k, val := range m {
-			if err := add(k, val); err != nil {
-				return err
-			}
-		}
-	case map[any]any:
-		if s != nil {
-			objectMode = s.Key.Type == data.TypeString
-		} else {
-			for k := range m {
-				if _, ok := k.(string); !ok {
-					objectMode = false
-					break
-				}
-			}
-		}
-		for k, val := range m {
-			if err := add(k, val); err != nil {
-				return err
-			}
-		}
-	default:
-		return typeErr()
-	}
-	if objectMode {
-		for i := range entries {
-			entries[i].key = jsonAsText(entries[i].k)
-		}
-		sort.Slice(entries, func(i, j int) bool { return entries[i].key < entries[j].key })
-		buf.WriteByte('{')
-		for i, e := range entries {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			writeJSONString(buf, e.key)
-			buf.WriteByte(':')
-			buf.Write(e.v)
-		}
-		buf.WriteByte('}')
-		return nil
-	}
-	sort.Slice(entries, func(i, j int) bool {
-		if d := bytes.Compare(entries[i].k, entries[j].k); d != 0 {
-			return d < 0
-		}
-		return bytes.Compare(entries[i].v, entries[j].v) < 0
-	})
-	buf.WriteByte('[')
-	for i, e := range entries {
+// writeParameters writes a schema's parameters as an object, sorted by
+// key.
+func writeParameters(buf *bytes.Buffer, params map[string]string) {
+	buf.WriteByte('{')
+	for i, k := range sortedKeys(params) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.WriteByte('[')
-		buf.Write(e.k)
-		buf.WriteByte(',')
-		buf.Write(e.v)
-		buf.WriteByte(']')
+		writeJSONString(buf, k)
+		buf.WriteByte(':')
+		writeJSONString(buf, params[k])
 	}
-	buf.WriteByte(']')
-	return nil
-}
-
-// jsonAsText is Jackson's JsonNode.asText for a rendered key: a string's
-// text, a scalar's literal ("null" for null).
-func jsonAsText(b []byte) string {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if json.Unmarshal(b, &s) == nil {
-			return s
-		}
-	}
-	return string(b)
-}
-
-func (c *JSONConverter) writeDecimal(buf *bytes.Buffer, s *data.Schema, v any) error {
-	d, ok := v.(data.Decimal)
-	if !ok {
-		return dataErr("Invalid type for Decimal, expected Decimal but was %T", v)
-	}
-	if c.decimalNumeric {
-		buf.WriteString(decimalString(d))
-		return nil
-	}
-	scale, err := decimalScale(s)
-	if err != nil {
-		return err
-	}
-	if d.Scale != scale {
-		return dataErr("BigDecimal has mismatching scale value for given Decimal schema")
-	}
-	buf.WriteByte('"')
-	buf.WriteString(base64.StdEncoding.EncodeToString(twosComplement(d.Unscaled)))
-	buf.WriteByte('"')
-	return nil
-}
-
-// decimalScale is the scale a Decimal schema declares.
-func decimalScale(s *data.Schema) (int, error) {
-	str, ok := s.Parameters[data.DecimalScaleParam]
-	if !ok {
-		return 0, dataErr("Invalid Decimal schema: scale parameter not found.")
-	}
-	n, err := strconv.ParseInt(str, 10, 32)
-	if err != nil {
-		return 0, &DataError{Msg: "Invalid scale parameter found in Decimal schema", Err: err}
-	}
-	return int(n), nil
-}
-
-// dateToDays is Kafka's Date.fromLogical: days since the epoch of a
-// midnight UTC.
-func dateToDays(t time.Time) (int32, error) {
-	ms := t.UnixMilli()
-	if ms%millisPerDay != 0 {
-		return 0, dataErr("Kafka Connect Date type should not have any time fields set to non-zero values.")
-	}
-	days := ms / millisPerDay
-	if days < math.MinInt32 || days > math.MaxInt32 {
-		return 0, dataErr("Date %s is out of range for Kafka Connect's Date type", t.UTC().Format(time.RFC3339))
-	}
-	return int32(days), nil
-}
-
-// schemaEqual is Kafka's ConnectSchema.equals, which a struct's schema
-// must satisfy against the schema it is written with.
-func schemaEqual(a, b *data.Schema) bool {
-	if a == b {
-		return true
-	}
-	if a == nil || b == nil {
-		return false
-	}
-	if a.Type != b.Type || a.Optional != b.Optional || a.Name != b.Name || a.Version != b.Version ||
-		a.Doc != b.Doc || !reflect.DeepEqual(a.Parameters, b.Parameters) || !reflect.DeepEqual(a.Default, b.Default) ||
-		len(a.Fields) != len(b.Fields) || !schemaEqual(a.Key, b.Key) || !schemaEqual(a.Value, b.Value) || !schemaEqual(a.Elem, b.Elem) {
-		return false
-	}
-	for i := range a.Fields {
-		fa, fb := a.Fields[i], b.Fields[i]
-		if fa.Name != fb.Name || fa.Index != fb.Index || !schemaEqual(fa.Schema, fb.Schema) {
-			return false
-		}
-	}
-	return true
+	buf.WriteByte('}')
 }
 
 // --- JSON → Connect schema ---
@@ -723,6 +323,15 @@ func (c *JSONConverter) cachedSchema(node any) (*data.Schema, error) {
 	return s, nil
 }
 
+// schemaTypes are the schema types by their JSON names.
+var schemaTypes = func() map[string]data.Type {
+	m := make(map[string]data.Type, len(jsonTypeNames))
+	for t, name := range jsonTypeNames {
+		m[name] = t
+	}
+	return m
+}()
+
 // asConnectSchema reads a schema written by Kafka's asJsonSchema. Like
 // Kafka it tolerates absent or mistyped optional, name, version and doc.
 func (c *JSONConverter) asConnectSchema(node any) (*data.Schema, error) {
@@ -734,106 +343,23 @@ func (c *JSONConverter) asConnectSchema(node any) (*data.Schema, error) {
 	if !ok {
 		return nil, dataErr("Schema must contain 'type' field")
 	}
-	s := &data.Schema{}
-	switch typ {
-	case "boolean":
-		s.Type = data.TypeBoolean
-	case "int8":
-		s.Type = data.TypeInt8
-	case "int16":
-		s.Type = data.TypeInt16
-	case "int32":
-		s.Type = data.TypeInt32
-	case "int64":
-		s.Type = data.TypeInt64
-	case "float":
-		s.Type = data.TypeFloat32
-	case "double":
-		s.Type = data.TypeFloat64
-	case "bytes":
-		s.Type = data.TypeBytes
-	case "string":
-		s.Type = data.TypeString
-	case "array":
-		s.Type = data.TypeArray
-		items := obj["items"]
-		if items == nil {
-			return nil, dataErr("Array schema did not specify the element type")
-		}
-		elem, err := c.asConnectSchema(items)
-		if err != nil {
-			return nil, err
-		}
-		s.Elem = elem
-	case "map":
-		s.Type = data.TypeMap
-		keys, ok := obj["keys"]
-		if !ok {
-			return nil, dataErr("Map schema did not specify the key type")
-		}
-		values, ok := obj["values"]
-		if !ok {
-			return nil, dataErr("Map schema did not specify the value type")
-		}
-		var err error
-		if s.Key, err = c.asConnectSchema(keys); err != nil {
-			return nil, err
-		}
-		if s.Value, err = c.asConnectSchema(values); err != nil {
-			return nil, err
-		}
-		if s.Key == nil {
-			return nil, dataErr("keySchema cannot be null.")
-		}
-		if s.Value == nil {
-			return nil, dataErr("valueSchema cannot be null.")
-		}
-	case "struct":
-		s.Type = data.TypeStruct
-		fields, ok := obj["fields"].([]any)
-		if !ok {
-			return nil, dataErr("Struct schema's \"fields\" argument is not an array.")
-		}
-		seen := make(map[string]bool, len(fields))
-		for _, f := range fields {
-			fobj, _ := f.(map[string]any)
-			name, ok := fobj["field"].(string)
-			if !ok {
-				return nil, dataErr("Struct schema's field name not specified properly")
-			}
-			if name == "" {
-				return nil, dataErr("fieldName cannot be null.")
-			}
-			if seen[name] {
-				return nil, dataErr("Cannot create field because of field name duplication %s", name)
-			}
-			seen[name] = true
-			fs, err := c.asConnectSchema(fobj)
-			if err != nil {
-				return nil, err
-			}
-			s.Fields = append(s.Fields, data.Field{Name: name, Index: len(s.Fields), Schema: fs})
-		}
-	default:
+	s := &data.Schema{Type: schemaTypes[typ]}
+	var err error
+	switch s.Type {
+	case "":
 		return nil, dataErr("Unknown schema type: %s", typ)
+	case data.TypeArray:
+		err = c.readArraySchema(s, obj)
+	case data.TypeMap:
+		err = c.readMapSchema(s, obj)
+	case data.TypeStruct:
+		err = c.readStructSchema(s, obj)
 	}
-	s.Optional, _ = obj["optional"].(bool)
-	s.Name, _ = obj["name"].(string)
-	if n, ok := obj["version"].(json.Number); ok && isIntegralLiteral(string(n)) {
-		if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
-			s.Version = int(int32(v)) // Java's intValue()
-		}
+	if err != nil {
+		return nil, err
 	}
-	s.Doc, _ = obj["doc"].(string)
-	if params, ok := obj["parameters"].(map[string]any); ok && len(params) > 0 {
-		s.Parameters = make(map[string]string, len(params))
-		for k, v := range params {
-			str, ok := v.(string)
-			if !ok {
-				return nil, dataErr("Schema parameters must have string values.")
-			}
-			s.Parameters[k] = str
-		}
+	if err := readSchemaAttributes(s, obj); err != nil {
+		return nil, err
 	}
 	if def, ok := obj["default"]; ok {
 		v, err := c.toConnect(s, def)
@@ -843,6 +369,96 @@ func (c *JSONConverter) asConnectSchema(node any) (*data.Schema, error) {
 		s.Default = v
 	}
 	return s, nil
+}
+
+func (c *JSONConverter) readArraySchema(s *data.Schema, obj map[string]any) error {
+	items := obj["items"]
+	if items == nil {
+		return dataErr("Array schema did not specify the element type")
+	}
+	elem, err := c.asConnectSchema(items)
+	s.Elem = elem
+	return err
+}
+
+func (c *JSONConverter) readMapSchema(s *data.Schema, obj map[string]any) error {
+	keys, ok := obj["keys"]
+	if !ok {
+		return dataErr("Map schema did not specify the key type")
+	}
+	values, ok := obj["values"]
+	if !ok {
+		return dataErr("Map schema did not specify the value type")
+	}
+	var err error
+	if s.Key, err = c.asConnectSchema(keys); err != nil {
+		return err
+	}
+	if s.Value, err = c.asConnectSchema(values); err != nil {
+		return err
+	}
+	if s.Key == nil {
+		return dataErr("keySchema cannot be null.")
+	}
+	if s.Value == nil {
+		return dataErr("valueSchema cannot be null.")
+	}
+	return nil
+}
+
+func (c *JSONConverter) readStructSchema(s *data.Schema, obj map[string]any) error {
+	fields, ok := obj["fields"].([]any)
+	if !ok {
+		return dataErr("Struct schema's \"fields\" argument is not an array.")
+	}
+	seen := make(map[string]bool, len(fields))
+	for _, f := range fields {
+		fobj, _ := f.(map[string]any)
+		name, ok := fobj["field"].(string)
+		if !ok {
+			return dataErr("Struct schema's field name not specified properly")
+		}
+		if name == "" {
+			return dataErr("fieldName cannot be null.")
+		}
+		if seen[name] {
+			return dataErr("Cannot create field because of field name duplication %s", name)
+		}
+		seen[name] = true
+		fs, err := c.asConnectSchema(fobj)
+		if err != nil {
+			return err
+		}
+		s.Fields = append(s.Fields, data.Field{Name: name, Index: len(s.Fields), Schema: fs})
+	}
+	return nil
+}
+
+// readSchemaAttributes reads optional, name, version, doc and
+// parameters, tolerating absent or mistyped ones but for parameters
+// that are not strings.
+func readSchemaAttributes(s *data.Schema, obj map[string]any) error {
+	s.Optional, _ = obj["optional"].(bool)
+	s.Name, _ = obj["name"].(string)
+	if n, ok := obj["version"].(json.Number); ok && isIntegralLiteral(string(n)) {
+		if v, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+			s.Version = int(int32(v)) // Java's intValue()
+		}
+	}
+	s.Doc, _ = obj["doc"].(string)
+	params, ok := obj["parameters"].(map[string]any)
+	if !ok || len(params) == 0 {
+		return nil
+	}
+	s.Parameters = make(map[string]string, len(params))
+	for k, v := range params {
+		str, ok := v.(string)
+		if !ok {
+			return dataErr("Schema parameters must have string values.")
+		}
+		s.Parameters[k] = str
+	}
+	return nil
 }
 
 // --- JSON → Connect value ---
@@ -867,39 +483,69 @@ func (c *JSONConverter) toConnect(s *data.Schema, v any) (any, error) {
 	case data.DecimalName:
 		return toDecimal(s, v)
 	case data.DateName:
-		n, ok := v.(json.Number)
-		if !ok || !isIntegralLiteral(string(n)) {
-			return nil, dataErr("Invalid type for Date, underlying representation should be integer but was %s", nodeType(v))
-		}
-		days, err := strconv.ParseInt(string(n), 10, 32)
-		if err != nil {
-			return nil, dataErr("Invalid type for Date, underlying representation should be integer but was %s", nodeType(v))
-		}
-		return time.UnixMilli(days * millisPerDay).UTC(), nil
+		return toDate(v)
 	case data.TimeName:
-		n, ok := v.(json.Number)
-		if !ok || !isIntegralLiteral(string(n)) {
-			return nil, dataErr("Invalid type for Time, underlying representation should be integer but was %s", nodeType(v))
-		}
-		ms, err := strconv.ParseInt(string(n), 10, 32)
-		if err != nil {
-			return nil, dataErr("Invalid type for Time, underlying representation should be integer but was %s", nodeType(v))
-		}
-		if ms < 0 || ms > millisPerDay {
-			return nil, dataErr("Time values must use number of milliseconds greater than 0 and less than 86400000")
-		}
-		return time.UnixMilli(ms).UTC(), nil
+		return toTime(v)
 	case data.TimestampName:
-		n, ok := v.(json.Number)
-		if !ok || !isIntegralLiteral(string(n)) {
-			return nil, dataErr("Invalid type for Timestamp, underlying representation should be integral but was %s", nodeType(v))
-		}
-		ms, err := strconv.ParseInt(string(n), 10, 64)
-		if err != nil {
-			return nil, dataErr("Timestamp %s is out of range for int64 milliseconds", n)
-		}
-		return time.UnixMilli(ms).UTC(), nil
+		return toTimestamp(v)
 	}
+	switch s.Type {
+	case data.TypeArray:
+		return c.toArray(s, v)
+	case data.TypeMap:
+		return c.toMap(s, v)
+	case data.TypeStruct:
+		return c.toStruct(s, v)
+	}
+	return toPrimitive(s, v)
+}
+
+// toDate reads a Date: days since the epoch.
+func toDate(v any) (any, error) {
+	days, ok := integralNode(v, 32)
+	if !ok {
+		return nil, dataErr("Invalid type for Date, underlying representation should be integer but was %s", nodeType(v))
+	}
+	return time.UnixMilli(days * millisPerDay).UTC(), nil
+}
+
+// toTime reads a Time: milliseconds since midnight.
+func toTime(v any) (any, error) {
+	ms, ok := integralNode(v, 32)
+	if !ok {
+		return nil, dataErr("Invalid type for Time, underlying representation should be integer but was %s", nodeType(v))
+	}
+	if ms < 0 || ms > millisPerDay {
+		return nil, dataErr("Time values must use number of milliseconds greater than 0 and less than 86400000")
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
+
+// toTimestamp reads a Timestamp: milliseconds since the epoch.
+func toTimestamp(v any) (any, error) {
+	n, ok := v.(json.Number)
+	if !ok || !isIntegralLiteral(string(n)) {
+		return nil, dataErr("Invalid type for Timestamp, underlying representation should be integral but was %s", nodeType(v))
+	}
+	ms, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil {
+		return nil, dataErr("Timestamp %s is out of range for int64 milliseconds", n)
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}
+
+// integralNode reads an integer literal that fits in bits.
+func integralNode(v any, bits int) (int64, bool) {
+	n, ok := v.(json.Number)
+	if !ok || !isIntegralLiteral(string(n)) {
+		return 0, false
+	}
+	x, err := strconv.ParseInt(string(n), 10, bits)
+	return x, err == nil
+}
+
+// toPrimitive reads a value of a primitive schema type.
+func toPrimitive(s *data.Schema, v any) (any, error) {
 	switch s.Type {
 	case data.TypeBoolean:
 		b, ok := v.(bool)
@@ -939,40 +585,42 @@ func (c *JSONConverter) toConnect(s *data.Schema, v any) (any, error) {
 			return nil, &DataError{Msg: "Invalid bytes field", Err: err}
 		}
 		return b, nil
-	case data.TypeArray:
-		arr, ok := v.([]any)
-		if !ok {
-			return nil, dataErr("Arrays should be encoded as JSON arrays, but found %s", nodeType(v))
-		}
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			x, err := c.toConnect(s.Elem, e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = x
-		}
-		return out, nil
-	case data.TypeMap:
-		return c.toMap(s, v)
-	case data.TypeStruct:
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return nil, dataErr("Structs should be encoded as JSON objects, but found %s", nodeType(v))
-		}
-		st := data.NewStruct(s)
-		for _, f := range s.Fields {
-			x, err := c.toConnect(f.Schema, obj[f.Name])
-			if err != nil {
-				return nil, err
-			}
-			if err := st.Put(f.Name, x); err != nil {
-				return nil, &DataError{Msg: "Invalid struct value", Err: err}
-			}
-		}
-		return st, nil
 	}
 	return nil, dataErr("Unknown schema type: %s", s.Type)
+}
+
+func (c *JSONConverter) toArray(s *data.Schema, v any) (any, error) {
+	arr, ok := v.([]any)
+	if !ok {
+		return nil, dataErr("Arrays should be encoded as JSON arrays, but found %s", nodeType(v))
+	}
+	out := make([]any, len(arr))
+	for i, e := range arr {
+		x, err := c.toConnect(s.Elem, e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+func (c *JSONConverter) toStruct(s *data.Schema, v any) (any, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, dataErr("Structs should be encoded as JSON objects, but found %s", nodeType(v))
+	}
+	st := data.NewStruct(s)
+	for _, f := range s.Fields {
+		x, err := c.toConnect(f.Schema, obj[f.Name])
+		if err != nil {
+			return nil, err
+		}
+		if err := st.Put(f.Name, x); err != nil {
+			return nil, &DataError{Msg: "Invalid struct value", Err: err}
+		}
+	}
+	return st, nil
 }
 
 func (c *JSONConverter) toMap(s *data.Schema, v any) (any, error) {

@@ -33,6 +33,19 @@ func dec(s string) data.Decimal {
 	return d
 }
 
+// mapsEqual compares maps of Connect values with valuesEqual.
+func mapsEqual[K comparable](x, y map[K]any) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for k, v := range x {
+		if !valuesEqual(v, y[k]) {
+			return false
+		}
+	}
+	return true
+}
+
 // valuesEqual compares Connect values: Decimals by value and scale, times
 // by instant, structs by schema and fields.
 func valuesEqual(a, b any) bool {
@@ -67,26 +80,10 @@ func valuesEqual(a, b any) bool {
 		return true
 	case map[any]any:
 		y, ok := b.(map[any]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			if !valuesEqual(v, y[k]) {
-				return false
-			}
-		}
-		return true
+		return ok && mapsEqual(x, y)
 	case map[string]any:
 		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, v := range x {
-			if !valuesEqual(v, y[k]) {
-				return false
-			}
-		}
-		return true
+		return ok && mapsEqual(x, y)
 	case float64:
 		y, ok := b.(float64)
 		return ok && (x == y || math.IsNaN(x) && math.IsNaN(y))

@@ -181,81 +181,33 @@ func (t *sourceTask) Poll(ctx context.Context) ([]*data.Record, error) {
 	}
 	deadline := time.Now().Add(t.idleWait)
 	if t.in == nil {
-		for {
-			ok, err := t.open()
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				break
-			}
-			if !sleep(ctx, time.Until(deadline), t.pollInterval) {
-				return nil, nil
-			}
+		if ok, err := t.waitOpen(ctx, deadline); !ok || err != nil {
+			return nil, err
 		}
 	}
-	var (
-		out  []*data.Record
-		slab []data.Record
-	)
-	// Lines found in buf but not yet turned into records, as end
-	// indexes into buf and positions after them; they are turned into
-	// records together, sharing one string, before buf changes.
-	var spans []span
-	emit := func() {
-		if len(spans) == 0 {
-			return
-		}
-		first, last := spans[0].start, spans[len(spans)-1].end
-		s := string(t.buf[first:last])
-		// Kafka stamps each record with the time it was read, in
-		// milliseconds.
-		now := time.Now().Truncate(time.Millisecond)
-		valid := utf8.ValidString(s)
-		for _, sp := range spans {
-			if len(slab) == 0 {
-				slab = make([]data.Record, min(t.cfg.batchSize-len(out), maxRecordSlab))
-			}
-			rec := &slab[0]
-			slab = slab[1:]
-			line := s[sp.start-first : sp.end-first]
-			if !valid && !utf8.ValidString(line) {
-				line = decodeLikeJava(line)
-			}
-			rec.Topic = t.cfg.topic
-			rec.ValueSchema = t.schema
-			rec.Value = line
-			rec.Timestamp = now
-			if t.partition != nil {
-				rec.SourcePartition = t.partition
-				rec.SourceOffset = map[string]any{positionField: sp.pos}
-			}
-			out = append(out, rec)
-		}
-		spans = spans[:0]
-	}
+	var b pollBatch
 	for {
-		for len(out)+len(spans) < t.cfg.batchSize {
+		for len(b.out)+len(b.spans) < t.cfg.batchSize {
 			sp, ok := t.nextLine()
 			if !ok {
 				break
 			}
-			spans = append(spans, sp)
+			b.spans = append(b.spans, sp)
 		}
-		if len(out)+len(spans) >= t.cfg.batchSize {
-			emit()
-			return out, nil
+		if len(b.out)+len(b.spans) >= t.cfg.batchSize {
+			t.emit(&b)
+			return b.out, nil
 		}
-		emit()
+		t.emit(&b)
 		n, err := t.fill()
 		if err != nil {
-			return out, err
+			return b.out, err
 		}
 		if n > 0 {
 			continue
 		}
-		if len(out) > 0 {
-			return out, nil
+		if len(b.out) > 0 {
+			return b.out, nil
 		}
 		d := time.Until(deadline)
 		if d <= 0 || ctx.Err() != nil {
@@ -263,6 +215,65 @@ func (t *sourceTask) Poll(ctx context.Context) ([]*data.Record, error) {
 		}
 		t.in.wait(ctx, min(d, t.pollInterval))
 	}
+}
+
+// waitOpen opens the input, trying every pollInterval until deadline or
+// the end of ctx; false when it could not.
+func (t *sourceTask) waitOpen(ctx context.Context, deadline time.Time) (bool, error) {
+	for {
+		ok, err := t.open()
+		if err != nil || ok {
+			return ok, err
+		}
+		if !sleep(ctx, time.Until(deadline), t.pollInterval) {
+			return false, nil
+		}
+	}
+}
+
+// pollBatch is one Poll's records so far, and the lines found in buf
+// but not yet turned into records, as end indexes into buf and
+// positions after them; they are turned into records together (emit),
+// sharing one string, before buf changes. Records are carved from slab,
+// allocated a batch at a time.
+type pollBatch struct {
+	out   []*data.Record
+	slab  []data.Record
+	spans []span
+}
+
+// emit turns the batch's pending lines into records.
+func (t *sourceTask) emit(b *pollBatch) {
+	if len(b.spans) == 0 {
+		return
+	}
+	first, last := b.spans[0].start, b.spans[len(b.spans)-1].end
+	s := string(t.buf[first:last])
+	// Kafka stamps each record with the time it was read, in
+	// milliseconds.
+	now := time.Now().Truncate(time.Millisecond)
+	valid := utf8.ValidString(s)
+	for _, sp := range b.spans {
+		if len(b.slab) == 0 {
+			b.slab = make([]data.Record, min(t.cfg.batchSize-len(b.out), maxRecordSlab))
+		}
+		rec := &b.slab[0]
+		b.slab = b.slab[1:]
+		line := s[sp.start-first : sp.end-first]
+		if !valid && !utf8.ValidString(line) {
+			line = decodeLikeJava(line)
+		}
+		rec.Topic = t.cfg.topic
+		rec.ValueSchema = t.schema
+		rec.Value = line
+		rec.Timestamp = now
+		if t.partition != nil {
+			rec.SourcePartition = t.partition
+			rec.SourceOffset = map[string]any{positionField: sp.pos}
+		}
+		b.out = append(b.out, rec)
+	}
+	b.spans = b.spans[:0]
 }
 
 // span is one complete line in buf: buf[start:end], ending before pos.

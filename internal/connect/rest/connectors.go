@@ -106,257 +106,134 @@ func fixStrings(s []string) []string {
 // parameter: expand=status and expand=info add those views per
 // connector, other values are ignored, and a connector deleted while the
 // list is built is left out.
-func (h *Handler) listConnectors(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
+func (h *Handler) listConnectors(ctx context.Context, r *http.Request) (reply, error) {
 	names, err := h.herder.Connectors(ctx)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return reply{}, err
 	}
 	expand, ok := r.URL.Query()["expand"]
 	if !ok {
-		writeJSON(w, http.StatusOK, fixStrings(names))
-		return
+		return okJSON(fixStrings(names)), nil
 	}
 	out := make(map[string]map[string]any, len(names))
-connectors:
 	for _, name := range names {
-		views := map[string]any{}
-		for _, e := range expand {
-			var v any
-			var err error
-			switch e {
-			case "status":
-				var st *connect.ConnectorStatus
-				st, err = h.herder.ConnectorStatus(ctx, name)
-				v = fixStatus(st)
-			case "info":
-				var info *connect.ConnectorInfo
-				info, err = h.herder.ConnectorInfo(ctx, name)
-				v = fixInfo(info)
-			default:
-				h.log.Debug("ignoring unknown expansion type", "expand", e)
-				continue
-			}
-			if isNotFound(err) {
-				continue connectors
-			}
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			views[e] = v
+		views, err := h.expand(ctx, name, expand)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return reply{}, err
 		}
 		out[name] = views
 	}
-	writeJSON(w, http.StatusOK, out)
+	return okJSON(out), nil
+}
+
+// expand gathers the views of one connector that GET
+// /connectors?expand=... asks for.
+func (h *Handler) expand(ctx context.Context, name string, expand []string) (map[string]any, error) {
+	views := map[string]any{}
+	for _, e := range expand {
+		var v any
+		var err error
+		switch e {
+		case "status":
+			var st *connect.ConnectorStatus
+			st, err = h.herder.ConnectorStatus(ctx, name)
+			v = fixStatus(st)
+		case "info":
+			var info *connect.ConnectorInfo
+			info, err = h.herder.ConnectorInfo(ctx, name)
+			v = fixInfo(info)
+		default:
+			h.log.Debug("ignoring unknown expansion type", "expand", e)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		views[e] = v
+	}
+	return views, nil
 }
 
 // createConnector is POST /connectors. The name is trimmed and copied
 // into the configuration; the reply is 201 with the connector's URL.
-func (h *Handler) createConnector(w http.ResponseWriter, r *http.Request) {
-	raw, err := readBody(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	req, err := decodeCreateRequest(raw)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) createConnector(ctx context.Context, r *http.Request, req *createRequest) (reply, error) {
 	name := strings.TrimSpace(req.name)
 	if err := checkName(name, req.config); err != nil {
-		h.fail(w, r, err)
-		return
+		return reply{}, err
 	}
 	if name == "" {
-		h.fail(w, r, badRequest("%s", emptyNameMessage))
-		return
+		return reply{}, badRequest("%s", emptyNameMessage)
 	}
 	initial := req.initial
 	if initial == "" {
 		initial = connect.TargetStarted
 	}
-	ctx, cancel := h.ctx(r)
-	defer cancel()
 	info, err := h.herder.CreateConnector(ctx, name, req.config, initial)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", location(r, name))
-	writeJSON(w, http.StatusCreated, fixInfo(info))
+	return reply{code: http.StatusCreated, body: fixInfo(info), location: location(r, name)}, err
 }
 
 // getConnector is GET /connectors/{connector}.
-func (h *Handler) getConnector(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
+func (h *Handler) getConnector(ctx context.Context, r *http.Request) (reply, error) {
 	info, err := h.herder.ConnectorInfo(ctx, r.PathValue("connector"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, fixInfo(info))
-}
-
-// deleteConnector is DELETE /connectors/{connector}: 204.
-func (h *Handler) deleteConnector(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
-	if err := h.herder.DeleteConnector(ctx, r.PathValue("connector")); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeEmpty(w, http.StatusNoContent)
+	return okJSON(fixInfo(info)), err
 }
 
 // getConnectorConfig is GET /connectors/{connector}/config.
-func (h *Handler) getConnectorConfig(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
+func (h *Handler) getConnectorConfig(ctx context.Context, r *http.Request) (reply, error) {
 	cfg, err := h.herder.ConnectorConfig(ctx, r.PathValue("connector"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	if cfg == nil {
 		cfg = map[string]string{}
 	}
-	writeJSON(w, http.StatusOK, cfg)
+	return okJSON(cfg), err
 }
 
 // putConnectorConfig is PUT /connectors/{connector}/config: create or
 // replace; 201 with the connector's URL when it created one, else 200.
-func (h *Handler) putConnectorConfig(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) putConnectorConfig(ctx context.Context, r *http.Request, cfg map[string]string) (reply, error) {
 	name := r.PathValue("connector")
-	raw, err := readBody(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	cfg, err := decodeConfig(raw)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	if err := checkName(name, cfg); err != nil {
-		h.fail(w, r, err)
-		return
+		return reply{}, err
 	}
-	ctx, cancel := h.ctx(r)
-	defer cancel()
 	info, created, err := h.herder.PutConnectorConfig(ctx, name, cfg)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	code := http.StatusOK
+	rep := okJSON(fixInfo(info))
 	if created {
-		w.Header().Set("Location", location(r, name))
-		code = http.StatusCreated
+		rep.code, rep.location = http.StatusCreated, location(r, name)
 	}
-	writeJSON(w, code, fixInfo(info))
+	return rep, err
 }
 
 // patchConnectorConfig is PATCH /connectors/{connector}/config: merge the
 // body into the configuration, a null removing its key.
-func (h *Handler) patchConnectorConfig(w http.ResponseWriter, r *http.Request) {
-	raw, err := readBody(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	patch, err := decodeStringMap(raw)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ctx, cancel := h.ctx(r)
-	defer cancel()
+func (h *Handler) patchConnectorConfig(ctx context.Context, r *http.Request, patch map[string]*string) (reply, error) {
 	info, err := h.herder.PatchConnectorConfig(ctx, r.PathValue("connector"), patch)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, fixInfo(info))
+	return okJSON(fixInfo(info)), err
 }
 
 // getConnectorStatus is GET /connectors/{connector}/status.
-func (h *Handler) getConnectorStatus(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
+func (h *Handler) getConnectorStatus(ctx context.Context, r *http.Request) (reply, error) {
 	st, err := h.herder.ConnectorStatus(ctx, r.PathValue("connector"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, fixStatus(st))
+	return okJSON(fixStatus(st)), err
 }
 
 // restartConnector is POST /connectors/{connector}/restart. Without
 // includeTasks or onlyFailed it restarts the connector alone and answers
 // 204, as Kafka did before KIP-745; otherwise 202 with the status, the
 // instances being restarted shown RESTARTING.
-func (h *Handler) restartConnector(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) restartConnector(ctx context.Context, r *http.Request) (reply, error) {
 	includeTasks, onlyFailed := queryBool(r, "includeTasks"), queryBool(r, "onlyFailed")
-	ctx, cancel := h.ctx(r)
-	defer cancel()
 	st, err := h.herder.RestartConnector(ctx, r.PathValue("connector"), includeTasks, onlyFailed)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	if !includeTasks && !onlyFailed {
-		writeEmpty(w, http.StatusNoContent)
-		return
+		return reply{code: http.StatusNoContent}, err
 	}
-	writeJSON(w, http.StatusAccepted, fixStatus(st))
-}
-
-// pauseConnector is PUT /connectors/{connector}/pause: 202, no body.
-func (h *Handler) pauseConnector(w http.ResponseWriter, r *http.Request) {
-	h.simple(w, r, h.herder.PauseConnector, http.StatusAccepted)
-}
-
-// resumeConnector is PUT /connectors/{connector}/resume: 202, no body.
-func (h *Handler) resumeConnector(w http.ResponseWriter, r *http.Request) {
-	h.simple(w, r, h.herder.ResumeConnector, http.StatusAccepted)
-}
-
-// stopConnector is PUT /connectors/{connector}/stop: 204.
-func (h *Handler) stopConnector(w http.ResponseWriter, r *http.Request) {
-	h.simple(w, r, h.herder.StopConnector, http.StatusNoContent)
-}
-
-// resetTopics is PUT /connectors/{connector}/topics/reset: 202, no body.
-func (h *Handler) resetTopics(w http.ResponseWriter, r *http.Request) {
-	h.simple(w, r, h.herder.ResetTopics, http.StatusAccepted)
-}
-
-// simple runs a herder action on the path's connector and answers code
-// with no body.
-func (h *Handler) simple(w http.ResponseWriter, r *http.Request, action func(ctx context.Context, name string) error, code int) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
-	if err := action(ctx, r.PathValue("connector")); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeEmpty(w, code)
+	return reply{code: http.StatusAccepted, body: fixStatus(st)}, err
 }
 
 // getTasks is GET /connectors/{connector}/tasks.
-func (h *Handler) getTasks(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
+func (h *Handler) getTasks(ctx context.Context, r *http.Request) (reply, error) {
 	tasks, err := h.herder.Tasks(ctx, r.PathValue("connector"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	out := make([]connect.TaskInfo, len(tasks))
 	for i, t := range tasks {
 		if t.Config == nil {
@@ -364,58 +241,38 @@ func (h *Handler) getTasks(w http.ResponseWriter, r *http.Request) {
 		}
 		out[i] = t
 	}
-	writeJSON(w, http.StatusOK, out)
+	return okJSON(out), err
 }
 
 // getTaskStatus is GET /connectors/{connector}/tasks/{task}/status.
-func (h *Handler) getTaskStatus(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) getTaskStatus(ctx context.Context, r *http.Request) (reply, error) {
 	task, err := taskID(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return reply{}, err
 	}
-	ctx, cancel := h.ctx(r)
-	defer cancel()
 	st, err := h.herder.TaskStatus(ctx, r.PathValue("connector"), task)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
+	return okJSON(st), err
 }
 
 // restartTask is POST /connectors/{connector}/tasks/{task}/restart: 204.
-func (h *Handler) restartTask(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) restartTask(ctx context.Context, r *http.Request) (reply, error) {
 	task, err := taskID(r)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return reply{}, err
 	}
-	ctx, cancel := h.ctx(r)
-	defer cancel()
-	if err := h.herder.RestartTask(ctx, r.PathValue("connector"), task); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeEmpty(w, http.StatusNoContent)
+	return reply{code: http.StatusNoContent}, h.herder.RestartTask(ctx, r.PathValue("connector"), task)
 }
 
 // getTopics is GET /connectors/{connector}/topics: Kafka's
 // {"<connector>": {"topics": [...]}}; for Tributary the topics are the
 // streams the connector has used.
-func (h *Handler) getTopics(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) getTopics(ctx context.Context, r *http.Request) (reply, error) {
 	name := r.PathValue("connector")
-	ctx, cancel := h.ctx(r)
-	defer cancel()
 	topics, err := h.herder.Topics(ctx, name)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	type activeTopics struct {
 		Topics []string `json:"topics"`
 	}
-	writeJSON(w, http.StatusOK, map[string]activeTopics{name: {fixStrings(topics)}})
+	return okJSON(map[string]activeTopics{name: {fixStrings(topics)}}), err
 }
 
 // offsetsBody is Kafka's ConnectorOffsets.
@@ -429,52 +286,25 @@ type messageBody struct {
 }
 
 // getOffsets is GET /connectors/{connector}/offsets.
-func (h *Handler) getOffsets(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
+func (h *Handler) getOffsets(ctx context.Context, r *http.Request) (reply, error) {
 	offsets, err := h.herder.Offsets(ctx, r.PathValue("connector"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	if offsets == nil {
 		offsets = []connect.PartitionOffset{}
 	}
-	writeJSON(w, http.StatusOK, offsetsBody{offsets})
+	return okJSON(offsetsBody{offsets}), err
 }
 
 // alterOffsets is PATCH /connectors/{connector}/offsets (KIP-875).
-func (h *Handler) alterOffsets(w http.ResponseWriter, r *http.Request) {
-	raw, err := readBody(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	offsets, err := decodeOffsets(raw)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
+func (h *Handler) alterOffsets(ctx context.Context, r *http.Request, offsets []connect.PartitionOffset) (reply, error) {
 	if len(offsets) == 0 {
-		h.fail(w, r, badRequest("%s", noOffsetsMessage))
-		return
+		return reply{}, badRequest("%s", noOffsetsMessage)
 	}
-	ctx, cancel := h.ctx(r)
-	defer cancel()
-	if err := h.herder.AlterOffsets(ctx, r.PathValue("connector"), offsets); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, messageBody{alteredMessage})
+	err := h.herder.AlterOffsets(ctx, r.PathValue("connector"), offsets)
+	return okJSON(messageBody{alteredMessage}), err
 }
 
 // resetOffsets is DELETE /connectors/{connector}/offsets (KIP-875).
-func (h *Handler) resetOffsets(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := h.ctx(r)
-	defer cancel()
-	if err := h.herder.ResetOffsets(ctx, r.PathValue("connector")); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, messageBody{resetMessage})
+func (h *Handler) resetOffsets(ctx context.Context, r *http.Request) (reply, error) {
+	err := h.herder.ResetOffsets(ctx, r.PathValue("connector"))
+	return okJSON(messageBody{resetMessage}), err
 }

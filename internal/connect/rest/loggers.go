@@ -1,6 +1,7 @@
 package rest
 
 import (
+	"context"
 	"log/slog"
 	"math"
 	"net/http"
@@ -228,54 +229,40 @@ func (l *Loggers) SetLevel(name string, level slog.Level) []string {
 }
 
 // listLoggers is GET /admin/loggers.
-func (h *Handler) listLoggers(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, h.loggers.All())
+func (h *Handler) listLoggers(context.Context, *http.Request) (reply, error) {
+	return okJSON(h.loggers.All()), nil
 }
 
 // getLogger is GET /admin/loggers/{logger}.
-func (h *Handler) getLogger(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) getLogger(_ context.Context, r *http.Request) (reply, error) {
 	name := r.PathValue("logger")
 	lvl, ok := h.loggers.Get(name)
 	if !ok {
-		writeError(w, http.StatusNotFound, "Logger "+name+" not found.")
-		return
+		return reply{}, &restError{http.StatusNotFound, "Logger " + name + " not found."}
 	}
-	writeJSON(w, http.StatusOK, lvl)
+	return okJSON(lvl), nil
 }
 
 // setLogger is PUT /admin/loggers/{logger} {"level": "DEBUG"}. With
 // scope=cluster Kafka applies the level on every worker and answers 204;
 // here the level is applied to this worker, the only one the registry
 // reaches. Any other scope is taken as "worker", as Kafka does.
-func (h *Handler) setLogger(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) setLogger(_ context.Context, r *http.Request, body map[string]*string) (reply, error) {
 	name := r.PathValue("logger")
-	raw, err := readBody(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	body, err := decodeStringMap(raw)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	s := body["level"]
 	if s == nil {
-		h.fail(w, r, badRequest("Desired 'level' parameter was not specified in request."))
-		return
+		return reply{}, badRequest("Desired 'level' parameter was not specified in request.")
 	}
 	level, ok := ParseLevel(*s)
 	if !ok {
 		// Kafka reports an unknown level as not found.
-		writeError(w, http.StatusNotFound, "invalid log level '"+*s+"'.")
-		return
+		return reply{}, &restError{http.StatusNotFound, "invalid log level '" + *s + "'."}
 	}
 	scope := r.URL.Query().Get("scope")
 	affected := h.loggers.SetLevel(name, level)
 	h.log.Info("logger level set", "logger", name, "level", LevelName(level), "scope", scope)
 	if strings.EqualFold(scope, "cluster") {
-		writeEmpty(w, http.StatusNoContent)
-		return
+		return reply{code: http.StatusNoContent}, nil
 	}
-	writeJSON(w, http.StatusOK, affected)
+	return okJSON(affected), nil
 }

@@ -1,6 +1,8 @@
 package rest
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -20,27 +22,23 @@ func queryBoolDefault(r *http.Request, key string, def bool) bool {
 
 // listPlugins is GET /connector-plugins; connectorsOnly defaults to true,
 // as in Kafka, so that only source and sink connectors are listed.
-func (h *Handler) listPlugins(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) listPlugins(_ context.Context, r *http.Request) (reply, error) {
 	plugins := h.herder.Plugins(queryBoolDefault(r, "connectorsOnly", true))
 	if plugins == nil {
 		plugins = []connect.PluginInfo{}
 	}
-	writeJSON(w, http.StatusOK, plugins)
+	return okJSON(plugins), nil
 }
 
 // pluginConfig is GET /connector-plugins/{plugin}/config: the plugin's
 // settings.
-func (h *Handler) pluginConfig(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) pluginConfig(_ context.Context, r *http.Request) (reply, error) {
 	keys, err := h.herder.PluginConfig(r.PathValue("plugin"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	out := make([]connect.ConfigKeyInfo, len(keys))
 	for i, k := range keys {
 		out[i] = fixKey(k)
 	}
-	writeJSON(w, http.StatusOK, out)
+	return okJSON(out), err
 }
 
 func fixKey(k connect.ConfigKeyInfo) connect.ConfigKeyInfo {
@@ -62,32 +60,17 @@ func pluginAlias(name string) string {
 // validate is PUT /connector-plugins/{plugin}/config/validate. A
 // connector.class in the body must name the plugin in the path (in full
 // or by alias); the herder does the rest.
-func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) validate(ctx context.Context, r *http.Request, cfg map[string]string) (reply, error) {
 	plugin := r.PathValue("plugin")
-	raw, err := readBody(w, r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	cfg, err := decodeConfig(raw)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	if included, ok := cfg["connector.class"]; ok && !strings.HasSuffix(pluginAlias(included), pluginAlias(plugin)) {
-		h.fail(w, r, badRequest("Included connector type %s does not match request type %s", included, plugin))
-		return
+		return reply{}, badRequest("Included connector type %s does not match request type %s", included, plugin)
 	}
-	ctx, cancel := h.ctx(r)
-	defer cancel()
 	infos, err := h.herder.Validate(ctx, plugin, cfg)
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return reply{}, err
 	}
 	if infos == nil {
-		writeJSON(w, http.StatusOK, nil)
-		return
+		return okJSON(json.RawMessage("null")), nil
 	}
 	c := *infos
 	c.Groups = fixStrings(c.Groups)
@@ -98,5 +81,5 @@ func (h *Handler) validate(w http.ResponseWriter, r *http.Request) {
 		ci.Value.Errors = fixStrings(ci.Value.Errors)
 		c.Configs[i] = ci
 	}
-	writeJSON(w, http.StatusOK, &c)
+	return okJSON(&c), nil
 }

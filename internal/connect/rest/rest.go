@@ -156,34 +156,101 @@ func (h *Handler) routes() {
 	m.HandleFunc("GET /{$}", h.serverInfo)
 	m.HandleFunc("GET /health", h.health)
 
-	m.HandleFunc("GET /connectors", h.listConnectors)
-	m.HandleFunc("POST /connectors", h.createConnector)
-	m.HandleFunc("GET /connectors/{connector}", h.getConnector)
-	m.HandleFunc("DELETE /connectors/{connector}", h.deleteConnector)
-	m.HandleFunc("GET /connectors/{connector}/config", h.getConnectorConfig)
-	m.HandleFunc("PUT /connectors/{connector}/config", h.putConnectorConfig)
-	m.HandleFunc("PATCH /connectors/{connector}/config", h.patchConnectorConfig)
-	m.HandleFunc("GET /connectors/{connector}/status", h.getConnectorStatus)
-	m.HandleFunc("POST /connectors/{connector}/restart", h.restartConnector)
-	m.HandleFunc("PUT /connectors/{connector}/pause", h.pauseConnector)
-	m.HandleFunc("PUT /connectors/{connector}/resume", h.resumeConnector)
-	m.HandleFunc("PUT /connectors/{connector}/stop", h.stopConnector)
-	m.HandleFunc("GET /connectors/{connector}/tasks", h.getTasks)
-	m.HandleFunc("GET /connectors/{connector}/tasks/{task}/status", h.getTaskStatus)
-	m.HandleFunc("POST /connectors/{connector}/tasks/{task}/restart", h.restartTask)
-	m.HandleFunc("GET /connectors/{connector}/topics", h.getTopics)
-	m.HandleFunc("PUT /connectors/{connector}/topics/reset", h.resetTopics)
-	m.HandleFunc("GET /connectors/{connector}/offsets", h.getOffsets)
-	m.HandleFunc("PATCH /connectors/{connector}/offsets", h.alterOffsets)
-	m.HandleFunc("DELETE /connectors/{connector}/offsets", h.resetOffsets)
+	m.HandleFunc("GET /connectors", h.handle(h.listConnectors))
+	m.HandleFunc("POST /connectors", withBody(h, decodeCreateRequest, h.createConnector))
+	m.HandleFunc("GET /connectors/{connector}", h.handle(h.getConnector))
+	m.HandleFunc("DELETE /connectors/{connector}", h.action(h.herder.DeleteConnector, http.StatusNoContent))
+	m.HandleFunc("GET /connectors/{connector}/config", h.handle(h.getConnectorConfig))
+	m.HandleFunc("PUT /connectors/{connector}/config", withBody(h, decodeConfig, h.putConnectorConfig))
+	m.HandleFunc("PATCH /connectors/{connector}/config", withBody(h, decodeStringMap, h.patchConnectorConfig))
+	m.HandleFunc("GET /connectors/{connector}/status", h.handle(h.getConnectorStatus))
+	m.HandleFunc("POST /connectors/{connector}/restart", h.handle(h.restartConnector))
+	m.HandleFunc("PUT /connectors/{connector}/pause", h.action(h.herder.PauseConnector, http.StatusAccepted))
+	m.HandleFunc("PUT /connectors/{connector}/resume", h.action(h.herder.ResumeConnector, http.StatusAccepted))
+	m.HandleFunc("PUT /connectors/{connector}/stop", h.action(h.herder.StopConnector, http.StatusNoContent))
+	m.HandleFunc("GET /connectors/{connector}/tasks", h.handle(h.getTasks))
+	m.HandleFunc("GET /connectors/{connector}/tasks/{task}/status", h.handle(h.getTaskStatus))
+	m.HandleFunc("POST /connectors/{connector}/tasks/{task}/restart", h.handle(h.restartTask))
+	m.HandleFunc("GET /connectors/{connector}/topics", h.handle(h.getTopics))
+	m.HandleFunc("PUT /connectors/{connector}/topics/reset", h.action(h.herder.ResetTopics, http.StatusAccepted))
+	m.HandleFunc("GET /connectors/{connector}/offsets", h.handle(h.getOffsets))
+	m.HandleFunc("PATCH /connectors/{connector}/offsets", withBody(h, decodeOffsets, h.alterOffsets))
+	m.HandleFunc("DELETE /connectors/{connector}/offsets", h.handle(h.resetOffsets))
 
-	m.HandleFunc("GET /connector-plugins", h.listPlugins)
-	m.HandleFunc("GET /connector-plugins/{plugin}/config", h.pluginConfig)
-	m.HandleFunc("PUT /connector-plugins/{plugin}/config/validate", h.validate)
+	m.HandleFunc("GET /connector-plugins", h.handle(h.listPlugins))
+	m.HandleFunc("GET /connector-plugins/{plugin}/config", h.handle(h.pluginConfig))
+	m.HandleFunc("PUT /connector-plugins/{plugin}/config/validate", withBody(h, decodeConfig, h.validate))
 
-	m.HandleFunc("GET /admin/loggers", h.listLoggers)
-	m.HandleFunc("GET /admin/loggers/{logger}", h.getLogger)
-	m.HandleFunc("PUT /admin/loggers/{logger}", h.setLogger)
+	m.HandleFunc("GET /admin/loggers", h.handle(h.listLoggers))
+	m.HandleFunc("GET /admin/loggers/{logger}", h.handle(h.getLogger))
+	m.HandleFunc("PUT /admin/loggers/{logger}", withBody(h, decodeStringMap, h.setLogger))
+}
+
+// reply is what an endpoint answers: a status, a body written as JSON
+// (none when nil), and the Location header of a created connector.
+type reply struct {
+	code     int
+	body     any
+	location string
+}
+
+// okJSON is a 200 with body.
+func okJSON(body any) reply { return reply{code: http.StatusOK, body: body} }
+
+// endpoint is a handler without the preamble every handler shares: it
+// gets the request's context, bounded by the request timeout, and
+// returns its reply, or the error to answer with Kafka's error JSON
+// instead (the reply is then ignored).
+type endpoint func(ctx context.Context, r *http.Request) (reply, error)
+
+// handle serves an endpoint: bounds it by the request timeout, answers
+// its error as Kafka does (fail) and writes its reply otherwise.
+func (h *Handler) handle(e endpoint) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := h.ctx(r)
+		defer cancel()
+		rep, err := e(ctx, r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if rep.location != "" {
+			w.Header().Set("Location", rep.location)
+		}
+		if rep.body == nil {
+			writeEmpty(w, rep.code)
+			return
+		}
+		writeJSON(w, rep.code, rep.body)
+	}
+}
+
+// withBody serves an endpoint that takes a request body: the body is
+// read (bounded by maxBody) and decoded as Kafka's Jackson provider
+// maps it, its failures answered as Kafka does, before the endpoint
+// and its time limit start.
+func withBody[T any](h *Handler, decode func([]byte) (T, error), e func(ctx context.Context, r *http.Request, body T) (reply, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		raw, err := readBody(w, r)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		body, err := decode(raw)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		h.handle(func(ctx context.Context, r *http.Request) (reply, error) { return e(ctx, r, body) })(w, r)
+	}
+}
+
+// action serves a herder action on the path's connector that answers
+// code with no body.
+func (h *Handler) action(act func(ctx context.Context, name string) error, code int) http.HandlerFunc {
+	return h.handle(func(ctx context.Context, r *http.Request) (reply, error) {
+		return reply{code: code}, act(ctx, r.PathValue("connector"))
+	})
 }
 
 // probeMethods are the methods tried to tell a wrong method (405) from an

@@ -386,10 +386,9 @@ func errJSON(code int, msg string) string {
 	return `{"error_code":` + strconv.Itoa(code) + `,"message":` + strconv.Quote(msg) + `}`
 }
 
-func TestRESTEndpoints(t *testing.T) {
-	emptyName := errJSON(400, emptyNameMessage)
-	cases := []restCase{
-		// Root.
+// rootCases are the REST cases of root.
+func rootCases() []restCase {
+	return []restCase{
 		{name: "server info", method: "GET", path: "/", status: 200,
 			want: `{"version":"1.2.3","commit":"abc123","kafka_cluster_id":"cluster-1"}`},
 		{name: "health healthy", method: "GET", path: "/health", status: 200,
@@ -408,8 +407,12 @@ func TestRESTEndpoints(t *testing.T) {
 		},
 			method: "GET", path: "/health", status: 500,
 			want: `{"status":"unhealthy","message":"` + unhealthyMessage + ` Stuck reading the config topic."}`},
+	}
+}
 
-		// Listing.
+// listCases are the REST cases of listing.
+func listCases() []restCase {
+	return []restCase{
 		{name: "list", method: "GET", path: "/connectors", status: 200, want: `["sink","src"]`},
 		{name: "list empty is []", setup: func(f *fakeHerder) { f.configs = map[string]map[string]string{} },
 			method: "GET", path: "/connectors", status: 200, want: `[]`},
@@ -432,8 +435,13 @@ func TestRESTEndpoints(t *testing.T) {
 		},
 			method: "GET", path: "/connectors", status: 409,
 			want: errJSON(409, "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)")},
+	}
+}
 
-		// Create.
+// createCases are the REST cases of create.
+func createCases() []restCase {
+	emptyName := errJSON(400, emptyNameMessage)
+	return []restCase{
 		{name: "create", method: "POST", path: "/connectors",
 			body:   `{"name":"  new ","config":{"connector.class":"FileStreamSink","tasks.max":2,"enabled":true}}`,
 			status: 201, header: map[string]string{"Location": "{base}/connectors/new"},
@@ -478,8 +486,12 @@ func TestRESTEndpoints(t *testing.T) {
 			body: `[]`, status: 500, contains: `Cannot deserialize value`},
 		{name: "create config value object", method: "POST", path: "/connectors",
 			body: `{"name":"new","config":{"x":{}}}`, status: 500, contains: "java.lang.String"},
+	}
+}
 
-		// Info and config.
+// configCases are the REST cases of info and config.
+func configCases() []restCase {
+	return []restCase{
 		{name: "get info", method: "GET", path: "/connectors/src", status: 200, want: srcInfo},
 		{name: "get info stopped has [] tasks", method: "GET", path: "/connectors/sink", status: 200, want: sinkInfo},
 		{name: "get info unknown", method: "GET", path: "/connectors/nope", status: 404, want: errJSON(404, "Connector nope not found")},
@@ -515,8 +527,12 @@ func TestRESTEndpoints(t *testing.T) {
 			}},
 		{name: "patch config unknown", method: "PATCH", path: "/connectors/nope/config",
 			body: `{"a":"b"}`, status: 404, want: errJSON(404, "Connector nope not found")},
+	}
+}
 
-		// Status and tasks.
+// statusCases are the REST cases of status and tasks.
+func statusCases() []restCase {
+	return []restCase{
 		{name: "status with trace", method: "GET", path: "/connectors/src/status", status: 200, want: srcStatus},
 		{name: "status stopped", method: "GET", path: "/connectors/sink/status", status: 200, want: sinkStatus},
 		{name: "status unknown", method: "GET", path: "/connectors/nope/status", status: 404, want: errJSON(404, "Connector nope not found")},
@@ -529,8 +545,12 @@ func TestRESTEndpoints(t *testing.T) {
 			want: errJSON(404, "No status found for task src-7")},
 		{name: "task status bad id", method: "GET", path: "/connectors/src/tasks/abc/status", status: 404,
 			want: errJSON(404, "HTTP 404 Not Found")},
+	}
+}
 
-		// Restarts.
+// restartCases are the REST cases of restarts.
+func restartCases() []restCase {
+	return []restCase{
 		{name: "restart connector only", method: "POST", path: "/connectors/src/restart", status: 204,
 			check: wantCalls("restart src includeTasks=false onlyFailed=false")},
 		{name: "restart explicit false", method: "POST", path: "/connectors/src/restart?includeTasks=false&onlyFailed=false", status: 204,
@@ -547,8 +567,12 @@ func TestRESTEndpoints(t *testing.T) {
 			want: errJSON(404, "Task src-3 not found")},
 		{name: "restart task bad id", method: "POST", path: "/connectors/src/tasks/x/restart", status: 404,
 			want: errJSON(404, "HTTP 404 Not Found"), check: wantCalls()},
+	}
+}
 
-		// Target states and deletion.
+// targetStateCases are the REST cases of target states and deletion.
+func targetStateCases() []restCase {
+	return []restCase{
 		{name: "pause", method: "PUT", path: "/connectors/src/pause", status: 202, check: wantCalls("pause src")},
 		{name: "resume", method: "PUT", path: "/connectors/src/resume", status: 202, check: wantCalls("resume src")},
 		{name: "stop", method: "PUT", path: "/connectors/src/stop", status: 204, check: wantCalls("stop src")},
@@ -556,14 +580,22 @@ func TestRESTEndpoints(t *testing.T) {
 		{name: "stop unknown", method: "PUT", path: "/connectors/nope/stop", status: 404, want: errJSON(404, "Connector nope not found")},
 		{name: "delete", method: "DELETE", path: "/connectors/src", status: 204, check: wantCalls("delete src")},
 		{name: "delete unknown", method: "DELETE", path: "/connectors/nope", status: 404, want: errJSON(404, "Connector nope not found")},
+	}
+}
 
-		// Topics.
+// topicCases are the REST cases of topics.
+func topicCases() []restCase {
+	return []restCase{
 		{name: "topics", method: "GET", path: "/connectors/src/topics", status: 200, want: `{"src":{"topics":["in-stream"]}}`},
 		{name: "topics none", method: "GET", path: "/connectors/sink/topics", status: 200, want: `{"sink":{"topics":[]}}`},
 		{name: "topics unknown", method: "GET", path: "/connectors/nope/topics", status: 404, want: errJSON(404, "Connector nope not found")},
 		{name: "topics reset", method: "PUT", path: "/connectors/src/topics/reset", status: 202, check: wantCalls("reset-topics src")},
+	}
+}
 
-		// Offsets.
+// offsetCases are the REST cases of offsets.
+func offsetCases() []restCase {
+	return []restCase{
 		{name: "offsets", method: "GET", path: "/connectors/src/offsets", status: 200,
 			want: `{"offsets":[{"partition":{"filename":"/tmp/in"},"offset":{"position":42}}]}`},
 		{name: "offsets none", method: "GET", path: "/connectors/sink/offsets", status: 200, want: `{"offsets":[]}`},
@@ -608,8 +640,12 @@ func TestRESTEndpoints(t *testing.T) {
 		{name: "reset offsets", method: "DELETE", path: "/connectors/sink/offsets", status: 200,
 			want: `{"message":"The offsets for this connector have been reset successfully"}`, check: wantCalls("reset-offsets sink")},
 		{name: "reset offsets running", method: "DELETE", path: "/connectors/src/offsets", status: 400, want: errJSON(400, notStopped)},
+	}
+}
 
-		// Plugins.
+// pluginCases are the REST cases of plugins.
+func pluginCases() []restCase {
+	return []restCase{
 		{name: "plugins default connectors only", method: "GET", path: "/connector-plugins", status: 200,
 			want: `[{"class":"org.apache.kafka.connect.file.FileStreamSinkConnector","type":"sink","version":"1.0"},{"class":"org.apache.kafka.connect.file.FileStreamSourceConnector","type":"source","version":"1.0"}]`},
 		{name: "plugins all", method: "GET", path: "/connector-plugins?connectorsOnly=false", status: 200,
@@ -640,8 +676,12 @@ func TestRESTEndpoints(t *testing.T) {
 			want: errJSON(400, "Included connector type FileStreamSource does not match request type FileStreamSink")},
 		{name: "validate malformed", method: "PUT", path: "/connector-plugins/FileStreamSink/config/validate",
 			body: `{`, status: 500, contains: `"error_code":500`},
+	}
+}
 
-		// Routing.
+// routingCases are the REST cases of routing.
+func routingCases() []restCase {
+	return []restCase{
 		{name: "unknown route", method: "GET", path: "/nope", status: 404, want: errJSON(404, "HTTP 404 Not Found")},
 		{name: "unknown subresource", method: "GET", path: "/connectors/src/bogus", status: 404, want: errJSON(404, "HTTP 404 Not Found")},
 		{name: "wrong method on collection", method: "DELETE", path: "/connectors", status: 405,
@@ -651,6 +691,13 @@ func TestRESTEndpoints(t *testing.T) {
 		{name: "wrong method on config", method: "POST", path: "/connectors/src/config", status: 405,
 			want: errJSON(405, "HTTP 405 Method Not Allowed"), header: map[string]string{"Allow": "GET, PUT, PATCH"}},
 		{name: "wrong method on root", method: "POST", path: "/", status: 405, want: errJSON(405, "HTTP 405 Method Not Allowed")},
+	}
+}
+
+func TestRESTEndpoints(t *testing.T) {
+	var cases []restCase
+	for _, section := range [][]restCase{rootCases(), listCases(), createCases(), configCases(), statusCases(), restartCases(), targetStateCases(), topicCases(), offsetCases(), pluginCases(), routingCases()} {
+		cases = append(cases, section...)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -205,55 +205,78 @@ func castValue(s *data.Schema, v any, typ data.Type) (any, error) {
 	if typ == data.TypeString {
 		return castToString(v), nil
 	}
-	outOfRange := func() error {
-		return dataErrorf("Value (%s) was out of range for requested data type", castToString(v))
-	}
-	unexpected := func() error {
-		return dataErrorf("Unexpected type in Cast transformation: class %s", javaClass(v))
-	}
 	switch typ {
 	case data.TypeBoolean:
-		switch x := v.(type) {
-		case bool:
-			return x, nil
-		case string:
-			return strings.EqualFold(x, "true"), nil
+		return castToBoolean(v)
+	case data.TypeFloat32, data.TypeFloat64:
+		return castToFloat(v, typ)
+	}
+	return castToInteger(v, typ)
+}
+
+// castOutOfRange is the Cast's error for a string that does not parse
+// as the number asked for.
+func castOutOfRange(v any) error {
+	return dataErrorf("Value (%s) was out of range for requested data type", castToString(v))
+}
+
+// castUnexpected is the Cast's error for a value that is no number.
+func castUnexpected(v any) error {
+	return dataErrorf("Unexpected type in Cast transformation: class %s", javaClass(v))
+}
+
+// castToBoolean casts as Kafka does: a string is true when it is
+// "true" in any case, a number when it is not zero.
+func castToBoolean(v any) (any, error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case string:
+		return strings.EqualFold(x, "true"), nil
+	}
+	n, ok := javaNumber(v)
+	if !ok {
+		return nil, castUnexpected(v)
+	}
+	return n.long() != 0, nil
+}
+
+// castToFloat casts to FLOAT32 or FLOAT64: a boolean is 1 or 0, a
+// string parses as Java's parseFloat/parseDouble.
+func castToFloat(v any, typ data.Type) (any, error) {
+	var f float64
+	switch x := v.(type) {
+	case bool:
+		if x {
+			f = 1
 		}
+	case string:
+		bits := 64
+		if typ == data.TypeFloat32 {
+			bits = 32
+		}
+		p, err := parseJavaFloat(x, bits)
+		if err != nil {
+			return nil, castOutOfRange(v)
+		}
+		f = p
+	default:
 		n, ok := javaNumber(v)
 		if !ok {
-			return nil, unexpected()
+			return nil, castUnexpected(v)
 		}
-		return n.long() != 0, nil
-	case data.TypeFloat32, data.TypeFloat64:
-		var f float64
-		switch x := v.(type) {
-		case bool:
-			if x {
-				f = 1
-			}
-		case string:
-			bits := 64
-			if typ == data.TypeFloat32 {
-				bits = 32
-			}
-			p, err := parseJavaFloat(x, bits)
-			if err != nil {
-				return nil, outOfRange()
-			}
-			f = p
-		default:
-			n, ok := javaNumber(v)
-			if !ok {
-				return nil, unexpected()
-			}
-			f = n.double()
-		}
-		if typ == data.TypeFloat32 {
-			return float32(f), nil
-		}
-		return f, nil
+		f = n.double()
 	}
-	// Integer targets.
+	if typ == data.TypeFloat32 {
+		return float32(f), nil
+	}
+	return f, nil
+}
+
+// castToInteger casts to INT8..INT64: a boolean is 1 or 0, a string
+// parses as Java's parseXxx, a number narrows as Java's intValue (and
+// then the narrowing cast) or longValue does.
+func castToInteger(v any, typ data.Type) (any, error) {
 	bits := map[data.Type]int{data.TypeInt8: 8, data.TypeInt16: 16, data.TypeInt32: 32, data.TypeInt64: 64}[typ]
 	var l int64
 	switch x := v.(type) {
@@ -264,13 +287,13 @@ func castValue(s *data.Schema, v any, typ data.Type) (any, error) {
 	case string:
 		p, err := strconv.ParseInt(x, 10, bits)
 		if err != nil {
-			return nil, outOfRange()
+			return nil, castOutOfRange(v)
 		}
 		l = p
 	default:
 		n, ok := javaNumber(v)
 		if !ok {
-			return nil, unexpected()
+			return nil, castUnexpected(v)
 		}
 		if bits == 64 {
 			l = n.long()

@@ -124,96 +124,117 @@ func (f *dateFormat) format(t time.Time) string {
 	t = t.UTC()
 	var b strings.Builder
 	for _, tok := range f.tokens {
-		n := tok.count
-		switch tok.letter {
-		case 0:
+		switch {
+		case tok.letter == 0:
 			b.WriteString(tok.literal)
-		case 'G':
-			if t.Year() > 0 {
-				b.WriteString("AD")
-			} else {
-				b.WriteString("BC")
-			}
-		case 'y', 'Y':
-			if n == 2 {
-				b.WriteString(pad(t.Year()%100, 2))
-			} else {
-				b.WriteString(pad(t.Year(), n))
-			}
-		case 'M', 'L':
-			switch {
-			case n >= 4:
-				b.WriteString(longMonths()[t.Month()-1])
-			case n == 3:
-				b.WriteString(longMonths()[t.Month()-1][:3])
-			default:
-				b.WriteString(pad(int(t.Month()), n))
-			}
-		case 'd':
-			b.WriteString(pad(t.Day(), n))
-		case 'D':
-			b.WriteString(pad(t.YearDay(), n))
-		case 'E':
-			if n >= 4 {
-				b.WriteString(longDays()[t.Weekday()])
-			} else {
-				b.WriteString(longDays()[t.Weekday()][:3])
-			}
-		case 'u':
-			wd := int(t.Weekday())
-			if wd == 0 {
-				wd = 7
-			}
-			b.WriteString(pad(wd, n))
-		case 'a':
-			if t.Hour() < 12 {
-				b.WriteString("AM")
-			} else {
-				b.WriteString("PM")
-			}
-		case 'H':
-			b.WriteString(pad(t.Hour(), n))
-		case 'k':
-			h := t.Hour()
-			if h == 0 {
-				h = 24
-			}
-			b.WriteString(pad(h, n))
-		case 'K':
-			b.WriteString(pad(t.Hour()%12, n))
-		case 'h':
-			h := t.Hour() % 12
-			if h == 0 {
-				h = 12
-			}
-			b.WriteString(pad(h, n))
-		case 'm':
-			b.WriteString(pad(t.Minute(), n))
-		case 's':
-			b.WriteString(pad(t.Second(), n))
-		case 'S':
-			// Java's S is the millisecond count, not a fraction.
-			b.WriteString(pad(t.Nanosecond()/1e6, n))
-		case 'w':
-			b.WriteString(pad(weekOfYear(t), n))
-		case 'W':
-			first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-			b.WriteString(pad((t.Day()-1+int(first.Weekday()))/7+1, n))
-		case 'F':
-			b.WriteString(pad((t.Day()-1)/7+1, n))
-		case 'z':
-			if n >= 4 {
-				b.WriteString("Coordinated Universal Time")
-			} else {
-				b.WriteString("UTC")
-			}
-		case 'Z':
-			b.WriteString("+0000")
-		case 'X':
-			b.WriteString("Z")
+		case formatDateField(&b, t, tok):
+		default:
+			formatTimeField(&b, t, tok)
 		}
 	}
 	return b.String()
+}
+
+// formatDateField writes a field of the date (era, year, month, day,
+// weekday, week); false when tok is none of them.
+func formatDateField(b *strings.Builder, t time.Time, tok dateToken) bool {
+	n := tok.count
+	switch tok.letter {
+	case 'G':
+		if t.Year() > 0 {
+			b.WriteString("AD")
+		} else {
+			b.WriteString("BC")
+		}
+	case 'y', 'Y':
+		if n == 2 {
+			b.WriteString(pad(t.Year()%100, 2))
+		} else {
+			b.WriteString(pad(t.Year(), n))
+		}
+	case 'M', 'L':
+		switch {
+		case n >= 4:
+			b.WriteString(longMonths()[t.Month()-1])
+		case n == 3:
+			b.WriteString(longMonths()[t.Month()-1][:3])
+		default:
+			b.WriteString(pad(int(t.Month()), n))
+		}
+	case 'd':
+		b.WriteString(pad(t.Day(), n))
+	case 'D':
+		b.WriteString(pad(t.YearDay(), n))
+	case 'E':
+		if n >= 4 {
+			b.WriteString(longDays()[t.Weekday()])
+		} else {
+			b.WriteString(longDays()[t.Weekday()][:3])
+		}
+	case 'u':
+		wd := int(t.Weekday())
+		if wd == 0 {
+			wd = 7
+		}
+		b.WriteString(pad(wd, n))
+	case 'w':
+		b.WriteString(pad(weekOfYear(t), n))
+	case 'W':
+		first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		b.WriteString(pad((t.Day()-1+int(first.Weekday()))/7+1, n))
+	case 'F':
+		b.WriteString(pad((t.Day()-1)/7+1, n))
+	default:
+		return false
+	}
+	return true
+}
+
+// formatTimeField writes a field of the time of day or the zone (always
+// UTC); other letters write nothing.
+func formatTimeField(b *strings.Builder, t time.Time, tok dateToken) {
+	n := tok.count
+	switch tok.letter {
+	case 'a':
+		if t.Hour() < 12 {
+			b.WriteString("AM")
+		} else {
+			b.WriteString("PM")
+		}
+	case 'H':
+		b.WriteString(pad(t.Hour(), n))
+	case 'k':
+		h := t.Hour()
+		if h == 0 {
+			h = 24
+		}
+		b.WriteString(pad(h, n))
+	case 'K':
+		b.WriteString(pad(t.Hour()%12, n))
+	case 'h':
+		h := t.Hour() % 12
+		if h == 0 {
+			h = 12
+		}
+		b.WriteString(pad(h, n))
+	case 'm':
+		b.WriteString(pad(t.Minute(), n))
+	case 's':
+		b.WriteString(pad(t.Second(), n))
+	case 'S':
+		// Java's S is the millisecond count, not a fraction.
+		b.WriteString(pad(t.Nanosecond()/1e6, n))
+	case 'z':
+		if n >= 4 {
+			b.WriteString("Coordinated Universal Time")
+		} else {
+			b.WriteString("UTC")
+		}
+	case 'Z':
+		b.WriteString("+0000")
+	case 'X':
+		b.WriteString("Z")
+	}
 }
 
 // weekOfYear is Java's week of year for the US convention: weeks start
@@ -242,122 +263,138 @@ func isNumericToken(t dateToken) bool {
 // out-of-range fields roll over, numbers not followed directly by another
 // number may have any width, and text after the pattern is ignored.
 func (f *dateFormat) parse(s string) (time.Time, error) {
-	fail := errors.New("unparseable date")
-	year, month, day, yday := 1970, 1, 1, 0
-	hour, minute, sec, ms := 0, 0, 0, 0
-	pm, hasAmPm, hour12 := false, false, false
-	bc := false
-	loc := time.UTC
+	d := parsedDate{year: 1970, month: 1, day: 1, loc: time.UTC}
 	pos := 0
 	for i, tok := range f.tokens {
-		if tok.letter == 0 {
-			if !strings.HasPrefix(s[pos:], tok.literal) {
-				return time.Time{}, fail
-			}
+		var ok bool
+		switch {
+		case tok.letter == 0:
+			ok = strings.HasPrefix(s[pos:], tok.literal)
 			pos += len(tok.literal)
-			continue
-		}
-		if isNumericToken(tok) {
+		case isNumericToken(tok):
 			width := 0
 			if i+1 < len(f.tokens) && isNumericToken(f.tokens[i+1]) {
 				width = tok.count
 			}
-			start := pos
-			neg := false
-			if pos < len(s) && (s[pos] == '-' || s[pos] == '+') && width == 0 {
-				neg = s[pos] == '-'
-				pos++
-			}
-			digits := pos
-			for pos < len(s) && s[pos] >= '0' && s[pos] <= '9' && (width == 0 || pos-digits < width) {
-				pos++
-			}
-			if pos == digits {
-				return time.Time{}, fail
-			}
-			n, err := strconv.Atoi(s[digits:pos])
-			if err != nil {
-				return time.Time{}, fail
-			}
-			if neg {
-				n = -n
-			}
-			switch tok.letter {
-			case 'y', 'Y':
-				year = n
-				if tok.count <= 2 && pos-start == 2 {
-					year = twoDigitYear(n)
-				}
-			case 'M', 'L':
-				month = n
-			case 'd':
-				day = n
-			case 'D':
-				yday = n
-			case 'H':
-				hour = n
-			case 'k':
-				hour = n % 24
-			case 'K':
-				hour, hour12 = n, true
-			case 'h':
-				hour, hour12 = n%12, true
-			case 'm':
-				minute = n
-			case 's':
-				sec = n
-			case 'S':
-				ms = n
-			}
-			continue
-		}
-		rest := s[pos:]
-		switch tok.letter {
-		case 'M', 'L':
-			n, l := matchName(rest, longMonths())
-			if n < 0 {
-				return time.Time{}, fail
-			}
-			month, pos = n+1, pos+l
-		case 'E':
-			n, l := matchName(rest, longDays())
-			if n < 0 {
-				return time.Time{}, fail
-			}
+			pos, ok = d.number(s, pos, width, tok)
+		default:
+			var l int
+			l, ok = d.text(s[pos:], tok)
 			pos += l
-		case 'a':
-			n, l := matchName(rest, []string{"AM", "PM"})
-			if n < 0 {
-				return time.Time{}, fail
-			}
-			pm, hasAmPm, pos = n == 1, true, pos+l
-		case 'G':
-			n, l := matchName(rest, []string{"BC", "AD"})
-			if n < 0 {
-				return time.Time{}, fail
-			}
-			bc, pos = n == 0, pos+l
-		case 'z', 'Z', 'X':
-			z, l, ok := parseZone(rest)
-			if !ok {
-				return time.Time{}, fail
-			}
-			loc, pos = z, pos+l
+		}
+		if !ok {
+			return time.Time{}, errors.New("unparseable date")
 		}
 	}
-	if hasAmPm && pm && hour12 {
+	return d.time(), nil
+}
+
+// parsedDate is the fields a parse has read so far.
+type parsedDate struct {
+	year, month, day, yday  int
+	hour, minute, sec, ms   int
+	pm, hasAmPm, hour12, bc bool
+	loc                     *time.Location
+}
+
+// number reads a numeric field at s[pos:]: at most width digits (any
+// number when width is 0, and then a sign too). It returns where reading
+// goes on, and false when there is no number.
+func (d *parsedDate) number(s string, pos, width int, tok dateToken) (int, bool) {
+	start := pos
+	neg := false
+	if pos < len(s) && (s[pos] == '-' || s[pos] == '+') && width == 0 {
+		neg = s[pos] == '-'
+		pos++
+	}
+	digits := pos
+	for pos < len(s) && s[pos] >= '0' && s[pos] <= '9' && (width == 0 || pos-digits < width) {
+		pos++
+	}
+	if pos == digits {
+		return pos, false
+	}
+	n, err := strconv.Atoi(s[digits:pos])
+	if err != nil {
+		return pos, false
+	}
+	if neg {
+		n = -n
+	}
+	switch tok.letter {
+	case 'y', 'Y':
+		d.year = n
+		if tok.count <= 2 && pos-start == 2 {
+			d.year = twoDigitYear(n)
+		}
+	case 'M', 'L':
+		d.month = n
+	case 'd':
+		d.day = n
+	case 'D':
+		d.yday = n
+	case 'H':
+		d.hour = n
+	case 'k':
+		d.hour = n % 24
+	case 'K':
+		d.hour, d.hour12 = n, true
+	case 'h':
+		d.hour, d.hour12 = n%12, true
+	case 'm':
+		d.minute = n
+	case 's':
+		d.sec = n
+	case 'S':
+		d.ms = n
+	}
+	return pos, true
+}
+
+// text reads a text field (month or day name, AM/PM, era, zone) at the
+// start of rest; it returns its length, and false when none matches.
+func (d *parsedDate) text(rest string, tok dateToken) (int, bool) {
+	var n, l int
+	switch tok.letter {
+	case 'M', 'L':
+		n, l = matchName(rest, longMonths())
+		d.month = n + 1
+	case 'E':
+		n, l = matchName(rest, longDays())
+	case 'a':
+		n, l = matchName(rest, []string{"AM", "PM"})
+		d.pm, d.hasAmPm = n == 1, true
+	case 'G':
+		n, l = matchName(rest, []string{"BC", "AD"})
+		d.bc = n == 0
+	case 'z', 'Z', 'X':
+		z, zl, ok := parseZone(rest)
+		if !ok {
+			return 0, false
+		}
+		d.loc = z
+		return zl, true
+	}
+	return l, n >= 0
+}
+
+// time is the instant the fields name, in UTC, rolling over
+// out-of-range fields as Java's lenient calendar does.
+func (d *parsedDate) time() time.Time {
+	hour, year := d.hour, d.year
+	if d.hasAmPm && d.pm && d.hour12 {
 		hour += 12
 	}
-	if bc {
+	if d.bc {
 		year = 1 - year
 	}
 	var t time.Time
-	if yday > 0 && month == 1 && day == 1 {
-		t = time.Date(year, 1, yday, hour, minute, sec, ms*1e6, loc)
+	if d.yday > 0 && d.month == 1 && d.day == 1 {
+		t = time.Date(year, 1, d.yday, hour, d.minute, d.sec, d.ms*1e6, d.loc)
 	} else {
-		t = time.Date(year, time.Month(month), day, hour, minute, sec, ms*1e6, loc)
+		t = time.Date(year, time.Month(d.month), d.day, hour, d.minute, d.sec, d.ms*1e6, d.loc)
 	}
-	return t.UTC(), nil
+	return t.UTC()
 }
 
 // twoDigitYear places a two-digit year within 80 years before and 20
