@@ -19,7 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testmariadb"
-	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 
 	"github.com/tributary-data/tributary/internal/syncbuf"
 )
@@ -83,7 +83,7 @@ func TestMaxwellArgs(t *testing.T) {
 // then requests a bootstrap with `tributary maxwell bootstrap`.
 func TestMaxwellCommand(t *testing.T) {
 	db := testmariadb.Start(t)
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	kc := srv.Client()
 	ctx := context.Background()
 	if _, err := kc.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("orders"), ShardCount: aws.Int32(2)}); err != nil {

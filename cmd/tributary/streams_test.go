@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 
 	"github.com/tributary-data/tributary/internal/syncbuf"
 )
@@ -75,7 +76,7 @@ func putLines(t *testing.T, out string, n int) []string {
 
 func TestStreamsCLI(t *testing.T) {
 	// CREATING lasts a moment, so that create has to wait for ACTIVE.
-	srv := testserver.Start(t, "-create-stream-delay", "300ms")
+	srv := inproc.Start(t, "-create-stream-delay", "300ms")
 	streamsEnv(t, srv.Endpoint)
 
 	if out := streams(t, "", "list"); out != "" {
@@ -201,7 +202,7 @@ func TestStreamsCLI(t *testing.T) {
 // TestStreamsCLIExitCodes runs the commands as main does: usage errors
 // exit 2, errors AWS returns exit 1 with AWS's message.
 func TestStreamsCLIExitCodes(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	streamsEnv(t, srv.Endpoint)
 	streams(t, "", "create", "s")
 	cases := []struct {
@@ -357,7 +358,7 @@ func checkOnceInOrder(t *testing.T, got, before, after []string) {
 }
 
 func TestStreamsTailAcrossSplit(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	streamsEnv(t, srv.Endpoint)
 	c := srv.Client()
 	streams(t, "", "create", "s", "-shards", "1")
@@ -430,7 +431,7 @@ func TestStreamsTailAcrossSplit(t *testing.T) {
 // TestStreamsTailFollow follows a stream while it is written to and
 // split, then is interrupted.
 func TestStreamsTailFollow(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	streamsEnv(t, srv.Endpoint)
 	c := srv.Client()
 	streams(t, "", "create", "s", "-shards", "1")
@@ -461,7 +462,7 @@ func TestStreamsTailFollow(t *testing.T) {
 // throttles reads: tail renews the iterator after the last record it
 // printed and backs off, printing every record once, in order.
 func TestStreamsTailRetries(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	streamsEnv(t, srv.Endpoint)
 	c := srv.Client()
 	streams(t, "", "create", "s")

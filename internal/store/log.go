@@ -72,6 +72,11 @@ func (s *Store) SetLogMaxAge(ctx context.Context, name string, maxAge time.Durat
 	}
 	cfg := st.CachedInfo().Config
 	cfg.MaxAge = maxAge
+	// JetStream refuses a duplicates window longer than the max age. It
+	// fits the window to a short max age at creation, not on an update.
+	if maxAge > 0 && cfg.Duplicates > maxAge {
+		cfg.Duplicates = maxAge
+	}
 	if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
 		return fmt.Errorf("log %s: set max age: %w", name, err)
 	}

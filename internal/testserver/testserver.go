@@ -1,14 +1,18 @@
-// Package testserver runs the real tributary binary for tests: it builds
-// cmd/tributary once per test process, starts `tributary serve` on a free
-// loopback port, and hands out aws-sdk-go-v2 clients pointed at it. Tests
-// that go through it exercise the same process, sockets and protocol that
-// users do.
+// Package testserver runs Tributary servers for tests and hands out
+// aws-sdk-go-v2 clients pointed at them. Start builds cmd/tributary once
+// per test process and runs `tributary serve`, for tests about the process
+// itself; package inproc runs the server in the test process instead, so
+// that the race detector and coverage see the server's code, and returns
+// the same Proc. Either way clients reach the server over real loopback
+// sockets with the real protocols. This package imports no server code,
+// so that the tests of the server's own packages can use it.
 package testserver
 
 import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -27,46 +31,109 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
+	"github.com/tributary-data/tributary/internal/lockfile"
 	"github.com/tributary-data/tributary/internal/sdkclient"
-
 	"github.com/tributary-data/tributary/internal/syncbuf"
 )
 
 var (
 	buildOnce sync.Once
+	binDir    string
+	binLock   *lockfile.Lock
 	binPath   string
 	buildErr  error
 )
 
-// Binary returns the path of a tributary binary built from this module.
+const (
+	// binPrefix names the temporary directories binaries are built in.
+	binPrefix = "tributary-bin-"
+	// binLockName is the lock file in such a directory, held by the test
+	// process that uses the binary.
+	binLockName = "LOCK"
+)
+
+// Binary returns the path of a tributary binary built from this module,
+// once per test process. The binary lives in a temporary directory that
+// this process holds a lock on: Main removes it when the tests end, and
+// a later test process removes any whose process died without doing so.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		out, err := exec.Command("go", "env", "GOMOD").Output()
-		if err != nil {
-			buildErr = fmt.Errorf("go env GOMOD: %w", err)
-			return
-		}
-		root := filepath.Dir(strings.TrimSpace(string(out)))
-		dir, err := os.MkdirTemp("", "tributary-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "tributary")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/tributary")
-		cmd.Dir = root
-		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, b)
-		}
-	})
+	buildOnce.Do(func() { binPath, buildErr = build() })
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return binPath
 }
 
-// Proc is a running `tributary serve`.
+// build builds cmd/tributary into a new locked temporary directory,
+// after removing those that dead test processes left.
+func build() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	removeOrphanBinaries()
+	dir, err := os.MkdirTemp("", binPrefix)
+	if err != nil {
+		return "", err
+	}
+	lock, err := lockfile.Acquire(filepath.Join(dir, binLockName))
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return "", err
+	}
+	binDir, binLock = dir, lock
+	bin := filepath.Join(dir, "tributary")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/tributary")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %v\n%s", err, b)
+	}
+	return bin, nil
+}
+
+// removeOrphanBinaries removes the binary directories of test processes
+// that have ended: those whose lock nobody holds. A directory without a
+// lock file is left alone (it may be being made, or not be ours), as is
+// one younger than a minute, whose maker may not have locked it yet.
+func removeOrphanBinaries() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), binPrefix+"*"))
+	for _, dir := range dirs {
+		fi, err := os.Stat(filepath.Join(dir, binLockName))
+		if err != nil || time.Since(fi.ModTime()) < time.Minute {
+			continue
+		}
+		l, err := lockfile.Acquire(filepath.Join(dir, binLockName))
+		if err != nil {
+			continue // held: its process still runs
+		}
+		_ = os.RemoveAll(dir)
+		_ = l.Release()
+	}
+}
+
+// Main runs a package's tests and then removes the binary Binary built,
+// if any: call it from TestMain as os.Exit(testserver.Main(m)).
+func Main(m *testing.M) int {
+	code := m.Run()
+	RemoveBinary()
+	return code
+}
+
+// RemoveBinary removes the binary Binary built and its directory. A
+// TestMain that cannot use Main calls it after m.Run.
+func RemoveBinary() {
+	if binDir == "" {
+		return
+	}
+	_ = os.RemoveAll(binDir)
+	_ = binLock.Release()
+	binDir = ""
+}
+
+// Proc is a running server: a `tributary serve` process (Start) or one
+// in the test process (inproc.Start).
 type Proc struct {
 	// Endpoint is the server's base URL, http://127.0.0.1:port.
 	Endpoint string
@@ -76,16 +143,89 @@ type Proc struct {
 	// server serves TLS, which covers the Connect API too).
 	ConnectURL string
 	t          testing.TB
-	cmd        *exec.Cmd
 	log        *syncbuf.Buffer
-	done       chan struct{}
+
+	// A subprocess's command, and done, closed once it has exited.
+	cmd  *exec.Cmd
+	done chan struct{}
+
+	// An in-process server's shutdown, and stopOnce, which calls it.
+	shutdownFn func(context.Context) error
+	stopOnce   sync.Once
+}
+
+// InProcess makes a Proc of a server running in the test process (see
+// package inproc, which starts one): addr and connectAddr are where it
+// listens (connectAddr "" without the Connect API), log what it logs, and
+// shutdown stops it as SIGTERM would. The Proc shuts it down when the
+// test ends, if Stop has not.
+func InProcess(t testing.TB, addr, connectAddr string, tls bool, log *syncbuf.Buffer, shutdown func(context.Context) error) *Proc {
+	t.Helper()
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	p := &Proc{t: t, log: log, shutdownFn: shutdown, Addr: addr, Endpoint: scheme + "://" + addr}
+	if connectAddr != "" {
+		p.ConnectURL = scheme + "://" + connectAddr
+	}
+	t.Cleanup(func() {
+		p.shutdown(t.Logf)
+		if t.Failed() {
+			t.Logf("server log:\n%s", log.String())
+		}
+	})
+	return p
+}
+
+// shutdown stops an in-process server once, reporting through report a
+// shutdown that did not finish cleanly.
+func (p *Proc) shutdown(report func(format string, args ...any)) {
+	p.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := p.shutdownFn(ctx); err != nil {
+			report("in-process server shutdown: %v", err)
+		}
+	})
+}
+
+// ServeArgs are the serve flags a test server runs with: listen on addr
+// (and the Connect API on 127.0.0.1:0), log warnings and errors only,
+// change stream states without delay, keep data in memory, unless the
+// test's flags, which come last, say otherwise.
+func ServeArgs(addr string, flags []string) []string {
+	args := []string{"-listen", addr, "-log-level", "warn",
+		"-create-stream-delay", "0", "-delete-stream-delay", "0", "-update-stream-delay", "0"}
+	if !hasFlag(flags, "data-dir") {
+		args = append(args, "-in-memory")
+	}
+	if !hasFlag(flags, "connect-listen") {
+		args = append(args, "-connect-listen", "127.0.0.1:0")
+	}
+	return append(args, flags...)
+}
+
+// hasFlag reports whether flags set the flag name, as "-name value" or
+// "-name=value".
+func hasFlag(flags []string, name string) bool {
+	for _, f := range flags {
+		n, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 // FreeAddr returns a loopback address with a port nothing listens on now.
 // It picks the port below Linux's ephemeral range (32768 and up), where
 // the kernel never places the local end of an outgoing connection: a port
 // from ":0" is from that range, and a client socket of any test could
-// take it between this check and the server's bind.
+// take it between this check and the server's bind. Another process can
+// still take it before whoever it is for binds it: servers should rather
+// bind port 0 themselves (Start and inproc.Start do); FreeAddr is for
+// what cannot, such as an address that must be known before a start.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
 	for range 200 {
@@ -103,128 +243,101 @@ func FreeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// Start runs `tributary serve` with the given extra flags on a free port
-// and waits until it answers. Unless the flags say otherwise the server
-// keeps data in memory and streams change state without delay. The
-// process is killed when the test ends.
+// Start runs `tributary serve` with the given extra flags and waits until
+// it serves. Unless the flags say otherwise the server keeps data in
+// memory, streams change state without delay, and both APIs listen on
+// 127.0.0.1:0: the server binds the ports and reports them through
+// -addr-file. The process is killed when the test ends. Prefer
+// inproc.Start unless the process itself is under test.
 func Start(t testing.TB, flags ...string) *Proc {
 	t.Helper()
-	return start(t, "", flags)
+	return launch(t, "127.0.0.1:0", flags)
 }
 
 // StartAt is Start on a given address, so a restarted server keeps its port.
 func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	t.Helper()
-	return start(t, addr, flags)
+	return launch(t, addr, flags)
 }
 
-// start starts the server on addr, or on a free address when addr is
-// empty. Another process can still take a port FreeAddr chose before the
-// server binds it; when a port chosen here was taken, start tries again
-// on new ones.
-func start(t testing.TB, addr string, flags []string) *Proc {
+// launch runs the server and waits until it has written its addresses.
+// The process's temporary files (an in-memory store's directory) go to a
+// directory of the test's, removed when the test ends even if the
+// process was killed and could not remove them itself.
+func launch(t testing.TB, addr string, flags []string) *Proc {
 	t.Helper()
-	for try := 1; ; try++ {
-		a := addr
-		if a == "" {
-			a = FreeAddr(t)
-		}
-		p, err := launch(t, a, addr == "", flags)
-		if err == nil {
-			return p
-		}
-		if !errors.Is(err, errPortTaken) || try == 5 {
-			t.Fatal(err)
-		}
-		t.Logf("%v; trying other ports", err)
+	tmp, err := os.MkdirTemp("", "tributary-serve-")
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// errPortTaken is a start-up that failed because a port the test server
-// chose was taken meanwhile.
-var errPortTaken = errors.New("a port chosen for the server was taken before it could bind it")
-
-// launch runs the server and waits until it answers. pickedAddr says
-// that addr came from FreeAddr, so that its being taken is worth a retry.
-func launch(t testing.TB, addr string, pickedAddr bool, flags []string) (*Proc, error) {
-	t.Helper()
-	args := []string{"serve", "-listen", addr, "-log-level", "warn",
-		"-create-stream-delay", "0", "-delete-stream-delay", "0", "-update-stream-delay", "0"}
-	hasDir, connectAddr := false, ""
-	for i, f := range flags {
-		name := strings.TrimLeft(f, "-")
-		if name == "data-dir" || strings.HasPrefix(name, "data-dir=") {
-			hasDir = true
-		}
-		if name == "connect-listen" && i+1 < len(flags) {
-			connectAddr = flags[i+1]
-		} else if v, ok := strings.CutPrefix(name, "connect-listen="); ok {
-			connectAddr = v
-		}
-	}
-	if !hasDir {
-		args = append(args, "-in-memory")
-	}
-	pickedConnect := connectAddr == ""
-	if pickedConnect {
-		connectAddr = FreeAddr(t)
-		args = append(args, "-connect-listen", connectAddr)
-	}
-	args = append(args, flags...)
-	scheme, probe := "http", http.DefaultClient
-	if usesTLS(flags) {
-		scheme, probe = "https", InsecureHTTPClient()
-	}
-	p := &Proc{Endpoint: scheme + "://" + addr, Addr: addr, ConnectURL: scheme + "://" + connectAddr, t: t, log: &syncbuf.Buffer{}, done: make(chan struct{})}
+	addrFile := filepath.Join(tmp, "addr.json")
+	args := append([]string{"serve", "-addr-file", addrFile}, ServeArgs(addr, flags)...)
+	p := &Proc{t: t, log: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(Binary(t), args...)
+	p.cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
+		_ = os.RemoveAll(tmp)
 		t.Fatal(err)
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
 		p.Kill()
+		_ = os.RemoveAll(tmp)
 		if t.Failed() {
 			t.Logf("server log:\n%s", p.log.String())
 		}
 	})
+	addrs, err := p.waitAddrs(addrFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme := "http"
+	if UsesTLS(flags) {
+		scheme = "https"
+	}
+	p.Addr, p.Endpoint = addrs.Kinesis, scheme+"://"+addrs.Kinesis
+	if addrs.Connect != "" {
+		p.ConnectURL = scheme + "://" + addrs.Connect
+	}
+	return p
+}
+
+// servingAddrs is what serve writes to its -addr-file.
+type servingAddrs struct {
+	Kinesis string `json:"kinesis"`
+	Connect string `json:"connect"`
+}
+
+// waitAddrs waits for the server to write its addresses, which it does
+// once both APIs listen, and returns them.
+func (p *Proc) waitAddrs(path string) (servingAddrs, error) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := probe.Get(p.Endpoint + "/health")
+		var a servingAddrs
+		b, err := os.ReadFile(path)
 		if err == nil {
-			resp.Body.Close()
-			// /health answers without credentials, -credentials or not.
-			if resp.StatusCode == http.StatusOK {
-				return p, nil
+			if err := json.Unmarshal(b, &a); err != nil {
+				return a, fmt.Errorf("serve's -addr-file %q: %w", b, err)
 			}
+			return a, nil
 		}
 		select {
 		case <-p.done:
-			log := p.log.String()
-			if pickedConnect && strings.Contains(log, "Connect REST API: "+connectAddr+" is already in use") ||
-				pickedAddr && strings.Contains(log, "Kinesis API: "+addr+" is already in use") {
-				return nil, fmt.Errorf("%w:\n%s", errPortTaken, log)
-			}
-			return nil, fmt.Errorf("tributary serve exited during start-up:\n%s", log)
+			return a, fmt.Errorf("tributary serve exited during start-up:\n%s", p.log.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("tributary serve did not answer within 30s:\n%s", p.log.String())
+			return a, fmt.Errorf("tributary serve did not start within 30s:\n%s", p.log.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// usesTLS reports whether serve flags turn on HTTPS.
-func usesTLS(flags []string) bool {
-	for _, f := range flags {
-		name, _, _ := strings.Cut(strings.TrimLeft(f, "-"), "=")
-		if name == "tls-self-signed" || name == "tls-cert" {
-			return true
-		}
-	}
-	return false
+// UsesTLS reports whether serve flags turn on HTTPS.
+func UsesTLS(flags []string) bool {
+	return hasFlag(flags, "tls-self-signed") || hasFlag(flags, "tls-cert")
 }
 
 // InsecureHTTPClient is an HTTP client (HTTP/1.1 or HTTP/2 by ALPN) that
@@ -238,13 +351,20 @@ func InsecureHTTPClient() *http.Client {
 }
 
 // Kill ends the server with SIGKILL, as a crash would, and waits for it.
+// Only a subprocess can be killed.
 func (p *Proc) Kill() {
+	p.needProcess("Kill")
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
 }
 
-// Stop ends the server with SIGTERM and waits for a clean exit.
+// Stop ends the server as SIGTERM does (a subprocess gets the signal)
+// and waits for a clean exit.
 func (p *Proc) Stop() {
+	if p.shutdownFn != nil {
+		p.shutdown(p.t.Errorf)
+		return
+	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
@@ -287,8 +407,20 @@ func Run(t testing.TB, env []string, bin string, args ...string) Result {
 	return res
 }
 
-// PID is the server process's id.
-func (p *Proc) PID() int { return p.cmd.Process.Pid }
+// PID is the server process's id. Only a subprocess has one.
+func (p *Proc) PID() int {
+	p.needProcess("PID")
+	return p.cmd.Process.Pid
+}
+
+// needProcess fails the test when what it asks of the server needs a
+// process of its own.
+func (p *Proc) needProcess(what string) {
+	if p.cmd == nil {
+		p.t.Helper()
+		p.t.Fatalf("testserver: %s needs a server process; start it with Start, not inproc.Start", what)
+	}
+}
 
 // Log returns what the server has printed so far.
 func (p *Proc) Log() string { return p.log.String() }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // getJSON reads a REST resource.
@@ -78,7 +79,7 @@ func TestClearErrors(t *testing.T) {
 			"GRANT SELECT ON *.* TO 'weak'@'%'",
 		}, "weak", []string{"REPLICATION", "GRANT"}},
 	}
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			db := testmariadb.Start(t, tc.opts...)
@@ -110,7 +111,7 @@ func TestPurgedPosition(t *testing.T) {
 	if err := writeText(worker, "offset.flush.interval.ms=200\n"); err != nil {
 		t.Fatal(err)
 	}
-	srv := testserver.Start(t, "-connect-worker-config", worker)
+	srv := inproc.Start(t, "-connect-worker-config", worker)
 	post(t, srv.ConnectURL, "purge", debeziumConfig(db, "purge", "app", 7300))
 	c := srv.Client()
 	testserver.WaitUntil(t, "the snapshot", time.Minute, func() bool { return len(testserver.ReadStream(t, c, "purge.app.t")) >= 1 })

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // post creates a connector through the Connect REST API.
@@ -68,13 +69,12 @@ func TestKillMidStream(t *testing.T) {
 		db.Exec(t, fmt.Sprintf("INSERT INTO shop.counters VALUES (%d, 0)", k))
 	}
 	data := t.TempDir()
-	addr, connectAddr := testserver.FreeAddr(t), testserver.FreeAddr(t)
 	worker := filepath.Join(t.TempDir(), "worker.properties")
 	if err := os.WriteFile(worker, []byte("offset.flush.interval.ms=1000\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker}
-	srv := testserver.StartAt(t, addr, flags...)
+	flags := []string{"-data-dir", data, "-connect-worker-config", worker}
+	srv := testserver.Start(t, flags...)
 	post(t, srv.ConnectURL, "shop", debeziumConfig(db, "kill", "shop", 7001))
 
 	c := srv.Client()
@@ -97,7 +97,7 @@ func TestKillMidStream(t *testing.T) {
 	})
 	srv.Kill()
 	t.Logf("killed after %d of %d rounds were committed", done.Load(), rounds)
-	srv = testserver.StartAt(t, addr, flags...)
+	srv = inproc.Start(t, flags...)
 	wg.Wait()
 	c = srv.Client()
 

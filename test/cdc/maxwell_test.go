@@ -18,6 +18,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 
 	"github.com/tributary-data/tributary/internal/syncbuf"
 )
@@ -28,7 +29,7 @@ import (
 // configured stream, partitioned by primary key.
 func TestMaxwellCLI(t *testing.T) {
 	db := testmariadb.Start(t)
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	c := srv.Client()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.properties")
@@ -195,7 +196,7 @@ func TestMaxwellKPLSelfSigned(t *testing.T) {
 	db.Exec(t, "CREATE USER 'maxwell'@'%' IDENTIFIED BY '"+password+"'",
 		"GRANT SELECT, REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'maxwell'@'%'",
 		"GRANT ALL ON maxwell.* TO 'maxwell'@'%'")
-	srv := testserver.Start(t, "-tls-self-signed")
+	srv := inproc.Start(t, "-tls-self-signed")
 	if !strings.HasPrefix(srv.Endpoint, "https://") {
 		t.Fatalf("endpoint %s", srv.Endpoint)
 	}

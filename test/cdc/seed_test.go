@@ -14,6 +14,7 @@ import (
 	"github.com/tributary-data/tributary/internal/cdc/debezium"
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // blogConfig is the Debezium connector configuration of the source blog
@@ -81,7 +82,7 @@ func TestBlogDebeziumConfig(t *testing.T) {
 		"CREATE USER 'my-database-user'@'%' IDENTIFIED BY '"+password+"'",
 		"GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'my-database-user'@'%'")
 	// At info, to see the one line naming the keys without effect.
-	srv := testserver.Start(t, "-log-level", "info")
+	srv := inproc.Start(t, "-log-level", "info")
 
 	config := map[string]string{}
 	for _, line := range strings.Split(blogConfig, "\n") {

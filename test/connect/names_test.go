@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestHostileConnectorNames: connector names of any length and with the
@@ -135,10 +136,10 @@ func contains(list any, name string) bool {
 // directory, listed under its own name, and resumes from its committed
 // offset rather than copying its file again.
 func TestHostileConnectorNamesSurviveRestart(t *testing.T) {
-	data, addr, connectAddr := t.TempDir(), testserver.FreeAddr(t), testserver.FreeAddr(t)
+	data := t.TempDir()
 	worker := writeFile(t, "worker.properties", "offset.flush.interval.ms=200\n")
-	flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker, allowTemp()}
-	srv := testserver.StartAt(t, addr, flags...)
+	flags := []string{"-data-dir", data, "-connect-worker-config", worker, allowTemp()}
+	srv := inproc.Start(t, flags...)
 	a := api{t: t, base: srv.ConnectURL}
 	name := strings.Repeat("é.*>", 600) // 3,000 bytes of UTF-8
 	path := "/connectors/" + url.PathEscape(name)
@@ -154,7 +155,7 @@ func TestHostileConnectorNamesSurviveRestart(t *testing.T) {
 	})
 	srv.Stop()
 
-	srv = testserver.StartAt(t, addr, flags...)
+	srv = inproc.Start(t, flags...)
 	a = api{t: t, base: srv.ConnectURL}
 	_, _, list := a.do("GET", "/connectors", nil)
 	if !contains(list, name) {

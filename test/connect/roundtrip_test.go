@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // roundTripSize is the size of the file acceptance 3 copies.
@@ -138,10 +139,13 @@ func TestFileRoundTrip(t *testing.T) {
 		t.Run(map[bool]string{false: "clean", true: "killed"}[kill], func(t *testing.T) {
 			t.Parallel()
 			data, out := t.TempDir(), filepath.Join(t.TempDir(), "out.txt")
-			addr, connectAddr := testserver.FreeAddr(t), testserver.FreeAddr(t)
 			worker := writeFile(t, "worker.properties", "offset.flush.interval.ms=2000\n")
-			flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker, allowTemp()}
-			srv := testserver.StartAt(t, addr, flags...)
+			flags := []string{"-data-dir", data, "-connect-worker-config", worker, allowTemp()}
+			startServer := inproc.Start
+			if kill {
+				startServer = testserver.Start // a process, to kill
+			}
+			srv := startServer(t, flags...)
 			a := api{t: t, base: srv.ConnectURL}
 			start := time.Now()
 			pipeline(t, a, in, out, 1)
@@ -149,7 +153,7 @@ func TestFileRoundTrip(t *testing.T) {
 				testserver.WaitUntil(t, "a third of the file copied", 2*time.Minute, func() bool { return fileSize(out) >= size/3 })
 				srv.Kill()
 				t.Logf("killed at %d of %d bytes copied", fileSize(out), size)
-				srv = testserver.StartAt(t, addr, flags...)
+				inproc.Start(t, flags...)
 			}
 			testserver.WaitUntil(t, "the whole file copied", 5*time.Minute, func() bool { return fileSize(out) >= size })
 			// Anything more would be a duplicate: give it a moment to show.
@@ -207,10 +211,10 @@ func TestFileRoundTripAcrossShards(t *testing.T) {
 	dir := t.TempDir()
 	in, lines := writeLines(t, dir, roundTripSize/4)
 	data, out := t.TempDir(), filepath.Join(t.TempDir(), "out.txt")
-	addr, connectAddr := testserver.FreeAddr(t), testserver.FreeAddr(t)
 	worker := writeFile(t, "worker.properties", "offset.flush.interval.ms=2000\n")
-	flags := []string{"-data-dir", data, "-connect-listen", connectAddr, "-connect-worker-config", worker, allowTemp()}
-	srv := testserver.StartAt(t, addr, flags...)
+	flags := []string{"-data-dir", data, "-connect-worker-config", worker, allowTemp()}
+	srv := testserver.Start(t, flags...) // a process, to kill
+
 	pipeline(t, api{t: t, base: srv.ConnectURL}, in, out, 4)
 	inBytes, err := os.ReadFile(in)
 	if err != nil {
@@ -218,7 +222,7 @@ func TestFileRoundTripAcrossShards(t *testing.T) {
 	}
 	testserver.WaitUntil(t, "a third of the file copied", 2*time.Minute, func() bool { return fileSize(out) >= int64(len(inBytes))/3 })
 	srv.Kill()
-	srv = testserver.StartAt(t, addr, flags...)
+	inproc.Start(t, flags...)
 	want := strings.SplitAfter(string(inBytes), "\n")
 	want = want[:len(want)-1]
 	var got []string

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // The keys of the authenticated server, in the -credentials format.
@@ -51,7 +52,7 @@ func rawDo(t *testing.T, method, url, body, user, password string) (*http.Respon
 // same keys as HTTP Basic logins, refuses everything else with 401, and
 // the CLI logs in with -user or TRIBUTARY_CONNECT_USER.
 func TestConnectBasicAuth(t *testing.T) {
-	srv := testserver.Start(t, "-credentials", writeFile(t, "credentials", authFile))
+	srv := inproc.Start(t, "-credentials", writeFile(t, "credentials", authFile))
 	base := srv.ConnectURL
 	for _, tc := range []struct {
 		name, method, path, body, user, password string
@@ -150,7 +151,7 @@ func postConnector(t *testing.T, a api, name string, config map[string]string) (
 // every other path, however it is spelled, fails validation.
 func TestConnectAllowedPaths(t *testing.T) {
 	data := t.TempDir()
-	srv := testserver.Start(t, "-data-dir", data, "-connect-worker-config", writeFile(t, "worker.properties", "offset.flush.interval.ms=200\n"))
+	srv := inproc.Start(t, "-data-dir", data, "-connect-worker-config", writeFile(t, "worker.properties", "offset.flush.interval.ms=200\n"))
 	a := api{t: t, base: srv.ConnectURL}
 	files := filepath.Join(data, "files")
 	if fi, err := os.Stat(files); err != nil || !fi.IsDir() {
@@ -243,14 +244,14 @@ func TestConnectAllowedPaths(t *testing.T) {
 // TestConnectAllowedPathsInMemory: in memory there is no data directory,
 // so file connectors may use nothing unless -connect-allowed-paths says.
 func TestConnectAllowedPathsInMemory(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	in := writeFile(t, "in.txt", "x\n")
 	code, msg := postConnector(t, api{t: t, base: srv.ConnectURL}, "in", map[string]string{"connector.class": "FileStreamSource", "file": in, "topic": "t"})
 	if code != 400 || !strings.Contains(msg, "this server allows connectors no files; its operator can allow directories with -connect-allowed-paths") {
 		t.Fatalf("got %d %q", code, msg)
 	}
 	dir := filepath.Dir(in)
-	srv = testserver.Start(t, "-connect-allowed-paths", dir+","+t.TempDir())
+	srv = inproc.Start(t, "-connect-allowed-paths", dir+","+t.TempDir())
 	if code, msg := postConnector(t, api{t: t, base: srv.ConnectURL}, "in", map[string]string{"connector.class": "FileStreamSource", "file": in, "topic": "t"}); code != 201 {
 		t.Fatalf("with -connect-allowed-paths: %d %q", code, msg)
 	}
@@ -279,7 +280,7 @@ func TestConnectConfigProviders(t *testing.T) {
 		"config.providers.env.class=org.apache.kafka.common.config.provider.EnvVarConfigProvider",
 		"config.providers.env.param.allowlist.pattern=TRIB_E2E_.*",
 	}, "\n")+"\n")
-	srv := testserver.Start(t, "-connect-worker-config", worker, "-connect-allowed-paths", files, "-log-level", "debug")
+	srv := inproc.Start(t, "-connect-worker-config", worker, "-connect-allowed-paths", files, "-log-level", "debug")
 	a := api{t: t, base: srv.ConnectURL}
 
 	config := map[string]string{

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -27,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 
 	"github.com/tributary-data/tributary/internal/syncbuf"
 )
@@ -111,10 +113,31 @@ func (w *standaloneWorker) stop() int {
 	return w.cmd.ProcessState.ExitCode()
 }
 
-// waitRunning waits until the worker's REST API at base answers and
-// reports the connector and its one task RUNNING.
-func (w *standaloneWorker) waitRunning(base, connector string) {
+// restAddr waits for the worker to log that it has started and returns
+// the address its REST API listens on: the workers here listen on
+// 127.0.0.1:0, so the port is the one the worker bound.
+func (w *standaloneWorker) restAddr() string {
 	w.t.Helper()
+	var addr string
+	testserver.WaitUntil(w.t, w.name+" worker's start", 30*time.Second, func() bool {
+		w.alive()
+		m := startedRE.FindStringSubmatch(w.log.String())
+		if m != nil {
+			addr = m[1]
+		}
+		return m != nil
+	})
+	return addr
+}
+
+// startedRE finds the REST address in a standalone worker's start line.
+var startedRE = regexp.MustCompile(`msg="connect standalone worker started" rest=(\S+)`)
+
+// waitRunning waits until the worker's REST API answers and reports the
+// connector and its one task RUNNING, and returns the API's base URL.
+func (w *standaloneWorker) waitRunning(connector string) string {
+	w.t.Helper()
+	base := "http://" + w.restAddr()
 	testserver.WaitUntil(w.t, w.name+" worker's REST API", 30*time.Second, func() bool {
 		w.alive()
 		resp, err := http.Get(base + "/")
@@ -141,6 +164,7 @@ func (w *standaloneWorker) waitRunning(base, connector string) {
 	if m, _ := last.(map[string]any); m["type"] != "source" {
 		w.t.Errorf("status = %v, want a source", last)
 	}
+	return base
 }
 
 // numbered is line i of the test input.
@@ -241,11 +265,10 @@ func TestStandalone(t *testing.T) {
 }
 
 func testStandalone(t *testing.T, flushMS int) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	c := srv.Client()
 	dir := t.TempDir()
 	offsets := filepath.Join(dir, "offsets.json")
-	rest := testserver.FreeAddr(t)
 	in := filepath.Join(dir, "input.txt")
 	size1 := appendLines(t, in, 0, 1000)
 
@@ -255,8 +278,8 @@ kinesis.endpoint=%s
 kinesis.region=us-east-1
 offset.storage.file.filename=%s
 offset.flush.interval.ms=%d
-listeners=http://%s
-`, srv.Endpoint, offsets, flushMS, rest)), 0o644); err != nil {
+listeners=http://127.0.0.1:0
+`, srv.Endpoint, offsets, flushMS)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	source := filepath.Join(dir, "source.properties")
@@ -267,18 +290,16 @@ topic=standalone-lines
 `, in)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	base := "http://" + rest
-
 	// First run: the 1,000 lines.
 	w := startStandalone(t, "first", awsEnv, worker, source)
-	w.waitRunning(base, "file-in")
+	base := w.waitRunning("file-in")
 	// The CLI manages a standalone worker too; its worker id is the
 	// REST API's address.
 	if r := runTributary(t, nil, "connect", "list", "-url", base); r.code != 0 {
 		t.Errorf("connect list against the standalone worker: %s", r)
 	} else {
 		checkTable(t, "standalone list", r.stdout, []string{"NAME", "TYPE", "STATE", "TASKS", "WORKER"},
-			[]string{"file-in", "source", "RUNNING", "1/1", rest})
+			[]string{"file-in", "source", "RUNNING", "1/1", strings.TrimPrefix(base, "http://")})
 	}
 	var recs []types.Record
 	testserver.WaitUntil(t, "1,000 records in standalone-lines", time.Minute, func() bool {
@@ -297,7 +318,7 @@ topic=standalone-lines
 	// Second run, same files: it resumes at the committed position.
 	size2 := appendLines(t, in, 1000, 1500)
 	w = startStandalone(t, "second", awsEnv, worker, source)
-	w.waitRunning(base, "file-in")
+	base = w.waitRunning("file-in")
 	testserver.WaitUntil(t, "1,500 records in standalone-lines", time.Minute, func() bool {
 		w.alive()
 		recs = streamRecords(t, c, "standalone-lines")
@@ -324,7 +345,6 @@ topic=standalone-lines
 // lines into a stream.
 type copyJob struct {
 	in, offsets, worker, source string
-	rest                        string // the worker's REST API, host:port
 	// end[k] is the position in the input just after line k-1.
 	end []int64
 }
@@ -338,13 +358,13 @@ func newCopyJob(t *testing.T, srv *testserver.Proc, stream string, lines, batchS
 	dir := t.TempDir()
 	j := copyJob{in: filepath.Join(dir, "input.txt"), offsets: filepath.Join(dir, "offsets.json"),
 		worker: filepath.Join(dir, "worker.properties"), source: filepath.Join(dir, "source.properties"),
-		rest: testserver.FreeAddr(t), end: make([]int64, lines+1)}
+		end: make([]int64, lines+1)}
 	appendLines(t, j.in, 0, lines)
 	for i := range lines {
 		j.end[i+1] = j.end[i] + int64(len(numbered(i))+1)
 	}
-	if err := os.WriteFile(j.worker, []byte(fmt.Sprintf("kinesis.endpoint=%s\nkinesis.region=us-east-1\noffset.storage.file.filename=%s\noffset.flush.interval.ms=200\nlisteners=http://%s\n",
-		srv.Endpoint, j.offsets, j.rest)), 0o644); err != nil {
+	if err := os.WriteFile(j.worker, []byte(fmt.Sprintf("kinesis.endpoint=%s\nkinesis.region=us-east-1\noffset.storage.file.filename=%s\noffset.flush.interval.ms=200\nlisteners=http://127.0.0.1:0\n",
+		srv.Endpoint, j.offsets)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(j.source, []byte(fmt.Sprintf("name=file-in\nconnector.class=FileStreamSource\nfile=%s\ntopic=%s\nbatch.size=%d\n", j.in, stream, batchSize)), 0o644); err != nil {
@@ -409,7 +429,7 @@ func (s *streamTail) poll(t *testing.T) []types.Record {
 // after any clean stop.
 func TestStandaloneStopMidCopy(t *testing.T) {
 	const lines = 100_000
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	j := newCopyJob(t, srv, "mid-copy", lines, 2000)
 	tail := &streamTail{c: srv.Client(), stream: "mid-copy"}
 	copied := 0
@@ -449,16 +469,15 @@ func TestStandaloneStopMidCopy(t *testing.T) {
 func TestStandaloneCustomCABundle(t *testing.T) {
 	// Small polls make many PutRecords calls, each a chance to go wrong.
 	const lines, batchSize = 100_000, 50
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	j := newCopyJob(t, srv, "ca-bundle", lines, batchSize)
 	bundle := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(bundle, selfSignedCA(t), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	w := startStandalone(t, "ca-bundle", append([]string{"AWS_CA_BUNDLE=" + bundle}, awsEnv...), j.worker, j.source)
-	w.waitRunning("http://"+j.rest, "file-in")
 	// Once the whole file's offsets are committed, everything is sent.
-	a := api{t: t, base: "http://" + j.rest}
+	a := api{t: t, base: w.waitRunning("file-in")}
 	want := fmt.Sprint(map[string]any{"offsets": []any{map[string]any{
 		"partition": map[string]any{"filename": j.in}, "offset": map[string]any{"position": float64(j.end[lines])}}}})
 	testserver.WaitUntil(t, "the whole file's offsets committed", 2*time.Minute, func() bool {
@@ -493,7 +512,7 @@ func selfSignedCA(t *testing.T) []byte {
 // fails on bad command lines and files: exit code 2 for a wrong
 // invocation, 1 for the rest, and a message saying what is wrong.
 func TestStandaloneBadInput(t *testing.T) {
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -504,15 +523,15 @@ func TestStandaloneBadInput(t *testing.T) {
 	}
 	// workerFile is a valid worker configuration listening on its own port.
 	workerFile := func(name string) string {
-		return write(name, fmt.Sprintf("kinesis.endpoint=%s\nkinesis.region=us-east-1\noffset.storage.file.filename=%s\nlisteners=http://%s\n",
-			srv.Endpoint, filepath.Join(dir, name+".offsets.json"), testserver.FreeAddr(t)))
+		return write(name, fmt.Sprintf("kinesis.endpoint=%s\nkinesis.region=us-east-1\noffset.storage.file.filename=%s\nlisteners=http://127.0.0.1:0\n",
+			srv.Endpoint, filepath.Join(dir, name+".offsets.json")))
 	}
 	in := write("in.txt", "a line\n")
 	missing := filepath.Join(dir, "missing.properties")
 	noName := write("no-name.properties", "connector.class=FileStreamSource\nfile="+in+"\ntopic=bad-input\n")
 	noTopic := write("no-topic.properties", "name=no-topic\nconnector.class=FileStreamSource\nfile="+in+"\n")
 	unknownClass := write("unknown-class.properties", "name=unknown\nconnector.class=com.example.Nope\n")
-	httpsWorker := write("https-worker.properties", "kinesis.endpoint="+srv.Endpoint+"\nlisteners=https://"+testserver.FreeAddr(t)+"\n")
+	httpsWorker := write("https-worker.properties", "kinesis.endpoint="+srv.Endpoint+"\nlisteners=https://127.0.0.1:0\n")
 
 	for _, c := range []struct {
 		name string

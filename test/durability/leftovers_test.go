@@ -15,6 +15,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/store"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestLeftoversOfCrashesAreCleanedUp plants, in a stopped server's data
@@ -49,7 +50,8 @@ func TestLeftoversOfCrashesAreCleanedUp(t *testing.T) {
 
 	uid := plantLeftovers(ctx, t, dir)
 
-	p = testserver.Start(t, flags...)
+	// The restart runs in this process, so -race and -cover see recovery.
+	p = inproc.Start(t, flags...)
 	c = p.Client()
 	if log := p.Log(); strings.Contains(strings.ToLower(log), "missing stream metafile") {
 		t.Errorf("JetStream still finds a log directory without its meta file:\n%s", log)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestReshardSurvivesCrash splits a shard, registers a consumer and
@@ -60,7 +61,7 @@ func TestReshardSurvivesCrash(t *testing.T) {
 	}
 
 	p.Kill()
-	p = testserver.Start(t, flags...)
+	p = inproc.Start(t, flags...) // in this process, so -race and -cover see recovery
 	c = p.Client()
 	after, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: name})
 	if err != nil {
@@ -166,7 +167,7 @@ func TestCrashWhileUpdating(t *testing.T) {
 	}
 	p.Kill()
 
-	p = testserver.Start(t, flags...)
+	p = inproc.Start(t, flags...) // in this process, so -race and -cover see recovery
 	c = p.Client()
 	d, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: name})
 	if err != nil {

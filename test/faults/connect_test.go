@@ -15,6 +15,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/testfs"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestFullDiskConnector runs a FileStreamSource connector into a server
@@ -29,7 +30,7 @@ func TestFullDiskConnector(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := filepath.Join(files, "in.txt")
-	p := testserver.Start(t, "-data-dir", fsDir+"/data", "-connect-worker-config", worker,
+	p := inproc.Start(t, "-data-dir", fsDir+"/data", "-connect-worker-config", worker,
 		"-connect-allowed-paths="+files)
 	appendLines(t, in, 1, 100)
 	status := connectJSON(t, http.MethodPost, p.ConnectURL+"/connectors", map[string]any{"name": "lines", "config": map[string]string{

@@ -44,15 +44,15 @@ type written struct {
 
 // serve starts a server on dir that fsyncs every write, so that what the
 // test damages is what was acknowledged.
-func serve(t *testing.T, addr, dir string) *testserver.Proc {
+func serve(t *testing.T, dir string) *testserver.Proc {
 	t.Helper()
-	return testserver.StartAt(t, addr, "-data-dir", dir, "-durability", "sync")
+	return testserver.Start(t, "-data-dir", dir, "-durability", "sync")
 }
 
 // setUp creates a one-shard stream on a new server, puts `batches`
 // PutRecords requests of batchRecs records each (one stored message
 // each), and stops the server cleanly.
-func setUp(t *testing.T, ctx context.Context) (dir, addr string, w written) {
+func setUp(t *testing.T, ctx context.Context) (dir string, w written) {
 	t.Helper()
 	return setUpAndEnd(t, ctx, false)
 }
@@ -217,10 +217,10 @@ func TestDamagedDataBlock(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testserver.Context(t, 2*time.Minute)
-			dir, addr, w := setUp(t, ctx)
+			dir, w := setUp(t, ctx)
 			tc.damage(t, blockFile(t, dir, "KS_*"))
 
-			p := serve(t, addr, dir)
+			p := serve(t, dir)
 			c := p.Client()
 			// A new batch after the damage: the reader must get past it.
 			newSeqs, newData := put(t, ctx, c, "after")
@@ -263,7 +263,7 @@ func TestDamagedDataBlock(t *testing.T) {
 func TestDeletedShardDirectory(t *testing.T) {
 	t.Parallel()
 	ctx := testserver.Context(t, 2*time.Minute)
-	dir, addr, w := setUp(t, ctx)
+	dir, w := setUp(t, ctx)
 	logs, err := filepath.Glob(filepath.Join(dir, "jetstream", "$G", "streams", "KS_*"))
 	if err != nil || len(logs) != 1 {
 		t.Fatalf("shard logs: %v %v", logs, err)
@@ -272,7 +272,7 @@ func TestDeletedShardDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p := serve(t, addr, dir)
+	p := serve(t, dir)
 	c := p.Client()
 	missing := regexp.MustCompile(`level=ERROR msg="shard log missing[^"]*".* shard=` + shardID + ` log=` + filepath.Base(logs[0]))
 	testserver.WaitUntil(t, "an ERROR line reporting the shard's log missing", 30*time.Second,
@@ -308,14 +308,14 @@ func TestDamagedMetadata(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testserver.Context(t, 2*time.Minute)
-			dir, _, _ := setUp(t, ctx)
+			dir, _ := setUp(t, ctx)
 			file := blockFile(t, dir, "KV_tributary-meta")
 			tc.damage(t, file)
 
 			runCtx, cancel := context.WithTimeout(ctx, time.Minute)
 			defer cancel()
 			cmd := exec.CommandContext(runCtx, testserver.Binary(t), "serve", "-data-dir", dir,
-				"-listen", testserver.FreeAddr(t), "-connect-listen", testserver.FreeAddr(t))
+				"-listen", "127.0.0.1:0", "-connect-listen", "127.0.0.1:0")
 			out, err := cmd.CombinedOutput()
 			if runCtx.Err() != nil {
 				t.Fatalf("start-up on damaged metadata did not fail within a minute; output:\n%s", out)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/testfs"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // callTimeout is how long a test waits for one request: a write to a
@@ -162,7 +163,7 @@ func TestFullDisk(t *testing.T) {
 	for _, durability := range []string{"interval", "sync"} {
 		t.Run(durability, func(t *testing.T) {
 			fsDir := testfs.Tmpfs(t, 64<<20)
-			p := testserver.Start(t, "-data-dir", fsDir+"/data", "-durability", durability)
+			p := inproc.Start(t, "-data-dir", fsDir+"/data", "-durability", durability)
 			c := p.Client()
 			createStream(t, c, "full", 2)
 			w := newWriter(t, c, "full")
@@ -207,7 +208,7 @@ func TestMaxStoreBytes(t *testing.T) {
 		{"memory", []string{"-in-memory"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := testserver.Start(t, append(tc.flags, "-max-store-bytes", fmt.Sprint(4<<20))...)
+			p := inproc.Start(t, append(tc.flags, "-max-store-bytes", fmt.Sprint(4<<20))...)
 			c := p.Client()
 			createStream(t, c, "filler", 1)
 			createStream(t, c, "kept", 1)

@@ -51,7 +51,7 @@ func TestLostIndexAndDamagedTail(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testserver.Context(t, 2*time.Minute)
-			dir, addr, w := setUpAndEnd(t, ctx, tc.killed)
+			dir, w := setUpAndEnd(t, ctx, tc.killed)
 			file := blockFile(t, dir, "KS_*")
 			truncateAt(t, file, "b2-r05-")
 			index := filepath.Join(filepath.Dir(file), "index.db")
@@ -61,7 +61,7 @@ func TestLostIndexAndDamagedTail(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			p := serve(t, addr, dir)
+			p := serve(t, dir)
 			c := p.Client()
 			newSeqs, newData := put(t, ctx, c, "after")
 			assertAbove(t, newSeqs, concat(w.seqs...))
@@ -96,10 +96,10 @@ func TestLostIndexAndDamagedTail(t *testing.T) {
 
 // setUpAndEnd is setUp, with the server killed instead of stopped if
 // killed is set.
-func setUpAndEnd(t *testing.T, ctx context.Context, killed bool) (dir, addr string, w written) {
+func setUpAndEnd(t *testing.T, ctx context.Context, killed bool) (dir string, w written) {
 	t.Helper()
-	dir, addr = t.TempDir(), testserver.FreeAddr(t)
-	p := serve(t, addr, dir)
+	dir = t.TempDir()
+	p := serve(t, dir)
 	c := p.Client()
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(stream), ShardCount: aws.Int32(1)}); err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func setUpAndEnd(t *testing.T, ctx context.Context, killed bool) (dir, addr stri
 	} else {
 		p.Stop()
 	}
-	return dir, addr, w
+	return dir, w
 }
 
 // TestDamagedTailReportedAtStart: the end of a stopped server's last
@@ -135,10 +135,10 @@ func TestDamagedTailReportedAtStart(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := testserver.Context(t, 2*time.Minute)
-			dir, addr, _ := setUp(t, ctx)
+			dir, _ := setUp(t, ctx)
 			tc.damage(t, blockFile(t, dir, "KS_*"))
 
-			p := serve(t, addr, dir)
+			p := serve(t, dir)
 			var line string
 			testserver.WaitUntil(t, fmt.Sprintf("an ERROR line at start-up reporting messages %d-%d lost", tc.lo, tc.hi), 30*time.Second,
 				func() bool { line = errorLine(p.Log(), tc.lo, tc.hi); return line != "" })
@@ -161,8 +161,8 @@ func TestDamagedTailReportedAtStart(t *testing.T) {
 func TestCrashKeepsNumbering(t *testing.T) {
 	t.Parallel()
 	ctx := testserver.Context(t, 2*time.Minute)
-	dir, addr := t.TempDir(), testserver.FreeAddr(t)
-	p := serve(t, addr, dir)
+	dir := t.TempDir()
+	p := serve(t, dir)
 	c := p.Client()
 	createStream(t, c, stream, 1)
 	acked := map[string][]types.Record{} // by shard, in order
@@ -187,7 +187,7 @@ func TestCrashKeepsNumbering(t *testing.T) {
 	before := listShards(t, ctx, c)
 	p.Kill()
 
-	p = serve(t, addr, dir)
+	p = serve(t, dir)
 	c = p.Client()
 	if after := listShards(t, ctx, c); !slices.EqualFunc(before, after, sameRange) {
 		t.Errorf("ListShards changed across the crash:\n%+v\n%+v", before, after)
@@ -282,8 +282,8 @@ func readShardFrom(t *testing.T, ctx context.Context, c *kinesis.Client, id stri
 func TestIteratorAcrossLostTail(t *testing.T) {
 	t.Parallel()
 	ctx := testserver.Context(t, 2*time.Minute)
-	dir, addr := t.TempDir(), testserver.FreeAddr(t)
-	p := serve(t, addr, dir)
+	dir := t.TempDir()
+	p := serve(t, dir)
 	c := p.Client()
 	createStream(t, c, stream, 1)
 	for b := range batches {
@@ -315,7 +315,7 @@ func TestIteratorAcrossLostTail(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p = serve(t, addr, dir)
+	p = serve(t, dir)
 	c = p.Client()
 	_, newData := put(t, ctx, c, "after")
 	res, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: tip})

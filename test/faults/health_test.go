@@ -14,6 +14,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/testfs"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // healthReport is what the health endpoints and the gauge say at one
@@ -121,7 +122,7 @@ func TestHealthReportsFullStore(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			flags, fill := tc.fill(t)
-			p := testserver.Start(t, flags...)
+			p := inproc.Start(t, flags...)
 			if h := checkHealth(t, p); !h.healthy() {
 				t.Fatalf("before filling: %+v", h)
 			}

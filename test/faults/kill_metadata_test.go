@@ -50,12 +50,12 @@ var tagGroup = []string{"a", "b", "c", "d", "e"}
 // whole, and the streams take records and reshard. In the end no log is
 // left that no stream names.
 func TestKillDuringMetadataOperations(t *testing.T) {
-	dir, addr := t.TempDir(), testserver.FreeAddr(t)
+	dir := t.TempDir()
 	flags := []string{"-data-dir", dir, "-durability", "sync"}
 	ctx := testserver.Context(t, 30*time.Minute)
 	rng := rand.New(rand.NewPCG(10, 2))
 
-	p := testserver.StartAt(t, addr, flags...)
+	p := testserver.Start(t, flags...)
 	for _, s := range []string{baseStream, genStream} {
 		if _, err := p.Client().CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(s), ShardCount: aws.Int32(2)}); err != nil {
 			t.Fatal(err)
@@ -99,7 +99,7 @@ func TestKillDuringMetadataOperations(t *testing.T) {
 			t.Fatalf("operations failed before the kill:\n%s", strings.Join(failures, "\n"))
 		}
 
-		p = testserver.StartAt(t, addr, flags...)
+		p = testserver.Start(t, flags...)
 		if log := p.Log(); strings.Contains(strings.ToLower(log), "missing stream metafile") {
 			t.Fatalf("start after kill %d found a log directory without its meta file:\n%s", cycle, log)
 		}

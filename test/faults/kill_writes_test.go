@@ -26,11 +26,11 @@ import (
 func TestKillUnderWriteLoad(t *testing.T) {
 	for _, durability := range []string{"interval", "sync"} {
 		t.Run(durability, func(t *testing.T) {
-			dir, addr := t.TempDir(), testserver.FreeAddr(t)
+			dir := t.TempDir()
 			flags := []string{"-data-dir", dir, "-durability", durability}
 			ctx := testserver.Context(t, 25*time.Minute)
 			rng := rand.New(rand.NewPCG(10, uint64(len(durability)))) // replayable kill moments
-			p := testserver.StartAt(t, addr, flags...)
+			p := testserver.Start(t, flags...)
 			load := testserver.NewLoad("kill-"+durability, 8, 10)
 			if _, err := p.Client().CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(load.Stream),
 				ShardCount: aws.Int32(4)}); err != nil {
@@ -40,7 +40,7 @@ func TestKillUnderWriteLoad(t *testing.T) {
 				if n := load.RunUntilKilled(ctx, p, time.Duration(100+rng.IntN(400))*time.Millisecond); n == 0 {
 					t.Fatalf("cycle %d: no record was acknowledged; the test did not exercise the server", cycle)
 				}
-				p = testserver.StartAt(t, addr, flags...)
+				p = testserver.Start(t, flags...)
 			}
 			chk := load.Verify(ctx, t, p.Client())
 			// The summary of scripts/faults.sh picks up this line.

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // The keys of the authenticated server. Key B's id is a 12-digit number
@@ -52,7 +53,7 @@ func authServer(t *testing.T, flags ...string) *testserver.Proc {
 	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return testserver.Start(t, append([]string{"-credentials", path}, flags...)...)
+	return inproc.Start(t, append([]string{"-credentials", path}, flags...)...)
 }
 
 // withKey makes a client sign with the given access key and secret.

@@ -21,6 +21,8 @@ import (
 //
 //	go test ./test/integration -run '^$' -bench SubscribeToShardLatency -benchtime 1000x
 func BenchmarkSubscribeToShardLatency(b *testing.B) {
+	// A server process of its own, built without -race: the figures are
+	// the server's, comparable with docs/benchmarks.md.
 	p := testserver.Start(b)
 	c := p.Client()
 	ctx := testserver.Context(b, 10*time.Minute)

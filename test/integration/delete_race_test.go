@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestCreateRightAfterDelete re-creates a stream as soon as it is deleted,
@@ -25,10 +26,12 @@ import (
 // refuses it, and nothing else.
 func TestCreateRightAfterDelete(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-delete-stream-delay", "5ms")
+	p := inproc.Start(t, "-delete-stream-delay", "5ms")
 	// Retries would hide a 500 behind a later success.
 	c := p.Client(func(o *kinesis.Options) { o.RetryMaxAttempts = 1 })
-	ctx := ctxFor(t)
+	// 100 cycles of requests take longer than ctxFor's minute under -race
+	// on a busy machine.
+	ctx := testserver.Context(t, 5*time.Minute)
 	name := aws.String("recreated")
 	inUse := fmt.Sprintf("Stream recreated under account %s already exists.", defaultAccount)
 	create := func(cycle int) {
@@ -61,7 +64,9 @@ func TestCreateRightAfterDelete(t *testing.T) {
 // start its own, and they raced each other to remove the metadata).
 func TestRepeatedDeleteStartsOneDeletion(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-delete-stream-delay", "300ms", "-log-level", "debug")
+	// Long enough for the five calls below to see DELETING under -race
+	// on a busy machine.
+	p := inproc.Start(t, "-delete-stream-delay", "3s", "-log-level", "debug")
 	c := p.Client()
 	ctx := ctxFor(t)
 	name := "deleted-five-times"

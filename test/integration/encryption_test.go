@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // onDisk reports whether any file under dir contains b.
@@ -45,7 +46,7 @@ func TestStreamEncryption(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	flags := []string{"-data-dir", dir, "-durability", "sync"}
-	p := testserver.Start(t, flags...)
+	p := inproc.Start(t, flags...)
 	c := p.Client()
 	ctx := testserver.Context(t, time.Minute)
 	for _, name := range []string{"plain", "secret"} {
@@ -83,7 +84,7 @@ func TestStreamEncryption(t *testing.T) {
 			ShardId: aws.String("shardId-000000000000"), ShardIteratorType: types.ShardIteratorTypeTrimHorizon}))
 	}
 	p.Stop()
-	p = testserver.Start(t, flags...)
+	p = inproc.Start(t, flags...)
 	c = p.Client()
 	recs := read(c)
 	if len(recs) != 1 || !bytes.Equal(recs[0].Data, secretMarker) || recs[0].EncryptionType != types.EncryptionTypeKms {

@@ -19,6 +19,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestStreamConsumers pins the consumer registry: register, describe by
@@ -127,7 +128,7 @@ func TestSubscribeToShardAcrossSplit(t *testing.T) {
 	})
 	t.Run("updating", func(t *testing.T) {
 		t.Parallel()
-		subscribeAcrossSplit(t, testserver.Start(t, "-update-stream-delay", "1s").Client(), true)
+		subscribeAcrossSplit(t, inproc.Start(t, "-update-stream-delay", "1s").Client(), true)
 	})
 }
 
@@ -249,7 +250,7 @@ func subscribeAcrossSplit(t *testing.T, c *kinesis.Client, updating bool) {
 // subscription after its lifetime (shortened with -subscription-duration).
 func TestSubscribeToShardRules(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-subscription-duration", "1500ms")
+	p := inproc.Start(t, "-subscription-duration", "1500ms")
 	c := p.Client()
 	ctx := testserver.Context(t, time.Minute)
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String("subs"), ShardCount: aws.Int32(1)}); err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+
+	"github.com/tributary-data/tributary/internal/testserver"
 )
 
 // TestConcurrentLargeReads has many consumers read large records at once,
@@ -17,9 +19,13 @@ import (
 // from its own store under read load (it once did, when the store's
 // connection to its embedded server was cut off as a slow consumer). It
 // also pins GetRecords' 10 MiB response limit.
+//
+// It is a load test: it runs on a server process of its own, built without
+// -race, so that its 80 MiB neither starve the shared server's other
+// tests nor time out in a store instrumented by -race.
 func TestConcurrentLargeReads(t *testing.T) {
 	t.Parallel()
-	c := client()
+	c := testserver.Start(t).Client()
 	name := streamName(t)
 	const shards = 4
 	createStream(t, c, name, shards)

@@ -1,6 +1,8 @@
-// Package integration drives a real `tributary serve` process over HTTP,
-// through aws-sdk-go-v2 and through plain net/http, and pins the behaviour
-// Kinesis clients see: responses, errors and their exact wording.
+// Package integration drives a real Tributary server over HTTP, through
+// aws-sdk-go-v2 and through plain net/http, and pins the behaviour Kinesis
+// clients see: responses, errors and their exact wording. The servers run
+// in the test process (inproc.Start), so that -race and -cover see the
+// server's request paths; the few that run as processes say why.
 package integration
 
 import (
@@ -25,6 +27,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // shared is the server most tests use. Each test works on streams (or
@@ -41,6 +44,9 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) (code int) {
+	// The binary a test that needs a server process built (deferred
+	// first, so removed after the servers' cleanups).
+	defer testserver.RemoveBinary()
 	tb := &mainTB{}
 	defer tb.cleanup()
 	defer func() {
@@ -51,7 +57,7 @@ func runMain(m *testing.M) (code int) {
 			code = 1
 		}
 	}()
-	shared = testserver.Start(tb)
+	shared = inproc.Start(tb)
 	code = m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "shared server log:\n%s", shared.Log())

@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 func seqLess(a, b string) bool {
@@ -561,7 +561,7 @@ func TestGetRecords(t *testing.T) {
 // and records put later are still read.
 func TestRetentionExpiry(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-retention-hour", "100ms")
+	p := inproc.Start(t, "-retention-hour", "100ms")
 	c := p.Client()
 	ctx := ctxFor(t)
 	const name = "short-lived"

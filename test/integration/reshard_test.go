@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestReshardUnderWrites splits, merges and rescales a stream while
@@ -316,7 +317,7 @@ func TestReshardErrors(t *testing.T) {
 // limited to 10 calls in 24 hours.
 func TestReshardLimits(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-update-stream-delay", "1s")
+	p := inproc.Start(t, "-update-stream-delay", "1s")
 	c := p.Client()
 	ctx := testserver.Context(t, 2*time.Minute)
 	name := "limits"
@@ -501,7 +502,7 @@ func TestSplitShardBounds(t *testing.T) {
 // goes back), so a slow machine cannot make the test pass wrongly.
 func TestReshardWhileUpdating(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-update-stream-delay", "10s")
+	p := inproc.Start(t, "-update-stream-delay", "10s")
 	c := p.Client()
 	half := "170141183460469231731687303715884105728" // 2^127
 	tests := []struct {

@@ -16,6 +16,7 @@ import (
 	smithyendpoints "github.com/aws/smithy-go/endpoints"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // maxHashKey is 2^128-1, the end of the last shard's range.
@@ -797,7 +798,7 @@ func TestStreamLifecycle(t *testing.T) {
 	t.Parallel()
 	// The delays are long enough that the checks made while the stream is
 	// CREATING or DELETING finish inside them even on a loaded machine.
-	p := testserver.Start(t, "-create-stream-delay", "2s", "-delete-stream-delay", "2s")
+	p := inproc.Start(t, "-create-stream-delay", "2s", "-delete-stream-delay", "2s")
 	c := p.Client()
 	ctx := ctxFor(t)
 	name := "lifecycle"
@@ -875,7 +876,7 @@ func TestStreamLifecycle(t *testing.T) {
 // have their own quota, and deleting a stream frees its shards.
 func TestShardLimit(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-shard-limit", "5")
+	p := inproc.Start(t, "-shard-limit", "5")
 	c := p.Client()
 	ctx := ctxFor(t)
 	create := func(c *kinesis.Client, name string, n int32) error {

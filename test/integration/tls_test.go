@@ -17,13 +17,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestTLSSelfSigned round-trips records over HTTPS with a generated
 // certificate and checks that HTTP/2 is offered through ALPN.
 func TestTLSSelfSigned(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-tls-self-signed", "-log-level", "info")
+	p := inproc.Start(t, "-tls-self-signed", "-log-level", "info")
 	if !strings.HasPrefix(p.Endpoint, "https://") {
 		t.Fatalf("endpoint %s is not https", p.Endpoint)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // TestConnectionFlags runs serve with -idle-timeout and -max-connections:
@@ -20,7 +21,7 @@ import (
 // warning says why, and idle connections are closed after the timeout.
 func TestConnectionFlags(t *testing.T) {
 	t.Parallel()
-	p := testserver.Start(t, "-idle-timeout", "300ms", "-max-connections", "2")
+	p := inproc.Start(t, "-idle-timeout", "300ms", "-max-connections", "2")
 	for _, port := range []struct{ name, addr, path string }{
 		{"kinesis", p.Addr, "/health"},
 		{"connect", strings.TrimPrefix(p.ConnectURL, "http://"), "/"},

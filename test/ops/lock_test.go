@@ -27,7 +27,7 @@ func TestDataDirLock(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	second := run(t, "serve", "-data-dir", dir, "-listen", testserver.FreeAddr(t), "-connect-listen", testserver.FreeAddr(t))
+	second := run(t, "serve", "-data-dir", dir, "-listen", "127.0.0.1:0", "-connect-listen", "127.0.0.1:0")
 	if second.Code != 1 {
 		t.Fatalf("second serve on %s exited %d; want 1:\n%s", dir, second.Code, second.Stderr)
 	}
@@ -68,7 +68,7 @@ func TestStandaloneOffsetsLock(t *testing.T) {
 	worker := func(name string) string {
 		path := filepath.Join(dir, name)
 		body := fmt.Sprintf("kinesis.endpoint=%s\nkinesis.region=us-east-1\noffset.storage.file.filename=%s\nlisteners=http://%s\n",
-			srv.Endpoint, offsets, testserver.FreeAddr(t))
+			srv.Endpoint, offsets, "127.0.0.1:0")
 		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -62,7 +62,7 @@ func TestLogFormatJSON(t *testing.T) {
 
 	worker := filepath.Join(dir, "worker.properties")
 	body := fmt.Sprintf("kinesis.endpoint=%s\nkinesis.region=us-east-1\noffset.storage.file.filename=%s\nlisteners=http://%s\n",
-		"http://"+testserver.FreeAddr(t), filepath.Join(dir, "offsets"), testserver.FreeAddr(t))
+		"http://"+testserver.FreeAddr(t), filepath.Join(dir, "offsets"), "127.0.0.1:0")
 	if err := os.WriteFile(worker, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,9 @@ func TestBusyPort(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"kinesis", []string{"-listen", taken, "-connect-listen", testserver.FreeAddr(t)},
+		{"kinesis", []string{"-listen", taken, "-connect-listen", "127.0.0.1:0"},
 			[]string{"Kinesis API: " + taken + " is already in use", "choose another address with -listen"}},
-		{"connect", []string{"-listen", testserver.FreeAddr(t), "-connect-listen", taken},
+		{"connect", []string{"-listen", "127.0.0.1:0", "-connect-listen", taken},
 			[]string{"Connect REST API: " + taken + " is already in use", "with -connect-listen", `-connect-listen ""`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -72,9 +72,7 @@ func TestExposedWarning(t *testing.T) {
 		{"every interface", "0.0.0.0", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, kport, _ := net.SplitHostPort(testserver.FreeAddr(t))
-			_, cport, _ := net.SplitHostPort(testserver.FreeAddr(t))
-			p := testserver.StartAt(t, "127.0.0.1:"+kport, "-listen", tc.host+":"+kport, "-connect-listen", tc.host+":"+cport)
+			p := testserver.Start(t, "-listen", tc.host+":0", "-connect-listen", tc.host+":0")
 			p.Stop()
 			if got := strings.Count(p.Log(), "listens on a non-loopback address without -credentials"); got != tc.wantWarns {
 				t.Fatalf("%d warnings, want %d:\n%s", got, tc.wantWarns, p.Log())

@@ -24,10 +24,9 @@ import (
 func TestSelfSignedKeptAcrossRestarts(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	addr, connectAddr := testserver.FreeAddr(t), testserver.FreeAddr(t)
-	flags := []string{"-data-dir", dir, "-tls-self-signed", "-connect-listen", connectAddr}
+	flags := []string{"-data-dir", dir, "-tls-self-signed"}
 
-	p := testserver.StartAt(t, addr, flags...)
+	p := testserver.Start(t, flags...)
 	if !strings.HasPrefix(p.ConnectURL, "https://") {
 		t.Fatalf("ConnectURL %s is not https", p.ConnectURL)
 	}
@@ -43,7 +42,7 @@ func TestSelfSignedKeptAcrossRestarts(t *testing.T) {
 	}
 	p.Stop()
 
-	p = testserver.StartAt(t, addr, flags...)
+	p = testserver.Start(t, flags...)
 	if again := fingerprints(t, p); again != first {
 		t.Fatal("the certificate changed across a restart")
 	}
@@ -53,7 +52,7 @@ func TestSelfSignedKeptAcrossRestarts(t *testing.T) {
 	pool.AddCert(kept)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	for _, host := range []string{"127.0.0.1", "localhost"} {
-		resp, err := hc.Get("https://" + host + ":" + portOf(connectAddr) + "/")
+		resp, err := hc.Get("https://" + host + ":" + portOf(strings.TrimPrefix(p.ConnectURL, "https://")) + "/")
 		if err != nil {
 			t.Fatalf("GET / on the Connect API as %s, trusting the kept certificate: %v", host, err)
 		}
@@ -69,7 +68,7 @@ func TestSelfSignedKeptAcrossRestarts(t *testing.T) {
 	if err != nil {
 		t.Fatal("the AWS CLI is needed (Debian package awscli; scripts/test.sh installs it)")
 	}
-	if res := runBinary(t, aws, "--endpoint-url", "https://localhost:"+portOf(addr), "--ca-bundle", certFile,
+	if res := runBinary(t, aws, "--endpoint-url", "https://localhost:"+portOf(p.Addr), "--ca-bundle", certFile,
 		"kinesis", "list-streams"); res.Code != 0 || !strings.Contains(res.Stdout, "StreamNames") {
 		t.Errorf("aws --ca-bundle %s kinesis list-streams: exit %d\n%s%s", certFile, res.Code, res.Stdout, res.Stderr)
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/converter"
 	"github.com/tributary-data/tributary/internal/connect/data"
 	"github.com/tributary-data/tributary/internal/testmariadb"
-	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // seedSQL is the seed scenario: an ecommerce database, its orders table
@@ -272,7 +272,7 @@ func readStream(t *testing.T, c *kinesis.Client, stream string) [][]byte {
 // streams Debezium's topics map to.
 func TestMariaDBSeedScenarioServer(t *testing.T) {
 	db := testmariadb.Start(t)
-	srv := testserver.Start(t)
+	srv := inproc.Start(t)
 	config := map[string]string{
 		"connector.class":        debezium.ConnectorClass,
 		"tasks.max":              "1",

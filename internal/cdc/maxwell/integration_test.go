@@ -26,6 +26,7 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/kinesisstreams"
 	"github.com/tributary-data/tributary/internal/testmariadb"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 
 	"github.com/tributary-data/tributary/internal/syncbuf"
 )
@@ -53,7 +54,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, db: testmariadb.Start(t), srv: testserver.Start(t)}
+	e := &env{t: t, db: testmariadb.Start(t), srv: inproc.Start(t)}
 	e.kc = e.srv.Client()
 	return e
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/tributary-data/tributary/internal/connect"
 	"github.com/tributary-data/tributary/internal/testserver"
+	"github.com/tributary-data/tributary/internal/testserver/inproc"
 )
 
 // calls counts the API calls a client makes, by operation, and makes
@@ -70,7 +71,7 @@ type env struct {
 // retries, so that the package's own retries are what is tested.
 func setup(t *testing.T, flags []string, opts ...Option) *env {
 	t.Helper()
-	p := testserver.Start(t, flags...)
+	p := inproc.Start(t, flags...)
 	c := &calls{}
 	return &env{proc: p, client: p.Client(), calls: c, s: New(p.Client(c.option), opts...)}
 }
@@ -708,7 +709,7 @@ func TestIterCacheBounds(t *testing.T) {
 // server that tells accounts apart by access key and regions by signature,
 // which shows where the credentials and region came from.
 func TestFromProperties(t *testing.T) {
-	p := testserver.Start(t)
+	p := inproc.Start(t)
 	// Keep the host's AWS setup out of the test.
 	dir := t.TempDir()
 	for k, v := range map[string]string{
