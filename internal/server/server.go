@@ -101,23 +101,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.Kinesis.Logger = lg.With("component", "kinesis")
 	// Configuration mistakes in TLS or credentials fail before the store
 	// is opened, so a typo costs no start-up time.
-	if err := cfg.TLS.check(); err != nil {
+	verifier, tlsConf, err := loadSecurity(cfg, lg)
+	if err != nil {
 		return nil, err
 	}
-	var (
-		verifier *sigv4.Verifier
-		tlsConf  *tls.Config
-		err      error
-	)
-	if !cfg.TLS.SelfSigned {
-		if tlsConf, err = cfg.TLS.load("", nil, lg); err != nil {
-			return nil, err
-		}
-	}
-	if cfg.CredentialsFile != "" {
-		if verifier, err = loadVerifier(cfg.CredentialsFile); err != nil {
-			return nil, err
-		}
+	if verifier != nil {
 		cfg.Kinesis.Verifier = verifier
 	}
 	openCtx, cancel := context.WithTimeout(ctx, startupStepTimeout)
@@ -134,6 +122,60 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s, err := startKinesis(ctx, cfg, st, verifier, tlsConf, lg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if cfg.Connect.Addr != "" {
+		if err := s.startConnect(ctx); err != nil {
+			_ = s.ln.Close()
+			s.kinesis.Close()
+			st.Close()
+			return nil, err
+		}
+	}
+	go func() {
+		if err := serveHTTP(s.http, s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			lg.Error("http server stopped", "err", err)
+		}
+	}()
+	lg.Info("tributary serving", "addr", s.ln.Addr().String(), "durability", cfg.Store.Durability,
+		"in_memory", cfg.Store.InMemory, "data_dir", cfg.Store.Dir,
+		"tls", tlsConf != nil, "sigv4", cfg.Kinesis.Verifier != nil, "version", cfg.Connect.Version)
+	warnExposed(lg, "Kinesis API", s.ln.Addr(), cfg.CredentialsFile != "")
+	return s, nil
+}
+
+// loadSecurity checks the TLS settings and loads the credentials and,
+// unless it is self-signed (made later, in the data directory), the
+// certificate.
+func loadSecurity(cfg Config, lg *slog.Logger) (*sigv4.Verifier, *tls.Config, error) {
+	if err := cfg.TLS.check(); err != nil {
+		return nil, nil, err
+	}
+	var (
+		verifier *sigv4.Verifier
+		tlsConf  *tls.Config
+		err      error
+	)
+	if !cfg.TLS.SelfSigned {
+		if tlsConf, err = cfg.TLS.load("", nil, lg); err != nil {
+			return nil, nil, err
+		}
+	}
+	if cfg.CredentialsFile != "" {
+		if verifier, err = loadVerifier(cfg.CredentialsFile); err != nil {
+			return nil, nil, err
+		}
+	}
+	return verifier, tlsConf, nil
+}
+
+// startKinesis loads the streams and binds the Kinesis API's listener,
+// returning the server around them, not yet serving. On an error it
+// closes what it opened, but not the store.
+func startKinesis(ctx context.Context, cfg Config, st *store.Store, verifier *sigv4.Verifier, tlsConf *tls.Config, lg *slog.Logger) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerStoreFull(reg, st)
@@ -142,64 +184,52 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	ks, err := kinesis.New(newCtx, st, cfg.Kinesis)
 	cancel()
 	if err != nil {
-		st.Close()
 		return nil, startupErr("loading the streams", fmt.Errorf("kinesis service: %w", err))
 	}
 	ln, err := listen("Kinesis API", cfg.Addr, "-listen", "")
 	if err != nil {
 		ks.Close()
-		st.Close()
 		return nil, err
 	}
 	ln = cfg.HTTP.Limit(ln, "Kinesis API", lg)
+	s := &Server{cfg: cfg, store: st, kinesis: ks, ln: ln, log: lg, registry: reg, tls: tlsConf, verifier: verifier}
+	s.http = kinesisHTTP(cfg, s.kinesisMux(), tlsConf, lg)
+	return s, nil
+}
 
+// kinesisMux routes the Kinesis port: the API, /metrics and /health.
+func (s *Server) kinesisMux() *http.ServeMux {
 	requests := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "tributary_http_request_duration_seconds",
 		Help:    "Latency of Kinesis API requests by action and status.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 2, 18),
 	}, []string{"action", "code"})
-	reg.MustRegister(requests)
-
-	var s *Server // set below; /health runs only once Serve has started
+	s.registry.MustRegister(requests)
 	mux := http.NewServeMux()
-	var metrics http.Handler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
-	if verifier != nil {
-		metrics = requireMetricsAuth(verifier, metrics)
+	var metrics http.Handler = promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+	if s.verifier != nil {
+		metrics = requireMetricsAuth(s.verifier, metrics)
 	}
 	mux.Handle("GET /metrics", metrics)
-	mux.Handle("GET /health", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.serveHealth(w, r) }))
-	mux.Handle("/", instrument(ks, requests))
+	mux.Handle("GET /health", http.HandlerFunc(s.serveHealth))
+	mux.Handle("/", instrument(s.kinesis, requests))
+	return mux
+}
 
+// kinesisHTTP is the Kinesis port's HTTP server: HTTP/1.1 and h2c, or
+// over TLS HTTP/2 negotiated by ALPN instead of prior knowledge.
+func kinesisHTTP(cfg Config, mux http.Handler, tlsConf *tls.Config, lg *slog.Logger) *http.Server {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	hs := cfg.HTTP.NewHTTPServer(mux, lg)
 	hs.Protocols = protocols
 	if tlsConf != nil {
-		// Over TLS, HTTP/2 is negotiated by ALPN instead of prior knowledge.
 		protocols.SetUnencryptedHTTP2(false)
 		protocols.SetHTTP2(true)
 		hs.TLSConfig = tlsConf
 	}
-	s = &Server{cfg: cfg, store: st, kinesis: ks, http: hs, ln: ln, log: lg, registry: reg, tls: tlsConf, verifier: verifier}
-	if cfg.Connect.Addr != "" {
-		if err := s.startConnect(ctx); err != nil {
-			_ = ln.Close()
-			ks.Close()
-			st.Close()
-			return nil, err
-		}
-	}
-	go func() {
-		if err := serveHTTP(hs, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			lg.Error("http server stopped", "err", err)
-		}
-	}()
-	lg.Info("tributary serving", "addr", ln.Addr().String(), "durability", cfg.Store.Durability,
-		"in_memory", cfg.Store.InMemory, "data_dir", cfg.Store.Dir,
-		"tls", tlsConf != nil, "sigv4", cfg.Kinesis.Verifier != nil, "version", cfg.Connect.Version)
-	warnExposed(lg, "Kinesis API", ln.Addr(), cfg.CredentialsFile != "")
-	return s, nil
+	return hs
 }
 
 // startupStepTimeout bounds each blocking step of start-up, so that a

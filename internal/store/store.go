@@ -144,6 +144,51 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
+	opts, err := serverOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	wt := cfg.WriteTimeout
+	if wt <= 0 {
+		wt = DefaultWriteTimeout
+	}
+	storage, lock, err := prepareDir(cfg, opts, lg)
+	if err != nil {
+		return nil, err
+	}
+	rebuilt, err := missingIndexes(opts.StoreDir)
+	if err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
+	sp := &space{}
+	if !cfg.InMemory {
+		if sp, err = newSpace(opts.StoreDir, cfg.MinFree); err != nil {
+			lg.Warn("store: cannot measure the data directory's free space; writes to a full disk will fail after a timeout", "err", err)
+			sp = &space{}
+		}
+	}
+	s, err := start(ctx, opts, storage, lg, wt)
+	if err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
+	s.lock, s.opts, s.space, s.maxBytes = lock, opts, sp, cfg.MaxBytes
+	s.rebuilt = rebuilt
+	if !cfg.InMemory {
+		s.dir = opts.StoreDir
+		s.startHealing()
+	}
+	if err := s.checkMetaDamage(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// serverOptions are the embedded server's options for cfg, its data
+// directory not yet set.
+func serverOptions(cfg Config) (*server.Options, error) {
 	opts := &server.Options{
 		ServerName: "tributary",
 		DontListen: true,
@@ -165,10 +210,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			opts.JetStreamMaxStore = cfg.MaxBytes + headroom(cfg.MaxBytes)
 		}
 	}
-	wt := cfg.WriteTimeout
-	if wt <= 0 {
-		wt = DefaultWriteTimeout
-	}
 	switch cfg.Durability {
 	case Sync:
 		opts.SyncAlways = true
@@ -179,66 +220,49 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	default:
 		return nil, fmt.Errorf("store: unknown durability %q", cfg.Durability)
 	}
-	storage := jetstream.FileStorage
-	var lock *lockfile.Lock
+	return opts, nil
+}
+
+// prepareDir sets the server's data directory: a temporary one in
+// memory mode, else cfg.Dir, locked for this process and cleared of the
+// log directories JetStream cannot load. It returns the storage type
+// for logs and the lock (nil in memory mode).
+func prepareDir(cfg Config, opts *server.Options, lg *slog.Logger) (jetstream.StorageType, *lockfile.Lock, error) {
 	if cfg.InMemory {
-		storage = jetstream.MemoryStorage
 		dir, err := os.MkdirTemp("", "tributary-mem-")
 		if err != nil {
-			return nil, fmt.Errorf("store: temp dir: %w", err)
+			return 0, nil, fmt.Errorf("store: temp dir: %w", err)
 		}
 		opts.StoreDir = dir
-	} else {
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return nil, fmt.Errorf("store: data dir: %w", err)
-		}
-		abs, err := filepath.Abs(cfg.Dir)
-		if err != nil {
-			return nil, fmt.Errorf("store: data dir: %w", err)
-		}
-		opts.StoreDir = abs
-		if lock, err = lockDir(abs); err != nil {
-			return nil, err
-		}
-		if err := removeUnloadable(abs, lg); err != nil {
-			_ = lock.Release()
-			return nil, err
-		}
+		return jetstream.MemoryStorage, nil, nil
 	}
-	rebuilt, err := missingIndexes(opts.StoreDir)
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return 0, nil, fmt.Errorf("store: data dir: %w", err)
+	}
+	abs, err := filepath.Abs(cfg.Dir)
 	if err != nil {
-		_ = lock.Release()
-		return nil, err
+		return 0, nil, fmt.Errorf("store: data dir: %w", err)
 	}
-	sp := &space{}
-	if !cfg.InMemory {
-		var err error
-		if sp, err = newSpace(opts.StoreDir, cfg.MinFree); err != nil {
-			lg.Warn("store: cannot measure the data directory's free space; writes to a full disk will fail after a timeout", "err", err)
-			sp = &space{}
-		}
-	}
-	s, err := start(ctx, opts, storage, lg, wt)
+	opts.StoreDir = abs
+	lock, err := lockDir(abs)
 	if err != nil {
+		return 0, nil, err
+	}
+	if err := removeUnloadable(abs, lg); err != nil {
 		_ = lock.Release()
-		return nil, err
+		return 0, nil, err
 	}
-	s.lock, s.opts, s.space, s.maxBytes = lock, opts, sp, cfg.MaxBytes
-	s.rebuilt = rebuilt
-	if !cfg.InMemory {
-		s.dir = opts.StoreDir
-		hctx, cancel := context.WithCancel(context.Background())
-		s.stopHeal, s.healDone = cancel, make(chan struct{})
-		go func() {
-			defer close(s.healDone)
-			s.heal(hctx, time.Second)
-		}()
-	}
-	if err := s.checkMetaDamage(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
-	return s, nil
+	return jetstream.FileStorage, lock, nil
+}
+
+// startHealing runs heal in the background until Close.
+func (s *Store) startHealing() {
+	hctx, cancel := context.WithCancel(context.Background())
+	s.stopHeal, s.healDone = cancel, make(chan struct{})
+	go func() {
+		defer close(s.healDone)
+		s.heal(hctx, time.Second)
+	}()
 }
 
 // lockDir takes the data directory's LOCK for this process.
