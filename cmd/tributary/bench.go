@@ -39,6 +39,27 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		w.Producers, w.WarmupCalls, w.CallsPerWriter, w.RecordsPerCall, w.RecordSize, w.Shards)
 
 	var results []bench.Result
+	if *endpoint != "" {
+		r, err := bench.Run(ctx, *endpoint, *endpoint, w, stderr)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	} else {
+		var err error
+		if results, err = benchServers(ctx, w, strings.Split(*modes, ","), *kinesalite, stderr); err != nil {
+			return err
+		}
+	}
+	printTable(stdout, results)
+	return nil
+}
+
+// benchServers runs the workload against Tributary in each durability
+// mode and then kinesalite (unless its path is empty), each a process
+// of its own started for the run.
+func benchServers(ctx context.Context, w bench.Workload, modes []string, kinesalite string, stderr io.Writer) ([]bench.Result, error) {
+	var results []bench.Result
 	runOne := func(target string, start func(addr string) (*bench.Process, error)) error {
 		addr, err := bench.FreeAddr()
 		if err != nil {
@@ -58,50 +79,38 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		results = append(results, r)
 		return nil
 	}
-
-	if *endpoint != "" {
-		r, err := bench.Run(ctx, *endpoint, *endpoint, w, stderr)
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	for _, mode := range modes {
+		dir, err := os.MkdirTemp("", "tributary-bench-")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		results = append(results, r)
-	} else {
-		self, err := os.Executable()
+		err = runOne("tributary ("+mode+")", func(addr string) (*bench.Process, error) {
+			// The Connect runtime is off: the benchmark measures the
+			// Kinesis API, and :8083 may be taken.
+			return bench.StartProcess(ctx, addr, self, "serve", "-listen", addr, "-data-dir", dir, "-connect-listen", "",
+				"-durability", mode, "-create-stream-delay", "0", "-delete-stream-delay", "0", "-log-level", "warn")
+		})
+		os.RemoveAll(dir)
 		if err != nil {
-			return err
-		}
-		for _, mode := range strings.Split(*modes, ",") {
-			dir, err := os.MkdirTemp("", "tributary-bench-")
-			if err != nil {
-				return err
-			}
-			err = runOne("tributary ("+mode+")", func(addr string) (*bench.Process, error) {
-				// The Connect runtime is off: the benchmark measures the
-				// Kinesis API, and :8083 may be taken.
-				return bench.StartProcess(ctx, addr, self, "serve", "-listen", addr, "-data-dir", dir, "-connect-listen", "",
-					"-durability", mode, "-create-stream-delay", "0", "-delete-stream-delay", "0", "-log-level", "warn")
-			})
-			os.RemoveAll(dir)
-			if err != nil {
-				return err
-			}
-		}
-		if *kinesalite != "" {
-			if _, err := os.Stat(*kinesalite); err != nil {
-				return fmt.Errorf("%w: %s", bench.ErrNoKinesalite, *kinesalite)
-			}
-			err := runOne("kinesalite", func(addr string) (*bench.Process, error) {
-				port := addr[strings.LastIndexByte(addr, ':')+1:]
-				return bench.StartProcess(ctx, addr, *kinesalite, "--port", port,
-					"--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "1000")
-			})
-			if err != nil {
-				return err
-			}
+			return nil, err
 		}
 	}
-	printTable(stdout, results)
-	return nil
+	if kinesalite == "" {
+		return results, nil
+	}
+	if _, err := os.Stat(kinesalite); err != nil {
+		return nil, fmt.Errorf("%w: %s", bench.ErrNoKinesalite, kinesalite)
+	}
+	err = runOne("kinesalite", func(addr string) (*bench.Process, error) {
+		port := addr[strings.LastIndexByte(addr, ':')+1:]
+		return bench.StartProcess(ctx, addr, kinesalite, "--port", port,
+			"--createStreamMs", "0", "--deleteStreamMs", "0", "--updateStreamMs", "0", "--shardLimit", "1000")
+	})
+	return results, err
 }
 
 func printTable(w io.Writer, results []bench.Result) {

@@ -63,32 +63,6 @@ func defaultConnectURL() string {
 // server reports come back as errors reading "error: <message> (HTTP
 // <code>)"; a wrong invocation is a usageError.
 func connectClient(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) error {
-	type command struct {
-		nargs int // connector names expected: 0 or 1
-		run   func(ctx context.Context, c *connectAPI, name string, stdout io.Writer) error
-	}
-	var (
-		includeTasks, onlyFailed, all bool
-		task                          int
-		create                        createFlags
-	)
-	commands := map[string]command{
-		"list":    {0, connectList},
-		"create":  {0, nil}, // takes a file, handled below
-		"status":  {1, connectStatus},
-		"pause":   {1, connectAction("PUT", "pause", "Pause requested for connector %s\n")},
-		"resume":  {1, connectAction("PUT", "resume", "Resume requested for connector %s\n")},
-		"stop":    {1, connectAction("PUT", "stop", "Stopped connector %s\n")},
-		"delete":  {1, connectAction("DELETE", "", "Deleted connector %s\n")},
-		"config":  {1, connectConfig},
-		"offsets": {1, connectOffsets},
-		"plugins": {0, func(ctx context.Context, c *connectAPI, _ string, stdout io.Writer) error {
-			return connectPlugins(ctx, c, all, stdout)
-		}},
-		"restart": {1, func(ctx context.Context, c *connectAPI, name string, stdout io.Writer) error {
-			return connectRestart(ctx, c, name, task, includeTasks, onlyFailed, stdout)
-		}},
-	}
 	switch sub {
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, connectUsage)
@@ -97,44 +71,15 @@ func connectClient(ctx context.Context, sub string, args []string, stdout, stder
 		fmt.Fprint(stderr, connectUsage)
 		return usageError{errors.New("connect: missing command")}
 	}
-	cmd, ok := commands[sub]
+	var o connectOpts
+	cmd, ok := o.commands()[sub]
 	if !ok {
 		fmt.Fprint(stderr, connectUsage)
 		return usageError{fmt.Errorf("connect: unknown command %q", sub)}
 	}
-
-	fs := flag.NewFlagSet("connect "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	base := fs.String("url", defaultConnectURL(), "base `URL` of the Connect REST API (env TRIBUTARY_CONNECT_URL)")
-	user := fs.String("user", os.Getenv("TRIBUTARY_CONNECT_USER"), "HTTP Basic `KEY:SECRET` for a server started with -credentials: an access key id and its secret (env TRIBUTARY_CONNECT_USER)")
-	var tlsOpts connectTLS
-	tlsOpts.register(fs)
-	switch sub {
-	case "restart":
-		fs.BoolVar(&includeTasks, "include-tasks", false, "restart the connector's tasks too")
-		fs.BoolVar(&onlyFailed, "only-failed", false, "restart only the instances that have failed")
-		fs.IntVar(&task, "task", -1, "restart only this task `id`")
-	case "plugins":
-		fs.BoolVar(&all, "all", false, "list every plugin, not only connectors")
-	case "create":
-		create.register(fs)
-	}
-	pos, err := parseInterleaved(fs, args)
+	c, pos, err := o.parse(sub, args, stderr)
 	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{fmt.Errorf("connect %s: %w", sub, err)}
-	}
-	c, err := newConnectAPI(*base)
-	if err != nil {
-		return usageError{fmt.Errorf("connect %s: -url: %w", sub, err)}
-	}
-	if err := c.setUser(*user); err != nil {
-		return usageError{fmt.Errorf("connect %s: -user: %w", sub, err)}
-	}
-	if c.hc.Transport, err = tlsOpts.transport(); err != nil {
-		return usageError{fmt.Errorf("connect %s: %w", sub, err)}
+		return err
 	}
 	if sub == "create" {
 		if len(pos) > 1 {
@@ -144,22 +89,103 @@ func connectClient(ctx context.Context, sub string, args []string, stdout, stder
 		if len(pos) == 1 {
 			file = pos[0]
 		}
-		return connectCreate(ctx, c, file, &create, stdout)
+		return connectCreate(ctx, c, file, &o.create, stdout)
 	}
-	if len(pos) != cmd.nargs {
-		if cmd.nargs == 1 {
-			return usageError{fmt.Errorf("connect %s: expected one connector name, got %d arguments", sub, len(pos))}
-		}
-		return usageError{fmt.Errorf("connect %s: unexpected argument %q", sub, pos[0])}
+	name, err := cmd.name(sub, pos)
+	if err != nil {
+		return err
 	}
-	name := ""
-	if cmd.nargs == 1 {
-		name = pos[0]
-	}
-	if sub == "restart" && task >= 0 && (includeTasks || onlyFailed) {
+	if sub == "restart" && o.task >= 0 && (o.includeTasks || o.onlyFailed) {
 		return usageError{errors.New("connect restart: -task restarts one task; it does not combine with -include-tasks or -only-failed")}
 	}
 	return cmd.run(ctx, c, name, stdout)
+}
+
+// connectOpts are the flags of the connect commands; each command
+// registers those it takes.
+type connectOpts struct {
+	includeTasks, onlyFailed, all bool
+	task                          int
+	create                        createFlags
+}
+
+// connectCommand is one `tributary connect` command.
+type connectCommand struct {
+	nargs int // connector names expected: 0 or 1
+	run   func(ctx context.Context, c *connectAPI, name string, stdout io.Writer) error
+}
+
+// name is the command's connector name from its positional arguments.
+func (cmd connectCommand) name(sub string, pos []string) (string, error) {
+	if len(pos) != cmd.nargs {
+		if cmd.nargs == 1 {
+			return "", usageError{fmt.Errorf("connect %s: expected one connector name, got %d arguments", sub, len(pos))}
+		}
+		return "", usageError{fmt.Errorf("connect %s: unexpected argument %q", sub, pos[0])}
+	}
+	if cmd.nargs == 1 {
+		return pos[0], nil
+	}
+	return "", nil
+}
+
+func (o *connectOpts) commands() map[string]connectCommand {
+	return map[string]connectCommand{
+		"list":    {0, connectList},
+		"create":  {0, nil}, // takes a file, handled by connectClient
+		"status":  {1, connectStatus},
+		"pause":   {1, connectAction("PUT", "pause", "Pause requested for connector %s\n")},
+		"resume":  {1, connectAction("PUT", "resume", "Resume requested for connector %s\n")},
+		"stop":    {1, connectAction("PUT", "stop", "Stopped connector %s\n")},
+		"delete":  {1, connectAction("DELETE", "", "Deleted connector %s\n")},
+		"config":  {1, connectConfig},
+		"offsets": {1, connectOffsets},
+		"plugins": {0, func(ctx context.Context, c *connectAPI, _ string, stdout io.Writer) error {
+			return connectPlugins(ctx, c, o.all, stdout)
+		}},
+		"restart": {1, func(ctx context.Context, c *connectAPI, name string, stdout io.Writer) error {
+			return connectRestart(ctx, c, name, o.task, o.includeTasks, o.onlyFailed, stdout)
+		}},
+	}
+}
+
+// parse reads command sub's flags and returns the API client they
+// configure and the positional arguments.
+func (o *connectOpts) parse(sub string, args []string, stderr io.Writer) (*connectAPI, []string, error) {
+	fs := flag.NewFlagSet("connect "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	base := fs.String("url", defaultConnectURL(), "base `URL` of the Connect REST API (env TRIBUTARY_CONNECT_URL)")
+	user := fs.String("user", os.Getenv("TRIBUTARY_CONNECT_USER"), "HTTP Basic `KEY:SECRET` for a server started with -credentials: an access key id and its secret (env TRIBUTARY_CONNECT_USER)")
+	var tlsOpts connectTLS
+	tlsOpts.register(fs)
+	switch sub {
+	case "restart":
+		fs.BoolVar(&o.includeTasks, "include-tasks", false, "restart the connector's tasks too")
+		fs.BoolVar(&o.onlyFailed, "only-failed", false, "restart only the instances that have failed")
+		fs.IntVar(&o.task, "task", -1, "restart only this task `id`")
+	case "plugins":
+		fs.BoolVar(&o.all, "all", false, "list every plugin, not only connectors")
+	case "create":
+		o.create.register(fs)
+	}
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, err
+		}
+		return nil, nil, usageError{fmt.Errorf("connect %s: %w", sub, err)}
+	}
+	c, err := newConnectAPI(*base)
+	if err != nil {
+		return nil, nil, usageError{fmt.Errorf("connect %s: -url: %w", sub, err)}
+	}
+	if err := c.setUser(*user); err != nil {
+		return nil, nil, usageError{fmt.Errorf("connect %s: -user: %w", sub, err)}
+	}
+	if c.hc.Transport, err = tlsOpts.transport(); err != nil {
+		return nil, nil, usageError{fmt.Errorf("connect %s: %w", sub, err)}
+	}
+	return c, pos, nil
 }
 
 // parseInterleaved parses flags that may come before or after positional

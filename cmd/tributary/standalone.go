@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -59,39 +61,10 @@ func standalone(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer lock.Release()
 	}
-	streams, err := kinesisstreams.FromProperties(ctx, worker)
+	h, srv, ln, err := startStandalone(ctx, worker, offsets, log, lv)
 	if err != nil {
 		return err
 	}
-	kv, err := connect.OpenFileKV(offsets)
-	if err != nil {
-		return err
-	}
-	addr, err := listenAddr(worker)
-	if err != nil {
-		return usageError{err}
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w (set another address with listeners=http://HOST:PORT in the worker properties)", addr, err)
-	}
-	h := connect.NewHerder(connect.WorkerConfig{WorkerID: ln.Addr().String(), Props: worker,
-		Registry: plugins.Registry(buildVersion()), Streams: streams, KV: kv, Logger: log})
-	if err := h.Start(ctx); err != nil {
-		_ = ln.Close()
-		return err
-	}
-	api, err := rest.New(rest.Config{Version: buildVersion(), Commit: buildCommit(), ClusterID: "standalone", Herder: h,
-		Logger: log, Loggers: rest.NewLoggers(lv)})
-	if err != nil {
-		h.Stop(context.Background())
-		_ = ln.Close()
-		return err
-	}
-	// The REST port has serve's default connection bounds.
-	var hc server.HTTPConfig
-	srv := hc.NewHTTPServer(api, log)
-	go func() { _ = srv.Serve(hc.Limit(ln, "Connect REST API", log)) }()
 	log.Info("connect standalone worker started", "rest", ln.Addr().String(), "endpoint", worker["kinesis.endpoint"])
 	stop := func() {
 		log.Info("stopping: committing offsets")
@@ -112,6 +85,45 @@ func standalone(ctx context.Context, args []string, stderr io.Writer) error {
 	<-ctx.Done()
 	stop()
 	return nil
+}
+
+// startStandalone starts the worker's herder and binds its REST API,
+// not yet serving.
+func startStandalone(ctx context.Context, worker map[string]string, offsets string, log *slog.Logger, lv *slog.LevelVar) (*connect.Herder, *http.Server, net.Listener, error) {
+	streams, err := kinesisstreams.FromProperties(ctx, worker)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	kv, err := connect.OpenFileKV(offsets)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	addr, err := listenAddr(worker)
+	if err != nil {
+		return nil, nil, nil, usageError{err}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("listen %s: %w (set another address with listeners=http://HOST:PORT in the worker properties)", addr, err)
+	}
+	h := connect.NewHerder(connect.WorkerConfig{WorkerID: ln.Addr().String(), Props: worker,
+		Registry: plugins.Registry(buildVersion()), Streams: streams, KV: kv, Logger: log})
+	if err := h.Start(ctx); err != nil {
+		_ = ln.Close()
+		return nil, nil, nil, err
+	}
+	api, err := rest.New(rest.Config{Version: buildVersion(), Commit: buildCommit(), ClusterID: "standalone", Herder: h,
+		Logger: log, Loggers: rest.NewLoggers(lv)})
+	if err != nil {
+		h.Stop(context.Background())
+		_ = ln.Close()
+		return nil, nil, nil, err
+	}
+	// The REST port has serve's default connection bounds.
+	var hc server.HTTPConfig
+	srv := hc.NewHTTPServer(api, log)
+	go func() { _ = srv.Serve(hc.Limit(ln, "Connect REST API", log)) }()
+	return h, srv, ln, nil
 }
 
 // configure creates or updates the connector a properties file
