@@ -287,10 +287,10 @@ func (h *Herder) Stop(ctx context.Context) {
 	var tasks []*taskRun
 	for _, c := range h.conns {
 		tasks = append(tasks, c.tasks...)
-		c.tasks = nil
 	}
 	h.stopTasks(tasks...)
 	for _, c := range h.conns {
+		c.tasks = nil // stopped above; listed until then, for status
 		h.stopConnector(ctx, c)
 	}
 	if h.cancel != nil {
@@ -627,9 +627,11 @@ func safely(f func() error) (err error) {
 // stopConnector stops a connector's tasks and the connector. A change
 // holds the locks (lockChange); h.mu is released while the tasks stop.
 func (h *Herder) stopConnector(_ context.Context, c *connRun) {
-	tasks := c.tasks
+	// The tasks stay listed while they stop, so a status request
+	// answered meanwhile shows their last state, as Kafka's does,
+	// rather than UNASSIGNED.
+	h.stopTasks(c.tasks...)
 	c.tasks = nil
-	h.stopTasks(tasks...)
 	if c.conn != nil {
 		if err := safely(c.conn.Stop); err != nil {
 			h.log.Warn("stopping connector", "connector", c.name, "err", err)
