@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 
-	"github.com/tributary-data/tributary/internal/store"
 	"github.com/tributary-data/tributary/internal/testserver"
 )
 
@@ -29,15 +28,7 @@ const bodyTimeout = 300 * time.Millisecond
 // body timeout and, when tlsOn, a self-signed certificate.
 func startBodyLimited(t *testing.T, tlsOn bool) *Server {
 	t.Helper()
-	ctx := context.Background()
-	s, err := Start(ctx, Config{Addr: "127.0.0.1:0", Store: store.Config{InMemory: true},
-		Connect: ConnectConfig{Addr: "127.0.0.1:0"}, TLS: TLSConfig{SelfSigned: tlsOn},
-		HTTP: HTTPConfig{ReadBodyTimeout: bodyTimeout}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown(ctx) })
-	return s
+	return startOnLoopback(t, Config{TLS: TLSConfig{SelfSigned: tlsOn}, HTTP: HTTPConfig{ReadBodyTimeout: bodyTimeout}})
 }
 
 // slowRequest is a request whose body starts and then stops.

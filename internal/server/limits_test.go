@@ -12,8 +12,6 @@ import (
 	"runtime"
 	"testing"
 	"time"
-
-	"github.com/tributary-data/tributary/internal/store"
 )
 
 // waitLimit bounds how long a test waits for something the server does
@@ -25,9 +23,16 @@ const waitLimit = 20 * time.Second
 // connection bounds.
 func startLimited(t *testing.T, hc HTTPConfig) *Server {
 	t.Helper()
+	return startOnLoopback(t, Config{HTTP: hc})
+}
+
+// startOnLoopback starts cfg as an in-memory server with both APIs on
+// ports of their own choosing, shut down when the test ends.
+func startOnLoopback(t *testing.T, cfg Config) *Server {
+	t.Helper()
 	ctx := context.Background()
-	s, err := Start(ctx, Config{Addr: "127.0.0.1:0", Store: store.Config{InMemory: true},
-		Connect: ConnectConfig{Addr: "127.0.0.1:0"}, HTTP: hc})
+	cfg.Addr, cfg.Connect.Addr, cfg.Store.InMemory = "127.0.0.1:0", "127.0.0.1:0", true
+	s, err := Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
