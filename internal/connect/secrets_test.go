@@ -78,21 +78,10 @@ func TestConfigProviderSecretsStayHidden(t *testing.T) {
 	t.Setenv("TRIB_TEST_PASSWORD", secret)
 	ctx := context.Background()
 	e := newEngine(t, "")
-	seen := make(chan string, 4)
-	reg := connect.NewRegistry("test", map[string]func() connect.Connector{
-		"test.Login": func() connect.Connector { return &loginTaskSource{loginSource: loginSource{seen: seen}} },
+	h, seen, logs := startLoginWorker(t, e, map[string]string{
+		"config.providers":           "env",
+		"config.providers.env.class": connect.EnvVarConfigProviderClass,
 	})
-	var logs syncbuf.Buffer
-	h := connect.NewHerder(connect.WorkerConfig{WorkerID: "test:8083", Registry: reg, Streams: e.local, KV: e.kv,
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Props: map[string]string{
-			"config.providers":           "env",
-			"config.providers.env.class": connect.EnvVarConfigProviderClass,
-		}})
-	if err := h.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Stop(context.Background()) })
 	config := func(fail string) map[string]string {
 		return map[string]string{"connector.class": "test.Login", "password": "pw:${env:TRIB_TEST_PASSWORD}", "fail": fail}
 	}
@@ -156,17 +145,7 @@ func TestInlinePasswordsHiddenFromStatus(t *testing.T) {
 	const secret = "inline-pw-5d1c"
 	ctx := context.Background()
 	e := newEngine(t, "")
-	seen := make(chan string, 4)
-	reg := connect.NewRegistry("test", map[string]func() connect.Connector{
-		"test.Login": func() connect.Connector { return &loginTaskSource{loginSource: loginSource{seen: seen}} },
-	})
-	var logs syncbuf.Buffer
-	h := connect.NewHerder(connect.WorkerConfig{WorkerID: "test:8083", Registry: reg, Streams: e.local, KV: e.kv,
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err := h.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Stop(context.Background()) })
+	h, _, logs := startLoginWorker(t, e, nil)
 	for _, fail := range []string{"connector", "task"} {
 		name := "fail-" + fail
 		if _, err := h.CreateConnector(ctx, name, map[string]string{"connector.class": "test.Login", "password": secret, "fail": fail}, ""); err != nil {
@@ -201,4 +180,23 @@ func TestInlinePasswordsHiddenFromStatus(t *testing.T) {
 	if strings.Contains(logs.String(), secret) {
 		t.Fatalf("the log holds the password:\n%s", logs.String())
 	}
+}
+
+// startLoginWorker starts a worker with worker properties props whose
+// plugins are the test.Login source, logging at debug into the returned
+// buffer; the channel gets each password the source is given.
+func startLoginWorker(t *testing.T, e *engine, props map[string]string) (*connect.Herder, chan string, *syncbuf.Buffer) {
+	t.Helper()
+	seen := make(chan string, 4)
+	reg := connect.NewRegistry("test", map[string]func() connect.Connector{
+		"test.Login": func() connect.Connector { return &loginTaskSource{loginSource: loginSource{seen: seen}} },
+	})
+	logs := new(syncbuf.Buffer)
+	h := connect.NewHerder(connect.WorkerConfig{WorkerID: "test:8083", Registry: reg, Streams: e.local, KV: e.kv,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Props: props})
+	if err := h.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Stop(context.Background()) })
+	return h, seen, logs
 }
