@@ -106,7 +106,10 @@ type jsz struct {
 	Streams       int `json:"streams"`
 	StreamsLeader int `json:"streams_leader"`
 	Meta          *struct {
-		Leader string `json:"leader"`
+		Leader   string `json:"leader"`
+		Replicas []struct {
+			Current bool `json:"current"`
+		} `json:"replicas"`
 	} `json:"meta_cluster"`
 }
 
@@ -211,6 +214,9 @@ func TestScaleCluster(t *testing.T) {
 	if err := waitJetStream(wctx, js); err != nil {
 		t.Fatal(err)
 	}
+	if err := waitPeers(kids, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	report(t, "%s, %d shards, 3 nodes R3", l, *shardsFlag)
 	cr := createStreams(ctx, js, l.configs(*shardsFlag, 3), *budgetFlag)
 	report(t, "create: %d/%d streams in %s (%.0f streams/s), %d API errors, first: %v",
@@ -258,6 +264,11 @@ func failover(t *testing.T, kids []*child, streams int) {
 	if dead == nil {
 		t.Fatalf("meta leader %q is not a node", j.Meta.Leader)
 	}
+	// How many streams must elect a new leader: those the dead node led.
+	before, err := dead.jsz()
+	if err != nil {
+		t.Fatalf("jsz: %v", err)
+	}
 	t0 := time.Now()
 	dead.kill()
 	var meta, leaders time.Duration
@@ -278,8 +289,8 @@ func failover(t *testing.T, kids []*child, streams int) {
 			leaders = time.Since(t0)
 		}
 	}
-	report(t, "kill meta leader %s: new meta leader after %s, all %d streams led again after %s (0 = not within 3m)",
-		dead.cfg.Name, meta.Round(time.Millisecond), streams, leaders.Round(time.Millisecond))
+	report(t, "kill meta leader %s (leading %d of %d streams): new meta leader after %s, all streams led again after %s (0 = not within 3m)",
+		dead.cfg.Name, before.StreamsLeader, streams, meta.Round(time.Millisecond), leaders.Round(time.Millisecond))
 	t1 := time.Now()
 	if err := dead.start(); err != nil {
 		t.Fatal(err)
@@ -289,6 +300,31 @@ func failover(t *testing.T, kids []*child, streams int) {
 	}
 	report(t, "restart %s: healthy (current) after %s (3m = gave up)", dead.cfg.Name, time.Since(t1).Round(time.Millisecond))
 	report(t, "after restart: %s", dead.stats())
+}
+
+// waitPeers waits until the meta leader sees every other node as
+// current: before that, placing an R3 stream fails for want of peers.
+func waitPeers(kids []*child, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		for _, k := range kids {
+			j, err := k.jsz()
+			if err != nil || j.Meta == nil || j.Meta.Leader != k.cfg.Name || len(j.Meta.Replicas) != len(kids)-1 {
+				continue
+			}
+			current := 0
+			for _, r := range j.Meta.Replicas {
+				if r.Current {
+					current++
+				}
+			}
+			if current == len(kids)-1 {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("meta leader does not see %d current peers within %s", len(kids)-1, timeout)
 }
 
 func connectRetry(urls string, timeout time.Duration) (*nats.Conn, error) {
