@@ -5,6 +5,7 @@ package scalebench
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"runtime"
@@ -35,14 +36,16 @@ type node struct {
 // the node runs alone, exactly as a single Tributary process does.
 func newNodeOptions(name, dir string, clusterPort int, routes []string) *server.Options {
 	opts := &server.Options{
-		ServerName:         name,
-		DontListen:         true,
-		JetStream:          true,
-		NoSigs:             true,
-		MaxPayload:         16 << 20,
-		MaxPending:         256 << 20,
-		JetStreamMaxStore:  -1,
-		JetStreamMaxMemory: -1,
+		ServerName: name,
+		DontListen: true,
+		JetStream:  true,
+		NoSigs:     true,
+		MaxPayload: 16 << 20,
+		MaxPending: 256 << 20,
+		// internal/store's explicit "no cap": left at zero (or -1),
+		// JetStream caps itself at 75% of the disk free at start-up.
+		JetStreamMaxStore:  math.MaxInt64,
+		JetStreamMaxMemory: math.MaxInt64,
 		StoreDir:           dir,
 	}
 	if clusterPort != 0 {
