@@ -71,6 +71,16 @@ type Config struct {
 	// means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	Logger       *slog.Logger
+	// Cluster joins the embedded server to a JetStream cluster (cluster.go);
+	// nil runs it alone, as always.
+	Cluster *Cluster
+	// External uses an existing NATS server or cluster instead of an
+	// embedded server; Dir, MinFree, MaxBytes and Durability are then the
+	// NATS servers' business and must be left unset.
+	External *External
+	// Replicas is the replica count of every log and of the metadata
+	// bucket: zero means ClusteredReplicas in a cluster, 1 alone.
+	Replicas int
 }
 
 // ErrNotFound is returned for a key, log or message that does not exist.
@@ -115,6 +125,14 @@ type Store struct {
 	stopHeal     context.CancelFunc
 	healDone     chan struct{}
 	rebuilt      map[string]bool // logs whose index was missing at Open (recovery.go)
+	// clustered is set when JetStream runs in a cluster: streams may then
+	// have followers whose copies lag (follower.go).
+	clustered bool
+	replicas  int
+	// remote and natsOpts reach an External cluster, where ns is nil;
+	// natsOpts also hold the credentials of a clustered embedded server.
+	remote   string
+	natsOpts []nats.Option
 }
 
 // LockFile is the name of the lock file in a data directory.
@@ -136,11 +154,21 @@ const (
 const metaBucket = "tributary-meta"
 
 // Open starts the embedded JetStream server and connects to it. The server
-// listens on no network port: clients reach it only through this process.
+// listens on no client port: clients reach it only through this process.
+// With Config.Cluster it also listens for its peers' routes, and Open
+// waits until the cluster is usable; with Config.External it connects to
+// those servers instead.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	lg := cfg.Logger
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
+	}
+	if cfg.External != nil {
+		return openExternal(ctx, cfg, lg)
+	}
+	replicas, err := replicaCount(cfg)
+	if err != nil {
+		return nil, err
 	}
 	opts := &server.Options{
 		ServerName: "tributary",
@@ -153,6 +181,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// the disk free at start-up and never looks again.
 		JetStreamMaxStore:  unlimited,
 		JetStreamMaxMemory: unlimited,
+	}
+	var clientOpts []nats.Option
+	if cfg.Cluster != nil {
+		if err := cfg.Cluster.validate(); err != nil {
+			return nil, err
+		}
+		if clientOpts, err = cfg.Cluster.apply(opts); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.MaxBytes > 0 {
 		// The store refuses appends at MaxBytes itself; JetStream's limit
@@ -178,7 +215,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("store: unknown durability %q", cfg.Durability)
 	}
 	storage := jetstream.FileStorage
-	var lock *lockfile.Lock
+	var (
+		lock    *lockfile.Lock
+		rebuilt map[string]bool
+	)
 	if cfg.InMemory {
 		storage = jetstream.MemoryStorage
 		dir, err := os.MkdirTemp("", "tributary-mem-")
@@ -203,7 +243,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, err
 		}
 	}
-	rebuilt, err := missingIndexes(opts.StoreDir)
+	rebuilt, err = missingIndexes(opts.StoreDir)
 	if err != nil {
 		_ = lock.Release()
 		return nil, err
@@ -216,14 +256,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			sp = &space{}
 		}
 	}
-	s, err := start(ctx, opts, storage, lg, wt)
+	s, err := start(ctx, opts, storage, lg, wt, replicas, cfg.Cluster, clientOpts)
 	if err != nil {
 		_ = lock.Release()
 		return nil, err
 	}
 	s.lock, s.opts, s.space, s.maxBytes = lock, opts, sp, cfg.MaxBytes
 	s.rebuilt = rebuilt
-	if !cfg.InMemory {
+	// Restarting JetStream in place to clear a full disk's write errors
+	// (space.go) is for a server alone; in a cluster the stream's leader
+	// moves to a node that can still write.
+	if !cfg.InMemory && !s.clustered {
 		s.dir = opts.StoreDir
 		hctx, cancel := context.WithCancel(context.Background())
 		s.stopHeal, s.healDone = cancel, make(chan struct{})
@@ -253,8 +296,25 @@ func lockDir(dir string) (*lockfile.Lock, error) {
 	return l, nil
 }
 
-// start runs the embedded server in opts.StoreDir and connects to it.
-func start(ctx context.Context, opts *server.Options, storage jetstream.StorageType, lg *slog.Logger, writeTimeout time.Duration) (*Store, error) {
+// replicaCount is Config.Replicas, or its default.
+func replicaCount(cfg Config) (int, error) {
+	switch {
+	case cfg.Replicas < 0:
+		return 0, fmt.Errorf("store: replicas %d: want 1 or more", cfg.Replicas)
+	case cfg.Cluster == nil && cfg.Replicas > 1:
+		return 0, fmt.Errorf("store: %d replicas need a cluster (node name, cluster address and peers)", cfg.Replicas)
+	case cfg.Replicas > 0:
+		return cfg.Replicas, nil
+	case cfg.Cluster != nil:
+		return ClusteredReplicas, nil
+	}
+	return 1, nil
+}
+
+// start runs the embedded server in opts.StoreDir and connects to it; in
+// a cluster it waits until the cluster is usable.
+func start(ctx context.Context, opts *server.Options, storage jetstream.StorageType, lg *slog.Logger,
+	writeTimeout time.Duration, replicas int, cl *Cluster, clientOpts []nats.Option) (*Store, error) {
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: new jetstream server: %w", err)
@@ -266,8 +326,14 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 		return nil, errors.New("store: jetstream server did not start within 30s")
 	}
 	s := &Store{ns: ns, storage: storage, log: lg,
-		reads: semaphore.NewWeighted(maxPending / 2), space: &space{}, writeTimeout: writeTimeout}
-	c, err := s.dial(ctx, true)
+		reads: semaphore.NewWeighted(maxPending / 2), space: &space{}, writeTimeout: writeTimeout,
+		replicas: replicas, clustered: cl != nil, natsOpts: clientOpts, opts: opts}
+	var c *conn
+	if cl != nil {
+		c, err = s.waitReady(ctx, cl.readyTimeout())
+	} else {
+		c, err = s.dial(ctx, true)
+	}
 	if err != nil {
 		ns.Shutdown()
 		ns.WaitForShutdown()
@@ -380,6 +446,11 @@ func (n *natsLogger) Warnf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
 	switch {
 	case strings.Contains(msg, "Maximum payloads over"):
+		n.l.Debug(msg)
+	case strings.Contains(msg, "Plaintext passwords detected"):
+		// The client password of a clustered server is made afresh by
+		// each process (cluster.go), and the cluster's secret is the
+		// operator's own to protect.
 		n.l.Debug(msg)
 	case strings.Contains(msg, "corrupt"):
 		// A damaged file: JetStream drops what it cannot read.
