@@ -24,7 +24,7 @@ type node struct {
 // freePorts finds n free loopback ports. The listeners are closed just
 // before the servers bind the ports: the cluster's nodes must know each
 // other's addresses before any of them starts.
-func freePorts(t *testing.T, n int) []int {
+func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ports []int
 	for range n {
@@ -40,7 +40,7 @@ func freePorts(t *testing.T, n int) []int {
 
 // clusterConfigs are the configurations of n nodes on loopback that
 // name each other as peers, with data in temporary directories.
-func clusterConfigs(t *testing.T, n int, mod func(*Cluster)) []Config {
+func clusterConfigs(t testing.TB, n int, mod func(*Cluster)) []Config {
 	ports := freePorts(t, n)
 	var cfgs []Config
 	for i := range n {
@@ -64,7 +64,7 @@ func addrOf(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa
 
 // startCluster opens the nodes at once (each Open waits for a quorum of
 // the others) and closes them at the end of the test.
-func startCluster(t *testing.T, cfgs []Config) []*node {
+func startCluster(t testing.TB, cfgs []Config) []*node {
 	t.Helper()
 	nodes := make([]*node, len(cfgs))
 	errs := make([]error, len(cfgs))
@@ -88,7 +88,7 @@ func startCluster(t *testing.T, cfgs []Config) []*node {
 }
 
 // streamInfo is JetStream's view of a log or of the metadata bucket.
-func streamInfo(t *testing.T, st *Store, name string) *jetstream.StreamInfo {
+func streamInfo(t testing.TB, st *Store, name string) *jetstream.StreamInfo {
 	t.Helper()
 	c, err := st.conn(t.Context())
 	if err != nil {
@@ -103,7 +103,7 @@ func streamInfo(t *testing.T, st *Store, name string) *jetstream.StreamInfo {
 
 // eventually retries f until it succeeds or 30 s pass, for what waits
 // on an election.
-func eventually(t *testing.T, what string, f func() error) {
+func eventually(t testing.TB, what string, f func() error) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
