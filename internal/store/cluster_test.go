@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,6 +139,15 @@ func TestClusterReadsEveryAckedWrite(t *testing.T) {
 		info := streamInfo(t, nodes[1].st, name)
 		if info.Config.Replicas != 3 || info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
 			t.Fatalf("%s: replicas %d, cluster %+v; want 3 replicas", name, info.Config.Replicas, info.Cluster)
+		}
+	}
+	// The data directory is laid out as a node alone lays it out.
+	for _, n := range nodes {
+		if n.st.Dir() != n.cfg.Dir {
+			t.Fatalf("Dir() = %q, want %q", n.st.Dir(), n.cfg.Dir)
+		}
+		if _, err := os.Stat(filepath.Join(n.st.metaDir(), "meta.inf")); err != nil {
+			t.Fatalf("node %s: %v", n.cfg.Cluster.NodeName, err)
 		}
 	}
 	if streamInfo(t, nodes[2].st, metaStream).Config.AllowDirect {

@@ -266,8 +266,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// Restarting JetStream in place to clear a full disk's write errors
 	// (space.go) is for a server alone; in a cluster the stream's leader
 	// moves to a node that can still write.
-	if !cfg.InMemory && !s.clustered {
+	if !cfg.InMemory {
 		s.dir = opts.StoreDir
+	}
+	if !cfg.InMemory && !s.clustered {
 		hctx, cancel := context.WithCancel(context.Background())
 		s.stopHeal, s.healDone = cancel, make(chan struct{})
 		go func() {
