@@ -52,7 +52,7 @@ func (s *Store) catchUp(ctx context.Context, name string, req readRequest, res R
 			size += len(m.Data)
 		}
 	}
-	for fills := 0; next <= last && len(res.Messages) < req.Batch && size < req.MaxBytes; fills++ {
+	for fills := 0; next <= last && len(res.Messages) < max(req.Batch, 1) && size < req.MaxBytes; fills++ {
 		if fills == maxLeaderFill {
 			break
 		}
