@@ -276,8 +276,12 @@ func (s *Store) notReady(timeout time.Duration, last error) error {
 		"and that all use the same cluster name, secret and TLS authority", timeout, s.peerStatus(), last)
 }
 
-// peerStatus says which peers this node has a route to.
+// peerStatus says which peers this node has a route to (or, with no
+// embedded server, which servers it uses).
 func (s *Store) peerStatus() string {
+	if s.ns == nil {
+		return "servers " + s.remote
+	}
 	rz, err := s.ns.Routez(nil)
 	if err != nil {
 		return "routes unknown: " + err.Error()

@@ -10,9 +10,9 @@ import (
 
 // natsServer runs a nats-server with JetStream and a client listener on
 // loopback, as a user's own server would be, with a password.
-func natsServer(t *testing.T) *server.Server {
+func natsServer(t *testing.T, jetStream bool) *server.Server {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: jetStream,
 		StoreDir: t.TempDir(), Username: "app", Password: "pw", NoSigs: true})
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +36,7 @@ func TestExternalNATS(t *testing.T) {
 		wantReplicas int
 	}{
 		{"single server", func(t *testing.T) External {
-			return External{URL: natsServer(t).ClientURL(), User: "app", Password: "pw"}
+			return External{URL: natsServer(t, true).ClientURL(), User: "app", Password: "pw"}
 		}, 1},
 		{"cluster", func(t *testing.T) External {
 			// The embedded servers of a test cluster listen for
@@ -104,5 +104,22 @@ func TestExternalNATS(t *testing.T) {
 				t.Fatalf("error %q does not give the servers' reason", err)
 			}
 		})
+	}
+}
+
+// TestExternalNATSWithoutJetStream: servers that answer but have no
+// JetStream fail Open after its ready timeout, saying so.
+func TestExternalNATSWithoutJetStream(t *testing.T) {
+	ns := natsServer(t, false)
+	ext := External{URL: ns.ClientURL(), User: "app", Password: "pw", ReadyTimeout: 3 * time.Second}
+	st, err := Open(t.Context(), Config{External: &ext})
+	if err == nil {
+		st.Close()
+		t.Fatal("opened on a server without JetStream")
+	}
+	for _, want := range []string{"did not provide JetStream", ns.ClientURL()} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }

@@ -2,7 +2,8 @@
 // process. It offers the two things the services above it need: ordered,
 // durable logs (one per shard) and a key-value bucket with compare-and-set
 // for metadata. Keeping JetStream behind this small surface lets the same
-// code run on an embedded server today and a NATS cluster later.
+// code run on an embedded server alone, on embedded servers joined in a
+// JetStream cluster, or on a NATS cluster run by someone else (cluster.go).
 package store
 
 import (
@@ -93,7 +94,8 @@ var ErrConflict = errors.New("store: revision conflict")
 var ErrExists = errors.New("store: already exists")
 
 // Store is an open embedded JetStream server and a client connected to it
-// in-process. It is safe for concurrent use.
+// in-process, or a client of an External NATS cluster. It is safe for
+// concurrent use.
 type Store struct {
 	ns *server.Server
 	// cur is the connection to ns (conn.go); mu serialises replacing it
@@ -263,12 +265,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.lock, s.opts, s.space, s.maxBytes = lock, opts, sp, cfg.MaxBytes
 	s.rebuilt = rebuilt
-	// Restarting JetStream in place to clear a full disk's write errors
-	// (space.go) is for a server alone; in a cluster the stream's leader
-	// moves to a node that can still write.
 	if !cfg.InMemory {
 		s.dir = opts.StoreDir
 	}
+	// Restarting JetStream in place to clear a full disk's write errors
+	// (space.go) is for a server alone: in a cluster it would also
+	// restart the node's part in every Raft group.
 	if !cfg.InMemory && !s.clustered {
 		hctx, cancel := context.WithCancel(context.Background())
 		s.stopHeal, s.healDone = cancel, make(chan struct{})
