@@ -488,3 +488,21 @@ func TestClusterUnreachablePeers(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterSamePeerListEverywhere: every node may be given the same
+// list of all the nodes, its own address among them, as a deployment
+// template would; a node ignores the route to itself.
+func TestClusterSamePeerListEverywhere(t *testing.T) {
+	cfgs := clusterConfigs(t, 3, nil)
+	all := []string{cfgs[0].Cluster.Listen, cfgs[1].Cluster.Listen, cfgs[2].Cluster.Listen}
+	for _, cfg := range cfgs {
+		cfg.Cluster.Peers = all
+	}
+	nodes := startCluster(t, cfgs)
+	if err := nodes[2].st.CreateLog(t.Context(), "L", 0); err != nil {
+		t.Fatal(err)
+	}
+	if info := streamInfo(t, nodes[0].st, "L"); info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
+		t.Fatalf("the log's cluster: %+v, want a leader and two followers", info.Cluster)
+	}
+}
