@@ -29,10 +29,9 @@ var ErrClosed = errors.New("store: closed")
 // dial connects to the embedded server. With create set it also makes
 // the metadata bucket (at start-up); otherwise it finds it.
 func (s *Store) dial(ctx context.Context, create bool) (*conn, error) {
-	nc, err := nats.Connect("", nats.InProcessServer(s.ns), nats.Name("tributary"),
-		nats.MaxReconnects(-1), nats.ErrorHandler(s.asyncError))
+	nc, err := s.connect()
 	if err != nil {
-		return nil, fmt.Errorf("store: connect in-process: %w", err)
+		return nil, err
 	}
 	// The publish timeout matters: JetStream does not answer a write that
 	// failed on a full disk, and without one the write waits forever.
@@ -42,21 +41,30 @@ func (s *Store) dial(ctx context.Context, create bool) (*conn, error) {
 		nc.Close()
 		return nil, fmt.Errorf("store: jetstream client: %w", err)
 	}
-	var kv jetstream.KeyValue
-	if create {
-		kv, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-			Bucket:  metaBucket,
-			History: 1,
-			Storage: s.storage,
-		})
-	} else {
-		kv, err = js.KeyValue(ctx, metaBucket)
-	}
+	kv, err := s.openBucket(ctx, js, create)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("store: metadata bucket: %w", err)
 	}
 	return &conn{nc: nc, js: js, kv: kv}, nil
+}
+
+// connect makes a client connection: in-process to the embedded server,
+// or over the network to an External cluster.
+func (s *Store) connect() (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name("tributary"), nats.MaxReconnects(-1), nats.ErrorHandler(s.asyncError)}
+	if s.ns != nil {
+		nc, err := nats.Connect("", append(append(opts, s.natsOpts...), nats.InProcessServer(s.ns))...)
+		if err != nil {
+			return nil, fmt.Errorf("store: connect in-process: %w", err)
+		}
+		return nc, nil
+	}
+	nc, err := nats.Connect(s.remote, append(opts, s.natsOpts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("store: connect to %s: %w", s.remote, err)
+	}
+	return nc, nil
 }
 
 // conn returns the current connection, first replacing it if it has been

@@ -47,7 +47,7 @@ func (s *Store) createLog(ctx context.Context, name string, maxAge time.Duration
 		MaxAge:      maxAge,
 		Discard:     jetstream.DiscardOld,
 		AllowDirect: true,
-		Replicas:    1,
+		Replicas:    s.replicas,
 		FirstSeq:    firstSeq,
 	})
 	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
@@ -208,6 +208,21 @@ func (s *Store) directGet(ctx context.Context, name string, req readRequest) (Re
 		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer s.reads.Release(reserve)
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	res, err := s.replicaGet(ctx, name, req)
+	if err != nil || !s.clustered || res.Pending > 0 {
+		return res, err
+	}
+	return s.catchUp(ctx, name, req, res)
+}
+
+// replicaGet is one batched direct get, answered by whichever replica
+// of the log the server picks.
+func (s *Store) replicaGet(ctx context.Context, name string, req readRequest) (ReadResult, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return ReadResult{}, err
@@ -224,11 +239,6 @@ func (s *Store) directGet(ctx context.Context, name string, req readRequest) (Re
 	defer sub.Unsubscribe()
 	if err := c.nc.PublishRequest("$JS.API.DIRECT.GET."+name, inbox, body); err != nil {
 		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
-	}
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
 	}
 	var res ReadResult
 	for {

@@ -95,6 +95,18 @@ func (s *Store) LastMessage(ctx context.Context, name string) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("log %s: %w", name, mapNotFound(err))
 	}
+	if s.clustered {
+		// Not from a follower's copy, which may lack the last writes
+		// (follower.go).
+		m, err := s.leaderGet(ctx, name, msgGetRequest{LastFor: logSubject(name)})
+		if errors.Is(err, ErrNotFound) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, fmt.Errorf("log %s: last message: %w", name, err)
+		}
+		return m.Seq, nil
+	}
 	m, err := st.GetLastMsgForSubject(ctx, logSubject(name))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil

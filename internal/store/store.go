@@ -2,7 +2,8 @@
 // process. It offers the two things the services above it need: ordered,
 // durable logs (one per shard) and a key-value bucket with compare-and-set
 // for metadata. Keeping JetStream behind this small surface lets the same
-// code run on an embedded server today and a NATS cluster later.
+// code run on an embedded server alone, on embedded servers joined in a
+// JetStream cluster, or on a NATS cluster run by someone else (cluster.go).
 package store
 
 import (
@@ -72,6 +73,16 @@ type Config struct {
 	// means DefaultWriteTimeout.
 	WriteTimeout time.Duration
 	Logger       *slog.Logger
+	// Cluster joins the embedded server to a JetStream cluster (cluster.go);
+	// nil runs it alone, as always.
+	Cluster *Cluster
+	// External uses an existing NATS server or cluster instead of an
+	// embedded server; Dir, MinFree, MaxBytes and Durability are then the
+	// NATS servers' business and must be left unset.
+	External *External
+	// Replicas is the replica count of every log and of the metadata
+	// bucket: zero means ClusteredReplicas in a cluster, 1 alone.
+	Replicas int
 }
 
 // ErrNotFound is returned for a key, log or message that does not exist.
@@ -84,7 +95,8 @@ var ErrConflict = storage.ErrConflict
 var ErrExists = storage.ErrExists
 
 // Store is an open embedded JetStream server and a client connected to it
-// in-process, the storage.Store of the stream engine. It is safe for
+// in-process, or a client of an External NATS cluster: the storage.Store
+// of the stream engine. It is safe for
 // concurrent use.
 type Store struct {
 	ns *server.Server
@@ -117,6 +129,14 @@ type Store struct {
 	stopHeal     context.CancelFunc
 	healDone     chan struct{}
 	rebuilt      map[string]bool // logs whose index was missing at Open (recovery.go)
+	// clustered is set when JetStream runs in a cluster: streams may then
+	// have followers whose copies lag (follower.go).
+	clustered bool
+	replicas  int
+	// remote and natsOpts reach an External cluster, where ns is nil;
+	// natsOpts also hold the credentials of a clustered embedded server.
+	remote   string
+	natsOpts []nats.Option
 }
 
 // LockFile is the name of the lock file in a data directory.
@@ -138,13 +158,23 @@ const (
 const metaBucket = "tributary-meta"
 
 // Open starts the embedded JetStream server and connects to it. The server
-// listens on no network port: clients reach it only through this process.
+// listens on no client port: clients reach it only through this process.
+// With Config.Cluster it also listens for its peers' routes, and Open
+// waits until the cluster is usable; with Config.External it connects to
+// those servers instead.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	lg := cfg.Logger
 	if lg == nil {
 		lg = slog.New(slog.DiscardHandler)
 	}
-	opts, err := serverOptions(cfg)
+	if cfg.External != nil {
+		return openExternal(ctx, cfg, lg)
+	}
+	replicas, err := replicaCount(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts, clientOpts, err := serverOptions(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +198,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			sp = &space{}
 		}
 	}
-	s, err := start(ctx, opts, storage, lg, wt)
+	s, err := start(ctx, opts, storage, lg, wt, replicas, cfg.Cluster, clientOpts)
 	if err != nil {
 		_ = lock.Release()
 		return nil, err
@@ -177,6 +207,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.rebuilt = rebuilt
 	if !cfg.InMemory {
 		s.dir = opts.StoreDir
+	}
+	// Restarting JetStream in place to clear a full disk's write errors
+	// (space.go) is for a server alone: in a cluster it would also
+	// restart the node's part in every Raft group.
+	if !cfg.InMemory && !s.clustered {
 		s.startHealing()
 	}
 	if err := s.checkMetaDamage(ctx); err != nil {
@@ -187,8 +222,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 }
 
 // serverOptions are the embedded server's options for cfg, its data
-// directory not yet set.
-func serverOptions(cfg Config) (*server.Options, error) {
+// directory not yet set, and in a cluster the options our client needs to
+// reach it.
+func serverOptions(cfg Config) (*server.Options, []nats.Option, error) {
 	opts := &server.Options{
 		ServerName: "tributary",
 		DontListen: true,
@@ -200,6 +236,16 @@ func serverOptions(cfg Config) (*server.Options, error) {
 		// the disk free at start-up and never looks again.
 		JetStreamMaxStore:  unlimited,
 		JetStreamMaxMemory: unlimited,
+	}
+	var clientOpts []nats.Option
+	if cfg.Cluster != nil {
+		if err := cfg.Cluster.validate(); err != nil {
+			return nil, nil, err
+		}
+		var err error
+		if clientOpts, err = cfg.Cluster.apply(opts); err != nil {
+			return nil, nil, err
+		}
 	}
 	if cfg.MaxBytes > 0 {
 		// The store refuses appends at MaxBytes itself; JetStream's limit
@@ -218,9 +264,9 @@ func serverOptions(cfg Config) (*server.Options, error) {
 			opts.SyncInterval = cfg.SyncInterval
 		}
 	default:
-		return nil, fmt.Errorf("store: unknown durability %q", cfg.Durability)
+		return nil, nil, fmt.Errorf("store: unknown durability %q", cfg.Durability)
 	}
-	return opts, nil
+	return opts, clientOpts, nil
 }
 
 // prepareDir sets the server's data directory: a temporary one in
@@ -279,8 +325,25 @@ func lockDir(dir string) (*lockfile.Lock, error) {
 	return l, nil
 }
 
-// start runs the embedded server in opts.StoreDir and connects to it.
-func start(ctx context.Context, opts *server.Options, storage jetstream.StorageType, lg *slog.Logger, writeTimeout time.Duration) (*Store, error) {
+// replicaCount is Config.Replicas, or its default.
+func replicaCount(cfg Config) (int, error) {
+	switch {
+	case cfg.Replicas < 0:
+		return 0, fmt.Errorf("store: replicas %d: want 1 or more", cfg.Replicas)
+	case cfg.Cluster == nil && cfg.Replicas > 1:
+		return 0, fmt.Errorf("store: %d replicas need a cluster (node name, cluster address and peers)", cfg.Replicas)
+	case cfg.Replicas > 0:
+		return cfg.Replicas, nil
+	case cfg.Cluster != nil:
+		return ClusteredReplicas, nil
+	}
+	return 1, nil
+}
+
+// start runs the embedded server in opts.StoreDir and connects to it; in
+// a cluster it waits until the cluster is usable.
+func start(ctx context.Context, opts *server.Options, storage jetstream.StorageType, lg *slog.Logger,
+	writeTimeout time.Duration, replicas int, cl *Cluster, clientOpts []nats.Option) (*Store, error) {
 	ns, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: new jetstream server: %w", err)
@@ -292,8 +355,14 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 		return nil, errors.New("store: jetstream server did not start within 30s")
 	}
 	s := &Store{ns: ns, storage: storage, log: lg,
-		reads: semaphore.NewWeighted(maxPending / 2), space: &space{}, writeTimeout: writeTimeout}
-	c, err := s.dial(ctx, true)
+		reads: semaphore.NewWeighted(maxPending / 2), space: &space{}, writeTimeout: writeTimeout,
+		replicas: replicas, clustered: cl != nil, natsOpts: clientOpts, opts: opts}
+	var c *conn
+	if cl != nil {
+		c, err = s.waitReady(ctx, cl.readyTimeout())
+	} else {
+		c, err = s.dial(ctx, true)
+	}
 	if err != nil {
 		ns.Shutdown()
 		ns.WaitForShutdown()
@@ -406,6 +475,11 @@ func (n *natsLogger) Warnf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
 	switch {
 	case strings.Contains(msg, "Maximum payloads over"):
+		n.l.Debug(msg)
+	case strings.Contains(msg, "Plaintext passwords detected"):
+		// The client password of a clustered server is made afresh by
+		// each process (cluster.go), and the cluster's secret is the
+		// operator's own to protect.
 		n.l.Debug(msg)
 	case strings.Contains(msg, "corrupt"):
 		// A damaged file: JetStream drops what it cannot read.
