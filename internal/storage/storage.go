@@ -59,6 +59,24 @@ type KV interface {
 	List(ctx context.Context, filter string) ([]Entry, error)
 }
 
+// Notifier carries small notifications between the processes that share
+// a store: the nodes of a cluster, or the processes using one external
+// NATS. Delivery is best effort, at most once: a notification says "look
+// again now", never what to find, so a lost one may only delay its
+// receiver, who must also look again on a timer of its own.
+type Notifier interface {
+	// Shared reports whether other processes may use the store, so that
+	// only notifications tell of their writes.
+	Shared() bool
+	// Notify publishes data on subject ("tributary." and dot-separated
+	// tokens) to every listener of every process, this one included.
+	Notify(ctx context.Context, subject string, data []byte) error
+	// Listen calls fn with each notification on subject (whose last
+	// token may be ">") until stop is called. fn runs on one goroutine
+	// per listener and must not block.
+	Listen(ctx context.Context, subject string, fn func(subject string, data []byte)) (stop func(), err error)
+}
+
 // Pending is an append in flight; Wait returns its sequence once the
 // store has stored it (and, with synchronous durability, fsynced it).
 type Pending interface {

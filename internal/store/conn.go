@@ -92,6 +92,9 @@ func (s *Store) conn(ctx context.Context) (*conn, error) {
 	}
 	s.log.Warn("the connection to jetstream was closed; reconnected", "cause", cause)
 	s.cur.Store(c)
+	for _, err := range s.notes.resubscribe(c.nc) {
+		s.log.Warn("notifications: could not listen again after reconnecting", "err", err)
+	}
 	return c, nil
 }
 

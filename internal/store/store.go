@@ -137,6 +137,8 @@ type Store struct {
 	// natsOpts also hold the credentials of a clustered embedded server.
 	remote   string
 	natsOpts []nats.Option
+	// notes are the listeners of notifications (notify.go).
+	notes listeners
 }
 
 // LockFile is the name of the lock file in a data directory.
