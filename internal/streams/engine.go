@@ -38,6 +38,10 @@ type Config struct {
 	// MasterKey, when set (32 bytes or more), derives the data keys of
 	// stream encryption; otherwise a key kept in the metadata bucket does.
 	MasterKey []byte
+	// WakePoll bounds a reader's wait for a shard's next records when
+	// other nodes share the store: a lost cross-node wake-up delays the
+	// records by at most this much (wake.go). Zero means DefaultWakePoll.
+	WakePoll time.Duration
 	// Observer, when set, hears of storage damage and removed streams.
 	Observer Observer
 	Logger   *slog.Logger
@@ -99,8 +103,10 @@ type Engine struct {
 	locks keyLocks
 	// autoNext spreads records over shards on AUTO-distribution streams.
 	autoNext atomic.Uint64
-	// appended wakes readers waiting for new records in a shard's log.
+	// appended wakes readers waiting for new records in a shard's log;
+	// wake carries the wake-ups to and from other nodes (nil alone).
 	appended signals
+	wake     *crossWake
 	// damage remembers the damaged ranges of logs already reported.
 	damage damageLog
 	// keys seal the record batches of encrypted streams.
@@ -147,6 +153,9 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 		// Housekeeping: the streams are fine without it.
 		e.log.Error("removing orphan logs", "err", err)
 	}
+	if e.wake = newCrossWake(st, cfg.WakePoll, e.log, e.appended.fire); e.wake != nil {
+		e.wg.Go(func() { e.runWakePoll(bg) })
+	}
 	e.started.Store(true)
 	return e, nil
 }
@@ -177,6 +186,9 @@ func (e *Engine) resume(ctx context.Context) error {
 func (e *Engine) Close() {
 	e.cancel()
 	e.wg.Wait()
+	if e.wake != nil {
+		e.wake.close()
+	}
 	e.markClean()
 }
 
@@ -394,7 +406,7 @@ func (e *Engine) Delete(ctx context.Context, ref Ref) error {
 	}
 	// Readers learn of the deletion now, not at their next heartbeat.
 	for _, sh := range m.Shards {
-		e.appended.fire(m.LogName(sh.Index))
+		e.wakeReaders(m.LogName(sh.Index))
 	}
 	return nil
 }
@@ -498,7 +510,10 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 		// Firing the signals drops them and wakes readers still waiting,
 		// which then find the stream gone.
 		for _, log := range s.Meta.LogNames() {
-			e.appended.fire(log)
+			e.wakeReaders(log)
+		}
+		if e.wake != nil {
+			e.wake.forget(s.Meta.LogNames())
 		}
 		return nil
 	}
@@ -539,13 +554,18 @@ func (e *Engine) streamLock(key string) keyLock {
 	return e.locks.take(key)
 }
 
-// Woken returns a channel closed at the next append to a shard (or the
-// shard's closing, or the stream's deletion). Take it before reading,
+// Woken returns a channel closed at the next append to a shard on any
+// node (or the shard's closing, or the stream's deletion), or, when
+// other nodes share the store, after WakePoll without news, in case
+// their notification was lost (wake.go). Take it before reading,
 // so that an append between the read and the wait is not missed. If the
 // stream is gone, the signal this made is fired at once, dropping it,
 // and the reader wakes to find the stream gone.
 func (e *Engine) Woken(m *Meta, shard int) <-chan struct{} {
 	log := m.LogName(shard)
+	if e.wake != nil {
+		e.wake.want(log)
+	}
 	ch := e.appended.next(log)
 	if e.Gone(m) {
 		e.appended.fire(log)

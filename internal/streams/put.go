@@ -107,7 +107,7 @@ func (e *Engine) Append(ctx context.Context, s *Stream, recs []Record, shards []
 		if err != nil {
 			e.LogStoreError("storing records", err, "stream", m.Name, "shard", g.shard, "records", len(g.idx))
 		} else {
-			e.appended.fire(m.LogName(g.shard))
+			e.wakeReaders(m.LogName(g.shard))
 			e.obs.Stored(m, g.shard, len(g.idx), g.bytes(recs))
 		}
 		sh := &m.Shards[g.shard]

@@ -228,7 +228,7 @@ func applyReshard(m *Meta, p *PendingReshard, ends map[int]string, now time.Time
 // see the end of the shard and its ChildShards at once.
 func (e *Engine) firePending(m *Meta, p *PendingReshard) {
 	for _, i := range p.Close {
-		e.appended.fire(m.LogName(i))
+		e.wakeReaders(m.LogName(i))
 	}
 }
 
