@@ -190,3 +190,38 @@ func (o *observer) Stored(m *streams.Meta, shard, records, bytes int) {
 }
 
 func (o *observer) StreamRemoved(m *streams.Meta) { (*Service)(o).forgetStream(m) }
+
+// registerCluster registers the counters of what the service and its
+// engine tell other nodes and hear from them: the wake-ups of readers
+// (internal/streams/wake.go) and the throttle's usage reports
+// (usage.go). They stay at zero on a node alone.
+func (mt *metrics) registerCluster(reg prometheus.Registerer, s *Service) {
+	if reg == nil {
+		return
+	}
+	wake := func(name, help string, f func(streams.WakeStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "tributary_cluster", Name: name, Help: help},
+			func() float64 { return float64(f(s.eng.WakeStats())) })
+	}
+	usage := func(name, help string, f func(u *usageShare) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "tributary_cluster", Name: name, Help: help},
+			func() float64 {
+				if s.usage == nil {
+					return 0
+				}
+				return float64(f(s.usage))
+			})
+	}
+	reg.MustRegister(
+		wake("wake_notifications_sent_total", "Notifications this node published to wake other nodes' readers of a shard it appended to (coalesced per shard).",
+			func(w streams.WakeStats) uint64 { return w.Sent }),
+		wake("wake_notifications_received_total", "Notifications this node heard of other nodes' appends to shards its readers wait on.",
+			func(w streams.WakeStats) uint64 { return w.Received }),
+		wake("wake_fallback_polls_total", "Waits for a shard's records that ended after the poll interval without news, to read again in case a notification was lost.",
+			func(w streams.WakeStats) uint64 { return w.FallbackPolls }),
+		usage("usage_reports_sent_total", "Reports of this node's per-shard throughput usage sent to the other nodes (with -throttle).",
+			func(u *usageShare) uint64 { return u.sent.Load() }),
+		usage("usage_reports_received_total", "Reports of other nodes' per-shard throughput usage charged to this node's limits (with -throttle).",
+			func(u *usageShare) uint64 { return u.received.Load() }),
+	)
+}

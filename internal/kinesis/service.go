@@ -88,9 +88,13 @@ type Service struct {
 
 	// subs are the live SubscribeToShard calls, by consumer and shard.
 	subs subscriptions
-	// limits are the per-shard throughput buckets.
-	limits  limits
-	metrics *metrics
+	// limits are the per-shard throughput buckets; usage shares them
+	// with the other nodes of a cluster (nil alone or unthrottled), until
+	// stopUsage.
+	limits    limits
+	usage     *usageShare
+	stopUsage func()
+	metrics   *metrics
 }
 
 // New opens the Kinesis service over st: the stream engine, which
@@ -115,11 +119,33 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Throttle && st.Shared() {
+		s.shareUsage()
+	}
+	s.metrics.registerCluster(cfg.Registerer, s)
 	return s, nil
 }
 
+// shareUsage starts sharing the throttle buckets' usage with the other
+// nodes (usage.go).
+func (s *Service) shareUsage() {
+	s.usage = newUsageShare(s.st, &s.limits)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.runUsage(ctx, s.usage)
+	}()
+	s.stopUsage = func() { cancel(); <-done }
+}
+
 // Close stops background work.
-func (s *Service) Close() { s.eng.Close() }
+func (s *Service) Close() {
+	if s.stopUsage != nil {
+		s.stopUsage()
+	}
+	s.eng.Close()
+}
 
 // Engine is the stream engine the service fronts.
 func (s *Service) Engine() *streams.Engine { return s.eng }

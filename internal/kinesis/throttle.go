@@ -17,6 +17,7 @@ import (
 // calls in the next 5 seconds are refused, AWS's "10 MiB per 5 seconds".
 // Limits apply only when Config.Throttle is set: a local Kinesis is
 // normally wanted unlimited. On-demand streams are never limited per shard.
+// In a cluster the nodes share their usage (usage.go).
 
 const (
 	writeRecordsPerSec = 1000
@@ -32,6 +33,8 @@ type shardLimits struct {
 	readCalls                *rate.Limiter
 	mu                       sync.Mutex
 	readsBlockedUntil        time.Time
+	// used is when the buckets were last taken (under limits.mu).
+	used time.Time
 }
 
 // limits holds the buckets of every shard that has been used, by log name
@@ -56,7 +59,31 @@ func (l *limits) of(log string) *shardLimits {
 		}
 		l.m[log] = sl
 	}
+	sl.used = time.Now()
 	return sl
+}
+
+// dropIdle drops the buckets unused since before that are as new
+// buckets would be: full, and with no reads to pay for.
+func (l *limits) dropIdle(before, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for log, sl := range l.m {
+		if sl.used.Before(before) && sl.idle(now) {
+			delete(l.m, log)
+		}
+	}
+}
+
+func (sl *shardLimits) idle(now time.Time) bool {
+	for _, b := range []*rate.Limiter{sl.writeRecords, sl.writeBytes, sl.readCalls} {
+		if b.TokensAt(now) < float64(b.Burst()) {
+			return false
+		}
+	}
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	return !now.Before(sl.readsBlockedUntil)
 }
 
 // forget drops a log's buckets.
@@ -101,7 +128,8 @@ func (s *Service) allowWrite(m *streams.Meta, shardIndex, n int) bool {
 	if !s.limited(m) {
 		return true
 	}
-	sl := s.limits.of(m.LogName(shardIndex))
+	log := m.LogName(shardIndex)
+	sl := s.limits.of(log)
 	now := time.Now()
 	r := sl.writeRecords.ReserveN(now, 1)
 	if !r.OK() || r.DelayFrom(now) > 0 {
@@ -114,6 +142,7 @@ func (s *Service) allowWrite(m *streams.Meta, shardIndex, n int) bool {
 		r.CancelAt(now)
 		return false
 	}
+	s.usage.add(log, shardUsage{Records: 1, Bytes: n})
 	return true
 }
 
@@ -131,7 +160,11 @@ func (s *Service) allowRead(m *streams.Meta, shardIndex int) bool {
 	if blocked {
 		return false
 	}
-	return sl.readCalls.AllowN(now, 1)
+	if !sl.readCalls.AllowN(now, 1) {
+		return false
+	}
+	s.usage.add(m.LogName(shardIndex), shardUsage{Reads: 1})
+	return true
 }
 
 // chargeRead debits the bytes a GetRecords returned; a large response
@@ -141,7 +174,7 @@ func (s *Service) chargeRead(m *streams.Meta, shardIndex, n int) {
 		return
 	}
 	sl := s.bucketsOf(m, shardIndex)
-	cost := time.Duration(float64(n) / readBytesPerSec * float64(time.Second))
+	cost := readCost(n)
 	now := time.Now()
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
@@ -150,4 +183,10 @@ func (s *Service) chargeRead(m *streams.Meta, shardIndex, n int) {
 		from = now
 	}
 	sl.readsBlockedUntil = from.Add(cost)
+	s.usage.add(m.LogName(shardIndex), shardUsage{ReadBytes: n})
+}
+
+// readCost is how long reading n bytes keeps a shard's reads refused.
+func readCost(n int) time.Duration {
+	return time.Duration(float64(n) / readBytesPerSec * float64(time.Second))
 }
