@@ -135,3 +135,29 @@ func TestListenSurvivesReconnect(t *testing.T) {
 		drain(r)
 	}
 }
+
+// TestNotifyExternal: two stores on one external NATS server, as two
+// Tributary processes sharing it, hear each other's notifications.
+func TestNotifyExternal(t *testing.T) {
+	ctx := t.Context()
+	ext := External{URL: natsServer(t, true).ClientURL(), User: "app", Password: "pw"}
+	var sts []*Store
+	for range 2 {
+		st, err := Open(ctx, Config{External: &ext})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if !st.Shared() {
+			t.Fatal("a store on an external NATS is not Shared")
+		}
+		sts = append(sts, st)
+	}
+	r := make(received, 100)
+	stop, err := sts[1].Listen(ctx, "tributary.test.ext", r.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	hear(t, r, func() error { return sts[0].Notify(ctx, "tributary.test.ext", []byte("hi")) }, "tributary.test.ext hi")
+}
