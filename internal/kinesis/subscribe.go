@@ -17,7 +17,8 @@ import (
 // SubscribeToShard: enhanced fan-out's push API. The response is an
 // application/vnd.amazon.eventstream: an initial-response event, then a
 // SubscribeToShardEvent whenever records arrive (the shard's append signal
-// wakes the subscription; there is no polling timer) and a heartbeat event
+// wakes the subscription, for appends on any node of a cluster; only in a
+// cluster does a poll back it up, internal/streams/wake.go) and a heartbeat event
 // when nothing has arrived for a while. The subscription ends after
 // Config.SubscriptionDuration (five minutes, as on AWS), at the end of a
 // closed shard (with its ChildShards), when the client goes away, or when

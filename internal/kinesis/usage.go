@@ -94,8 +94,8 @@ func (u *usageShare) add(log string, d shardUsage) {
 	su.ReadBytes += d.ReadBytes
 }
 
-// run reports this node's usage every usageInterval and drops idle
-// buckets, until ctx ends. It listens to the others' reports meanwhile.
+// runUsage reports this node's usage every usageInterval and, every
+// second, drops idle buckets, until ctx ends. It listens to the others' reports meanwhile.
 func (s *Service) runUsage(ctx context.Context, u *usageShare) {
 	stop, err := u.n.Listen(ctx, usageSubject, func(_ string, data []byte) { u.heard(data) })
 	if err != nil {
@@ -106,13 +106,17 @@ func (s *Service) runUsage(ctx context.Context, u *usageShare) {
 	}
 	tick := time.NewTicker(usageInterval)
 	defer tick.Stop()
+	swept := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
 			u.report(ctx, s)
-			s.limits.dropIdle(now.Add(-usageIdle), now)
+			if now.Sub(swept) >= time.Second {
+				s.limits.dropIdle(now.Add(-usageIdle), now)
+				swept = now
+			}
 		}
 	}
 }

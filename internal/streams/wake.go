@@ -245,7 +245,7 @@ func (w *crossWake) close() {
 	}
 }
 
-// run wakes, until ctx ends, the readers that have waited the poll
+// runWakePoll wakes, until ctx ends, the readers that have waited the poll
 // interval without news, and stops listening on logs left unread.
 func (e *Engine) runWakePoll(ctx context.Context) {
 	w := e.wake
