@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sdk "github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tributary-data/tributary/internal/sdkclient"
@@ -107,13 +108,14 @@ func TestClusterNodes(t *testing.T) {
 		}
 	}
 	b := startNode(t, sts[1], Config{Throttle: true})
-	t.Run("SubscribeToShard on A gets what B stores", func(t *testing.T) { subscribeAcrossNodes(t, a, b) })
+	t.Run("SubscribeToShard on A gets what B stores", func(t *testing.T) { subscribeAcrossNodes(t, a, b, true) })
 	t.Run("throttled at one shard's limits across nodes", func(t *testing.T) { throttleAcrossNodes(t, a, b) })
 }
 
 // subscribeAcrossNodes: an enhanced fan-out subscription on node A is
-// pushed, in order, every record put one by one through node B.
-func subscribeAcrossNodes(t *testing.T, a, b *clusterNode) {
+// pushed, in order, every record put one by one through node B: woken
+// by B's notifications if notified, else by A's fallback poll alone.
+func subscribeAcrossNodes(t *testing.T, a, b *clusterNode, notified bool) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	d, err := a.c.DescribeStreamSummary(ctx, &sdk.DescribeStreamSummaryInput{StreamName: aws.String("fanout")})
@@ -179,6 +181,12 @@ func subscribeAcrossNodes(t *testing.T, a, b *clusterNode) {
 	t.Logf("B sent %v notifications for %d puts; A heard %v", sent, n, heard)
 	if sent == 0 || sent > n {
 		t.Fatalf("B sent %v notifications for %d puts", sent, n)
+	}
+	if !notified {
+		if polls := gathered(t, a.reg, "tributary_cluster_wake_fallback_polls_total"); heard != 0 || polls == 0 {
+			t.Fatalf("with notifications blocked, A heard %v and polled %v times", heard, polls)
+		}
+		return
 	}
 	// A's interest reaches B's server a moment after A listens: should it
 	// have come after every put above, more puts must still be heard.
@@ -317,4 +325,40 @@ func readFlat(ctx context.Context, c *sdk.Client, deadline time.Time) (admitted,
 		iter = out.NextShardIterator
 	}
 	return admitted, throttled, nil
+}
+
+// TestExternalNATSFallback: two nodes on one external NATS server, where
+// node A's NATS user may not subscribe to wake-up notifications (as an
+// operator's permissions might have it): B's records still reach a
+// SubscribeToShard on A, in order, through A's fallback poll.
+func TestExternalNATSFallback(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: server.RANDOM_PORT, JetStream: true,
+		StoreDir: t.TempDir(), NoSigs: true, Users: []*server.User{
+			{Username: "a", Password: "pa", Permissions: &server.Permissions{
+				Subscribe: &server.SubjectPermission{Deny: []string{"tributary.wake.>"}}}},
+			{Username: "b", Password: "pb"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	open := func(user, pw string) *store.Store {
+		st, err := store.Open(t.Context(), store.Config{InMemory: true,
+			External: &store.External{URL: ns.ClientURL(), User: user, Password: pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	a := startNode(t, open("a", "pa"), Config{})
+	if _, err := a.c.CreateStream(t.Context(), &sdk.CreateStreamInput{StreamName: aws.String("fanout"), ShardCount: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	b := startNode(t, open("b", "pb"), Config{})
+	subscribeAcrossNodes(t, a, b, false)
 }
