@@ -357,6 +357,12 @@ func (c *catalog) update(ctx context.Context, key string, fn func(m *Meta) error
 	}
 }
 
+// reload reads a stream's metadata from the bucket into the copy.
+func (c *catalog) reload(ctx context.Context, key string) error {
+	_, _, err := c.fetch(ctx, key)
+	return err
+}
+
 // remove deletes a stream's metadata if it is still at revision rev.
 func (c *catalog) remove(ctx context.Context, key string, rev uint64) error {
 	if err := c.st.Delete(ctx, key, rev); err != nil {

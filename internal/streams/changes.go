@@ -1,6 +1,7 @@
 package streams
 
 import (
+	"sync"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/storage"
@@ -8,29 +9,26 @@ import (
 
 // takeoverGrace is how long after a deletion or a reshard is due the
 // nodes that did not start it wait before finishing it themselves: the
-// node that started it normally has, and otherwise (it died, or is
-// slow) any other does.
+// node that started it normally has by then, and otherwise (it died, or
+// is slow) any other does.
 const takeoverGrace = time.Second
 
-// catalogChanged sets off what follows from a change to the catalog,
-// whichever node made it (local: this engine), so that every node
-// acts on every change:
+// catalogChanged sets off what follows from a change to the catalog
+// that another node made (this engine's own changes do it themselves,
+// where they are made), so that every node acts on every change:
 //   - a stream removed (or replaced by a new incarnation): front ends
-//     forget it and its readers wake to find it gone;
+//     forget it and its readers here wake to find it gone;
 //   - a stream made DELETING: its readers wake, and its deletion is
-//     finished when due (here too, should its node have died);
-//   - a reshard accepted: it is completed when due (likewise);
+//     finished here after takeoverGrace if its node has not (it died);
+//   - a reshard accepted: likewise completed if its node has not;
 //   - shards closed: their readers wake to see the end and the children.
 func (e *Engine) catalogChanged(old, cur *Stream, local bool) {
-	grace := takeoverGrace
 	if local {
-		grace = 0
+		return
 	}
 	fresh := old == nil || cur == nil || old.Meta.UID != cur.Meta.UID
 	if old != nil && fresh {
-		e.obs.StreamRemoved(old.Meta)
-		// Firing the signals drops them and wakes readers still
-		// waiting, which then find the stream gone.
+		e.streamRemoved(old.Meta)
 		for _, log := range old.Meta.LogNames() {
 			e.appended.fire(log)
 		}
@@ -43,13 +41,10 @@ func (e *Engine) catalogChanged(old, cur *Stream, local bool) {
 		for _, sh := range m.Shards {
 			e.appended.fire(m.LogName(sh.Index))
 		}
-		// Without a delay, Delete finishes the deletion itself.
-		if !local || e.cfg.DeleteDelay > 0 {
-			e.scheduleDelete(m, grace)
-		}
+		e.scheduleDeleteAfter(m, takeoverGrace)
 	}
 	if m.Reshard != nil && m.Status != StatusDeleting && (fresh || old.Meta.Reshard == nil) {
-		e.scheduleReshard(m, grace)
+		e.scheduleReshardAfter(m, takeoverGrace)
 	}
 	if !fresh {
 		for i, sh := range old.Meta.Shards {
@@ -61,8 +56,44 @@ func (e *Engine) catalogChanged(old, cur *Stream, local bool) {
 }
 
 // shared reports whether the store may be shared with other nodes (a
-// cluster, or NATS servers run by someone else).
+// cluster, or NATS servers run by someone else): internal/store says so
+// with Shared.
 func shared(st storage.Store) bool {
 	s, ok := st.(interface{ Shared() bool })
 	return ok && s.Shared()
+}
+
+// removals remembers, for a while, the stream incarnations whose removal
+// the observer heard of: this engine's own removal may reach it twice,
+// through the call that made it and through the watch.
+type removals struct {
+	mu   sync.Mutex
+	seen map[string]time.Time
+}
+
+// streamRemoved tells the observer of a removed stream incarnation once.
+func (e *Engine) streamRemoved(m *Meta) {
+	if e.removed.first(m.UID) {
+		e.obs.StreamRemoved(m)
+	}
+}
+
+// first records uid and reports whether it is new.
+func (r *removals) first(uid string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	for u, at := range r.seen {
+		if now.Sub(at) > tombstoneAge {
+			delete(r.seen, u)
+		}
+	}
+	if _, ok := r.seen[uid]; ok {
+		return false
+	}
+	if r.seen == nil {
+		r.seen = map[string]time.Time{}
+	}
+	r.seen[uid] = now
+	return true
 }

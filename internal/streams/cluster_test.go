@@ -132,7 +132,7 @@ func TestClusterCatalogAcrossNodes(t *testing.T) {
 		if _, _, err := a.RegisterConsumer(ctx, ref, "reader", nil, 20); err != nil {
 			t.Fatal(err)
 		}
-		want := describe(mustLookup(t, a, ref).Meta)
+		want := describe(lookupOK(t, a, ref).Meta)
 		for _, n := range []*Engine{b, c} {
 			// The node's own copy, never read from the bucket here.
 			eventually(t, "the changes reach another node's catalog", func() error {
@@ -191,7 +191,7 @@ func TestClusterCatalogAcrossNodes(t *testing.T) {
 		if !slices.ContainsFunc(c.List(scope.Account, scope.Region), func(m *Meta) bool { return m.Name == "listed" }) {
 			t.Fatal("node 2's list after Sync lacks the stream made through node 1")
 		}
-		m := mustLookup(t, c, ref).Meta
+		m := lookupOK(t, c, ref).Meta
 		if err := a.Delete(ctx, ref); err != nil {
 			t.Fatal(err)
 		}
@@ -212,7 +212,7 @@ func TestClusterCatalogAcrossNodes(t *testing.T) {
 	})
 }
 
-func mustLookup(t *testing.T, e *Engine, ref Ref) *Stream {
+func lookupOK(t *testing.T, e *Engine, ref Ref) *Stream {
 	t.Helper()
 	s, err := e.Lookup(ref)
 	if err != nil {
@@ -482,7 +482,7 @@ func TestClusterFinishesADeadNodesWork(t *testing.T) {
 	a := nodes[0].engine()
 	split := mustCreate(t, a, "split", 1)
 	gone := mustCreate(t, a, "gone", 1)
-	goneLog := mustLookup(t, a, gone).Meta.LogName(0)
+	goneLog := lookupOK(t, a, gone).Meta.LogName(0)
 	if err := a.Split(ctx, split, shard.ID(0), halfKey); err != nil {
 		t.Fatal(err)
 	}

@@ -91,6 +91,8 @@ type Engine struct {
 	// (a full disk fails every write, thousands a second).
 	unavailable *logging.Limiter
 
+	// removed are the stream incarnations the observer heard removed.
+	removed removals
 	// locks holds a lock per stream key: puts hold it for reading,
 	// reshards and finishDelete for writing (see reshard.go).
 	locks keyLocks
@@ -149,12 +151,7 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
-	if shared(st) {
-		// Another node may be creating a stream's logs right now,
-		// before writing the metadata that names them: no log can be
-		// told to be an orphan.
-		e.log.Debug("the store is shared with other nodes: orphan logs are not looked for")
-	} else if err := e.removeOrphanLogs(ctx); err != nil {
+	if err := e.removeOrphanLogs(ctx); err != nil {
 		// Housekeeping: the streams are fine without it.
 		e.log.Error("removing orphan logs", "err", err)
 	}
@@ -167,7 +164,7 @@ func (e *Engine) resume(ctx context.Context) error {
 	for _, m := range e.cat.all("stream.") {
 		switch m.Status {
 		case StatusDeleting:
-			e.scheduleDelete(m, 0)
+			e.scheduleDelete(m)
 		default:
 			// Logs are created before the metadata naming them: one
 			// missing now was lost, and is re-created past its numbers.
@@ -178,7 +175,7 @@ func (e *Engine) resume(ctx context.Context) error {
 		if m.Reshard != nil && m.Status != StatusDeleting {
 			// A reshard accepted before a stop or crash: finish it
 			// when its update is due, or now if it is overdue.
-			e.scheduleReshard(m, 0)
+			e.scheduleReshard(m)
 		}
 	}
 	return nil
@@ -455,13 +452,16 @@ func (e *Engine) Delete(ctx context.Context, ref Ref) error {
 	if err != nil || !started {
 		return err
 	}
-	// The catalog's change started the deletion task, on every node,
-	// and woke the stream's readers (catalogChanged); without a delay
-	// the deletion is finished now.
 	if e.cfg.DeleteDelay == 0 {
 		if err := e.finishDelete(ctx, ref.Key(), m.UID); err != nil {
 			return fmt.Errorf("delete %s: %w", ref.Name, err)
 		}
+	} else {
+		e.scheduleDelete(m)
+	}
+	// Readers learn of the deletion now, not at their next heartbeat.
+	for _, sh := range m.Shards {
+		e.appended.fire(m.LogName(sh.Index))
 	}
 	return nil
 }
@@ -504,11 +504,15 @@ func (e *Engine) ensureLogs(ctx context.Context, m *Meta) error {
 }
 
 // scheduleDelete removes a DELETING stream's data and metadata once its
-// delay (and grace) has passed. It is idempotent, so it also resumes
-// after a crash. Every node runs one per deletion (catalogChanged): the
-// node that made the stream DELETING without grace, the others with
-// takeoverGrace, doing the work only if that node did not.
-func (e *Engine) scheduleDelete(m *Meta, grace time.Duration) {
+// delay has passed. It is idempotent, so it also resumes after a crash.
+// One task runs per deletion on the node that made the stream DELETING:
+// Delete starts it only when it is the call that did. The other nodes
+// run one each too, after takeoverGrace (scheduleDeleteAfter), doing
+// the work only if that node did not (it died).
+func (e *Engine) scheduleDelete(m *Meta) { e.scheduleDeleteAfter(m, 0) }
+
+// scheduleDeleteAfter is scheduleDelete, grace after the deletion is due.
+func (e *Engine) scheduleDeleteAfter(m *Meta, grace time.Duration) {
 	key := streamKey(m.Account, m.Region, m.Name)
 	uid := m.UID
 	e.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt, "grace", grace)
@@ -554,9 +558,9 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		// Another node may have finished it already.
-		s, ok, err := e.cat.fetch(ctx, key)
-		if err != nil {
-			return err
+		s, ok, ferr := e.cat.fetch(ctx, key)
+		if ferr != nil {
+			return ferr
 		}
 		if !ok || s.Meta.UID != uid {
 			return nil
@@ -564,17 +568,24 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 		if err := e.deleteLogs(ctx, s.Meta); err != nil {
 			return err
 		}
-		err = e.cat.remove(ctx, key, s.rev)
+		err := e.cat.remove(ctx, key, s.rev)
 		if errors.Is(err, storage.ErrConflict) && attempt < 10 {
 			// Another change (a tag, a consumer's deregistration) was
 			// written since our copy was read: read it again.
+			if err := e.cat.reload(ctx, key); err != nil {
+				return err
+			}
 			continue
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		// The catalog's change tells the observer and wakes the
-		// stream's readers (catalogChanged).
+		e.streamRemoved(s.Meta)
+		// Firing the signals drops them and wakes readers still waiting,
+		// which then find the stream gone.
+		for _, log := range s.Meta.LogNames() {
+			e.appended.fire(log)
+		}
 		return nil
 	}
 }

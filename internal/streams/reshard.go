@@ -134,17 +134,23 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 		return err
 	}
 	refused := false
-	_, err = e.Update(ctx, ref, func(m *Meta) error {
+	m, err := e.Update(ctx, ref, func(m *Meta) error {
 		err := e.startReshard(m, len(s.Meta.Shards), p, ends, also, now)
 		refused = err != nil
 		return err
 	})
-	if err != nil && refused && immediate {
-		e.dropChildLogs(ctx, ref, s.Meta, p)
+	if err != nil {
+		if refused && immediate {
+			e.dropChildLogs(ctx, ref, s.Meta, p)
+		}
+		return err
 	}
-	// The catalog's change wakes the readers of the shards closed, or
-	// schedules the completion (catalogChanged).
-	return err
+	if immediate {
+		e.firePending(m, p)
+	} else {
+		e.scheduleReshard(m)
+	}
+	return nil
 }
 
 // dropChildLogs removes the logs that a refused immediate reshard made
@@ -240,13 +246,25 @@ func applyReshard(m *Meta, p *PendingReshard, ends map[int]string, now time.Time
 	m.Reshard = nil
 }
 
+// firePending wakes the subscribers of the shards p closed, so that they
+// see the end of the shard and its ChildShards at once.
+func (e *Engine) firePending(m *Meta, p *PendingReshard) {
+	for _, i := range p.Close {
+		e.appended.fire(m.LogName(i))
+	}
+}
+
 // scheduleReshard completes a stream's pending reshard once its update
 // delay has passed, retrying while the store fails: after a second, then
 // twice as long each time up to maxReshardRetry, so a failure that does
 // not clear logs an error a minute, not one a second. It is also how a
-// restart finishes a reshard that a crash interrupted, and how the other
-// nodes finish one whose node died, after grace (catalogChanged).
-func (e *Engine) scheduleReshard(m *Meta, grace time.Duration) {
+// restart finishes a reshard that a crash interrupted. The other nodes
+// run it too, after takeoverGrace (scheduleReshardAfter), and complete
+// the reshard if its node died.
+func (e *Engine) scheduleReshard(m *Meta) { e.scheduleReshardAfter(m, 0) }
+
+// scheduleReshardAfter is scheduleReshard, grace after the reshard is due.
+func (e *Engine) scheduleReshardAfter(m *Meta, grace time.Duration) {
 	key, uid := streamKey(m.Account, m.Region, m.Name), m.UID
 	wait, retry := time.Until(m.TransitionAt.Add(grace)), time.Second
 	e.wg.Add(1)
@@ -294,18 +312,22 @@ func (e *Engine) completeReshard(ctx context.Context, key, uid string) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.cat.update(ctx, key, func(m *Meta) error {
+	applied := false
+	m, err := e.cat.update(ctx, key, func(m *Meta) error {
 		if m.UID != uid || m.Reshard == nil || m.Status == StatusDeleting || len(m.Shards) != len(s.Meta.Shards) {
 			return ErrNoChange
 		}
 		applyReshard(m, m.Reshard, ends, now)
 		m.Status, m.TransitionAt = StatusActive, now
+		applied = true
 		return nil
 	})
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	// The catalog's change wakes the readers of the shards closed.
+	if applied {
+		e.firePending(m, p)
+	}
 	return nil
 }
 
