@@ -1,10 +1,7 @@
-package store_test
+package store
 
 import (
 	"testing"
-
-	"github.com/tributary-data/tributary/internal/store"
-	"github.com/tributary-data/tributary/internal/store/storetest"
 )
 
 // BenchmarkTipRead measures what reading at the tip of a log costs on a
@@ -15,13 +12,13 @@ import (
 //	go test -run '^$' -bench TipRead ./internal/store
 func BenchmarkTipRead(b *testing.B) {
 	ctx := b.Context()
-	alone, err := store.Open(ctx, store.Config{Dir: b.TempDir()})
+	alone, err := Open(ctx, Config{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer alone.Close()
-	nodes := storetest.Cluster(b, 3)
-	for _, st := range []*store.Store{alone, nodes[0].Store()} {
+	nodes := startCluster(b, clusterConfigs(b, 3, nil))
+	for _, st := range []*Store{alone, nodes[0].st} {
 		if err := st.CreateLog(ctx, "L", 0); err != nil {
 			b.Fatal(err)
 		}
@@ -35,11 +32,11 @@ func BenchmarkTipRead(b *testing.B) {
 		}
 	}
 	// The reading node is not the log's leader's.
-	leader := streamInfo(b, nodes[0].Store(), "L").Cluster.Leader
-	follower := nodes[0].Store()
+	leader := streamInfo(b, nodes[0].st, "L").Cluster.Leader
+	follower := nodes[0].st
 	for _, n := range nodes {
-		if n.Name() != leader {
-			follower = n.Store()
+		if n.cfg.Cluster.NodeName != leader {
+			follower = n.st
 		}
 	}
 	for _, bc := range []struct {
@@ -50,7 +47,7 @@ func BenchmarkTipRead(b *testing.B) {
 		{"alone/Read mid-log", func() error { _, err := alone.Read(ctx, "L", 50, 10, 1<<20); return err }},
 		{"alone/Get", func() error { _, err := alone.Get(ctx, "k"); return err }},
 		{"cluster/unchecked direct get at tip", func() error {
-			_, err := follower.ReplicaGet(ctx, "L", 100, 10, 1<<20)
+			_, err := follower.replicaGet(ctx, "L", readRequest{Seq: 100, Batch: 10, MaxBytes: 1 << 20})
 			return err
 		}},
 		{"cluster/Read at tip", func() error { _, err := follower.Read(ctx, "L", 100, 10, 1<<20); return err }},

@@ -1,4 +1,4 @@
-package store_test
+package store
 
 import (
 	"strings"
@@ -6,9 +6,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-
-	"github.com/tributary-data/tributary/internal/store"
-	"github.com/tributary-data/tributary/internal/store/storetest"
 )
 
 // natsServer runs a nats-server with JetStream and a client listener on
@@ -35,30 +32,29 @@ func natsServer(t *testing.T, jetStream bool) *server.Server {
 func TestExternalNATS(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
-		ext          func(t *testing.T) store.External
+		ext          func(t *testing.T) External
 		wantReplicas int
 	}{
-		{"single server", func(t *testing.T) store.External {
-			return store.External{URL: natsServer(t, true).ClientURL(), User: "app", Password: "pw"}
+		{"single server", func(t *testing.T) External {
+			return External{URL: natsServer(t, true).ClientURL(), User: "app", Password: "pw"}
 		}, 1},
-		{"cluster", func(t *testing.T) store.External {
+		{"cluster", func(t *testing.T) External {
 			// The embedded servers of a test cluster listen for
 			// clients on loopback; any of them serves as the
 			// user's cluster.
-			nodes := storetest.Cluster(t, 3)
-			var urls []string
+			nodes := startCluster(t, clusterConfigs(t, 3, nil))
+			o := nodes[1].st.opts
+			urls := []string{}
 			for _, n := range nodes {
-				url, _, _ := n.Store().ClientAccess()
-				urls = append(urls, url)
+				urls = append(urls, n.st.ns.ClientURL())
 			}
-			_, user, password := nodes[1].Store().ClientAccess()
-			return store.External{URL: strings.Join(urls, ","), User: user, Password: password}
+			return External{URL: strings.Join(urls, ","), User: o.Username, Password: o.Password}
 		}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
 			ext := tc.ext(t)
-			st, err := store.Open(ctx, store.Config{External: &ext})
+			st, err := Open(ctx, Config{External: &ext})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +79,7 @@ func TestExternalNATS(t *testing.T) {
 			}
 			st.Close()
 
-			st, err = store.Open(ctx, store.Config{External: &ext})
+			st, err = Open(ctx, Config{External: &ext})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +97,7 @@ func TestExternalNATS(t *testing.T) {
 
 			bad := ext
 			bad.Password, bad.ReadyTimeout = "wrong", time.Second
-			if st, err := store.Open(ctx, store.Config{External: &bad}); err == nil {
+			if st, err := Open(ctx, Config{External: &bad}); err == nil {
 				st.Close()
 				t.Fatal("opened with a wrong password")
 			} else if !strings.Contains(err.Error(), "Authorization Violation") {
@@ -115,8 +111,8 @@ func TestExternalNATS(t *testing.T) {
 // JetStream fail Open after its ready timeout, saying so.
 func TestExternalNATSWithoutJetStream(t *testing.T) {
 	ns := natsServer(t, false)
-	ext := store.External{URL: ns.ClientURL(), User: "app", Password: "pw", ReadyTimeout: 3 * time.Second}
-	st, err := store.Open(t.Context(), store.Config{External: &ext})
+	ext := External{URL: ns.ClientURL(), User: "app", Password: "pw", ReadyTimeout: 3 * time.Second}
+	st, err := Open(t.Context(), Config{External: &ext})
 	if err == nil {
 		st.Close()
 		t.Fatal("opened on a server without JetStream")
