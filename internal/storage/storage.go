@@ -50,6 +50,7 @@ type LogStore interface {
 // KV is a bucket of values under string keys, each with a revision that
 // every change checks.
 type KV interface {
+	Watcher
 	Get(ctx context.Context, key string) (Entry, error)
 	Create(ctx context.Context, key string, value []byte) (uint64, error)
 	Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error)
@@ -139,3 +140,29 @@ var (
 	// time). Nothing was acknowledged, so the write may be retried.
 	ErrUnavailable = errors.New("store: temporarily unavailable")
 )
+
+// Watcher follows the changes to a KV's keys, whichever node or process
+// makes them.
+type Watcher interface {
+	// Revision is the revision of the latest change, deletions included,
+	// to a key matching filter (0 if there was none): once a Watch of the
+	// filter has sent a change at or past it, its watcher has seen every
+	// change acknowledged before Revision was asked.
+	Revision(ctx context.Context, filter string) (uint64, error)
+	// Watch sends every change to the keys matching filter made after
+	// revision after, in revision order, until ctx ends; then it closes
+	// the channel. A change that a later one to the same key replaced
+	// before it could be sent may be skipped. The watch outlives the
+	// store's reconnections and elections, resuming after the last change
+	// it sent.
+	Watch(ctx context.Context, filter string, after uint64) (<-chan Change, error)
+}
+
+// Change is a change to a key, as Watch reports it: its new value, or
+// its deletion (Deleted, with no value). Key is empty for the deletion
+// of a key the store holds under a hashed name (a key too long or
+// unusual to be a subject): the deletion says no more than its revision.
+type Change struct {
+	Entry
+	Deleted bool
+}

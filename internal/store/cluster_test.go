@@ -4,16 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tributary-data/tributary/internal/clustertest"
 )
 
 // node is one member of a test cluster: its configuration, kept to
@@ -23,36 +23,17 @@ type node struct {
 	st  *Store
 }
 
-// freePorts finds n free loopback ports. The listeners are closed just
-// before the servers bind the ports: the cluster's nodes must know each
-// other's addresses before any of them starts.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
+// freePorts finds n free loopback ports.
+func freePorts(t testing.TB, n int) []int { return clustertest.FreePorts(t, n) }
 
 // clusterConfigs are the configurations of n nodes on loopback that
-// name each other as peers, with data in temporary directories.
+// name each other as peers, with data in temporary directories (as
+// storetest.Configs, which this package's tests cannot import).
 func clusterConfigs(t testing.TB, n int, mod func(*Cluster)) []Config {
-	ports := freePorts(t, n)
 	var cfgs []Config
-	for i := range n {
-		cl := &Cluster{NodeName: "n" + strconv.Itoa(i), Listen: addrOf(ports[i]),
-			User: "route", Password: "s3cret", ReadyTimeout: 30 * time.Second}
-		for j := range n {
-			if j != i {
-				cl.Peers = append(cl.Peers, addrOf(ports[j]))
-			}
-		}
+	for _, m := range clustertest.Members(t, n) {
+		cl := &Cluster{NodeName: m.Name, Listen: m.Listen, Peers: m.Peers,
+			User: clustertest.SecretUser, Password: clustertest.SecretPassword, ReadyTimeout: clustertest.Timeout}
 		if mod != nil {
 			mod(cl)
 		}
@@ -62,31 +43,20 @@ func clusterConfigs(t testing.TB, n int, mod func(*Cluster)) []Config {
 	return cfgs
 }
 
-func addrOf(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
+func addrOf(port int) string { return clustertest.Addr(port) }
 
 // startCluster opens the nodes at once (each Open waits for a quorum of
 // the others) and closes them at the end of the test.
 func startCluster(t testing.TB, cfgs []Config) []*node {
 	t.Helper()
-	nodes := make([]*node, len(cfgs))
-	errs := make([]error, len(cfgs))
-	var wg sync.WaitGroup
-	for i, cfg := range cfgs {
-		nodes[i] = &node{cfg: cfg}
-		wg.Go(func() { nodes[i].st, errs[i] = Open(t.Context(), cfg) })
-	}
-	wg.Wait()
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			if n.st != nil {
-				n.st.Close()
-			}
+	return clustertest.Start(t, len(cfgs), func(i int) (*node, error) {
+		st, err := Open(t.Context(), cfgs[i])
+		return &node{cfg: cfgs[i], st: st}, err
+	}, func(n *node) {
+		if n.st != nil {
+			n.st.Close()
 		}
 	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	return nodes
 }
 
 // streamInfo is JetStream's view of a log or of the metadata bucket.
@@ -107,17 +77,7 @@ func streamInfo(t testing.TB, st *Store, name string) *jetstream.StreamInfo {
 // on an election.
 func eventually(t testing.TB, what string, f func() error) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after 30s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	clustertest.Eventually(t, what, f)
 }
 
 // TestClusterReadsEveryAckedWrite: three nodes form a cluster; a log and

@@ -95,9 +95,8 @@ type Engine struct {
 	// (a full disk fails every write, thousands a second).
 	unavailable *logging.Limiter
 
-	// createMu serialises Create so that the shard quota check and the
-	// creation are one step.
-	createMu sync.Mutex
+	// removed are the stream incarnations the observer heard removed.
+	removed removals
 	// locks holds a lock per stream key: puts hold it for reading,
 	// reshards and finishDelete for writing (see reshard.go).
 	locks keyLocks
@@ -146,6 +145,15 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 	if err := e.resume(ctx); err != nil {
 		// Stop what earlier streams scheduled (deletions, reshard
 		// completions) against the caller's store.
+		e.Close()
+		return nil, err
+	}
+	// From now on, what changes in the catalog, here or on another
+	// node, sets off what follows from it.
+	cat.changed = e.catalogChanged
+	e.wg.Add(1)
+	if err := cat.follow(e.ctx, func(msg string, err error) { e.log.Error(msg, "err", err) }, e.wg.Done); err != nil {
+		e.wg.Done()
 		e.Close()
 		return nil, err
 	}
@@ -205,18 +213,55 @@ func (e *Engine) Retention(hours int) time.Duration {
 	return time.Duration(hours) * e.cfg.RetentionHour
 }
 
+// lookupTimeout bounds the read of the bucket by which Lookup makes sure
+// of a stream its copy of the catalog lacks.
+const lookupTimeout = 5 * time.Second
+
 // Lookup returns a visible stream: one that exists and whose deletion
-// is not yet due.
+// is not yet due. A stream this engine's catalog lacks is looked for in
+// the bucket before it is called missing: another node may have just
+// made it. (Lookup takes no context, as its callers are many and the
+// wait is rare and bounded by lookupTimeout.)
 func (e *Engine) Lookup(ref Ref) (*Stream, error) {
 	s, ok := e.cat.get(ref.Key())
+	if !ok {
+		ctx, cancel := context.WithTimeout(e.ctx, lookupTimeout)
+		var err error
+		s, ok, err = e.cat.fetch(ctx, ref.Key())
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref.Name, err)
+		}
+	}
 	if !ok || (s.Meta.Status == StatusDeleting && !time.Now().Before(s.Meta.TransitionAt)) {
 		return nil, fmt.Errorf("%s: %w", ref.Name, ErrStreamNotFound)
 	}
 	return s, nil
 }
 
+// Fresh is Lookup with the stream's metadata read from the bucket, for
+// a request that must see every change acknowledged before it, on any
+// node (a consumer just registered elsewhere).
+func (e *Engine) Fresh(ctx context.Context, ref Ref) (*Stream, error) {
+	s, ok, err := e.cat.fetch(ctx, ref.Key())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref.Name, err)
+	}
+	if !ok || (s.Meta.Status == StatusDeleting && !time.Now().Before(s.Meta.TransitionAt)) {
+		return nil, fmt.Errorf("%s: %w", ref.Name, ErrStreamNotFound)
+	}
+	return s, nil
+}
+
+// Sync brings the engine's catalog up to every change acknowledged
+// before the call, whichever node made it: List, Lookup and the rest
+// then answer as the bucket would. It costs a read of the bucket's
+// leader; the hot path (puts and reads) does without.
+func (e *Engine) Sync(ctx context.Context) error { return e.cat.sync(ctx) }
+
 // List returns the streams of a scope, deleted ones whose deletion is
-// due included, sorted by name.
+// due included, sorted by name, as this engine's catalog has them (Sync
+// first to include the latest changes made on other nodes).
 func (e *Engine) List(account, region string) []*Meta {
 	return e.cat.all(scopePrefix(account, region))
 }
@@ -278,6 +323,18 @@ func (e *Engine) Change(ctx context.Context, ref Ref, fn func(m *Meta) error) er
 // otherwise), and when it was.
 func (e *Engine) active(ref Ref) (*Stream, time.Time, error) {
 	s, err := e.Lookup(ref)
+	return activeNow(s, err)
+}
+
+// activeFresh is active with the stream read from the bucket, for a
+// change planned from the metadata (a reshard): another node may have
+// changed it.
+func (e *Engine) activeFresh(ctx context.Context, ref Ref) (*Stream, time.Time, error) {
+	s, err := e.Fresh(ctx, ref)
+	return activeNow(s, err)
+}
+
+func activeNow(s *Stream, err error) (*Stream, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -322,9 +379,13 @@ func (e *Engine) Create(ctx context.Context, spec CreateSpec) error {
 	if !ValidName(ref.Name) || spec.Shards < 1 {
 		return fmt.Errorf("create %q with %d shards: %w", ref.Name, spec.Shards, ErrInvalidArgument)
 	}
-	e.createMu.Lock()
-	defer e.createMu.Unlock()
-	if s, ok := e.cat.get(ref.Key()); ok {
+	// The bucket, not this engine's copy, says whether the name is
+	// taken: another node may have just made or removed the stream.
+	s, ok, err := e.cat.fetch(ctx, ref.Key())
+	if err != nil {
+		return fmt.Errorf("create %s: %w", ref.Name, err)
+	}
+	if ok {
 		if s.Meta.Status != StatusDeleting || time.Now().Before(s.Meta.TransitionAt) {
 			return fmt.Errorf("create %s: %w", ref.Name, ErrStreamExists)
 		}
@@ -332,18 +393,24 @@ func (e *Engine) Create(ctx context.Context, spec CreateSpec) error {
 			return fmt.Errorf("create %s: %w", ref.Name, err)
 		}
 	}
-	if err := e.checkShardLimit(ref, spec.Shards); err != nil {
+	m := e.newMeta(spec)
+	quota, err := e.reserveShards(ctx, ref, m.UID, 0, spec.Shards)
+	if err != nil {
 		return err
 	}
-	m := e.newMeta(spec)
+	defer quota.Release()
 	// The shards' logs exist before the stream is visible: a reader that
 	// finds the stream (ACTIVE at once when there is no create delay)
 	// must find its logs too. Logs are named by the stream's UID, so a
 	// failed create leaves nothing another stream could pick up.
-	if err := e.ensureLogs(ctx, m); err != nil {
-		return fmt.Errorf("create %s: %w", ref.Name, err)
+	err = e.ensureLogs(ctx, m)
+	if err == nil {
+		err = quota.Check()
 	}
-	if err := e.cat.create(ctx, m); err != nil {
+	if err == nil {
+		err = e.cat.create(ctx, m)
+	}
+	if err != nil {
 		for _, sh := range m.Shards {
 			_ = e.st.DeleteLog(ctx, m.LogName(sh.Index))
 		}
@@ -450,22 +517,37 @@ func (e *Engine) ensureLogs(ctx context.Context, m *Meta) error {
 
 // scheduleDelete removes a DELETING stream's data and metadata once its
 // delay has passed. It is idempotent, so it also resumes after a crash.
-// One task runs per deletion: Delete starts it only when it is the call
-// that made the stream DELETING.
-func (e *Engine) scheduleDelete(m *Meta) {
+// One task runs per deletion on the node that made the stream DELETING:
+// Delete starts it only when it is the call that did. The other nodes
+// run one each too, after takeoverGrace (scheduleDeleteAfter), doing
+// the work only if that node did not (it died).
+func (e *Engine) scheduleDelete(m *Meta) { e.scheduleDeleteAfter(m, 0) }
+
+// scheduleDeleteAfter is scheduleDelete, grace after the deletion is due.
+func (e *Engine) scheduleDeleteAfter(m *Meta, grace time.Duration) {
 	key := streamKey(m.Account, m.Region, m.Name)
 	uid := m.UID
-	e.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt)
+	e.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt, "grace", grace)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		select {
-		case <-time.After(time.Until(m.TransitionAt)):
-		case <-e.ctx.Done():
-			return
-		}
-		if err := e.finishDelete(e.ctx, key, uid); err != nil && e.ctx.Err() == nil {
-			e.log.Error("finishing stream deletion", "stream", m.Name, "err", err)
+		// Retried while the store fails (an election in a cluster), as
+		// a reshard's completion is.
+		wait, retry := time.Until(m.TransitionAt.Add(grace)), time.Second
+		for {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-e.ctx.Done():
+				t.Stop()
+				return
+			}
+			err := e.finishDelete(e.ctx, key, uid)
+			if err == nil || e.ctx.Err() != nil {
+				return
+			}
+			e.log.Error("finishing stream deletion; retrying", "stream", m.Name, "in", retry, "err", err)
+			wait, retry = retry, min(2*retry, maxReshardRetry)
 		}
 	}()
 }
@@ -487,7 +569,11 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 	mu.Lock()
 	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		s, ok := e.cat.get(key)
+		// Another node may have finished it already.
+		s, ok, ferr := e.cat.fetch(ctx, key)
+		if ferr != nil {
+			return ferr
+		}
 		if !ok || s.Meta.UID != uid {
 			return nil
 		}
@@ -506,7 +592,7 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		e.obs.StreamRemoved(s.Meta)
+		e.streamRemoved(s.Meta)
 		// Firing the signals drops them and wakes readers still waiting,
 		// which then find the stream gone.
 		for _, log := range s.Meta.LogNames() {
@@ -527,22 +613,6 @@ func (e *Engine) deleteLogs(ctx context.Context, m *Meta) error {
 		if err := e.st.DeleteLog(ctx, log); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// checkShardLimit refuses a change that would take the scope's open
-// shards past the quota.
-func (e *Engine) checkShardLimit(ref Ref, added int) error {
-	if added <= 0 {
-		return nil
-	}
-	open := 0
-	for _, m := range e.List(ref.Account, ref.Region) {
-		open += m.OpenShardsAfterUpdate()
-	}
-	if open+added > e.cfg.ShardLimit {
-		return &ShardLimitError{Open: open, Limit: e.cfg.ShardLimit, Added: added}
 	}
 	return nil
 }

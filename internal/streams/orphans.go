@@ -43,7 +43,14 @@ func referencedLogs(ms []*Meta) map[string]bool {
 // (a deletion removes the logs before the metadata), so one means the
 // metadata was lost or damaged, and its records may still be wanted. It
 // is kept and reported.
+//
+// On a store shared with other nodes it does nothing: another node may
+// be creating a stream's logs right now, before writing the metadata
+// that names them, so no log can be told to be an orphan.
 func (e *Engine) removeOrphanLogs(ctx context.Context) error {
+	if shared(e.st) {
+		return nil
+	}
 	names, err := e.st.Logs(ctx)
 	if err != nil {
 		return fmt.Errorf("look for orphan logs: %w", err)

@@ -106,7 +106,7 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	mu.Lock()
 	defer mu.Unlock()
 
-	s, now, err := e.active(ref)
+	s, now, err := e.activeFresh(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -118,15 +118,20 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 		return err
 	}
 	p := diffReshard(s.Meta, planned)
-	if err := e.checkShardLimit(ref, len(p.Open)-len(p.Close)); err != nil {
+	quota, err := e.reserveShards(ctx, ref, s.Meta.UID, len(planned.Shards), len(p.Open)-len(p.Close))
+	if err != nil {
 		return err
 	}
+	defer quota.Release()
 	immediate := e.cfg.UpdateDelay <= 0
 	var ends map[int]string
 	if immediate {
 		if ends, err = e.prepareReshard(ctx, s.Meta, p, now); err != nil {
 			return err
 		}
+	}
+	if err := quota.Check(); err != nil {
+		return err
 	}
 	refused := false
 	m, err := e.Update(ctx, ref, func(m *Meta) error {
@@ -136,10 +141,7 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	})
 	if err != nil {
 		if refused && immediate {
-			// Nothing was written, so nothing names the children's logs.
-			for _, sh := range p.Open {
-				_ = e.st.DeleteLog(ctx, s.Meta.LogName(sh.Index))
-			}
+			e.dropChildLogs(ctx, ref, s.Meta, p)
 		}
 		return err
 	}
@@ -151,12 +153,32 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	return nil
 }
 
+// dropChildLogs removes the logs that a refused immediate reshard made
+// for its children, but those the stream's metadata names: a reshard
+// on another node, planned from the same shard map, gave its children
+// the same indexes, and may be the one that won.
+func (e *Engine) dropChildLogs(ctx context.Context, ref Ref, m *Meta, p *PendingReshard) {
+	named := map[string]bool{}
+	if cur, ok, err := e.cat.fetch(ctx, ref.Key()); err != nil {
+		return // unknown: leave them, as orphans
+	} else if ok && cur.Meta.UID == m.UID {
+		for _, log := range cur.Meta.LogNames() {
+			named[log] = true
+		}
+	}
+	for _, sh := range p.Open {
+		if log := m.LogName(sh.Index); !named[log] {
+			_ = e.st.DeleteLog(ctx, log)
+		}
+	}
+}
+
 // startReshard writes reshard p into a fresh copy of the metadata: at
 // once, with ends, or as pending. first is the shard count p was planned
 // against.
 func (e *Engine) startReshard(m *Meta, first int, p *PendingReshard, ends map[int]string, also func(m *Meta), now time.Time) error {
 	if len(m.Shards) != first || m.Reshard != nil {
-		return fmt.Errorf("%s: shards changed during a reshard", m.Name)
+		return fmt.Errorf("%s: resharded concurrently: %w", m.Name, ErrInUse)
 	}
 	// Delete and the other updates do not take the lock: one may have
 	// come since the check before planning. Making a DELETING stream
@@ -236,10 +258,15 @@ func (e *Engine) firePending(m *Meta, p *PendingReshard) {
 // delay has passed, retrying while the store fails: after a second, then
 // twice as long each time up to maxReshardRetry, so a failure that does
 // not clear logs an error a minute, not one a second. It is also how a
-// restart finishes a reshard that a crash interrupted.
-func (e *Engine) scheduleReshard(m *Meta) {
+// restart finishes a reshard that a crash interrupted. The other nodes
+// run it too, after takeoverGrace (scheduleReshardAfter), and complete
+// the reshard if its node died.
+func (e *Engine) scheduleReshard(m *Meta) { e.scheduleReshardAfter(m, 0) }
+
+// scheduleReshardAfter is scheduleReshard, grace after the reshard is due.
+func (e *Engine) scheduleReshardAfter(m *Meta, grace time.Duration) {
 	key, uid := streamKey(m.Account, m.Region, m.Name), m.UID
-	wait, retry := time.Until(m.TransitionAt), time.Second
+	wait, retry := time.Until(m.TransitionAt.Add(grace)), time.Second
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -271,7 +298,11 @@ func (e *Engine) completeReshard(ctx context.Context, key, uid string) error {
 	mu := e.streamLock(key)
 	mu.Lock()
 	defer mu.Unlock()
-	s, ok := e.cat.get(key)
+	// Another node may have completed it already.
+	s, ok, err := e.cat.fetch(ctx, key)
+	if err != nil {
+		return err
+	}
 	if !ok || s.Meta.UID != uid || s.Meta.Reshard == nil || s.Meta.Status == StatusDeleting {
 		return nil
 	}
@@ -380,7 +411,7 @@ func (e *UpdateLimitError) Unwrap() error { return ErrLimitExceeded }
 // nothing. A stream that is not ACTIVE is refused before the count is
 // compared, since an UPDATING stream's count is the old map's.
 func (e *Engine) UpdateShardCount(ctx context.Context, ref Ref, target int) (int, error) {
-	s, now, err := e.active(ref)
+	s, now, err := e.activeFresh(ctx, ref)
 	if err != nil {
 		return 0, err
 	}
