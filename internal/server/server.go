@@ -180,6 +180,7 @@ func startKinesis(ctx context.Context, cfg Config, st *store.Store, verifier *si
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerStoreFull(reg, st)
+	registerCluster(reg, st)
 	cfg.Kinesis.Registerer = reg
 	newCtx, cancel := context.WithTimeout(ctx, startupStepTimeout)
 	ks, err := kinesis.New(newCtx, st, cfg.Kinesis)
