@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/tributary-data/tributary/internal/server"
 	"github.com/tributary-data/tributary/internal/testserver"
@@ -131,5 +133,58 @@ func TestClusterNodesServe(t *testing.T) {
 		case err != nil && (nd == nodes[0] || !errors.As(err, &nf)):
 			t.Errorf("%s: DescribeStreamSummary: %v", nd.Name, err)
 		}
+	}
+}
+
+// TestClusterNodeWaitsForQuorum: a node started before the others waits
+// for a quorum with its port answering: /health says 503, the cluster
+// forming and why (the node reaches none of its peers), and API requests
+// get AWS's retriable ServiceUnavailable. Once the others start it
+// serves, and /health says ok.
+func TestClusterNodeWaitsForQuorum(t *testing.T) {
+	c := inproc.NewCluster(t, 3)
+	addr := testserver.FreeAddr(t)
+	first := make(chan error, 1)
+	go func() { first <- c.Nodes[0].Start(t, addr) }()
+	t.Cleanup(func() { <-first }) // the start is bounded; a failed test waits for it
+
+	var h server.Health
+	testserver.WaitUntil(t, "/health to say what the waiting node lacks", 20*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/health")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		h = server.Health{}
+		return resp.StatusCode == http.StatusServiceUnavailable && json.NewDecoder(resp.Body).Decode(&h) == nil &&
+			h.Cluster != nil && strings.Contains(h.Cluster.Error, "connected to 0 node(s)")
+	})
+	if h.Status != "unavailable" || h.Cluster.Status != "forming" || h.Cluster.Node != "n0" || h.Storage.Status != "starting" {
+		t.Fatalf("waiting node's /health: %+v %+v", h, h.Cluster)
+	}
+	_, err := testserver.NewClient("http://"+addr).ListStreams(t.Context(), &kinesis.ListStreamsInput{})
+	var apiErr smithy.APIError
+	var respErr *smithyhttp.ResponseError
+	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "ServiceUnavailable" ||
+		!errors.As(err, &respErr) || respErr.HTTPStatusCode() != http.StatusServiceUnavailable {
+		t.Fatalf("ListStreams on a waiting node: %v; want a 503 ServiceUnavailable", err)
+	}
+
+	c.Start(t, "127.0.0.1:0", c.Nodes[1:])
+	select {
+	case err := <-first:
+		first <- err
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the first node did not start within 30s of the others")
+	}
+	h = server.Health{}
+	if code := getJSON(t, c.Nodes[0].Endpoint+"/health", &h); code != http.StatusOK || h.Cluster == nil || h.Cluster.Status != "ok" {
+		t.Fatalf("GET /health once the cluster formed = %d %+v", code, h)
+	}
+	if _, err := c.Nodes[0].Client().ListStreams(t.Context(), &kinesis.ListStreamsInput{}); err != nil {
+		t.Fatal(err)
 	}
 }
