@@ -69,7 +69,10 @@ func serveWhileForming(cfg Config, tlsConf *tls.Config, lg *slog.Logger) (*formi
 		f.health.Connect.Status = "starting"
 	}
 	if cl := cfg.Store.Cluster; cl != nil {
-		f.health.Cluster.Node = cl.NodeName
+		f.health.Cluster.Node, f.health.Cluster.Replicas = cl.NodeName, store.ClusteredReplicas
+	}
+	if cfg.Store.Replicas > 0 {
+		f.health.Cluster.Replicas = cfg.Store.Replicas
 	}
 	f.hs = cfg.HTTP.NewHTTPServer(f, lg)
 	if tlsConf != nil {
