@@ -241,7 +241,11 @@ func (s *Store) waitReady(parent context.Context, timeout time.Duration) (*conn,
 		}
 		lastErr = err
 		if s.waiting != nil {
-			s.waiting(fmt.Sprintf("%v (%s)", err, s.peerStatus()))
+			why := err.Error()
+			if s.ns != nil && !s.ns.JetStreamIsCurrent() {
+				why = "no JetStream meta leader yet: a majority of the nodes must be up and reach each other"
+			}
+			s.waiting(fmt.Sprintf("%s (%s)", why, s.peerStatus()))
 		}
 		if time.Now().After(nextLog) {
 			s.log.Info("store: waiting for the jetstream cluster", "waited", time.Since(start).Round(time.Second),

@@ -62,10 +62,16 @@ func (s *Store) ClusterHealth(ctx context.Context) ClusterHealth {
 	if s.ns != nil {
 		h.Peers = s.ClusterPeers()
 		h.Current = s.JetStreamCurrent()
+		size := 0
 		if jsi, err := s.ns.Jsz(&server.JSzOptions{}); err == nil && jsi.Meta != nil {
-			h.MetaLeader = jsi.Meta.Leader
+			h.MetaLeader, size = jsi.Meta.Leader, jsi.Meta.Size
 		}
-		if h.MetaLeader == "" {
+		// A leader keeps its title for seconds after losing its
+		// majority; the routes say so at once.
+		if reached := len(h.Peers) + 1; size > 1 && reached <= size/2 {
+			problems = append(problems, fmt.Errorf("this node reaches %d of the cluster's %d nodes; a majority is needed (%s)",
+				reached, size, s.peerStatus()))
+		} else if h.MetaLeader == "" {
 			problems = append(problems, fmt.Errorf("no JetStream meta leader: fewer than a quorum of the nodes are reachable (%s)", s.peerStatus()))
 		}
 		if !h.Current {
