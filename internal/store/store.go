@@ -139,6 +139,8 @@ type Store struct {
 	natsOpts []nats.Option
 	// notes are the listeners of notifications (notify.go).
 	notes listeners
+	// waiting hears what Open waits for (Cluster.Waiting).
+	waiting func(why string)
 }
 
 // LockFile is the name of the lock file in a data directory.
@@ -361,6 +363,7 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 		replicas: replicas, clustered: cl != nil, natsOpts: clientOpts, opts: opts}
 	var c *conn
 	if cl != nil {
+		s.waiting = cl.Waiting
 		c, err = s.waitReady(ctx, cl.readyTimeout())
 	} else {
 		c, err = s.dial(ctx, true)

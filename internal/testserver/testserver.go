@@ -58,11 +58,17 @@ const (
 // a later test process removes any whose process died without doing so.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() { binPath, buildErr = build() })
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	return bin
+}
+
+// binary is Binary reporting a failure to build rather than failing the test.
+func binary() (string, error) {
+	buildOnce.Do(func() { binPath, buildErr = build() })
+	return binPath, buildErr
 }
 
 // build builds cmd/tributary into a new locked temporary directory,
@@ -192,12 +198,13 @@ func (p *Proc) shutdown(report func(format string, args ...any)) {
 
 // ServeArgs are the serve flags a test server runs with: listen on addr
 // (and the Connect API on 127.0.0.1:0), log warnings and errors only,
-// change stream states without delay, keep data in memory, unless the
-// test's flags, which come last, say otherwise.
+// change stream states without delay, keep data in memory (unless it is
+// on external NATS servers), unless the test's flags, which come last, say
+// otherwise.
 func ServeArgs(addr string, flags []string) []string {
 	args := []string{"-listen", addr, "-log-level", "warn",
 		"-create-stream-delay", "0", "-delete-stream-delay", "0", "-update-stream-delay", "0"}
-	if !hasFlag(flags, "data-dir") {
+	if !hasFlag(flags, "data-dir") && !hasFlag(flags, "nats-url") {
 		args = append(args, "-in-memory")
 	}
 	if !hasFlag(flags, "connect-listen") {
@@ -251,35 +258,54 @@ func FreeAddr(t testing.TB) string {
 // inproc.Start unless the process itself is under test.
 func Start(t testing.TB, flags ...string) *Proc {
 	t.Helper()
-	return launch(t, "127.0.0.1:0", flags)
+	p, err := launch(t, "127.0.0.1:0", flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // StartAt is Start on a given address, so a restarted server keeps its port.
 func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	t.Helper()
-	return launch(t, addr, flags)
+	p, err := launch(t, addr, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TryStart is Start reporting a failure rather than failing the test,
+// so that several servers can start at once from goroutines of their
+// own, as the nodes of a cluster must (each waits for the others).
+func TryStart(t testing.TB, flags ...string) (*Proc, error) {
+	return launch(t, "127.0.0.1:0", flags)
 }
 
 // launch runs the server and waits until it has written its addresses.
 // The process's temporary files (an in-memory store's directory) go to a
 // directory of the test's, removed when the test ends even if the
 // process was killed and could not remove them itself.
-func launch(t testing.TB, addr string, flags []string) *Proc {
-	t.Helper()
+func launch(t testing.TB, addr string, flags []string) (*Proc, error) {
 	tmp, err := os.MkdirTemp("", "tributary-serve-")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	addrFile := filepath.Join(tmp, "addr.json")
 	args := append([]string{"serve", "-addr-file", addrFile}, ServeArgs(addr, flags)...)
 	p := &Proc{t: t, log: &syncbuf.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(Binary(t), args...)
+	bin, err := binary()
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return nil, err
+	}
+	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		_ = os.RemoveAll(tmp)
-		t.Fatal(err)
+		return nil, err
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
@@ -291,7 +317,7 @@ func launch(t testing.TB, addr string, flags []string) *Proc {
 	})
 	addrs, err := p.waitAddrs(addrFile)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	scheme := "http"
 	if UsesTLS(flags) {
@@ -301,7 +327,7 @@ func launch(t testing.TB, addr string, flags []string) *Proc {
 	if addrs.Connect != "" {
 		p.ConnectURL = scheme + "://" + addrs.Connect
 	}
-	return p
+	return p, nil
 }
 
 // servingAddrs is what serve writes to its -addr-file.
@@ -329,7 +355,14 @@ func (p *Proc) waitAddrs(path string) (servingAddrs, error) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			return a, fmt.Errorf("tributary serve did not start within 30s:\n%s", p.log.String())
+			// Go prints every goroutine's stack on SIGQUIT: where the
+			// start-up hangs.
+			_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+			}
+			return a, fmt.Errorf("tributary serve did not start within 30s (its goroutines at that moment follow):\n%s", p.log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -405,6 +438,14 @@ func Run(t testing.TB, env []string, bin string, args ...string) Result {
 		t.Fatalf("%s %s: %v\nstderr:\n%s", bin, strings.Join(args, " "), err, res.Stderr)
 	}
 	return res
+}
+
+// ExitCode waits for the server process to end and returns its exit
+// status (-1 if a signal ended it).
+func (p *Proc) ExitCode() int {
+	p.needProcess("ExitCode")
+	<-p.done
+	return p.cmd.ProcessState.ExitCode()
 }
 
 // PID is the server process's id. Only a subprocess has one.
