@@ -19,6 +19,16 @@ type Store interface {
 
 // LogStore keeps append-only logs of messages numbered 1, 2, 3… in write order,
 // which expire by age.
+//
+// A name of the form GROUP.PART is a shared log: one of the logs stored
+// together in the group GROUP (a JetStream stream holding one subject per
+// log). Its messages are numbered by the group: increasing, but sparse, as
+// the group's other logs take numbers in between. Read and a read's
+// Pending count only the log's own messages; State, IndexRebuilt and
+// RecreateLog are the group's (RecreateLog makes the group, taking no
+// appends for any of its logs until CreateLogs or OpenLogs adds them), and
+// DeleteLog of the bare GROUP removes the whole group. A name without a
+// dot is a log of its own, as before.
 type LogStore interface {
 	CreateLog(ctx context.Context, name string, maxAge time.Duration) error
 	// RecreateLog makes a missing log anew, numbering from firstSeq.
@@ -45,6 +55,16 @@ type LogStore interface {
 	// store opened, so that the log may have forgotten messages at its
 	// end and will number new ones as if they had never been.
 	IndexRebuilt(name string) bool
+	// CreateLogs creates every log of names that is missing, leaving those
+	// that exist as they are; logs that share storage are created together.
+	CreateLogs(ctx context.Context, names []string, maxAge time.Duration) error
+	// CloseLogs fences logs: once it returns, no append to them succeeds
+	// (ErrLogClosed), wherever it was sent from, and State counts every
+	// append acknowledged before. It does nothing for a log that is not
+	// shared: such logs are fenced by their writers (the engine's locks).
+	CloseLogs(ctx context.Context, names []string) error
+	// OpenLogs undoes CloseLogs: the logs take appends again.
+	OpenLogs(ctx context.Context, names []string) error
 }
 
 // KV is a bucket of values under string keys, each with a revision that
@@ -120,4 +140,8 @@ var (
 	// not confirm for now (a full disk, a write not acknowledged in
 	// time). Nothing was acknowledged, so the write may be retried.
 	ErrUnavailable = errors.New("store: temporarily unavailable")
+	// ErrLogClosed is returned for an append to a log that CloseLogs fenced:
+	// nothing was stored, and the writer's view of which logs are open
+	// is out of date.
+	ErrLogClosed = errors.New("store: log closed")
 )

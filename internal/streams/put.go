@@ -2,6 +2,7 @@ package streams
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -104,9 +105,9 @@ func (e *Engine) Append(ctx context.Context, s *Stream, recs []Record, shards []
 	now := arrival.Unix()
 	for _, g := range groups {
 		msgSeq, err := g.p.Wait(ctx)
-		if err != nil {
+		if err != nil && !errors.Is(err, storage.ErrLogClosed) { // put routes those again
 			e.LogStoreError("storing records", err, "stream", m.Name, "shard", g.shard, "records", len(g.idx))
-		} else {
+		} else if err == nil {
 			e.appended.fire(m.LogName(g.shard))
 			e.obs.Stored(m, g.shard, len(g.idx), g.bytes(recs))
 		}
@@ -204,10 +205,69 @@ func (e *Engine) PutShard(ctx context.Context, ref Ref, shardIndex int, recs []R
 // put stores at most MaxPut records, each in the shard route picks for
 // it, all or none: a record route refuses fails the put before anything
 // is stored.
+//
+// Records that went to a shard whose log the store had closed (a reshard
+// completed on another node, which this node's metadata does not show
+// yet: storage.ErrLogClosed) stored nothing; the metadata is read again
+// and they are routed afresh, a few times over about two seconds, after
+// which they fail as unavailable for the client to retry.
 func (e *Engine) put(ctx context.Context, ref Ref, recs []Record, route func(s *Stream, r Record) (int, error)) ([]PutResult, error) {
 	if len(recs) > MaxPut {
 		return nil, fmt.Errorf("put to %s: %d records, at most %d: %w", ref.Name, len(recs), MaxPut, ErrInvalidArgument)
 	}
+	out, err := e.putOnce(ctx, ref, recs, route)
+	wait := 20 * time.Millisecond
+	for attempt := 0; err == nil; attempt++ {
+		var again []int
+		for i, r := range out {
+			if errors.Is(r.Err, storage.ErrLogClosed) {
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		if attempt == maxClosedRetries || e.waitReload(ctx, ref, wait) != nil {
+			for _, i := range again {
+				out[i].Err = fmt.Errorf("%w: %w", storage.ErrUnavailable, out[i].Err)
+			}
+			break
+		}
+		wait *= 2
+		retry := make([]Record, len(again))
+		for j, i := range again {
+			retry[j] = recs[i]
+		}
+		res, rerr := e.putOnce(ctx, ref, retry, route)
+		for j, i := range again {
+			if rerr != nil {
+				out[i] = PutResult{Shard: out[i].Shard, Err: rerr}
+			} else {
+				out[i] = res[j]
+			}
+		}
+	}
+	return out, err
+}
+
+// maxClosedRetries bounds the re-routings of records that met a closed
+// log (put): 20 ms doubling, about 2.5 s in all.
+const maxClosedRetries = 7
+
+// waitReload waits, then reads a stream's metadata again from the store.
+func (e *Engine) waitReload(ctx context.Context, ref Ref, wait time.Duration) error {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	}
+	return e.cat.reload(ctx, ref.Key())
+}
+
+// putOnce is one routing and storing of a put's records.
+func (e *Engine) putOnce(ctx context.Context, ref Ref, recs []Record, route func(s *Stream, r Record) (int, error)) ([]PutResult, error) {
 	s, release, err := e.Writable(ref)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,321 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/tributary-data/tributary/internal/storage"
+)
+
+// Shared logs (docs/scale.md, mapping B). A log named GROUP.PART is the
+// subject log.GROUP.PART of the JetStream stream GROUP, which holds one
+// such subject per log plus a control subject, ctl.GROUP. A log named
+// without a dot is a JetStream stream of its own (mapping A), subject
+// log.NAME, exactly as before: both kinds live side by side in one
+// store, so a data directory written before shared logs existed opens
+// unchanged.
+//
+// The group's configuration lists each open log's subject explicitly;
+// that list is the fence that keeps a closed log from taking another
+// message, whichever node sends it: a publish to a subject no stream
+// captures has no responder and stores nothing (CloseLogs).
+
+// ErrLogClosed is returned for an append to a log that CloseLogs fenced.
+var ErrLogClosed = storage.ErrLogClosed
+
+// logStream is the JetStream stream a log lives in.
+func logStream(name string) string {
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		return name[:i]
+	}
+	return name
+}
+
+// isShared reports whether a log is one subject of a shared stream.
+func isShared(name string) bool { return strings.IndexByte(name, '.') >= 0 }
+
+// ctlSubject is a shared stream's control subject, which the fence's
+// barrier writes to.
+func ctlSubject(stream string) string { return "ctl." + stream }
+
+// groupShared groups shared log names by their stream, in first-seen
+// order; names of unshared logs are left out.
+func groupShared(names []string) ([]string, map[string][]string) {
+	var order []string
+	by := map[string][]string{}
+	for _, n := range names {
+		if !isShared(n) {
+			continue
+		}
+		st := logStream(n)
+		if _, ok := by[st]; !ok {
+			order = append(order, st)
+		}
+		by[st] = append(by[st], logSubject(n))
+	}
+	return order, by
+}
+
+// sharedConfig is the configuration of a new shared stream.
+func (s *Store) sharedConfig(stream string, subjects []string, maxAge time.Duration, firstSeq uint64) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        stream,
+		Subjects:    append([]string{ctlSubject(stream)}, subjects...),
+		Storage:     s.storage,
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      maxAge,
+		Discard:     jetstream.DiscardOld,
+		AllowDirect: true,
+		Replicas:    s.replicas,
+		FirstSeq:    firstSeq,
+	}
+}
+
+// ensureShared makes the shared stream exist and capture subjects (it
+// adds those missing; with none, it only makes the stream). It reports
+// whether the stream existed with another maxAge.
+func (s *Store) ensureShared(ctx context.Context, stream string, subjects []string, maxAge time.Duration, firstSeq uint64) (bool, error) {
+	c, err := s.conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	for attempt := 0; ; attempt++ {
+		st, err := c.js.Stream(ctx, stream)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			_, err = c.js.CreateStream(ctx, s.sharedConfig(stream, subjects, maxAge, firstSeq))
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) && attempt < 3 {
+				continue // made meanwhile: add to it
+			}
+			return false, err
+		}
+		if err != nil {
+			return false, err
+		}
+		cfg := st.CachedInfo().Config
+		missing := false
+		for _, subj := range subjects {
+			if !slices.Contains(cfg.Subjects, subj) {
+				cfg.Subjects = append(cfg.Subjects, subj)
+				missing = true
+			}
+		}
+		if missing {
+			if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+				return false, err
+			}
+		}
+		return maxAge != cfg.MaxAge, nil
+	}
+}
+
+// createShared is CreateLog and RecreateLog of a shared log. A re-created
+// stream takes no appends (no log subject) until OpenLogs: it may hold
+// closed logs as well as open ones, and only its owner knows which.
+func (s *Store) createShared(ctx context.Context, name string, maxAge time.Duration, firstSeq uint64) error {
+	subjects := []string{logSubject(name)}
+	if firstSeq > 0 {
+		subjects = nil
+	}
+	other, err := s.ensureShared(ctx, logStream(name), subjects, maxAge, firstSeq)
+	if err != nil {
+		return fmt.Errorf("create log %s: %w", name, err)
+	}
+	if other {
+		return fmt.Errorf("create log %s: %w", name, ErrExists)
+	}
+	return nil
+}
+
+// CreateLogs creates the logs of names that are missing; those that
+// exist keep their configuration. The logs of one shared stream are
+// created in one request when the stream is new.
+func (s *Store) CreateLogs(ctx context.Context, names []string, maxAge time.Duration) error {
+	for _, n := range names {
+		if isShared(n) {
+			continue
+		}
+		if err := s.CreateLog(ctx, n, maxAge); err != nil && !errors.Is(err, ErrExists) {
+			return err
+		}
+	}
+	order, by := groupShared(names)
+	for _, st := range order {
+		if _, err := s.ensureShared(ctx, st, by[st], maxAge, 0); err != nil {
+			return fmt.Errorf("create logs of %s: %w", st, err)
+		}
+	}
+	return nil
+}
+
+// OpenLogs makes shared logs take appends again: their subjects are
+// added to their streams where missing. Unshared logs always take them.
+func (s *Store) OpenLogs(ctx context.Context, names []string) error {
+	order, by := groupShared(names)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return fmt.Errorf("open logs: %w", err)
+	}
+	for _, stream := range order {
+		st, err := c.js.Stream(ctx, stream)
+		if err != nil {
+			return fmt.Errorf("open logs of %s: %w", stream, mapNotFound(err))
+		}
+		cfg := st.CachedInfo().Config
+		n := len(cfg.Subjects)
+		for _, subj := range by[stream] {
+			if !slices.Contains(cfg.Subjects, subj) {
+				cfg.Subjects = append(cfg.Subjects, subj)
+			}
+		}
+		if len(cfg.Subjects) == n {
+			continue
+		}
+		if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("open logs of %s: %w", stream, err)
+		}
+	}
+	return nil
+}
+
+// CloseLogs fences shared logs. For each stream it removes the logs'
+// subjects in one configuration update and then passes a barrier: the
+// stream's leader reports the new subjects, a control message written
+// to the stream is acknowledged, and the leader is still the same one.
+// The update alone is not enough on a cluster, since the meta group
+// orders it, not the stream's own Raft log, and appends already
+// proposed would still land; the control message comes after every one
+// of them in the stream's log. A change of leader between the steps
+// (the new one may not have applied the update when it was elected)
+// starts the barrier again. Once CloseLogs returns, State's LastSeq is
+// past every message the logs will ever hold. Unshared logs are left
+// alone: their writers fence them (docs/cluster.md).
+func (s *Store) CloseLogs(ctx context.Context, names []string) error {
+	order, by := groupShared(names)
+	c, err := s.conn(ctx)
+	if err != nil {
+		return fmt.Errorf("close logs: %w", err)
+	}
+	for _, stream := range order {
+		st, err := c.js.Stream(ctx, stream)
+		if err != nil {
+			return fmt.Errorf("close logs of %s: %w", stream, mapNotFound(err))
+		}
+		cfg := st.CachedInfo().Config
+		kept := slices.DeleteFunc(slices.Clone(cfg.Subjects), func(subj string) bool { return slices.Contains(by[stream], subj) })
+		if len(kept) != len(cfg.Subjects) {
+			cfg.Subjects = kept
+			if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+				return fmt.Errorf("close logs of %s: %w", stream, err)
+			}
+		}
+		if err := s.barrier(ctx, c, stream, by[stream]); err != nil {
+			return fmt.Errorf("close logs of %s: %w", stream, err)
+		}
+	}
+	return nil
+}
+
+// maxBarrier bounds how long CloseLogs waits for a stream's leader to
+// show a configuration without the closed subjects.
+const maxBarrier = 30 * time.Second
+
+// barrier waits until the stream's leader has dropped subjects and has
+// applied every append proposed before it did (see CloseLogs).
+func (s *Store) barrier(ctx context.Context, c *conn, stream string, gone []string) error {
+	ctx, cancel := context.WithTimeout(ctx, maxBarrier)
+	defer cancel()
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
+		done, err := s.barrierOnce(ctx, c, stream, gone)
+		if done {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w: fence barrier: %w (last: %v)", ErrUnavailable, ctx.Err(), err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// barrierOnce is one attempt at the barrier: true when it passed.
+func (s *Store) barrierOnce(ctx context.Context, c *conn, stream string, gone []string) (bool, error) {
+	leader, err := s.leaderWithout(ctx, c, stream, gone)
+	if leader == nil || err != nil {
+		return false, err
+	}
+	msg := &nats.Msg{Subject: ctlSubject(stream), Header: nats.Header{}}
+	msg.Header.Set(jetstream.ExpectedStreamHeader, stream)
+	if _, err := c.js.PublishMsg(ctx, msg); err != nil {
+		return false, err
+	}
+	after, err := s.leaderWithout(ctx, c, stream, gone)
+	if after == nil || err != nil {
+		return false, err
+	}
+	return *after == *leader, nil
+}
+
+// leaderWithout names the stream's leader if it reports none of the
+// subjects gone in its configuration; nil otherwise.
+func (s *Store) leaderWithout(ctx context.Context, c *conn, stream string, gone []string) (*string, error) {
+	st, err := c.js.Stream(ctx, stream)
+	if err != nil {
+		return nil, err
+	}
+	info := st.CachedInfo()
+	for _, subj := range info.Config.Subjects {
+		if slices.Contains(gone, subj) {
+			return nil, nil
+		}
+	}
+	leader := ""
+	if info.Cluster != nil {
+		leader = info.Cluster.Leader
+	}
+	return &leader, nil
+}
+
+// closedOr tells an append to a shared log that found no stream apart:
+// ErrClosed when the log's subject is not in its stream's configuration
+// (CloseLogs removed it), err otherwise (a leader being elected, say).
+func (s *Store) closedOr(ctx context.Context, name string, err error) error {
+	if !isShared(name) || !(errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders)) {
+		return err
+	}
+	c, cerr := s.conn(ctx)
+	if cerr != nil {
+		return err
+	}
+	st, serr := c.js.Stream(ctx, logStream(name))
+	if serr != nil || slices.Contains(st.CachedInfo().Config.Subjects, logSubject(name)) {
+		return err
+	}
+	return fmt.Errorf("append to %s: %w", name, ErrLogClosed)
+}
+
+// deleteShared removes one log of a shared stream: its subject, then its
+// messages.
+func (s *Store) deleteShared(ctx context.Context, c *conn, name string) error {
+	st, err := c.js.Stream(ctx, logStream(name))
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg := st.CachedInfo().Config
+	subj := logSubject(name)
+	if i := slices.Index(cfg.Subjects, subj); i >= 0 {
+		cfg.Subjects = slices.Delete(cfg.Subjects, i, i+1)
+		if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+			return err
+		}
+	}
+	return st.Purge(ctx, jetstream.WithPurgeSubject(subj))
+}
