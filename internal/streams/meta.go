@@ -140,7 +140,6 @@ func (m *Meta) LogNames() []string {
 	return out
 }
 
-
 // StartingSequence is the SequenceNumberRange.StartingSequenceNumber of a shard.
 func (s *ShardMeta) StartingSequence() string {
 	return s.seqNumber(0, 0, s.Created.Unix())
