@@ -233,3 +233,41 @@ func logLeft(ctx context.Context, t *testing.T, st storage.Store, name string) b
 	}
 	return err == nil
 }
+
+// TestPutToFencedParentRoutesAgain: two engines over one store stand for
+// two nodes, each with its own copy of the metadata. A split on the first
+// closes the parent's log in the store; the second, which still routes by
+// the old shard map, finds the log closed, reads the metadata again and
+// stores the record in the child that owns its key.
+func TestPutToFencedParentRoutesAgain(t *testing.T) {
+	ctx := context.Background()
+	e1 := newTestEngine(t, Config{})
+	e2, err := Open(ctx, e1.st, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	ref := mustCreate(t, e1, "s", 1)
+	if err := e2.cat.reload(ctx, ref.Key()); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e2.Put(ctx, ref, []Record{{PartitionKey: "a", Data: []byte("before")}}); err != nil || res[0].Err != nil || res[0].Shard != 0 {
+		t.Fatalf("put before the split: %v %+v", err, res)
+	}
+	if err := e1.Split(ctx, ref, "shardId-000000000000", "170141183460469231731687303715884105728"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := e2.Lookup(ref); len(s.Meta.Shards) != 1 {
+		t.Fatalf("the second engine already sees %d shards: the test needs its old copy", len(s.Meta.Shards))
+	}
+	res, err := e2.Put(ctx, ref, []Record{{PartitionKey: "a", Data: []byte("after")}})
+	if err != nil || res[0].Err != nil || res[0].Shard == 0 {
+		t.Fatalf("put through the stale engine: %v %+v, want it stored in a child", err, res)
+	}
+	s, _ := e1.Lookup(ref)
+	end, _ := shard.ParseSequence(s.Meta.Shards[0].EndingSeq)
+	got, _ := shard.ParseSequence(res[0].Seq)
+	if got.ShardIndex == 0 || got.Index <= end.Index {
+		t.Fatalf("record at %s, parent's end %s", res[0].Seq, s.Meta.Shards[0].EndingSeq)
+	}
+}
