@@ -65,6 +65,10 @@ type LogStore interface {
 	CloseLogs(ctx context.Context, names []string) error
 	// OpenLogs undoes CloseLogs: the logs take appends again.
 	OpenLogs(ctx context.Context, names []string) error
+	// ManyWriters reports whether other processes may append to the same
+	// logs (a cluster, or a NATS server of which this process is only a
+	// client), so that only CloseLogs can fence a log.
+	ManyWriters() bool
 }
 
 // KV is a bucket of values under string keys, each with a revision that

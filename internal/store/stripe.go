@@ -196,6 +196,11 @@ func (s *Store) OpenLogs(ctx context.Context, names []string) error {
 // past every message the logs will ever hold. Unshared logs are left
 // alone: their writers fence them (docs/cluster.md).
 func (s *Store) CloseLogs(ctx context.Context, names []string) error {
+	for _, n := range names {
+		if !isShared(n) && s.ManyWriters() {
+			return fmt.Errorf("close log %s: a log of its own cannot be fenced while other processes write to it", n)
+		}
+	}
 	order, by := groupShared(names)
 	c, err := s.conn(ctx)
 	if err != nil {
@@ -280,6 +285,11 @@ func (s *Store) leaderWithout(ctx context.Context, c *conn, stream string, gone 
 	}
 	return &leader, nil
 }
+
+// ManyWriters reports whether other processes may append to this store's
+// logs: it is a node of a JetStream cluster, or a client of a NATS server
+// it does not run.
+func (s *Store) ManyWriters() bool { return s.clustered || s.ns == nil }
 
 // closedOr tells an append to a shared log that found no stream apart:
 // ErrClosed when the log's subject is not in its stream's configuration

@@ -110,6 +110,10 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	if err != nil {
 		return err
 	}
+	if !s.Meta.Shared() && e.st.ManyWriters() {
+		// Only this process's lock would fence the parents (prepareReshard).
+		return &LayoutError{Stream: ref.Name}
+	}
 	planned, err := s.Meta.Clone()
 	if err != nil {
 		return err

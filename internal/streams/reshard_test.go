@@ -271,3 +271,40 @@ func TestPutToFencedParentRoutesAgain(t *testing.T) {
 		t.Fatalf("record at %s, parent's end %s", res[0].Seq, s.Meta.Shards[0].EndingSeq)
 	}
 }
+
+// manyWriters is a store that says other processes write to it, as a
+// node of a cluster does.
+type manyWriters struct{ storage.Store }
+
+func (manyWriters) ManyWriters() bool { return true }
+
+// TestLayoutAReshardRefusedWithManyWriters: where other processes write
+// to the store, a stream of layout A is not resharded (its closing shards
+// could not be fenced: LayoutError, an InvalidArgumentException), while a
+// stream of layout B is.
+func TestLayoutAReshardRefusedWithManyWriters(t *testing.T) {
+	ctx := context.Background()
+	one := newTestEngine(t, Config{StripeShards: LayoutA})
+	refA := mustCreate(t, one, "a", 1)
+	one.Close()
+	e, err := Open(ctx, manyWriters{one.st}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	refB := mustCreate(t, e, "b", 1)
+	const key = "170141183460469231731687303715884105728"
+	var lay *LayoutError
+	if err := e.Split(ctx, refA, "shardId-000000000000", key); !errors.As(err, &lay) || !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("split of a layout A stream with other writers: %v, want a LayoutError", err)
+	}
+	if _, err := e.UpdateShardCount(ctx, refA, 2); !errors.As(err, &lay) {
+		t.Fatalf("UpdateShardCount of a layout A stream with other writers: %v, want a LayoutError", err)
+	}
+	if err := e.Split(ctx, refB, "shardId-000000000000", key); err != nil {
+		t.Fatalf("split of a layout B stream: %v", err)
+	}
+	if res := mustPut(t, e, refA, "k"); res[0].Shard != 0 {
+		t.Fatalf("the layout A stream after the refusals: %+v", res)
+	}
+}
