@@ -60,9 +60,11 @@ type LogStore interface {
 	CreateLogs(ctx context.Context, names []string, maxAge time.Duration) error
 	// CloseLogs fences logs: once it returns, no append to them succeeds
 	// (ErrLogClosed), wherever it was sent from, and State counts every
-	// append acknowledged before. It does nothing for a log that is not
-	// shared: such logs are fenced by their writers (the engine's locks).
-	CloseLogs(ctx context.Context, names []string) error
+	// append acknowledged before. keep names the logs that stay open (a
+	// group's other logs, which the store may not know). It does nothing
+	// for a log that is not shared: such logs are fenced by their writers
+	// (the engine's locks).
+	CloseLogs(ctx context.Context, names, keep []string) error
 	// OpenLogs undoes CloseLogs: the logs take appends again.
 	OpenLogs(ctx context.Context, names []string) error
 	// ManyWriters reports whether other processes may append to the same

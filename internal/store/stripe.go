@@ -21,10 +21,16 @@ import (
 // store, so a data directory written before shared logs existed opens
 // unchanged.
 //
-// The group's configuration lists each open log's subject explicitly;
-// that list is the fence that keeps a closed log from taking another
-// message, whichever node sends it: a publish to a subject no stream
-// captures has no responder and stores nothing (CloseLogs).
+// A new shared stream captures log.GROUP.* (and ctl.GROUP): JetStream
+// checks every new or changed stream's subjects against every other
+// stream's, at creation and again at every start, so a subject per log
+// would make creating and recovering N logs cost N² comparisons (minutes
+// at 50,000). Once one of its logs closes, the stream lists its open
+// logs' subjects explicitly instead; that list is the fence that keeps a
+// closed log from taking another message, whichever node sends it: a
+// publish to a subject no stream captures has no responder and stores
+// nothing (CloseLogs). Only streams that had a log closed pay a subject
+// per log.
 
 // ErrLogClosed is returned for an append to a log that CloseLogs fenced.
 var ErrLogClosed = storage.ErrLogClosed
@@ -44,6 +50,16 @@ func isShared(name string) bool { return strings.IndexByte(name, '.') >= 0 }
 // barrier writes to.
 func ctlSubject(stream string) string { return "ctl." + stream }
 
+// allSubject captures every log of a shared stream none of whose logs
+// was ever closed.
+func allSubject(stream string) string { return "log." + stream + ".*" }
+
+// captures reports whether a shared stream's subjects take appends to a
+// log's subject.
+func captures(stream string, subjects []string, subj string) bool {
+	return slices.Contains(subjects, subj) || slices.Contains(subjects, allSubject(stream))
+}
+
 // groupShared groups shared log names by their stream, in first-seen
 // order; names of unshared logs are left out.
 func groupShared(names []string) ([]string, map[string][]string) {
@@ -62,7 +78,8 @@ func groupShared(names []string) ([]string, map[string][]string) {
 	return order, by
 }
 
-// sharedConfig is the configuration of a new shared stream.
+// sharedConfig is the configuration of a new shared stream, capturing
+// subjects besides its control subject.
 func (s *Store) sharedConfig(stream string, subjects []string, maxAge time.Duration, firstSeq uint64) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        stream,
@@ -78,8 +95,9 @@ func (s *Store) sharedConfig(stream string, subjects []string, maxAge time.Durat
 }
 
 // ensureShared makes the shared stream exist and capture subjects (it
-// adds those missing; with none, it only makes the stream). It reports
-// whether the stream existed with another maxAge.
+// adds those missing; with none, it only makes the stream). A stream it
+// makes for logs captures all of its logs' subjects (allSubject). It
+// reports whether the stream existed with another maxAge.
 func (s *Store) ensureShared(ctx context.Context, stream string, subjects []string, maxAge time.Duration, firstSeq uint64) (bool, error) {
 	c, err := s.conn(ctx)
 	if err != nil {
@@ -88,7 +106,11 @@ func (s *Store) ensureShared(ctx context.Context, stream string, subjects []stri
 	for attempt := 0; ; attempt++ {
 		st, err := c.js.Stream(ctx, stream)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			_, err = c.js.CreateStream(ctx, s.sharedConfig(stream, subjects, maxAge, firstSeq))
+			var capture []string
+			if len(subjects) > 0 {
+				capture = []string{allSubject(stream)}
+			}
+			_, err = c.js.CreateStream(ctx, s.sharedConfig(stream, capture, maxAge, firstSeq))
 			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) && attempt < 3 {
 				continue // made meanwhile: add to it
 			}
@@ -100,7 +122,7 @@ func (s *Store) ensureShared(ctx context.Context, stream string, subjects []stri
 		cfg := st.CachedInfo().Config
 		missing := false
 		for _, subj := range subjects {
-			if !slices.Contains(cfg.Subjects, subj) {
+			if !captures(stream, cfg.Subjects, subj) {
 				cfg.Subjects = append(cfg.Subjects, subj)
 				missing = true
 			}
@@ -169,7 +191,7 @@ func (s *Store) OpenLogs(ctx context.Context, names []string) error {
 		cfg := st.CachedInfo().Config
 		n := len(cfg.Subjects)
 		for _, subj := range by[stream] {
-			if !slices.Contains(cfg.Subjects, subj) {
+			if !captures(stream, cfg.Subjects, subj) {
 				cfg.Subjects = append(cfg.Subjects, subj)
 			}
 		}
@@ -184,7 +206,8 @@ func (s *Store) OpenLogs(ctx context.Context, names []string) error {
 }
 
 // CloseLogs fences shared logs. For each stream it removes the logs'
-// subjects in one configuration update and then passes a barrier: the
+// subjects in one configuration update (one that captured all its logs
+// then lists those of keep instead) and then passes a barrier: the
 // stream's leader reports the new subjects, a control message written
 // to the stream is acknowledged, and the leader is still the same one.
 // The update alone is not enough on a cluster, since the meta group
@@ -195,13 +218,14 @@ func (s *Store) OpenLogs(ctx context.Context, names []string) error {
 // starts the barrier again. Once CloseLogs returns, State's LastSeq is
 // past every message the logs will ever hold. Unshared logs are left
 // alone: their writers fence them (docs/cluster.md).
-func (s *Store) CloseLogs(ctx context.Context, names []string) error {
+func (s *Store) CloseLogs(ctx context.Context, names, keep []string) error {
 	for _, n := range names {
 		if !isShared(n) && s.ManyWriters() {
 			return fmt.Errorf("close log %s: a log of its own cannot be fenced while other processes write to it", n)
 		}
 	}
 	order, by := groupShared(names)
+	_, kept := groupShared(keep)
 	c, err := s.conn(ctx)
 	if err != nil {
 		return fmt.Errorf("close logs: %w", err)
@@ -212,14 +236,22 @@ func (s *Store) CloseLogs(ctx context.Context, names []string) error {
 			return fmt.Errorf("close logs of %s: %w", stream, mapNotFound(err))
 		}
 		cfg := st.CachedInfo().Config
-		kept := slices.DeleteFunc(slices.Clone(cfg.Subjects), func(subj string) bool { return slices.Contains(by[stream], subj) })
-		if len(kept) != len(cfg.Subjects) {
-			cfg.Subjects = kept
+		gone := append(slices.Clone(by[stream]), allSubject(stream))
+		subjects := slices.DeleteFunc(slices.Clone(cfg.Subjects), func(subj string) bool { return slices.Contains(gone, subj) })
+		if slices.Contains(cfg.Subjects, allSubject(stream)) {
+			for _, subj := range kept[stream] {
+				if !slices.Contains(subjects, subj) && !slices.Contains(by[stream], subj) {
+					subjects = append(subjects, subj)
+				}
+			}
+		}
+		if !slices.Equal(subjects, cfg.Subjects) {
+			cfg.Subjects = subjects
 			if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
 				return fmt.Errorf("close logs of %s: %w", stream, err)
 			}
 		}
-		if err := s.barrier(ctx, c, stream, by[stream]); err != nil {
+		if err := s.barrier(ctx, c, stream, gone); err != nil {
 			return fmt.Errorf("close logs of %s: %w", stream, err)
 		}
 	}
@@ -303,14 +335,14 @@ func (s *Store) closedOr(ctx context.Context, name string, err error) error {
 		return err
 	}
 	st, serr := c.js.Stream(ctx, logStream(name))
-	if serr != nil || slices.Contains(st.CachedInfo().Config.Subjects, logSubject(name)) {
+	if serr != nil || captures(logStream(name), st.CachedInfo().Config.Subjects, logSubject(name)) {
 		return err
 	}
 	return fmt.Errorf("append to %s: %w", name, ErrLogClosed)
 }
 
-// deleteShared removes one log of a shared stream: its subject, then its
-// messages.
+// deleteShared removes one log of a shared stream: its subject (unless
+// the stream captures all its logs' subjects), then its messages.
 func (s *Store) deleteShared(ctx context.Context, c *conn, name string) error {
 	st, err := c.js.Stream(ctx, logStream(name))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {

@@ -41,8 +41,8 @@ func TestSharedLogs(t *testing.T) {
 	if err := st.CreateLogs(ctx, []string{"S.a", "S.b", "L"}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	if subj := streamInfo(t, st, "S").Config.Subjects; !slices.Equal(subj, []string{"ctl.S", "log.S.a", "log.S.b"}) {
-		t.Fatalf("shared stream's subjects: %q", subj)
+	if subj := streamInfo(t, st, "S").Config.Subjects; !slices.Equal(subj, []string{"ctl.S", "log.S.*"}) {
+		t.Fatalf("new shared stream's subjects: %q, want its control subject and all its logs'", subj)
 	}
 	seqs := map[string][]uint64{}
 	for _, n := range []string{"S.a", "S.b", "S.b", "S.a", "S.b"} {
@@ -81,8 +81,11 @@ func TestSharedLogs(t *testing.T) {
 	}
 
 	// Fenced: appends refused, records kept; reopened: appends taken.
-	if err := st.CloseLogs(ctx, []string{"S.a", "L"}); err != nil {
+	if err := st.CloseLogs(ctx, []string{"S.a", "L"}, []string{"S.b"}); err != nil {
 		t.Fatal(err)
+	}
+	if subj := streamInfo(t, st, "S").Config.Subjects; !slices.Equal(subj, []string{"ctl.S", "log.S.b"}) {
+		t.Fatalf("subjects after a log closed: %q, want the control subject and the open log's", subj)
 	}
 	if _, err := st.AppendAsync("S.a", []byte("late")).Wait(ctx); !errors.Is(err, ErrLogClosed) {
 		t.Fatalf("append to a closed log: %v, want ErrLogClosed", err)
@@ -177,7 +180,7 @@ func TestClusterFenceOfSharedLog(t *testing.T) {
 		}
 		return nil
 	})
-	if err := nodes[1].st.CloseLogs(ctx, []string{"F.parent"}); err != nil {
+	if err := nodes[1].st.CloseLogs(ctx, []string{"F.parent"}, []string{"F.child"}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := nodes[1].st.State(ctx, "F.parent")

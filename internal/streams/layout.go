@@ -69,7 +69,9 @@ func (m *Meta) StoreNames() []string {
 
 // stripeLogs groups the stream's shards (a pending reshard's children
 // included) by stripe: one log name per stripe, for the stripe's State,
-// and the open shards' log names.
+// and the log names of the open shards a pending reshard does not close
+// (its completion, perhaps under way on another node, may have fenced
+// them already).
 func (m *Meta) stripeLogs() (firsts, open []string) {
 	seen := map[int]bool{}
 	for _, sh := range m.allShards() {
@@ -77,7 +79,8 @@ func (m *Meta) stripeLogs() (firsts, open []string) {
 			seen[s] = true
 			firsts = append(firsts, m.LogName(sh.Index))
 		}
-		if sh.EndingSeq == "" && sh.Index < len(m.Shards) {
+		closing := m.Reshard != nil && slices.Contains(m.Reshard.Close, sh.Index)
+		if sh.EndingSeq == "" && sh.Index < len(m.Shards) && !closing {
 			open = append(open, m.LogName(sh.Index))
 		}
 	}

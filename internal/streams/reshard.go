@@ -125,7 +125,10 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	if err := e.checkShardLimit(ref, len(p.Open)-len(p.Close)); err != nil {
 		return err
 	}
-	immediate := e.cfg.UpdateDelay <= 0
+	// Where other processes write, the plan is always recorded before
+	// its completion fences the parents, even with no update delay: a
+	// node that restarts meanwhile then leaves them closed (checkStripes).
+	immediate := e.cfg.UpdateDelay <= 0 && !e.st.ManyWriters()
 	var ends map[int]string
 	if immediate {
 		if ends, err = e.prepareReshard(ctx, s.Meta, p, now); err != nil {
@@ -210,11 +213,16 @@ func (e *Engine) prepareReshard(ctx context.Context, m *Meta, p *PendingReshard,
 			return nil, fmt.Errorf("reshard %s: %w", m.Name, err)
 		}
 	}
-	closing := make([]string, len(p.Close))
-	for j, i := range p.Close {
-		closing[j] = m.LogName(i)
+	var closing, keep []string
+	for _, sh := range append(slices.Clone(m.Shards), p.Open...) {
+		switch {
+		case slices.Contains(p.Close, sh.Index):
+			closing = append(closing, m.LogName(sh.Index))
+		case sh.EndingSeq == "":
+			keep = append(keep, m.LogName(sh.Index))
+		}
 	}
-	if err := e.st.CloseLogs(ctx, closing); err != nil {
+	if err := e.st.CloseLogs(ctx, closing, keep); err != nil {
 		e.reopenParents(ctx, m, p)
 		return nil, fmt.Errorf("reshard %s: fence the closing shards: %w", m.Name, err)
 	}
