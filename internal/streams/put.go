@@ -94,6 +94,11 @@ func (e *Engine) Place(s *Stream, pk string, explicitHashKey *string, dataLen in
 // shard) and returns their sequence numbers in input order. The caller
 // holds the stream from Writable. Records for one shard go in one log
 // message, and writes to different shards go out together.
+//
+// Records placed in a shard whose log the store had closed (a reshard
+// completed through another node: storage.ErrLogClosed) are not stored;
+// the stream's metadata is read again, so that the caller's next try
+// routes them to the shards that took over.
 func (e *Engine) Append(ctx context.Context, s *Stream, recs []Record, shards []int) []PutResult {
 	m := s.Meta
 	groups := groupByShard(shards)
@@ -103,8 +108,15 @@ func (e *Engine) Append(ctx context.Context, s *Stream, recs []Record, shards []
 	}
 	out := make([]PutResult, len(recs))
 	now := arrival.Unix()
+	reloaded := false
 	for _, g := range groups {
 		msgSeq, err := g.p.Wait(ctx)
+		if errors.Is(err, storage.ErrLogClosed) && !reloaded {
+			reloaded = true
+			if rerr := e.cat.reload(ctx, m.Ref().Key()); rerr != nil {
+				e.LogStoreError("reading a stream's metadata again after a put to a closed shard", rerr, "stream", m.Name)
+			}
+		}
 		if err != nil && !errors.Is(err, storage.ErrLogClosed) { // put routes those again
 			e.LogStoreError("storing records", err, "stream", m.Name, "shard", g.shard, "records", len(g.idx))
 		} else if err == nil {

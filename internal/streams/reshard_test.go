@@ -270,6 +270,25 @@ func TestPutToFencedParentRoutesAgain(t *testing.T) {
 	if got.ShardIndex == 0 || got.Index <= end.Index {
 		t.Fatalf("record at %s, parent's end %s", res[0].Seq, s.Meta.Shards[0].EndingSeq)
 	}
+
+	// Shard 1 splits too; the second engine's map is old again.
+	if err := e1.Split(ctx, ref, "shardId-000000000001", "85070591730234615865843651857942052864"); err != nil {
+		t.Fatal(err)
+	}
+	// As the Kinesis API puts: placed by the old map, refused, and the
+	// metadata read again for the client's retry.
+	st, release, err := e2.Writable(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := e2.Append(ctx, st, []Record{{PartitionKey: "a", Data: []byte("refused")}}, []int{1})
+	release()
+	if !errors.Is(placed[0].Err, storage.ErrLogClosed) {
+		t.Fatalf("append to the fenced parent by the old map: %+v, want ErrLogClosed", placed)
+	}
+	if s, _ := e2.Lookup(ref); len(s.Meta.Shards) != 5 {
+		t.Fatalf("after the refused append the second engine sees %d shards, want 5", len(s.Meta.Shards))
+	}
 }
 
 // manyWriters is a store that says other processes write to it, as a
