@@ -221,7 +221,7 @@ func (e *Engine) PutShard(ctx context.Context, ref Ref, shardIndex int, recs []R
 // Records that went to a shard whose log the store had closed (a reshard
 // completed on another node, which this node's metadata does not show
 // yet: storage.ErrLogClosed) stored nothing; the metadata is read again
-// and they are routed afresh, a few times over about two seconds, after
+// and they are routed afresh, a few times over about three seconds, after
 // which they fail as unavailable for the client to retry.
 func (e *Engine) put(ctx context.Context, ref Ref, recs []Record, route func(s *Stream, r Record) (int, error)) ([]PutResult, error) {
 	if len(recs) > MaxPut {
@@ -263,8 +263,10 @@ func (e *Engine) put(ctx context.Context, ref Ref, recs []Record, route func(s *
 }
 
 // maxClosedRetries bounds the re-routings of records that met a closed
-// log (put): 20 ms doubling, about 2.5 s in all.
-const maxClosedRetries = 7
+// log (put): waits of 20 ms doubling, and each refusal takes the store
+// about 0.5 s (JetStream's client retries a publish nobody answered), so
+// about 3 s in all.
+const maxClosedRetries = 4
 
 // waitReload waits, then reads a stream's metadata again from the store.
 func (e *Engine) waitReload(ctx context.Context, ref Ref, wait time.Duration) error {

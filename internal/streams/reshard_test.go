@@ -76,7 +76,7 @@ func testReshardResumes(t *testing.T, stripe int) {
 		// Writes still go to the parent, which the metadata says is open.
 		seqs = append(seqs, put(s1, 5)...)
 	} else {
-		// Retried for about 2.5 s (put), in vain: nothing reopens it.
+		// Retried for about 3 s (put), in vain: nothing reopens it.
 		res, err := s1.Put(ctx, ref, []Record{{PartitionKey: "k", Data: []byte("x")}})
 		if err != nil || !errors.Is(res[0].Err, storage.ErrUnavailable) || !errors.Is(res[0].Err, storage.ErrLogClosed) {
 			t.Fatalf("put to the fenced parent: %v %+v, want a retriable closed-log error", err, res)
