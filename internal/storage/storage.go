@@ -20,7 +20,7 @@ type Store interface {
 // LogStore keeps append-only logs of messages numbered 1, 2, 3… in write order,
 // which expire by age.
 //
-// A name of the form GROUP.PART is a shared log: one of the logs stored
+// A name of the form GROUP~PART is a shared log: one of the logs stored
 // together in the group GROUP (a JetStream stream holding one subject per
 // log). Its messages are numbered by the group: increasing, but sparse, as
 // the group's other logs take numbers in between. Read and a read's
@@ -28,7 +28,7 @@ type Store interface {
 // RecreateLog are the group's (RecreateLog makes the group, taking no
 // appends for any of its logs until CreateLogs or OpenLogs adds them), and
 // DeleteLog of the bare GROUP removes the whole group. A name without a
-// dot is a log of its own, as before.
+// '~' is a log of its own, as before.
 type LogStore interface {
 	CreateLog(ctx context.Context, name string, maxAge time.Duration) error
 	// RecreateLog makes a missing log anew, numbering from firstSeq.

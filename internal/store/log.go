@@ -18,8 +18,6 @@ import (
 // 1, 2, 3... in a stream of its own, increasing but sparse in a shared
 // one. Expiry by age trims it from the front.
 
-func logSubject(name string) string { return "log." + name }
-
 // CreateLog makes an empty log whose messages expire after maxAge (zero
 // keeps them forever). It is idempotent: creating a log that exists with
 // the same configuration succeeds and changes nothing, so a step that a

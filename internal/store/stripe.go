@@ -13,7 +13,7 @@ import (
 	"github.com/tributary-data/tributary/internal/storage"
 )
 
-// Shared logs (docs/scale.md, mapping B). A log named GROUP.PART is the
+// Shared logs (docs/scale.md, mapping B). A log named GROUP~PART is the
 // subject log.GROUP.PART of the JetStream stream GROUP, which holds one
 // such subject per log plus a control subject, ctl.GROUP. A log named
 // without a dot is a JetStream stream of its own (mapping A), subject
@@ -37,14 +37,28 @@ var ErrLogClosed = storage.ErrLogClosed
 
 // logStream is the JetStream stream a log lives in.
 func logStream(name string) string {
-	if i := strings.IndexByte(name, '.'); i >= 0 {
+	if i := strings.IndexByte(name, partSep); i >= 0 {
 		return name[:i]
 	}
 	return name
 }
 
 // isShared reports whether a log is one subject of a shared stream.
-func isShared(name string) bool { return strings.IndexByte(name, '.') >= 0 }
+func isShared(name string) bool { return strings.IndexByte(name, partSep) >= 0 }
+
+// partSep separates a shared log's stream and part in its name: a
+// character that JetStream stream names and NATS subject tokens both
+// allow, so that a log's name is also a valid token (other nodes are
+// told of appends on subjects that end with it).
+const partSep = '~'
+
+// logSubject is the subject a log's messages are stored under.
+func logSubject(name string) string {
+	if i := strings.IndexByte(name, partSep); i >= 0 {
+		return "log." + name[:i] + "." + name[i+1:]
+	}
+	return "log." + name
+}
 
 // ctlSubject is a shared stream's control subject, which the fence's
 // barrier writes to.

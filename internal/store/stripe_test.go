@@ -38,22 +38,22 @@ func TestSharedLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if err := st.CreateLogs(ctx, []string{"S.a", "S.b", "L"}, time.Hour); err != nil {
+	if err := st.CreateLogs(ctx, []string{"S~a", "S~b", "L"}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if subj := streamInfo(t, st, "S").Config.Subjects; !slices.Equal(subj, []string{"ctl.S", "log.S.*"}) {
 		t.Fatalf("new shared stream's subjects: %q, want its control subject and all its logs'", subj)
 	}
 	seqs := map[string][]uint64{}
-	for _, n := range []string{"S.a", "S.b", "S.b", "S.a", "S.b"} {
+	for _, n := range []string{"S~a", "S~b", "S~b", "S~a", "S~b"} {
 		seqs[n] = append(seqs[n], appendTo(t, st, n, n))
 	}
 	appendTo(t, st, "L", "own")
 	between := time.Now()
-	seqs["S.a"] = append(seqs["S.a"], appendTo(t, st, "S.a", "S.a"))
-	seqs["S.b"] = append(seqs["S.b"], appendTo(t, st, "S.b", "S.b"))
+	seqs["S~a"] = append(seqs["S~a"], appendTo(t, st, "S~a", "S~a"))
+	seqs["S~b"] = append(seqs["S~b"], appendTo(t, st, "S~b", "S~b"))
 
-	for _, n := range []string{"S.a", "S.b"} {
+	for _, n := range []string{"S~a", "S~b"} {
 		res, err := st.Read(ctx, n, 0, 100, 1<<20)
 		if err != nil || !slices.Equal(seqsOf(res), seqs[n]) || res.Pending != 0 {
 			t.Fatalf("%s read whole: %v pending %d, %v; want %v pending 0", n, seqsOf(res), res.Pending, err, seqs[n])
@@ -70,8 +70,8 @@ func TestSharedLogs(t *testing.T) {
 			t.Fatalf("%s LastMessage %d, %v", n, last, err)
 		}
 	}
-	if has, err := st.HasMessage(ctx, "S.a", seqs["S.b"][0]); err != nil || has {
-		t.Fatalf("S.a holds S.b's message: %v %v", has, err)
+	if has, err := st.HasMessage(ctx, "S~a", seqs["S~b"][0]); err != nil || has {
+		t.Fatalf("S~a holds S~b's message: %v %v", has, err)
 	}
 	if res, err := st.Read(ctx, "L", 0, 100, 1<<20); err != nil || !slices.Equal(seqsOf(res), []uint64{1}) {
 		t.Fatalf("log of its own: %v, %v", seqsOf(res), err)
@@ -81,49 +81,49 @@ func TestSharedLogs(t *testing.T) {
 	}
 
 	// Fenced: appends refused, records kept; reopened: appends taken.
-	if err := st.CloseLogs(ctx, []string{"S.a", "L"}, []string{"S.b"}); err != nil {
+	if err := st.CloseLogs(ctx, []string{"S~a", "L"}, []string{"S~b"}); err != nil {
 		t.Fatal(err)
 	}
 	if subj := streamInfo(t, st, "S").Config.Subjects; !slices.Equal(subj, []string{"ctl.S", "log.S.b"}) {
 		t.Fatalf("subjects after a log closed: %q, want the control subject and the open log's", subj)
 	}
-	if _, err := st.AppendAsync("S.a", []byte("late")).Wait(ctx); !errors.Is(err, ErrLogClosed) {
+	if _, err := st.AppendAsync("S~a", []byte("late")).Wait(ctx); !errors.Is(err, ErrLogClosed) {
 		t.Fatalf("append to a closed log: %v, want ErrLogClosed", err)
 	}
-	appendTo(t, st, "S.b", "still open")
+	appendTo(t, st, "S~b", "still open")
 	appendTo(t, st, "L", "not shared: not fenced by the store")
-	end, err := st.State(ctx, "S.a")
-	if err != nil || end.LastSeq <= seqs["S.a"][len(seqs["S.a"])-1] {
+	end, err := st.State(ctx, "S~a")
+	if err != nil || end.LastSeq <= seqs["S~a"][len(seqs["S~a"])-1] {
 		t.Fatalf("closed log's end %+v, %v", end, err)
 	}
-	if res, err := st.Read(ctx, "S.a", 0, 100, 1<<20); err != nil || !slices.Equal(seqsOf(res), seqs["S.a"]) {
+	if res, err := st.Read(ctx, "S~a", 0, 100, 1<<20); err != nil || !slices.Equal(seqsOf(res), seqs["S~a"]) {
 		t.Fatalf("closed log read: %v, %v", seqsOf(res), err)
 	}
-	if err := st.OpenLogs(ctx, []string{"S.a"}); err != nil {
+	if err := st.OpenLogs(ctx, []string{"S~a"}); err != nil {
 		t.Fatal(err)
 	}
-	if q := appendTo(t, st, "S.a", "reopened"); q <= end.LastSeq {
+	if q := appendTo(t, st, "S~a", "reopened"); q <= end.LastSeq {
 		t.Fatalf("append after reopening at %d, not past %d", q, end.LastSeq)
 	}
 
 	// Another max age: ErrExists, as for a log of its own, and the log is made.
-	if err := st.CreateLog(ctx, "S.c", 2*time.Hour); !errors.Is(err, ErrExists) {
+	if err := st.CreateLog(ctx, "S~c", 2*time.Hour); !errors.Is(err, ErrExists) {
 		t.Fatalf("shared log under another max age: %v, want ErrExists", err)
 	}
-	appendTo(t, st, "S.c", "c")
+	appendTo(t, st, "S~c", "c")
 
 	// One shared log deleted: the others keep theirs.
-	if err := st.DeleteLog(ctx, "S.b"); err != nil {
+	if err := st.DeleteLog(ctx, "S~b"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AppendAsync("S.b", []byte("gone")).Wait(ctx); !errors.Is(err, ErrLogClosed) {
+	if _, err := st.AppendAsync("S~b", []byte("gone")).Wait(ctx); !errors.Is(err, ErrLogClosed) {
 		t.Fatalf("append to a deleted shared log: %v", err)
 	}
-	if res, err := st.Read(ctx, "S.b", 0, 100, 1<<20); err != nil || len(res.Messages) != 0 {
+	if res, err := st.Read(ctx, "S~b", 0, 100, 1<<20); err != nil || len(res.Messages) != 0 {
 		t.Fatalf("deleted shared log read: %v, %v", seqsOf(res), err)
 	}
-	if res, err := st.Read(ctx, "S.a", 0, 100, 1<<20); err != nil || len(res.Messages) != len(seqs["S.a"])+1 {
-		t.Fatalf("S.a after S.b's deletion: %v, %v", seqsOf(res), err)
+	if res, err := st.Read(ctx, "S~a", 0, 100, 1<<20); err != nil || len(res.Messages) != len(seqs["S~a"])+1 {
+		t.Fatalf("S~a after S~b's deletion: %v, %v", seqsOf(res), err)
 	}
 
 	// The whole stream deleted, then re-created past its numbers: no
@@ -131,19 +131,19 @@ func TestSharedLogs(t *testing.T) {
 	if err := st.DeleteLog(ctx, "S"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.State(ctx, "S.a"); !errors.Is(err, ErrNotFound) {
+	if _, err := st.State(ctx, "S~a"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("state of a deleted shared stream's log: %v", err)
 	}
-	if err := st.RecreateLog(ctx, "S.a", time.Hour, 1000); err != nil {
+	if err := st.RecreateLog(ctx, "S~a", time.Hour, 1000); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AppendAsync("S.a", []byte("x")).Wait(ctx); !errors.Is(err, ErrLogClosed) {
+	if _, err := st.AppendAsync("S~a", []byte("x")).Wait(ctx); !errors.Is(err, ErrLogClosed) {
 		t.Fatalf("append to a re-created stream's log before OpenLogs: %v", err)
 	}
-	if err := st.OpenLogs(ctx, []string{"S.a"}); err != nil {
+	if err := st.OpenLogs(ctx, []string{"S~a"}); err != nil {
 		t.Fatal(err)
 	}
-	if q := appendTo(t, st, "S.a", "x"); q < 1000 {
+	if q := appendTo(t, st, "S~a", "x"); q < 1000 {
 		t.Fatalf("first append to the re-created stream at %d, want 1000 or more", q)
 	}
 }
@@ -156,7 +156,7 @@ func TestSharedLogs(t *testing.T) {
 func TestClusterFenceOfSharedLog(t *testing.T) {
 	ctx := t.Context()
 	nodes := startCluster(t, clusterConfigs(t, 3, nil))
-	if err := nodes[0].st.CreateLogs(ctx, []string{"F.parent", "F.child"}, time.Hour); err != nil {
+	if err := nodes[0].st.CreateLogs(ctx, []string{"F~parent", "F~child"}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	var (
@@ -180,10 +180,10 @@ func TestClusterFenceOfSharedLog(t *testing.T) {
 		}
 		return nil
 	})
-	if err := nodes[1].st.CloseLogs(ctx, []string{"F.parent"}, []string{"F.child"}); err != nil {
+	if err := nodes[1].st.CloseLogs(ctx, []string{"F~parent"}, []string{"F~child"}); err != nil {
 		t.Fatal(err)
 	}
-	st, err := nodes[1].st.State(ctx, "F.parent")
+	st, err := nodes[1].st.State(ctx, "F~parent")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,25 +198,25 @@ func TestClusterFenceOfSharedLog(t *testing.T) {
 		}
 	}
 	for _, n := range nodes {
-		res, err := n.st.Read(ctx, "F.parent", st.LastSeq+1, 100, 1<<20)
+		res, err := n.st.Read(ctx, "F~parent", st.LastSeq+1, 100, 1<<20)
 		if err != nil || len(res.Messages) != 0 {
 			t.Fatalf("node %s: stored past the end %d: %v, %v", n.cfg.Cluster.NodeName, st.LastSeq, seqsOf(res), err)
 		}
-		if q, err := n.st.AppendAsync("F.child", []byte("child")).Wait(ctx); err != nil || q <= st.LastSeq {
+		if q, err := n.st.AppendAsync("F~child", []byte("child")).Wait(ctx); err != nil || q <= st.LastSeq {
 			t.Fatalf("append to the open log through %s: %d, %v", n.cfg.Cluster.NodeName, q, err)
 		}
 	}
 	t.Logf("%d appends acknowledged, end %d, %d refused after the fence", len(acked), st.LastSeq, refused)
 }
 
-// fenceWriter appends to F.parent, a few appends in flight, until the
+// fenceWriter appends to F~parent, a few appends in flight, until the
 // fence is up and it has seen 20 appends refused.
 func fenceWriter(ctx context.Context, st *Store, mu *sync.Mutex, acked *[]uint64, refused *int, closed <-chan struct{}) {
 	mine := 0
 	for {
 		var ps []Pending
 		for range 4 {
-			ps = append(ps, st.AppendAsync("F.parent", []byte("p")))
+			ps = append(ps, st.AppendAsync("F~parent", []byte("p")))
 		}
 		for _, p := range ps {
 			q, err := p.Wait(ctx)

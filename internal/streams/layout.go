@@ -10,10 +10,11 @@ import (
 // JetStream stream of its own, KS_<uid>_<shard>. Under layout B the
 // shards of a stream are grouped by index into stripes of StripeShards,
 // each stripe one JetStream stream, KSB_<uid>_<stripe>, in which a
-// shard's log is the subject of the shared log KSB_<uid>_<stripe>.<shard>
-// (storage.LogStore). Every JetStream stream costs the same goroutines,
-// memory, files and, on a cluster, a Raft group; under B a node pays for
-// shards/StripeShards of them instead of one per shard.
+// shard's log is the subject log.KSB_<uid>_<stripe>.<shard>, the shared
+// log KSB_<uid>_<stripe>~<shard> (storage.LogStore). Every JetStream
+// stream costs the same goroutines, memory, files and, on a cluster, a
+// Raft group; under B a node pays for shards/StripeShards of them
+// instead of one per shard.
 //
 // New streams get layout B; a stream made before (no StripeShards in its
 // metadata) keeps layout A, so an existing data directory opens
@@ -43,7 +44,7 @@ func (m *Meta) Shared() bool { return m.StripeShards > 0 }
 // LogName names the log of one shard.
 func (m *Meta) LogName(shardIndex int) string {
 	if m.Shared() {
-		return fmt.Sprintf("%s.%d", m.stripeName(shardIndex/m.StripeShards), shardIndex)
+		return fmt.Sprintf("%s~%d", m.stripeName(shardIndex/m.StripeShards), shardIndex)
 	}
 	return fmt.Sprintf("KS_%s_%d", m.UID, shardIndex)
 }
@@ -97,6 +98,6 @@ func (m *Meta) allShards() []ShardMeta {
 
 // logStripe is the stripe part of a shared log's name.
 func logStripe(name string) string {
-	stripe, _, _ := strings.Cut(name, ".")
+	stripe, _, _ := strings.Cut(name, "~")
 	return stripe
 }

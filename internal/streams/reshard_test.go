@@ -223,7 +223,7 @@ func TestReshardRefusesStreamDeletedMeanwhile(t *testing.T) {
 // still takes appends (its stripe outlives it).
 func logLeft(ctx context.Context, t *testing.T, st storage.Store, name string) bool {
 	t.Helper()
-	if !strings.Contains(name, ".") {
+	if !strings.Contains(name, "~") {
 		_, err := st.State(ctx, name)
 		return err == nil
 	}
