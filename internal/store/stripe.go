@@ -245,53 +245,66 @@ func (s *Store) CloseLogs(ctx context.Context, names, keep []string) error {
 		return fmt.Errorf("close logs: %w", err)
 	}
 	for _, stream := range order {
-		st, err := c.js.Stream(ctx, stream)
-		if err != nil {
-			return fmt.Errorf("close logs of %s: %w", stream, mapNotFound(err))
-		}
-		cfg := st.CachedInfo().Config
-		gone := append(slices.Clone(by[stream]), allSubject(stream))
-		subjects := slices.DeleteFunc(slices.Clone(cfg.Subjects), func(subj string) bool { return slices.Contains(gone, subj) })
-		if slices.Contains(cfg.Subjects, allSubject(stream)) {
-			for _, subj := range kept[stream] {
-				if !slices.Contains(subjects, subj) && !slices.Contains(by[stream], subj) {
-					subjects = append(subjects, subj)
-				}
-			}
-		}
-		if !slices.Equal(subjects, cfg.Subjects) {
-			cfg.Subjects = subjects
-			if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
-				return fmt.Errorf("close logs of %s: %w", stream, err)
-			}
-		}
-		if err := s.barrier(ctx, c, stream, gone); err != nil {
+		if err := s.closeStream(ctx, c, stream, by[stream], kept[stream]); err != nil {
 			return fmt.Errorf("close logs of %s: %w", stream, err)
 		}
 	}
 	return nil
 }
 
-// maxBarrier bounds how long CloseLogs waits for a stream's leader to
-// show a configuration without the closed subjects.
+// maxBarrier bounds how long CloseLogs tries to fence a stream's logs:
+// through an election of its leader, say.
 const maxBarrier = 30 * time.Second
 
-// barrier waits until the stream's leader has dropped subjects and has
-// applied every append proposed before it did (see CloseLogs).
-func (s *Store) barrier(ctx context.Context, c *conn, stream string, gone []string) error {
+// maxFenceAttempt bounds one attempt at fencing a stream's logs.
+const maxFenceAttempt = 3 * time.Second
+
+// closeStream fences one stream's closing subjects (CloseLogs), trying
+// again while its leader does not answer or changes.
+func (s *Store) closeStream(ctx context.Context, c *conn, stream string, closing, keep []string) error {
 	ctx, cancel := context.WithTimeout(ctx, maxBarrier)
 	defer cancel()
 	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 500*time.Millisecond) {
-		done, err := s.barrierOnce(ctx, c, stream, gone)
-		if done {
-			return nil
+		// A request no leader answers waits for its deadline: keep each
+		// attempt short, so that the next one can find the new leader.
+		actx, acancel := context.WithTimeout(ctx, maxFenceAttempt)
+		done, err := s.closeOnce(actx, c, stream, closing, keep)
+		acancel()
+		if done || errors.Is(err, ErrNotFound) {
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("%w: fence barrier: %w (last: %v)", ErrUnavailable, ctx.Err(), err)
+			return fmt.Errorf("%w: fence: %w (last: %v)", ErrUnavailable, ctx.Err(), err)
 		case <-time.After(wait):
 		}
 	}
+}
+
+// closeOnce is one attempt at closeStream: the configuration update, if
+// still needed, and the barrier. It reports whether both are done.
+func (s *Store) closeOnce(ctx context.Context, c *conn, stream string, closing, keep []string) (bool, error) {
+	st, err := c.js.Stream(ctx, stream)
+	if err != nil {
+		return false, mapNotFound(err)
+	}
+	cfg := st.CachedInfo().Config
+	gone := append(slices.Clone(closing), allSubject(stream))
+	subjects := slices.DeleteFunc(slices.Clone(cfg.Subjects), func(subj string) bool { return slices.Contains(gone, subj) })
+	if slices.Contains(cfg.Subjects, allSubject(stream)) {
+		for _, subj := range keep {
+			if !slices.Contains(subjects, subj) && !slices.Contains(closing, subj) {
+				subjects = append(subjects, subj)
+			}
+		}
+	}
+	if !slices.Equal(subjects, cfg.Subjects) {
+		cfg.Subjects = subjects
+		if _, err := c.js.UpdateStream(ctx, cfg); err != nil {
+			return false, err
+		}
+	}
+	return s.barrierOnce(ctx, c, stream, gone)
 }
 
 // barrierOnce is one attempt at the barrier: true when it passed.

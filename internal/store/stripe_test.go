@@ -153,7 +153,19 @@ func TestSharedLogs(t *testing.T) {
 // closes it (CloseLogs) and then reads its end (State). Nothing
 // acknowledged, and nothing stored, lies past that end; after the fence
 // appends fail, as closed (or, when the outcome is unknown, unavailable).
+//
+// In the second case the stream's leader is asked to step down as the
+// fence begins, so that the barrier meets (or follows) an election.
 func TestClusterFenceOfSharedLog(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		stepdown bool
+	}{{"steady leader", false}, {"leader steps down", true}} {
+		t.Run(tc.name, func(t *testing.T) { testClusterFence(t, tc.stepdown) })
+	}
+}
+
+func testClusterFence(t *testing.T, stepdown bool) {
 	ctx := t.Context()
 	nodes := startCluster(t, clusterConfigs(t, 3, nil))
 	if err := nodes[0].st.CreateLogs(ctx, []string{"F~parent", "F~child"}, time.Hour); err != nil {
@@ -180,6 +192,17 @@ func TestClusterFenceOfSharedLog(t *testing.T) {
 		}
 		return nil
 	})
+	if stepdown {
+		c, err := nodes[2].st.conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			if _, err := c.nc.Request("$JS.API.STREAM.LEADER.STEPDOWN.F", nil, 5*time.Second); err != nil {
+				t.Logf("step down: %v", err)
+			}
+		}()
+	}
 	if err := nodes[1].st.CloseLogs(ctx, []string{"F~parent"}, []string{"F~child"}); err != nil {
 		t.Fatal(err)
 	}
