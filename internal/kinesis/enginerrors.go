@@ -65,8 +65,11 @@ func reshardError(ref streamRef, err error) *Error {
 		merge *streams.MergeError
 		count *streams.ShardCountError
 		upd   *streams.UpdateLimitError
+		lay   *streams.LayoutError
 	)
 	switch {
+	case errors.As(err, &lay):
+		return errInvalidArgument("Stream %s under account %s was created with one storage stream per shard, which cannot be resharded on a cluster. Copy its records to a new stream to reshard them.", ref.name, ref.account)
 	case errors.As(err, &sh) && errors.Is(err, streams.ErrShardClosed):
 		return errResourceInUse("Shard %s in stream %s under account %s has already been merged or split, and thus is not eligible for merging or splitting.", sh.Shard, ref.name, ref.account)
 	case errors.As(err, &sh):

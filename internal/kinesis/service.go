@@ -34,6 +34,9 @@ type Config struct {
 	CreateDelay, DeleteDelay, UpdateDelay time.Duration
 	// ShardLimit is the open-shard quota per account and region.
 	ShardLimit int
+	// StripeShards is streams.Config's: shards of a new stream per
+	// JetStream stream (0: the default; streams.LayoutA: one each).
+	StripeShards int
 	// RetentionHour is the length of one hour of retention. It is an hour;
 	// tests shorten it to watch records expire.
 	RetentionHour time.Duration
@@ -115,11 +118,12 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 		CreateDelay: cfg.CreateDelay, DeleteDelay: cfg.DeleteDelay, UpdateDelay: cfg.UpdateDelay,
 		ShardLimit: cfg.ShardLimit, RetentionHour: cfg.RetentionHour, MasterKey: cfg.MasterKey,
 		Observer: (*observer)(s), Logger: cfg.Logger, Node: st.NodeName(), RemoteLogs: st.External(),
+		StripeShards: cfg.StripeShards,
 	})
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Throttle && st.Shared() {
+	if cfg.Throttle && st.ManyWriters() {
 		s.shareUsage()
 	}
 	s.metrics.registerCluster(cfg.Registerer, s)

@@ -12,6 +12,7 @@ import (
 	"github.com/tributary-data/tributary/internal/connect/properties"
 	"github.com/tributary-data/tributary/internal/logging"
 	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/streams"
 )
 
 // Flags are `tributary serve`'s flags. They live here rather than in the
@@ -46,6 +47,17 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 	fs.DurationVar(&f.cfg.Kinesis.DeleteDelay, "delete-stream-delay", 500*time.Millisecond, "how long a deleted stream stays DELETING")
 	fs.DurationVar(&f.cfg.Kinesis.UpdateDelay, "update-stream-delay", 500*time.Millisecond, "how long a stream stays UPDATING after a reshard")
 	fs.IntVar(&f.cfg.Kinesis.ShardLimit, "shard-limit", 500, "open shards allowed per account and region")
+	fs.Func("stripe-shards", "shards of a new stream per JetStream stream (docs/scale.md); 0 gives each shard of a new stream a JetStream stream of its own, as before (default 100)", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a number of shards, 0 or more")
+		}
+		if n == 0 {
+			n = streams.LayoutA
+		}
+		f.cfg.Kinesis.StripeShards = n
+		return nil
+	})
 	fs.StringVar(&f.cfg.Kinesis.DefaultAccount, "account-id", "000000000000", "account of requests whose access key id is not a 12-digit account id (unused with -credentials)")
 	fs.StringVar(&f.cfg.Kinesis.DefaultRegion, "region", "us-east-1", "region of requests that carry no credential scope")
 	fs.DurationVar(&f.cfg.Kinesis.RetentionHour, "retention-hour", time.Hour, "length of one hour of retention (shorten only for testing expiry)")

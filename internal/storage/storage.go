@@ -19,6 +19,16 @@ type Store interface {
 
 // LogStore keeps append-only logs of messages numbered 1, 2, 3… in write order,
 // which expire by age.
+//
+// A name of the form GROUP~PART is a shared log: one of the logs stored
+// together in the group GROUP (a JetStream stream holding one subject per
+// log). Its messages are numbered by the group: increasing, but sparse, as
+// the group's other logs take numbers in between. Read and a read's
+// Pending count only the log's own messages; State, IndexRebuilt and
+// RecreateLog are the group's (RecreateLog makes the group, taking no
+// appends for any of its logs until CreateLogs or OpenLogs adds them), and
+// DeleteLog of the bare GROUP removes the whole group. A name without a
+// '~' is a log of its own, as before.
 type LogStore interface {
 	CreateLog(ctx context.Context, name string, maxAge time.Duration) error
 	// RecreateLog makes a missing log anew, numbering from firstSeq.
@@ -45,6 +55,22 @@ type LogStore interface {
 	// store opened, so that the log may have forgotten messages at its
 	// end and will number new ones as if they had never been.
 	IndexRebuilt(name string) bool
+	// CreateLogs creates every log of names that is missing, leaving those
+	// that exist as they are; logs that share storage are created together.
+	CreateLogs(ctx context.Context, names []string, maxAge time.Duration) error
+	// CloseLogs fences logs: once it returns, no append to them succeeds
+	// (ErrLogClosed), wherever it was sent from, and State counts every
+	// append acknowledged before. keep names the logs that stay open (a
+	// group's other logs, which the store may not know). It does nothing
+	// for a log that is not shared: such logs are fenced by their writers
+	// (the engine's locks).
+	CloseLogs(ctx context.Context, names, keep []string) error
+	// OpenLogs undoes CloseLogs: the logs take appends again.
+	OpenLogs(ctx context.Context, names []string) error
+	// ManyWriters reports whether other processes may append to the same
+	// logs (a cluster, or a NATS server of which this process is only a
+	// client), so that only CloseLogs can fence a log.
+	ManyWriters() bool
 }
 
 // KV is a bucket of values under string keys, each with a revision that
@@ -66,9 +92,6 @@ type KV interface {
 // again now", never what to find, so a lost one may only delay its
 // receiver, who must also look again on a timer of its own.
 type Notifier interface {
-	// Shared reports whether other processes may use the store, so that
-	// only notifications tell of their writes.
-	Shared() bool
 	// Notify publishes data on subject ("tributary." and dot-separated
 	// tokens) to every listener of every process, this one included.
 	Notify(ctx context.Context, subject string, data []byte) error
@@ -139,6 +162,10 @@ var (
 	// not confirm for now (a full disk, a write not acknowledged in
 	// time). Nothing was acknowledged, so the write may be retried.
 	ErrUnavailable = errors.New("store: temporarily unavailable")
+	// ErrLogClosed is returned for an append to a log that CloseLogs fenced:
+	// nothing was stored, and the writer's view of which logs are open
+	// is out of date.
+	ErrLogClosed = errors.New("store: log closed")
 )
 
 // Watcher follows the changes to a KV's keys, whichever node or process

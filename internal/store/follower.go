@@ -41,6 +41,9 @@ const maxLeaderFill = 64
 // the log with what the leader has beyond it.
 func (s *Store) catchUp(ctx context.Context, name string, req readRequest, res ReadResult) (ReadResult, error) {
 	last, err := s.leaderLastSeq(ctx, name)
+	if isShared(name) {
+		last, err = s.leaderLastOf(ctx, name)
+	}
 	if err != nil {
 		return res, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -72,7 +75,7 @@ func (s *Store) catchUp(ctx context.Context, name string, req readRequest, res R
 	}
 	res.Pending = 0
 	if n := len(res.Messages); n > 0 && res.Messages[n-1].Seq < last {
-		res.Pending = last - res.Messages[n-1].Seq
+		res.Pending = last - res.Messages[n-1].Seq // for a shared log, not a count: only > 0 matters
 	}
 	return res, nil
 }
@@ -89,6 +92,16 @@ func (s *Store) leaderLastSeq(ctx context.Context, name string) (uint64, error) 
 		return 0, s.leaderless(mapNotFound(err))
 	}
 	return st.CachedInfo().State.LastSeq, nil
+}
+
+// leaderLastOf is the sequence of a shared log's last message on its
+// stream's leader (0 for none).
+func (s *Store) leaderLastOf(ctx context.Context, name string) (uint64, error) {
+	m, err := s.leaderGet(ctx, name, msgGetRequest{LastFor: logSubject(name)})
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	return m.Seq, err
 }
 
 // leaderless marks the errors of a request no leader answered (one is
@@ -139,7 +152,7 @@ func (s *Store) leaderGet(ctx context.Context, name string, req msgGetRequest) (
 	if err != nil {
 		return Message{}, err
 	}
-	m, err := c.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+name, body)
+	m, err := c.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+logStream(name), body)
 	if err != nil {
 		return Message{}, s.leaderless(err)
 	}

@@ -13,10 +13,10 @@ import (
 	"github.com/tributary-data/tributary/internal/storage"
 )
 
-// A log is one JetStream stream with a single subject. Its messages are
-// numbered 1, 2, 3... by JetStream; expiry by age trims it from the front.
-
-func logSubject(name string) string { return "log." + name }
+// A log is one JetStream stream with a single subject, or one subject of
+// a shared stream (stripe.go). Its messages are numbered by JetStream:
+// 1, 2, 3... in a stream of its own, increasing but sparse in a shared
+// one. Expiry by age trims it from the front.
 
 // CreateLog makes an empty log whose messages expire after maxAge (zero
 // keeps them forever). It is idempotent: creating a log that exists with
@@ -35,6 +35,9 @@ func (s *Store) RecreateLog(ctx context.Context, name string, maxAge time.Durati
 }
 
 func (s *Store) createLog(ctx context.Context, name string, maxAge time.Duration, firstSeq uint64) error {
+	if isShared(name) {
+		return s.createShared(ctx, name, maxAge, firstSeq)
+	}
 	c, err := s.conn(ctx)
 	if err != nil {
 		return fmt.Errorf("create log %s: %w", name, err)
@@ -66,11 +69,14 @@ func (s *Store) SetLogMaxAge(ctx context.Context, name string, maxAge time.Durat
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, err)
 	}
-	st, err := c.js.Stream(ctx, name)
+	st, err := c.js.Stream(ctx, logStream(name))
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, mapNotFound(err))
 	}
 	cfg := st.CachedInfo().Config
+	if isShared(name) && cfg.MaxAge == maxAge {
+		return nil // set already through another log of the stream
+	}
 	cfg.MaxAge = maxAge
 	// JetStream refuses a duplicates window longer than the max age. It
 	// fits the window to a short max age at creation, not on an update.
@@ -83,11 +89,14 @@ func (s *Store) SetLogMaxAge(ctx context.Context, name string, maxAge time.Durat
 	return nil
 }
 
-// DeleteLog removes a log and its data. Deleting a missing log is not an
-// error, so that interrupted deletions can simply be repeated.
+// DeleteLog removes a log and its data; a shared stream's name without a
+// log's part removes the stream with all its logs. Deleting a missing log
+// is not an error, so that interrupted deletions can simply be repeated.
 func (s *Store) DeleteLog(ctx context.Context, name string) error {
 	c, err := s.conn(ctx)
-	if err == nil {
+	if err == nil && isShared(name) {
+		err = s.deleteShared(ctx, c, name)
+	} else if err == nil {
 		err = c.js.DeleteStream(ctx, name)
 	}
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -96,8 +105,9 @@ func (s *Store) DeleteLog(ctx context.Context, name string) error {
 	return nil
 }
 
-// Logs lists the names of every log, in no particular order. The
-// metadata bucket, which is not a log, is left out.
+// Logs lists the names of every JetStream stream holding logs, in no
+// particular order: logs of their own, and shared streams by their bare
+// names. The metadata bucket, which is not a log, is left out.
 func (s *Store) Logs(ctx context.Context) ([]string, error) {
 	c, err := s.conn(ctx)
 	if err != nil {
@@ -122,9 +132,10 @@ type Pending = storage.Pending
 
 // pending is an append to JetStream in flight.
 type pending struct {
-	f   jetstream.PubAckFuture
-	s   *Store
-	err error
+	f    jetstream.PubAckFuture
+	s    *Store
+	name string
+	err  error
 }
 
 // FailedAppend is a Pending that fails with err, for an append that could
@@ -140,6 +151,9 @@ func (p pending) Wait(ctx context.Context) (uint64, error) {
 	case ack := <-p.f.Ok():
 		return ack.Sequence, nil
 	case err := <-p.f.Err():
+		if err := p.s.closedOr(ctx, p.name, err); errors.Is(err, ErrLogClosed) {
+			return 0, err
+		}
 		return 0, fmt.Errorf("append: %w", p.s.unavailable(err))
 	case <-ctx.Done():
 		return 0, ctx.Err()
@@ -155,7 +169,7 @@ func (s *Store) AppendAsync(name string, payload []byte) Pending {
 		return FailedAppend(fmt.Errorf("append to %s: %w", name, err))
 	}
 	msg := &nats.Msg{Subject: logSubject(name), Data: payload, Header: nats.Header{}}
-	msg.Header.Set(jetstream.ExpectedStreamHeader, name)
+	msg.Header.Set(jetstream.ExpectedStreamHeader, logStream(name))
 	// Appends carry no context; replacing a closed connection is bounded
 	// by the client's default timeout for JetStream requests.
 	c, err := s.conn(context.Background())
@@ -166,7 +180,7 @@ func (s *Store) AppendAsync(name string, payload []byte) Pending {
 	if err != nil {
 		return FailedAppend(fmt.Errorf("append to %s: %w", name, s.unavailable(err)))
 	}
-	return pending{f: f, s: s}
+	return pending{f: f, s: s, name: name}
 }
 
 // Message is one stored log entry.
@@ -192,15 +206,21 @@ func (s *Store) ReadFromTime(ctx context.Context, name string, t time.Time, maxM
 	return s.directGet(ctx, name, readRequest{StartTime: &tu, Batch: maxMsgs, MaxBytes: maxBytes})
 }
 
-// readRequest is JetStream's batched direct-get request.
+// readRequest is JetStream's batched direct-get request. NextFor filters
+// a shared stream on one log's subject; the end-of-batch pending count is
+// then that subject's.
 type readRequest struct {
 	Seq       uint64     `json:"seq,omitempty"`
+	NextFor   string     `json:"next_by_subj,omitempty"`
 	StartTime *time.Time `json:"start_time,omitempty"`
 	Batch     int        `json:"batch"`
 	MaxBytes  int        `json:"max_bytes"`
 }
 
 func (s *Store) directGet(ctx context.Context, name string, req readRequest) (ReadResult, error) {
+	if isShared(name) {
+		req.NextFor = logSubject(name)
+	}
 	req.MaxBytes = min(max(req.MaxBytes, 1), MaxReadBytes)
 	// The server may send one message past MaxBytes.
 	reserve := int64(req.MaxBytes + maxPayload)
@@ -237,7 +257,7 @@ func (s *Store) replicaGet(ctx context.Context, name string, req readRequest) (R
 		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer sub.Unsubscribe()
-	if err := c.nc.PublishRequest("$JS.API.DIRECT.GET."+name, inbox, body); err != nil {
+	if err := c.nc.PublishRequest("$JS.API.DIRECT.GET."+logStream(name), inbox, body); err != nil {
 		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	var res ReadResult
@@ -276,13 +296,14 @@ func (s *Store) replicaGet(ctx context.Context, name string, req readRequest) (R
 // LogState describes the extent of a log.
 type LogState = storage.LogState
 
-// State reports a log's first and last sequence.
+// State reports a log's first and last sequence; a shared log's is its
+// stream's. It is read from the stream's leader.
 func (s *Store) State(ctx context.Context, name string) (LogState, error) {
 	c, err := s.conn(ctx)
 	if err != nil {
 		return LogState{}, fmt.Errorf("log %s: %w", name, err)
 	}
-	st, err := c.js.Stream(ctx, name)
+	st, err := c.js.Stream(ctx, logStream(name))
 	if err != nil {
 		return LogState{}, fmt.Errorf("log %s: %w", name, mapNotFound(err))
 	}

@@ -24,10 +24,6 @@ import (
 
 var _ storage.Notifier = (*Store)(nil)
 
-// Shared reports whether other processes may write to the store: the
-// other nodes of a cluster, or other clients of an external NATS.
-func (s *Store) Shared() bool { return s.clustered || s.ns == nil }
-
 // Notify publishes data on subject to every listener, this process's
 // included.
 func (s *Store) Notify(ctx context.Context, subject string, data []byte) error {

@@ -66,7 +66,7 @@ func TestNotifyAcrossCluster(t *testing.T) {
 	var rs []received
 	var stops []func()
 	for i, n := range nodes {
-		if !n.st.Shared() {
+		if !n.st.ManyWriters() {
 			t.Fatalf("node %d: a clustered store is not Shared", i)
 		}
 		r := make(received, 100)
@@ -114,7 +114,7 @@ func TestListenSurvivesReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if s.Shared() {
+	if s.ManyWriters() {
 		t.Fatal("a store alone reports Shared")
 	}
 	r := make(received, 100)
@@ -148,7 +148,7 @@ func TestNotifyExternal(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		if !st.Shared() {
+		if !st.ManyWriters() {
 			t.Fatal("a store on an external NATS is not Shared")
 		}
 		sts = append(sts, st)

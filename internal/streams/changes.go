@@ -3,8 +3,6 @@ package streams
 import (
 	"sync"
 	"time"
-
-	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // takeoverGrace is how long after a deletion or a reshard is due the
@@ -53,14 +51,6 @@ func (e *Engine) catalogChanged(old, cur *Stream, local bool) {
 			}
 		}
 	}
-}
-
-// shared reports whether the store may be shared with other nodes (a
-// cluster, or NATS servers run by someone else): internal/store says so
-// with Shared.
-func shared(st storage.Store) bool {
-	s, ok := st.(interface{ Shared() bool })
-	return ok && s.Shared()
 }
 
 // removals remembers, for a while, the stream incarnations whose removal

@@ -36,6 +36,10 @@ func seqFloor(now time.Time) uint64 { return uint64(now.UnixMicro()) }
 // log's end (checkTail); then the shards start new epochs where needed
 // (startEpochs).
 func (e *Engine) checkLogs(ctx context.Context, m *Meta) error {
+	if m.Shared() {
+		return e.checkStripes(ctx, m)
+	}
+	states := map[string]storage.LogState{}
 	for _, sh := range m.Shards {
 		name := m.LogName(sh.Index)
 		st, err := e.st.State(ctx, name)
@@ -57,8 +61,52 @@ func (e *Engine) checkLogs(ctx context.Context, m *Meta) error {
 			e.reportLost(m, sh.Index, r[0], r[1], "dropped by the store while recovering the log at start-up")
 		}
 		e.checkTail(ctx, m, sh.Index, st)
+		states[name] = st
 	}
-	return e.startEpochs(ctx, m)
+	return e.startEpochs(ctx, m, states)
+}
+
+// checkStripes is checkLogs for a stream of layout B, a stripe at a time:
+// a missing stripe is re-created (numbered from seqFloor, as a lost log),
+// messages the store dropped are reported for the stripe (which shard
+// they belonged to went with them), and the open shards' logs are opened
+// again where a fence that did not take effect (a reshard a crash
+// interrupted before its metadata write) left them closed. A stripe's
+// messages are sparse per shard, so checkTail's test of a log's last
+// message does not apply; a stripe rebuilt without its index starts new
+// epochs for its open shards, as a log does.
+func (e *Engine) checkStripes(ctx context.Context, m *Meta) error {
+	firsts, open := m.stripeLogs()
+	states := map[string]storage.LogState{}
+	for _, name := range firsts {
+		st, err := e.st.State(ctx, name)
+		if errors.Is(err, storage.ErrNotFound) {
+			first := seqFloor(time.Now())
+			if err := e.st.RecreateLog(ctx, name, e.Retention(m.RetentionHours), first); err != nil {
+				return fmt.Errorf("stream %s log %s: %w", m.Name, name, err)
+			}
+			for _, sh := range m.Shards {
+				if logStripe(m.LogName(sh.Index)) == logStripe(name) {
+					e.obs.LogRecreated(m, sh.Index)
+				}
+			}
+			e.log.Error("stripe of shard logs missing: re-created empty; every record it held is lost, and new records get higher sequence numbers than any it issued (restore the data directory from a backup to recover them)",
+				"stream", m.Name, "account", m.Account, "region", m.Region, "log", name, "first_message", first)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("stream %s log %s: %w", m.Name, name, err)
+		}
+		for _, r := range seqRanges(st.Lost) {
+			e.log.Error("records lost to storage damage: dropped by the store while recovering a stripe of shard logs at start-up",
+				"stream", m.Name, "account", m.Account, "region", m.Region, "log", name, "first_message", r[0], "last_message", r[1])
+		}
+		states[name] = st
+	}
+	if err := e.st.OpenLogs(ctx, open); err != nil {
+		return fmt.Errorf("stream %s: %w", m.Name, err)
+	}
+	return e.startEpochs(ctx, m, states)
 }
 
 // seqRanges groups sorted sequences into inclusive runs.
@@ -125,8 +173,8 @@ func (e *Engine) reportLost(m *Meta, idx int, lo, hi uint64, how string) {
 // fetch a gap is damage; before a fetch's first message it may be expiry,
 // so there (atStart) the log's first sequence decides.
 func (e *Engine) checkGap(ctx context.Context, m *Meta, idx int, want, got uint64, atStart bool) {
-	if got <= want {
-		return
+	if got <= want || m.Shared() {
+		return // under layout B gaps are the stripe's other shards
 	}
 	if atStart {
 		st, err := e.st.State(ctx, m.LogName(idx))

@@ -53,6 +53,11 @@ type Config struct {
 	// process does not run (an external NATS): its own crash cannot cut
 	// their end off, so it starts no sequence-number epoch for one.
 	RemoteLogs bool
+	// StripeShards is how many shards of a new stream share one
+	// JetStream stream (layout B, layout.go); 0 means DefaultStripeShards
+	// and LayoutA gives new streams one JetStream stream per shard, the
+	// layout of every stream made before layout B existed.
+	StripeShards int
 }
 
 // Observer hears of what the engine finds and does by itself, for a
@@ -89,6 +94,9 @@ func (c *Config) defaults() {
 	}
 	if c.Observer == nil {
 		c.Observer = nopObserver{}
+	}
+	if c.StripeShards == 0 {
+		c.StripeShards = DefaultStripeShards
 	}
 }
 
@@ -419,8 +427,8 @@ func (e *Engine) Create(ctx context.Context, spec CreateSpec) error {
 		err = e.cat.create(ctx, m)
 	}
 	if err != nil {
-		for _, sh := range m.Shards {
-			_ = e.st.DeleteLog(ctx, m.LogName(sh.Index))
+		for _, n := range m.StoreNames() {
+			_ = e.st.DeleteLog(ctx, n)
 		}
 		if errors.Is(err, storage.ErrExists) {
 			return fmt.Errorf("create %s: %w", ref.Name, ErrStreamExists)
@@ -437,6 +445,7 @@ func (e *Engine) newMeta(spec CreateSpec) *Meta {
 		UID: newUID(), Created: now, Status: StatusCreating,
 		TransitionAt:   now.Add(e.cfg.CreateDelay),
 		RetentionHours: 24, Mode: spec.Mode, MaxRecordSizeKiB: spec.MaxRecordSizeKiB,
+		StripeShards: max(e.cfg.StripeShards, 0),
 	}
 	if e.cfg.CreateDelay == 0 {
 		m.TransitionAt = time.Time{}
@@ -514,13 +523,11 @@ func (e *Engine) SetRetention(ctx context.Context, ref Ref, hours int, check fun
 }
 
 func (e *Engine) ensureLogs(ctx context.Context, m *Meta) error {
-	for _, sh := range m.Shards {
-		err := e.st.CreateLog(ctx, m.LogName(sh.Index), e.Retention(m.RetentionHours))
-		if err != nil && !errors.Is(err, storage.ErrExists) {
-			return err
-		}
+	names := make([]string, len(m.Shards))
+	for i, sh := range m.Shards {
+		names[i] = m.LogName(sh.Index)
 	}
-	return nil
+	return e.st.CreateLogs(ctx, names, e.Retention(m.RetentionHours))
 }
 
 // scheduleDelete removes a DELETING stream's data and metadata once its
@@ -617,7 +624,7 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 // reshard's children included (an interrupted completion may have made
 // them).
 func (e *Engine) deleteLogs(ctx context.Context, m *Meta) error {
-	for _, log := range m.LogNames() {
+	for _, log := range m.StoreNames() {
 		if err := e.st.DeleteLog(ctx, log); err != nil {
 			return err
 		}

@@ -152,14 +152,30 @@ func pruneEpochs(es []epoch, firstSeq uint64) []epoch {
 // cleanly, or JetStream rebuilt the log without its index) starts a new
 // epoch at the log's next message, and expired epochs are dropped. The
 // stream's metadata is written once, if anything changed.
-func (e *Engine) startEpochs(ctx context.Context, m *Meta) error {
+//
+// states holds the logs' states as checkLogs read them, by log name (a
+// stripe's under layout B, by the name of its first shard's log); a log
+// not in it is read now.
+func (e *Engine) startEpochs(ctx context.Context, m *Meta, states map[string]storage.LogState) error {
 	now := time.Now().Unix()
 	changed := map[int][]epoch{}
+	var firsts []string
+	if m.Shared() {
+		firsts, _ = m.stripeLogs()
+	}
 	for _, sh := range m.Shards {
 		name := m.LogName(sh.Index)
-		st, err := e.st.State(ctx, name)
-		if err != nil {
-			return fmt.Errorf("stream %s shard %s: %w", m.Name, shard.ID(sh.Index), err)
+		key := name
+		if m.Shared() {
+			key = firsts[sh.Index/m.StripeShards]
+		}
+		st, ok := states[key]
+		if !ok {
+			var err error
+			if st, err = e.st.State(ctx, name); err != nil {
+				return fmt.Errorf("stream %s shard %s: %w", m.Name, shard.ID(sh.Index), err)
+			}
+			states[key] = st
 		}
 		rebuilt := e.st.IndexRebuilt(name)
 		if rebuilt && sh.EndingSeq == "" {

@@ -75,6 +75,16 @@ func (e *SplitKeyError) Error() string {
 }
 func (e *SplitKeyError) Unwrap() error { return ErrInvalidArgument }
 
+// LayoutError refuses to reshard a stream of layout A (layout.go) when
+// other processes write to the store: the closing shards could not be
+// fenced, since only this process's puts wait for its lock.
+type LayoutError struct{ Stream string }
+
+func (e *LayoutError) Error() string {
+	return fmt.Sprintf("%s keeps a JetStream stream per shard (layout A), which cannot be resharded while other nodes write", e.Stream)
+}
+func (e *LayoutError) Unwrap() error { return ErrInvalidArgument }
+
 // MergeError refuses to merge two shards that are not an adjacent pair
 // in that order.
 type MergeError struct{ Shard, Adjacent string }

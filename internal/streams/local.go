@@ -222,16 +222,20 @@ func (l *Local) ScanBack(ctx context.Context, stream string, since time.Time, fn
 		return localError("scan", stream, err)
 	}
 	for _, sm := range s.Meta.Shards {
-		if err := l.scanShard(ctx, s.Meta.LogName(sm.Index), since, fn); err != nil {
+		if err := l.scanShard(ctx, s.Meta.LogName(sm.Index), s.Meta.Shared(), since, fn); err != nil {
 			return fmt.Errorf("scan %s shard %d: %w", stream, sm.Index, err)
 		}
 	}
 	return nil
 }
 
-// scanShard scans one shard's log backwards in windows of messages.
-func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn func([]byte) bool) error {
-	const window = 64
+// scanShard scans one shard's log backwards in windows of message
+// sequences. A shared log's sequences are sparse (layout.go): a window
+// may hold few of its messages, or none, so its windows double while
+// they come back less than half full.
+func (l *Local) scanShard(ctx context.Context, log string, shared bool, since time.Time, fn func([]byte) bool) error {
+	const maxWindow = 1 << 20
+	window := uint64(64)
 	st, err := l.e.st.State(ctx, log)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil
@@ -245,7 +249,7 @@ func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn f
 		// until its newest message is in.
 		var msgs []storage.Message
 		for from := lo; from <= hi; {
-			res, err := l.e.st.Read(ctx, log, from, int(hi-from+1), fetchBytes)
+			res, err := l.e.st.Read(ctx, log, from, int(min(hi-from+1, maxFetchMessages)), fetchBytes)
 			if err != nil {
 				return err
 			}
@@ -287,6 +291,9 @@ func (l *Local) scanShard(ctx context.Context, log string, since time.Time, fn f
 		}
 		if lo == st.FirstSeq || lo <= 1 {
 			break
+		}
+		if shared && uint64(len(msgs)) < window/2 {
+			window = min(2*window, maxWindow)
 		}
 		hi = lo - 1
 	}

@@ -49,6 +49,11 @@ type Meta struct {
 	// Reshard is a reshard that was accepted and has not taken effect:
 	// the stream is UPDATING until it does (see reshard.go).
 	Reshard *PendingReshard `json:"reshard,omitempty"`
+	// StripeShards is the stream's storage layout (layout.go): 0 for
+	// layout A, one JetStream stream per shard, as every stream written
+	// before layout B has; otherwise layout B, with that many shards (by
+	// index) per JetStream stream.
+	StripeShards int `json:"stripeShards,omitempty"`
 }
 
 // ShardMeta is one shard: its hash key range, creation, parents, and,
@@ -128,11 +133,6 @@ func (m *Meta) LogNames() []string {
 		out[i] = m.LogName(sh.Index)
 	}
 	return out
-}
-
-// LogName names the JetStream log of one shard.
-func (m *Meta) LogName(shardIndex int) string {
-	return fmt.Sprintf("KS_%s_%d", m.UID, shardIndex)
 }
 
 // StartingSequence is the SequenceNumberRange.StartingSequenceNumber of a shard.

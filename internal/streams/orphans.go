@@ -18,16 +18,17 @@ import (
 // stream reuses a leftover child instead of colliding with it), but they
 // accumulate, one per crash. Start-up removes them.
 
-// logPrefix starts the name of every shard log (see Meta.logName).
-const logPrefix = "KS_"
+// logPrefixes start the name of every shard log of layout A and every
+// stripe of layout B (layout.go).
+var logPrefixes = []string{"KS_", "KSB_"}
 
-// referencedLogs lists the logs the given streams name: every shard's,
-// and the children's of a pending reshard, whose completion may already
-// have made them.
+// referencedLogs lists the JetStream streams the given streams name:
+// every shard's log (layout A) or stripe (B), and the children's of a
+// pending reshard, whose completion may already have made them.
 func referencedLogs(ms []*Meta) map[string]bool {
 	refs := map[string]bool{}
 	for _, m := range ms {
-		for _, log := range m.LogNames() {
+		for _, log := range m.StoreNames() {
 			refs[log] = true
 		}
 	}
@@ -48,7 +49,7 @@ func referencedLogs(ms []*Meta) map[string]bool {
 // be creating a stream's logs right now, before writing the metadata
 // that names them, so no log can be told to be an orphan.
 func (e *Engine) removeOrphanLogs(ctx context.Context) error {
-	if shared(e.st) {
+	if e.st.ManyWriters() {
 		return nil
 	}
 	names, err := e.st.Logs(ctx)
@@ -58,7 +59,7 @@ func (e *Engine) removeOrphanLogs(ctx context.Context) error {
 	refs := referencedLogs(e.cat.all("stream."))
 	var candidates []string
 	for _, n := range names {
-		if strings.HasPrefix(n, logPrefix) && !refs[n] {
+		if (strings.HasPrefix(n, logPrefixes[0]) || strings.HasPrefix(n, logPrefixes[1])) && !refs[n] {
 			candidates = append(candidates, n)
 		}
 	}

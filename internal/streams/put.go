@@ -2,6 +2,7 @@ package streams
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,6 +94,11 @@ func (e *Engine) Place(s *Stream, pk string, explicitHashKey *string, dataLen in
 // shard) and returns their sequence numbers in input order. The caller
 // holds the stream from Writable. Records for one shard go in one log
 // message, and writes to different shards go out together.
+//
+// Records placed in a shard whose log the store had closed (a reshard
+// completed through another node: storage.ErrLogClosed) are not stored;
+// the stream's metadata is read again, so that the caller's next try
+// routes them to the shards that took over.
 func (e *Engine) Append(ctx context.Context, s *Stream, recs []Record, shards []int) []PutResult {
 	m := s.Meta
 	groups := groupByShard(shards)
@@ -102,11 +108,18 @@ func (e *Engine) Append(ctx context.Context, s *Stream, recs []Record, shards []
 	}
 	out := make([]PutResult, len(recs))
 	now := arrival.Unix()
+	reloaded := false
 	for _, g := range groups {
 		msgSeq, err := g.p.Wait(ctx)
-		if err != nil {
+		if errors.Is(err, storage.ErrLogClosed) && !reloaded {
+			reloaded = true
+			if rerr := e.cat.reload(ctx, m.Ref().Key()); rerr != nil {
+				e.LogStoreError("reading a stream's metadata again after a put to a closed shard", rerr, "stream", m.Name)
+			}
+		}
+		if err != nil && !errors.Is(err, storage.ErrLogClosed) { // put routes those again
 			e.LogStoreError("storing records", err, "stream", m.Name, "shard", g.shard, "records", len(g.idx))
-		} else {
+		} else if err == nil {
 			e.wakeReaders(m.LogName(g.shard))
 			e.obs.Stored(m, g.shard, len(g.idx), g.bytes(recs))
 		}
@@ -204,10 +217,71 @@ func (e *Engine) PutShard(ctx context.Context, ref Ref, shardIndex int, recs []R
 // put stores at most MaxPut records, each in the shard route picks for
 // it, all or none: a record route refuses fails the put before anything
 // is stored.
+//
+// Records that went to a shard whose log the store had closed (a reshard
+// completed on another node, which this node's metadata does not show
+// yet: storage.ErrLogClosed) stored nothing; the metadata is read again
+// and they are routed afresh, a few times over about three seconds, after
+// which they fail as unavailable for the client to retry.
 func (e *Engine) put(ctx context.Context, ref Ref, recs []Record, route func(s *Stream, r Record) (int, error)) ([]PutResult, error) {
 	if len(recs) > MaxPut {
 		return nil, fmt.Errorf("put to %s: %d records, at most %d: %w", ref.Name, len(recs), MaxPut, ErrInvalidArgument)
 	}
+	out, err := e.putOnce(ctx, ref, recs, route)
+	wait := 20 * time.Millisecond
+	for attempt := 0; err == nil; attempt++ {
+		var again []int
+		for i, r := range out {
+			if errors.Is(r.Err, storage.ErrLogClosed) {
+				again = append(again, i)
+			}
+		}
+		if len(again) == 0 {
+			break
+		}
+		if attempt == maxClosedRetries || e.waitReload(ctx, ref, wait) != nil {
+			for _, i := range again {
+				out[i].Err = fmt.Errorf("%w: %w", storage.ErrUnavailable, out[i].Err)
+			}
+			break
+		}
+		wait *= 2
+		retry := make([]Record, len(again))
+		for j, i := range again {
+			retry[j] = recs[i]
+		}
+		res, rerr := e.putOnce(ctx, ref, retry, route)
+		for j, i := range again {
+			if rerr != nil {
+				out[i] = PutResult{Shard: out[i].Shard, Err: rerr}
+			} else {
+				out[i] = res[j]
+			}
+		}
+	}
+	return out, err
+}
+
+// maxClosedRetries bounds the re-routings of records that met a closed
+// log (put): waits of 20 ms doubling, and each refusal takes the store
+// about 0.5 s (JetStream's client retries a publish nobody answered), so
+// about 3 s in all.
+const maxClosedRetries = 4
+
+// waitReload waits, then reads a stream's metadata again from the store.
+func (e *Engine) waitReload(ctx context.Context, ref Ref, wait time.Duration) error {
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+	}
+	return e.cat.reload(ctx, ref.Key())
+}
+
+// putOnce is one routing and storing of a put's records.
+func (e *Engine) putOnce(ctx context.Context, ref Ref, recs []Record, route func(s *Stream, r Record) (int, error)) ([]PutResult, error) {
 	s, release, err := e.Writable(ref)
 	if err != nil {
 		return nil, err

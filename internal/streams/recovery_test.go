@@ -3,6 +3,7 @@ package streams
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -39,10 +40,22 @@ func (r *recorder) Stored(_ *Meta, _, records, _ int) {
 // and logs that no stream names: the lost log is re-created numbering
 // above every number it issued, an empty orphan is removed, and one
 // holding records is kept.
+//
+// Under layout B the log lost is a stripe, which holds both shards: both
+// are re-created.
 func TestRecovery(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stripe int
+	}{{"layout A", LayoutA}, {"layout B", DefaultStripeShards}} {
+		t.Run(tc.name, func(t *testing.T) { testRecovery(t, tc.stripe) })
+	}
+}
+
+func testRecovery(t *testing.T, stripe int) {
 	ctx := context.Background()
 	rec := &recorder{}
-	e1 := newTestEngine(t, Config{Observer: rec})
+	e1 := newTestEngine(t, Config{Observer: rec, StripeShards: stripe})
 	ref := mustCreate(t, e1, "s", 2)
 	before := mustPut(t, e1, ref, "a")[0]
 	if rec.stored != 1 {
@@ -50,7 +63,11 @@ func TestRecovery(t *testing.T) {
 	}
 	st := e1.Store()
 	s, _ := e1.Lookup(ref)
-	if err := st.DeleteLog(ctx, s.Meta.LogName(before.Shard)); err != nil {
+	lost, wantRecreated := s.Meta.LogName(before.Shard), []int{before.Shard}
+	if stripe != LayoutA {
+		lost, wantRecreated = s.Meta.StoreNames()[0], []int{0, 1}
+	}
+	if err := st.DeleteLog(ctx, lost); err != nil {
 		t.Fatal(err)
 	}
 	for _, orphan := range []string{"KS_feedfacefeedface_0", "KS_feedfacefeedface_1"} {
@@ -63,13 +80,13 @@ func TestRecovery(t *testing.T) {
 	}
 	e1.Close()
 
-	e2, err := Open(ctx, st, Config{Observer: rec})
+	e2, err := Open(ctx, st, Config{Observer: rec, StripeShards: stripe})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e2.Close()
-	if len(rec.recreated) != 1 || rec.recreated[0] != before.Shard {
-		t.Fatalf("logs re-created: %v, want shard %d", rec.recreated, before.Shard)
+	if !slices.Equal(rec.recreated, wantRecreated) {
+		t.Fatalf("logs re-created: %v, want shards %v", rec.recreated, wantRecreated)
 	}
 	for _, tc := range []struct {
 		log  string

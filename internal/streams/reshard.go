@@ -110,6 +110,10 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	if err != nil {
 		return err
 	}
+	if !s.Meta.Shared() && e.st.ManyWriters() {
+		// Only this process's lock would fence the parents (prepareReshard).
+		return &LayoutError{Stream: ref.Name}
+	}
 	planned, err := s.Meta.Clone()
 	if err != nil {
 		return err
@@ -123,7 +127,10 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 		return err
 	}
 	defer quota.Release()
-	immediate := e.cfg.UpdateDelay <= 0
+	// Where other processes write, the plan is always recorded before
+	// its completion fences the parents, even with no update delay: a
+	// node that restarts meanwhile then leaves them closed (checkStripes).
+	immediate := e.cfg.UpdateDelay <= 0 && !e.st.ManyWriters()
 	var ends map[int]string
 	if immediate {
 		if ends, err = e.prepareReshard(ctx, s.Meta, p, now); err != nil {
@@ -141,6 +148,8 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	})
 	if err != nil {
 		if refused && immediate {
+			// Nothing was written, so the parents stay open.
+			e.reopenParents(ctx, s.Meta, p)
 			e.dropChildLogs(ctx, ref, s.Meta, p)
 		}
 		return err
@@ -200,9 +209,15 @@ func (e *Engine) startReshard(m *Meta, first int, p *PendingReshard, ends map[in
 
 // prepareReshard does what must precede the metadata write that applies
 // p, with the stream's lock held for writing: it creates the children's
-// logs, so that no metadata ever points at a missing log, and fixes each
-// closing shard's ending sequence number from its log, which no put can
-// extend while the lock is held. Both are repeatable after a crash.
+// logs, so that no metadata ever points at a missing log, fences the
+// closing shards' logs and fixes each one's ending sequence number from
+// its log, which nothing can extend any more: no put of this process
+// while the lock is held, and, under layout B, no put from anywhere once
+// the store has closed the log (CloseLogs; a writer that finds it closed
+// reads the metadata again, see put). Under layout A only the lock
+// fences, which is enough on one node (docs/cluster.md). All of it is
+// repeatable after a crash; a start-up opens again the logs of shards
+// that are still open (checkStripes).
 func (e *Engine) prepareReshard(ctx context.Context, m *Meta, p *PendingReshard, now time.Time) (map[int]string, error) {
 	created := now.Truncate(time.Second)
 	shards := slices.Clone(m.Shards)
@@ -220,6 +235,19 @@ func (e *Engine) prepareReshard(ctx context.Context, m *Meta, p *PendingReshard,
 			return nil, fmt.Errorf("reshard %s: %w", m.Name, err)
 		}
 	}
+	var closing, keep []string
+	for _, sh := range append(slices.Clone(m.Shards), p.Open...) {
+		switch {
+		case slices.Contains(p.Close, sh.Index):
+			closing = append(closing, m.LogName(sh.Index))
+		case sh.EndingSeq == "":
+			keep = append(keep, m.LogName(sh.Index))
+		}
+	}
+	if err := e.st.CloseLogs(ctx, closing, keep); err != nil {
+		e.reopenParents(ctx, m, p)
+		return nil, fmt.Errorf("reshard %s: fence the closing shards: %w", m.Name, err)
+	}
 	ends := map[int]string{}
 	for _, i := range p.Close {
 		st, err := e.st.State(ctx, m.LogName(i))
@@ -229,6 +257,21 @@ func (e *Engine) prepareReshard(ctx context.Context, m *Meta, p *PendingReshard,
 		ends[i] = shards[i].endingNumber(st.LastSeq, now.Unix())
 	}
 	return ends, nil
+}
+
+// reopenParents undoes prepareReshard's fence when the reshard does not
+// take effect after all; a failure is logged, and the next start-up
+// opens the logs of open shards again.
+func (e *Engine) reopenParents(ctx context.Context, m *Meta, p *PendingReshard) {
+	var names []string
+	for _, i := range p.Close {
+		if i < len(m.Shards) {
+			names = append(names, m.LogName(i))
+		}
+	}
+	if err := e.st.OpenLogs(ctx, names); err != nil {
+		e.log.Error("reopening the logs of shards a failed reshard left open; puts to them fail until the next start", "stream", m.Name, "err", err)
+	}
 }
 
 // applyReshard puts p into effect in m: the children join the shard map

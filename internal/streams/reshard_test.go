@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/storage"
 	"github.com/tributary-data/tributary/internal/store"
 )
 
@@ -16,8 +18,19 @@ import (
 // the parent's end read, but the metadata write never happened. A new
 // engine over the same store must find the pending reshard and complete
 // it, reusing the children's logs, with a parent end that also covers the
-// records written after the interruption.
+// records written after the interruption. Under layout B the interrupted
+// completion had fenced the parent: puts to it fail, retriable, until the
+// restart opens it again and the completion closes it for good.
 func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stripe int
+	}{{"layout A", LayoutA}, {"layout B", DefaultStripeShards}} {
+		t.Run(tc.name, func(t *testing.T) { testReshardResumes(t, tc.stripe) })
+	}
+}
+
+func testReshardResumes(t *testing.T, stripe int) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Config{InMemory: true})
 	if err != nil {
@@ -38,7 +51,7 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 	}
 
 	// The first run accepts a split, and stops before it is due.
-	s1, err := Open(ctx, st, Config{UpdateDelay: time.Hour})
+	s1, err := Open(ctx, st, Config{UpdateDelay: time.Hour, StripeShards: stripe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +72,16 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 	if _, err := s1.prepareReshard(ctx, e.Meta, e.Meta.Reshard, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	// Writes still go to the parent, which the metadata says is open.
-	seqs = append(seqs, put(s1, 5)...)
+	if stripe == LayoutA {
+		// Writes still go to the parent, which the metadata says is open.
+		seqs = append(seqs, put(s1, 5)...)
+	} else {
+		// Retried for about 3 s (put), in vain: nothing reopens it.
+		res, err := s1.Put(ctx, ref, []Record{{PartitionKey: "k", Data: []byte("x")}})
+		if err != nil || !errors.Is(res[0].Err, storage.ErrUnavailable) || !errors.Is(res[0].Err, storage.ErrLogClosed) {
+			t.Fatalf("put to the fenced parent: %v %+v, want a retriable closed-log error", err, res)
+		}
+	}
 
 	// The update falls due while the server is down.
 	if _, err := s1.cat.update(ctx, key, func(m *Meta) error {
@@ -69,7 +90,7 @@ func TestReshardResumesAfterInterruptedCompletion(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(ctx, st, Config{UpdateDelay: time.Hour})
+	s2, err := Open(ctx, st, Config{UpdateDelay: time.Hour, StripeShards: stripe})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +212,118 @@ func TestReshardRefusesStreamDeletedMeanwhile(t *testing.T) {
 		t.Fatalf("after the refused split: status %s, %d shards; want DELETING, 1", e.Meta.Status, len(e.Meta.Shards))
 	}
 	for i := 1; i <= 2; i++ {
-		if _, err := st.State(ctx, e.Meta.LogName(i)); err == nil {
+		if logLeft(ctx, t, st, e.Meta.LogName(i)) {
 			t.Errorf("log of child shard %d left behind", i)
 		}
+	}
+}
+
+// logLeft reports whether a shard's log exists: for a log of its own
+// (layout A), whether the store has it; for a shared one (B), whether it
+// still takes appends (its stripe outlives it).
+func logLeft(ctx context.Context, t *testing.T, st storage.Store, name string) bool {
+	t.Helper()
+	if !strings.Contains(name, "~") {
+		_, err := st.State(ctx, name)
+		return err == nil
+	}
+	_, err := st.AppendAsync(name, []byte("probe")).Wait(ctx)
+	if err != nil && !errors.Is(err, storage.ErrLogClosed) {
+		t.Fatalf("probe of %s: %v", name, err)
+	}
+	return err == nil
+}
+
+// TestPutToFencedParentRoutesAgain: two engines over one store stand for
+// two nodes, each with its own copy of the metadata. A split on the first
+// closes the parent's log in the store; the second, which still routes by
+// the old shard map, finds the log closed, reads the metadata again and
+// stores the record in the child that owns its key.
+func TestPutToFencedParentRoutesAgain(t *testing.T) {
+	ctx := context.Background()
+	e1 := newTestEngine(t, Config{})
+	e2, err := Open(ctx, e1.st, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	ref := mustCreate(t, e1, "s", 1)
+	if err := e2.cat.reload(ctx, ref.Key()); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := e2.Put(ctx, ref, []Record{{PartitionKey: "a", Data: []byte("before")}}); err != nil || res[0].Err != nil || res[0].Shard != 0 {
+		t.Fatalf("put before the split: %v %+v", err, res)
+	}
+	if err := e1.Split(ctx, ref, "shardId-000000000000", "170141183460469231731687303715884105728"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := e2.Lookup(ref); len(s.Meta.Shards) != 1 {
+		t.Fatalf("the second engine already sees %d shards: the test needs its old copy", len(s.Meta.Shards))
+	}
+	res, err := e2.Put(ctx, ref, []Record{{PartitionKey: "a", Data: []byte("after")}})
+	if err != nil || res[0].Err != nil || res[0].Shard == 0 {
+		t.Fatalf("put through the stale engine: %v %+v, want it stored in a child", err, res)
+	}
+	s, _ := e1.Lookup(ref)
+	end, _ := shard.ParseSequence(s.Meta.Shards[0].EndingSeq)
+	got, _ := shard.ParseSequence(res[0].Seq)
+	if got.ShardIndex == 0 || got.Index <= end.Index {
+		t.Fatalf("record at %s, parent's end %s", res[0].Seq, s.Meta.Shards[0].EndingSeq)
+	}
+
+	// Shard 1 splits too; the second engine's map is old again.
+	if err := e1.Split(ctx, ref, "shardId-000000000001", "85070591730234615865843651857942052864"); err != nil {
+		t.Fatal(err)
+	}
+	// As the Kinesis API puts: placed by the old map, refused, and the
+	// metadata read again for the client's retry.
+	st, release, err := e2.Writable(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	placed := e2.Append(ctx, st, []Record{{PartitionKey: "a", Data: []byte("refused")}}, []int{1})
+	release()
+	if !errors.Is(placed[0].Err, storage.ErrLogClosed) {
+		t.Fatalf("append to the fenced parent by the old map: %+v, want ErrLogClosed", placed)
+	}
+	if s, _ := e2.Lookup(ref); len(s.Meta.Shards) != 5 {
+		t.Fatalf("after the refused append the second engine sees %d shards, want 5", len(s.Meta.Shards))
+	}
+}
+
+// manyWriters is a store that says other processes write to it, as a
+// node of a cluster does.
+type manyWriters struct{ storage.Store }
+
+func (manyWriters) ManyWriters() bool { return true }
+
+// TestLayoutAReshardRefusedWithManyWriters: where other processes write
+// to the store, a stream of layout A is not resharded (its closing shards
+// could not be fenced: LayoutError, an InvalidArgumentException), while a
+// stream of layout B is.
+func TestLayoutAReshardRefusedWithManyWriters(t *testing.T) {
+	ctx := context.Background()
+	one := newTestEngine(t, Config{StripeShards: LayoutA})
+	refA := mustCreate(t, one, "a", 1)
+	one.Close()
+	e, err := Open(ctx, manyWriters{one.st}, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	refB := mustCreate(t, e, "b", 1)
+	const key = "170141183460469231731687303715884105728"
+	var lay *LayoutError
+	if err := e.Split(ctx, refA, "shardId-000000000000", key); !errors.As(err, &lay) || !errors.Is(err, ErrInvalidArgument) {
+		t.Fatalf("split of a layout A stream with other writers: %v, want a LayoutError", err)
+	}
+	if _, err := e.UpdateShardCount(ctx, refA, 2); !errors.As(err, &lay) {
+		t.Fatalf("UpdateShardCount of a layout A stream with other writers: %v, want a LayoutError", err)
+	}
+	if err := e.Split(ctx, refB, "shardId-000000000000", key); err != nil {
+		t.Fatalf("split of a layout B stream: %v", err)
+	}
+	if res := mustPut(t, e, refA, "k"); res[0].Shard != 0 {
+		t.Fatalf("the layout A stream after the refusals: %+v", res)
 	}
 }

@@ -97,7 +97,7 @@ type listening struct {
 // nil if st is not shared with other processes.
 func newCrossWake(st storage.Store, poll time.Duration, lg *slog.Logger, wake func(string)) *crossWake {
 	n, ok := st.(storage.Notifier)
-	if !ok || !n.Shared() {
+	if !ok || !st.ManyWriters() {
 		return nil
 	}
 	id := make([]byte, 8)

@@ -36,7 +36,8 @@ func OrphanLogs(ctx context.Context, t testing.TB, dir string) []string {
 }
 
 // namedLogs reads the streams' metadata from the store and returns the
-// logs it names: each shard's, and a pending reshard's children's. It
+// logs it names: each shard's (layout A) or stripe's (layout B), and a
+// pending reshard's children's. It
 // reads the stored JSON itself, as a tool inspecting a data directory
 // would.
 func namedLogs(ctx context.Context, t testing.TB, st *store.Store) map[string]bool {
@@ -52,6 +53,7 @@ func namedLogs(ctx context.Context, t testing.TB, st *store.Store) map[string]bo
 	for _, e := range entries {
 		var m struct {
 			UID     string  `json:"uid"`
+			Stripe  int     `json:"stripeShards"`
 			Shards  []shard `json:"shards"`
 			Reshard *struct {
 				Open []shard `json:"open"`
@@ -65,7 +67,11 @@ func namedLogs(ctx context.Context, t testing.TB, st *store.Store) map[string]bo
 			shards = append(shards, m.Reshard.Open...)
 		}
 		for _, sh := range shards {
-			named[fmt.Sprintf("KS_%s_%d", m.UID, sh.Index)] = true
+			if m.Stripe > 0 { // layout B: a JetStream stream per stripe of shards
+				named[fmt.Sprintf("KSB_%s_%d", m.UID, sh.Index/m.Stripe)] = true
+			} else {
+				named[fmt.Sprintf("KS_%s_%d", m.UID, sh.Index)] = true
+			}
 		}
 	}
 	return named

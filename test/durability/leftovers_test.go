@@ -28,9 +28,13 @@ import (
 // succeed, no orphan remains, and JetStream no longer warns about a
 // missing meta file. A log that no stream names but that holds records
 // (as only lost metadata could leave) is kept and reported, not deleted.
+//
+// The stream has layout A (a JetStream stream per shard), whose logs the
+// planted leftovers imitate; the orphan sweep of layout B's stripes is
+// tested in internal/streams.
 func TestLeftoversOfCrashesAreCleanedUp(t *testing.T) {
 	dir := t.TempDir()
-	flags := []string{"-data-dir", dir, "-durability", "sync"}
+	flags := []string{"-data-dir", dir, "-durability", "sync", "-stripe-shards", "0"}
 	ctx := testserver.Context(t, 2*time.Minute)
 	name := aws.String("leftovers")
 

@@ -46,7 +46,9 @@ type written struct {
 // test damages is what was acknowledged.
 func serve(t *testing.T, dir string) *testserver.Proc {
 	t.Helper()
-	return testserver.Start(t, "-data-dir", dir, "-durability", "sync")
+	// Layout A (a JetStream stream per shard): these tests damage one
+	// shard's log files, which under layout B hold a stripe of shards.
+	return testserver.Start(t, "-data-dir", dir, "-durability", "sync", "-stripe-shards", "0")
 }
 
 // setUp creates a one-shard stream on a new server, puts `batches`
