@@ -41,6 +41,10 @@ var ErrNodeOnline = errors.New("store: the node is online")
 // leader (no quorum of nodes): no cluster-wide change can be made.
 var ErrNoMetaLeader = errors.New("store: the cluster has no JetStream meta leader (is a majority of the nodes up?)")
 
+// MetaLog is the JetStream stream of the metadata bucket, as
+// ClusterStatus lists it.
+const MetaLog = metaStream
+
 // opsTimeout bounds each request of an operation.
 const opsTimeout = 5 * time.Second
 
