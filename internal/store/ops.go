@@ -171,9 +171,23 @@ func (s *Store) ClusterStatus(ctx context.Context) (*ClusterStatus, error) {
 		st.Node = s.ns.Name()
 		st.Cluster = s.ns.ClusterName()
 	}
+	if s.clustered && s.ns != nil {
+		if err := s.metaStatus(ctx, st); err != nil {
+			return nil, err
+		}
+		if st.MetaLeader == "" {
+			// Listing the logs needs a meta leader: show those this node
+			// holds, as it sees them.
+			st.Logs = s.localLogStatuses()
+			return st, nil
+		}
+	}
 	logs, err := s.logStatuses(ctx)
-	if err != nil {
+	switch {
+	case err != nil && !s.clustered:
 		return nil, err
+	case err != nil:
+		st.Warnings = append(st.Warnings, "the logs could not be listed: "+err.Error())
 	}
 	st.Logs = logs
 	switch {
@@ -184,12 +198,32 @@ func (s *Store) ClusterStatus(ctx context.Context) (*ClusterStatus, error) {
 		st.Nodes = nodesOfLogs(logs)
 		st.Warnings = append(st.Warnings, "external NATS: nodes are those holding logs, and the meta leader is not shown "+
 			"(they need the NATS system account; `nats server report jetstream` shows them)")
-	default:
-		if err := s.metaStatus(ctx, st); err != nil {
-			return nil, err
-		}
 	}
 	return st, nil
+}
+
+// localLogStatuses are the logs this node holds a replica of, with
+// their leaders and peers as this node knows them.
+func (s *Store) localLogStatuses() []LogStatus {
+	jsi, err := s.ns.Jsz(&server.JSzOptions{Streams: true, Config: true, Limit: 1 << 30})
+	if err != nil {
+		return nil
+	}
+	var out []LogStatus
+	for _, acc := range jsi.AccountDetails {
+		for _, sd := range acc.Streams {
+			if sd.Config == nil {
+				continue
+			}
+			ls := logStatus(&server.StreamInfo{Config: *sd.Config, Cluster: sd.Cluster})
+			if ls.Leader == "" {
+				ls.Error = "no leader: fewer than a quorum of its replicas are up"
+			}
+			out = append(out, ls)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // metaStatus fills in the nodes from the meta leader's view of the meta
@@ -205,7 +239,15 @@ func (s *Store) metaStatus(ctx context.Context, st *ClusterStatus) error {
 		Data  *server.JSInfo   `json:"data"`
 		Error *server.ApiError `json:"error"`
 	}
-	err = sysRequest(ctx, nc, "$SYS.REQ.SERVER.PING.JSZ", server.JSzOptions{LeaderOnly: true}, &jsz)
+	local, err := s.ns.Jsz(nil)
+	if err != nil || local.Meta == nil {
+		return fmt.Errorf("store: cluster status: jetstream: %v", err)
+	}
+	if local.Meta.Leader != "" {
+		err = sysRequest(ctx, nc, "$SYS.REQ.SERVER.PING.JSZ", server.JSzOptions{LeaderOnly: true}, &jsz)
+	} else {
+		err = ErrNoMetaLeader
+	}
 	meta := (*server.MetaClusterInfo)(nil)
 	if err == nil && jsz.Data != nil && jsz.Data.Meta != nil {
 		meta = jsz.Data.Meta
@@ -215,11 +257,8 @@ func (s *Store) metaStatus(ctx context.Context, st *ClusterStatus) error {
 		st.Warnings = append(st.Warnings, "no JetStream meta leader answered: the nodes are as "+st.Node+
 			" sees them (current and lag are only known to a leader); without a meta leader no stream can be created,"+
 			" deleted or resharded")
-		local, lerr := s.ns.Jsz(nil)
-		if lerr != nil || local.Meta == nil {
-			return fmt.Errorf("store: cluster status: %w", errors.Join(err, lerr))
-		}
 		meta = local.Meta
+		meta.Leader = ""
 	}
 	st.MetaLeader = meta.Leader
 	byName := map[string]*NodeStatus{}

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // statusOf finds a node and a log in a status.
@@ -64,6 +63,7 @@ func allCurrent(st *ClusterStatus, nodes []string, log string) error {
 // (an online or unknown one cannot), and a new node joining in its place
 // gets the missing replicas from JetStream without any other step.
 func TestClusterStatusAndNodeReplacement(t *testing.T) {
+	t.Parallel() // mostly waits on elections: it overlaps well with the other cluster tests
 	ctx := t.Context()
 	cfgs := clusterConfigs(t, 4, nil)
 	// n3 is the replacement: it knows the others; they know it as a peer
@@ -212,5 +212,4 @@ func TestClusterStatusAndNodeReplacement(t *testing.T) {
 		return nil
 	})
 	t.Logf("replacement %s joined; took over the replicas of %s", repl.Cluster.NodeName, downName)
-	_ = time.Second
 }

@@ -104,6 +104,7 @@ func writeUntil(ctx context.Context, l *liveNodes, stop <-chan struct{}) ([]acke
 // the node's leaderships are handed over (stepdown), or not; the longest
 // a write waited is logged, for docs/operations.md.
 func TestRollingRestart(t *testing.T) {
+	t.Parallel() // mostly waits on elections: it overlaps well with the other cluster tests
 	modes := []struct {
 		name     string
 		handOver bool
