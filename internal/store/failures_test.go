@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -156,4 +157,54 @@ func TestClusterFailureModes(t *testing.T) {
 			checkLog(t, n.st, acked)
 		}
 	})
+}
+
+// TestClusterNodeLosesItsDataDir: a node whose data directory is lost
+// (a replaced disk) and that starts again empty, under the same name,
+// gets its replicas back from the other nodes: every acknowledged record
+// is on its own replica again, and the status shows it current.
+func TestClusterNodeLosesItsDataDir(t *testing.T) {
+	t.Parallel() // mostly waits on elections: it overlaps well with the other cluster tests
+	ctx := t.Context()
+	nodes := startCluster(t, clusterConfigs(t, 3, nil))
+	if err := nodes[0].st.CreateLog(ctx, "L", 0); err != nil {
+		t.Fatal(err)
+	}
+	var acked []uint64
+	for i := range 50 {
+		seq, err := nodes[i%3].st.AppendAsync("L", []byte("x")).Wait(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked = append(acked, seq)
+	}
+	lost := nodes[2]
+	lost.st.Close()
+	lost.st = nil
+	if err := os.RemoveAll(lost.cfg.Dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(lost.cfg.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	st, err := Open(ctx, lost.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost.st = st
+	last := acked[len(acked)-1]
+	eventually(t, "the emptied node's own replica has every acknowledged record", func() error {
+		res, err := st.replicaGet(ctx, "L", readRequest{Seq: 1, Batch: len(acked) + 10, MaxBytes: 1 << 20})
+		if err != nil {
+			return err
+		}
+		if n := len(res.Messages); n == 0 || res.Messages[n-1].Seq < last {
+			return fmt.Errorf("its replica has %d messages, want up to %d", n, last)
+		}
+		return nil
+	})
+	t.Logf("an emptied node was serving its full replica %s after it started", time.Since(start).Round(100*time.Millisecond))
+	checkLog(t, st, acked)
+	waitHealthy(t, nodes[0].st, 3)
 }
