@@ -174,6 +174,9 @@ func TestExternalNATSDown(t *testing.T) {
 		t.Fatalf("append while NATS is down: %v, want ErrUnavailable", err)
 	}
 	t.Logf("external NATS down: an append failed after %s", time.Since(began).Round(time.Millisecond))
+	if err := st.Ping(ctx); err == nil {
+		t.Fatal("the store's ping (what /health reports) succeeded with NATS down")
+	}
 
 	ns = start()
 	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
