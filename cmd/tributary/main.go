@@ -34,6 +34,8 @@ Usage:
                               stdout or a file ('tributary maxwell bootstrap' re-reads a table)
   tributary streams <command> list, create, describe, put to and tail Kinesis streams
                               (see 'tributary streams help')
+  tributary cluster <command> status of a cluster's nodes and logs, remove-node, stepdown
+                              (see 'tributary cluster help')
   tributary bench [flags]     benchmark PutRecords/GetRecords (see docs/benchmarks.md)
   tributary version           print the version and commit (also --version)
 
@@ -72,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = streamsCommand(ctx, args[1:], os.Stdin, stdout, stderr)
 	case "bench":
 		err = runBench(ctx, args[1:], stdout, stderr)
+	case "cluster":
+		err = clusterCommand(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version", "-v":
 		fmt.Fprintln(stdout, versionLine())
 	case "-h", "-help", "--help", "help":

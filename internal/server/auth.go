@@ -15,6 +15,13 @@ const metricsRealm = "Tributary metrics"
 // its secret as password, or a request SigV4-signed by one of the keys,
 // as any AWS tool can make.
 func requireMetricsAuth(v *sigv4.Verifier, next http.Handler) http.Handler {
+	return requireKeyAuth(v, metricsRealm, "/metrics", next)
+}
+
+// requireKeyAuth lets through requests with HTTP Basic credentials (an
+// access key id and its secret) or a SigV4 signature by one of the keys;
+// others get a 401 that names path and realm.
+func requireKeyAuth(v *sigv4.Verifier, realm, path string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if user, password, ok := r.BasicAuth(); ok {
 			if _, ok := v.CheckSecret(user, password); ok {
@@ -27,8 +34,8 @@ func requireMetricsAuth(v *sigv4.Verifier, next http.Handler) http.Handler {
 				return
 			}
 		}
-		w.Header().Set("WWW-Authenticate", `Basic realm="`+metricsRealm+`", charset="UTF-8"`)
-		http.Error(w, "401 Unauthorized: /metrics needs HTTP Basic credentials (an access key id and its secret from -credentials) or a SigV4 signature", http.StatusUnauthorized)
+		w.Header().Set("WWW-Authenticate", `Basic realm="`+realm+`", charset="UTF-8"`)
+		http.Error(w, "401 Unauthorized: "+path+" needs HTTP Basic credentials (an access key id and its secret from -credentials) or a SigV4 signature", http.StatusUnauthorized)
 	})
 }
 

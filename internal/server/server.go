@@ -222,6 +222,7 @@ func (s *Server) kinesisMux() *http.ServeMux {
 	}
 	mux.Handle("GET /metrics", metrics)
 	mux.Handle("GET /health", http.HandlerFunc(s.serveHealth))
+	s.routeClusterOps(mux)
 	mux.Handle("/", instrument(s.kinesis, requests))
 	return mux
 }

@@ -150,7 +150,14 @@ func (c *Cluster) apply(opts *server.Options) ([]nats.Option, error) {
 	}
 	opts.DontListen = false
 	opts.Host, opts.Port = "127.0.0.1", server.RANDOM_PORT
-	opts.Username, opts.Password = "tributary", hex.EncodeToString(pw)
+	// A second in-process user, in the system account, makes the
+	// cluster-wide requests of cluster operations (ops.go).
+	sys := server.NewAccount(server.DEFAULT_SYSTEM_ACCOUNT)
+	opts.Accounts, opts.SystemAccount = []*server.Account{sys}, sys.Name
+	opts.Users = []*server.User{
+		{Username: "tributary", Password: hex.EncodeToString(pw[:12])},
+		{Username: sysUser, Password: hex.EncodeToString(pw[12:]), Account: sys},
+	}
 	opts.ServerName = c.NodeName
 	opts.Cluster = server.ClusterOpts{
 		Name:      c.Name,
@@ -187,7 +194,7 @@ func (c *Cluster) apply(opts *server.Options) ([]nats.Option, error) {
 		opts.Cluster.TLSConfig = tc
 		opts.Cluster.TLSTimeout = 5
 	}
-	return []nats.Option{nats.UserInfo(opts.Username, opts.Password)}, nil
+	return []nats.Option{nats.UserInfo(opts.Users[0].Username, opts.Users[0].Password)}, nil
 }
 
 func (c *Cluster) readyTimeout() time.Duration {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func TestExternalNATS(t *testing.T) {
 			for _, n := range nodes {
 				urls = append(urls, n.st.ns.ClientURL())
 			}
-			return External{URL: strings.Join(urls, ","), User: o.Username, Password: o.Password}
+			return External{URL: strings.Join(urls, ","), User: o.Users[0].Username, Password: o.Users[0].Password}
 		}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,5 +122,72 @@ func TestExternalNATSWithoutJetStream(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
 		}
+	}
+}
+
+// TestExternalNATSDown: while the NATS server a store uses is down,
+// appends fail as unavailable (retriable) instead of hanging; once it is
+// back on the same address, the store reconnects by itself and what was
+// acknowledged before is there. The status of an external store lists
+// its logs and says what it cannot show.
+func TestExternalNATSDown(t *testing.T) {
+	ctx := t.Context()
+	opts := &server.Options{Host: "127.0.0.1", Port: freePorts(t, 1)[0], JetStream: true, StoreDir: t.TempDir(),
+		Username: "app", Password: "pw", NoSigs: true}
+	start := func() *server.Server {
+		ns, err := server.NewServer(opts.Clone())
+		if err != nil {
+			t.Fatal(err)
+		}
+		go ns.Start()
+		if !ns.ReadyForConnections(10 * time.Second) {
+			t.Fatal("nats-server did not start")
+		}
+		return ns
+	}
+	ns := start()
+	st, err := Open(ctx, Config{External: &External{URL: ns.ClientURL(), User: "app", Password: "pw"},
+		WriteTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreateLog(ctx, "L", 0); err != nil {
+		t.Fatal(err)
+	}
+	seq, err := st.AppendAsync("L", []byte("before")).Wait(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := st.ClusterStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, l := statusOf(cs, "", "L"); l == nil || l.Current != 1 || len(cs.Warnings) == 0 {
+		t.Fatalf("status of an external store: %+v", cs)
+	}
+
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	began := time.Now()
+	if _, err := st.AppendAsync("L", []byte("while down")).Wait(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("append while NATS is down: %v, want ErrUnavailable", err)
+	}
+	t.Logf("external NATS down: an append failed after %s", time.Since(began).Round(time.Millisecond))
+	if err := st.Ping(ctx); err == nil {
+		t.Fatal("the store's ping (what /health reports) succeeded with NATS down")
+	}
+
+	ns = start()
+	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
+	began = time.Now()
+	eventually(t, "appends after NATS is back", func() error {
+		_, err := st.AppendAsync("L", []byte("after")).Wait(ctx)
+		return err
+	})
+	t.Logf("external NATS back: appends resumed %s after it was", time.Since(began).Round(time.Millisecond))
+	res, err := st.Read(ctx, "L", seq, 1, 1<<20)
+	if err != nil || len(res.Messages) != 1 || string(res.Messages[0].Data) != "before" {
+		t.Fatalf("the record acknowledged before: %+v, %v", res, err)
 	}
 }

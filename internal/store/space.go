@@ -175,6 +175,11 @@ func (s *Store) unavailable(err error) error {
 		errors.Is(err, nats.ErrNoResponders):
 		s.suspect.Store(true)
 		return fmt.Errorf("%w: no acknowledgement from jetstream: %w", ErrUnavailable, err)
+	case errors.Is(err, nats.ErrDisconnected), errors.Is(err, nats.ErrConnectionReconnecting),
+		errors.Is(err, nats.ErrConnectionClosed):
+		// The connection to NATS is down (an external server restarting,
+		// or this process's connection being replaced): retriable.
+		return fmt.Errorf("%w: not connected to nats: %w", ErrUnavailable, err)
 	}
 	return err
 }

@@ -288,6 +288,10 @@ func (e *Engine) Exists(ref Ref) bool {
 	return ok
 }
 
+// All returns the streams of every scope, for operations that map logs
+// back to streams.
+func (e *Engine) All() []*Meta { return e.cat.all("stream.") }
+
 // Count is the number of streams in every scope.
 func (e *Engine) Count() int { return len(e.cat.all("stream.")) }
 
