@@ -336,18 +336,21 @@ func TestGroupWorkerLeaves(t *testing.T) {
 }
 
 // eventValues counts the values in the events stream.
-func eventValues(t *testing.T, e *engine) map[string]int {
+func eventValues(t *testing.T, e *engine) map[string]int { return streamValues(t, e, "events") }
+
+// streamValues counts the values in a stream.
+func streamValues(t *testing.T, e *engine, stream string) map[string]int {
 	t.Helper()
 	ctx := context.Background()
 	out := map[string]int{}
-	shards, err := e.local.Shards(ctx, "events")
+	shards, err := e.local.Shards(ctx, stream)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, sh := range shards {
 		after := ""
 		for {
-			res, err := e.local.Read(ctx, "events", sh.ID, after, 10000)
+			res, err := e.local.Read(ctx, stream, sh.ID, after, 10000)
 			if err != nil {
 				t.Fatal(err)
 			}
