@@ -81,8 +81,12 @@ func rebalancing() *Error {
 }
 
 type heartbeat struct {
-	Worker  string   `json:"worker"`
-	Beat    uint64   `json:"beat"`
+	Worker string `json:"worker"`
+	Beat   uint64 `json:"beat"`
+	// At is the writer's clock (Unix ms), trusted only to tell a worker
+	// long gone at its first sighting; after that a worker lives while
+	// Beat changes, by the reader's own clock.
+	At      int64    `json:"at"`
 	Running []string `json:"running"`
 }
 
@@ -149,10 +153,9 @@ func (g *group) start(ctx context.Context) {
 	go g.run(ctx)
 }
 
-// stop ends the membership: no more heartbeats, and the worker leaves
-// the group (its heartbeat key and, if it held it, the leader's lease
-// are removed) so the others need not wait for its session to expire.
-func (g *group) stop(ctx context.Context) {
+// halt stops the group's loop: no more heartbeats, assignments or
+// forwarded changes.
+func (g *group) halt() {
 	if g.cancel == nil {
 		return
 	}
@@ -160,6 +163,15 @@ func (g *group) stop(ctx context.Context) {
 	<-g.done
 	if g.resp != nil {
 		g.resp.Stop()
+	}
+}
+
+// leave removes the worker from the group, once its connectors have
+// stopped: its heartbeat key and, if it held it, the leader's lease, so
+// that the others need not wait for its session to expire.
+func (g *group) leave(ctx context.Context) {
+	if g.cancel == nil {
+		return
 	}
 	if b, rev, err := g.kv.GetRev(ctx, leaderKey); err == nil && string(b) == g.id {
 		_ = g.kv.DeleteRev(ctx, leaderKey, rev)
@@ -220,7 +232,7 @@ func (g *group) tick(parent context.Context) {
 // heartbeat writes this worker's heartbeat with the connectors it runs.
 func (g *group) heartbeat(ctx context.Context) error {
 	g.beatN++
-	b, err := json.Marshal(heartbeat{Worker: g.id, Beat: g.beatN, Running: g.h.running()})
+	b, err := json.Marshal(heartbeat{Worker: g.id, Beat: g.beatN, At: time.Now().UnixMilli(), Running: g.h.running()})
 	if err != nil {
 		return err
 	}
@@ -324,14 +336,32 @@ func (g *group) members(ctx context.Context, now time.Time) (map[string]bool, ma
 		}
 		present[hb.Worker] = true
 		s, ok := g.seen[hb.Worker]
-		if !ok || s.beat != hb.Beat {
+		switch {
+		case !ok:
+			// First sighting: as old as its writer says, at most now.
+			s = seenAt{beat: hb.Beat, at: time.UnixMilli(hb.At)}
+			if s.at.After(now) {
+				s.at = now
+			}
+		case s.beat != hb.Beat:
 			s = seenAt{beat: hb.Beat, at: now}
-			g.seen[hb.Worker] = s
 		}
+		g.seen[hb.Worker] = s
 		if hb.Worker == g.id || now.Sub(s.at) <= g.session {
 			live[hb.Worker] = true
 			for _, name := range hb.Running {
 				running[name]++
+			}
+			continue
+		}
+		if _, ok := g.lostAt[hb.Worker]; !ok {
+			g.lostAt[hb.Worker] = now
+		}
+		if now.Sub(g.lostAt[hb.Worker]) > g.delay+g.session {
+			// Long gone, with nothing held for it: forget it. If it
+			// comes back, its next heartbeat writes the key again.
+			if err := g.kv.Delete(ctx, stateKey(kindWorker, hb.Worker)); err == nil {
+				delete(g.seen, hb.Worker)
 			}
 		}
 	}

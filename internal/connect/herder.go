@@ -321,8 +321,10 @@ func (h *Herder) writeStatuses() {
 func (h *Herder) Stop(ctx context.Context) {
 	if h.group != nil {
 		// No more heartbeats, assignments or forwarded changes; the
-		// connectors stop below, and move after the rebalance delay.
-		h.group.stop(ctx)
+		// connectors stop below, then the worker leaves the group, and
+		// they move after the rebalance delay.
+		h.group.halt()
+		defer h.group.leave(ctx)
 	}
 	defer h.lockChange()()
 	var tasks []*taskRun
