@@ -236,6 +236,10 @@ func (g *group) heartbeat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// A store that cannot take the beat within a session is as good as
+	// gone: give up on it in time to notice (tick).
+	ctx, cancel := context.WithTimeout(ctx, g.session)
+	defer cancel()
 	key := stateKey(kindWorker, g.id)
 	rev, err := g.kv.PutRev(ctx, key, b, g.beatRev)
 	if errors.Is(err, store.ErrConflict) {
