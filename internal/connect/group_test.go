@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -53,7 +55,20 @@ func (w *groupWorker) stop() {
 
 func startGroupWorker(t *testing.T, e *engine, reg *connect.Registry, props map[string]string) *groupWorker {
 	t.Helper()
+	return startGroupWorkerAt(t, e, reg, props, "127.0.0.1:0")
+}
+
+// startGroupWorkerAt starts a worker whose REST API listens on addr,
+// so a restarted worker keeps its worker_id.
+func startGroupWorkerAt(t *testing.T, e *engine, reg *connect.Registry, props map[string]string, addr string) *groupWorker {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener.Close()
+	srv.Listener = ln
 	w := &groupWorker{id: srv.Listener.Addr().String(), srv: srv}
 	w.h = connect.NewHerder(connect.WorkerConfig{WorkerID: w.id, Registry: reg, Streams: e.local, KV: e.kv,
 		Bus: e.st, Logger: slog.New(slog.DiscardHandler), Props: props})
@@ -372,4 +387,44 @@ func countEvents(t *testing.T, e *engine) int {
 		n += c
 	}
 	return n
+}
+
+// TestGroupWorkerBackInTime: a worker that stops and comes back (same
+// worker_id) before scheduled.rebalance.max.delay.ms gets its
+// connectors back; none moved to the other worker meanwhile.
+func TestGroupWorkerBackInTime(t *testing.T) {
+	e := newEngine(t, "")
+	reg := testRegistry(newLog())
+	a := startGroupWorker(t, e, reg, groupProps(time.Minute))
+	b := startGroupWorker(t, e, reg, groupProps(time.Minute))
+	names := []string{"x0", "x1", "x2", "x3"}
+	for _, n := range names {
+		if code := call(t, "POST", a.url+"/connectors", map[string]any{"name": n, "config": sourceConfig(0)}, nil); code != http.StatusCreated {
+			t.Fatalf("create %s = %d", n, code)
+		}
+	}
+	var before map[string]string
+	waitFor(t, "two connectors on each worker", func() bool {
+		before = placement(t, b.url, names, 2)
+		n := 0
+		for _, w := range before {
+			if w == a.id {
+				n++
+			}
+		}
+		return n == 2
+	})
+	a.stop()
+	waitFor(t, "the stopped worker's connectors UNASSIGNED", func() bool {
+		for n, w := range before {
+			if st := status(t, b.url, n); w == a.id && (st.Connector.State != connect.StateUnassigned || st.Connector.WorkerID != a.id) {
+				return false
+			}
+		}
+		return true
+	})
+	startGroupWorkerAt(t, e, reg, groupProps(time.Minute), a.id)
+	if after := placement(t, b.url, names, 2); !maps.Equal(after, before) {
+		t.Fatalf("placement after the worker came back %v, want %v as before", after, before)
+	}
 }
