@@ -123,6 +123,13 @@ func (h *Herder) route(ctx context.Context, c call) (*reply, bool) {
 	}
 	if !isLocal(ctx) {
 		owner, err := g.owner(ctx, c.Name)
+		if c.Op == opRestartTask && err == nil {
+			// A task restarts where it runs.
+			if _, err = h.storedConnector(ctx, c.Name); err != nil {
+				return errReply(err), true
+			}
+			owner, err = g.taskOwner(ctx, c.Name, c.Task)
+		}
 		if err != nil {
 			return errReply(err), true
 		}
@@ -132,6 +139,9 @@ func (h *Herder) route(ctx context.Context, c call) (*reply, bool) {
 	}
 	h.mu.Lock()
 	_, ok := h.conns[c.Name]
+	if c.Op == opRestartTask && h.remote[c.Name] != nil {
+		ok = true
+	}
 	h.mu.Unlock()
 	if ok {
 		return nil, false
@@ -269,6 +279,8 @@ func (h *Herder) adopt(ctx context.Context, name string) error {
 	if err != nil || b == nil {
 		return err // nil: deleted, or placed and not created yet
 	}
+	// Its tasks that run here as another worker's start again with it.
+	h.dropRemote(ctx, h.remote[name])
 	c, err := h.load(ctx, name, b)
 	if err != nil {
 		return err
@@ -289,10 +301,14 @@ func (h *Herder) release(ctx context.Context, name string) {
 	if !ok {
 		return
 	}
+	ran := runningIDs(c)
 	h.stopConnector(ctx, c)
 	delete(h.conns, name)
 	h.metrics.forget(name)
 	h.unassigned(ctx, c)
+	for _, i := range ran {
+		h.taskUnassigned(ctx, name, i)
+	}
 	h.log.Info("connect group: connector revoked from this worker", "connector", name)
 }
 
@@ -311,29 +327,6 @@ func (h *Herder) unassigned(ctx context.Context, c *connRun) {
 	if err := h.cfg.KV.Put(ctx, stateKey(kindStatus, c.name), b); err != nil {
 		h.log.Warn("recording a connector's status", "connector", c.name, "err", err)
 	}
-}
-
-// storedStatus is a connector's status as its worker last recorded it,
-// for a connector another worker runs.
-func (h *Herder) storedStatus(ctx context.Context, name string) (*ConnectorStatus, error) {
-	c, err := h.storedConnector(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	b, err := h.cfg.KV.Get(ctx, stateKey(kindStatus, name))
-	if err != nil {
-		return nil, err
-	}
-	st := &ConnectorStatus{}
-	if b == nil || json.Unmarshal(b, st) != nil {
-		c.state = StateInfo{}
-		st = h.status(c)
-		st.Connector.WorkerID = ""
-		for i := range st.Tasks {
-			st.Tasks[i].WorkerID = ""
-		}
-	}
-	return st, nil
 }
 
 // storedConnector reads a connector another worker runs from the KV.
@@ -407,4 +400,15 @@ func (h *Herder) storedTopics(ctx context.Context, name string) ([]string, error
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// runningIDs lists the tasks of c that run here.
+func runningIDs(c *connRun) []int {
+	var out []int
+	for i, t := range c.tasks {
+		if t != nil {
+			out = append(out, i)
+		}
+	}
+	return out
 }

@@ -86,12 +86,37 @@ type heartbeat struct {
 	// At is the writer's clock (Unix ms), trusted only to tell a worker
 	// long gone at its first sighting; after that a worker lives while
 	// Beat changes, by the reader's own clock.
-	At      int64    `json:"at"`
-	Running []string `json:"running"`
+	At int64 `json:"at"`
+	// Running lists the connector instances the worker runs; Tasks its
+	// tasks, by connector.
+	Running []string         `json:"running"`
+	Tasks   map[string][]int `json:"tasks,omitempty"`
 }
 
+// assignment is the leader's: the worker of each connector instance,
+// and of each of its tasks ("" while unassigned).
 type assignment struct {
-	Connectors map[string]string `json:"connectors"`
+	Connectors map[string]string   `json:"connectors"`
+	Tasks      map[string][]string `json:"tasks,omitempty"`
+}
+
+// here lists the tasks assignment a gives worker w, by connector.
+func (a assignment) here(w string) map[string][]int {
+	out := map[string][]int{}
+	for name, ws := range a.Tasks {
+		for i, x := range ws {
+			if x == w {
+				out[name] = append(out[name], i)
+			}
+		}
+	}
+	return out
+}
+
+// taskRef names one task.
+type taskRef struct {
+	name string
+	task int
 }
 
 type seenAt struct {
@@ -126,8 +151,29 @@ type group struct {
 	lostAt  map[string]time.Time
 	placed  map[string]time.Time
 
+	// current is the assignment as this worker last read it (amu).
+	amu     sync.Mutex
+	current assignment
+
 	cancel context.CancelFunc
 	done   chan struct{}
+}
+
+// taskHere says whether task i of a connector is assigned here.
+func (g *group) taskHere(name string, i int) bool {
+	g.amu.Lock()
+	defer g.amu.Unlock()
+	ws := g.current.Tasks[name]
+	return i < len(ws) && ws[i] == g.id
+}
+
+// taskOwner returns the worker of a task, or "".
+func (g *group) taskOwner(ctx context.Context, name string, i int) (string, error) {
+	a, _, err := g.readAssignment(ctx)
+	if ws := a.Tasks[name]; err == nil && i >= 0 && i < len(ws) {
+		return ws[i], nil
+	}
+	return "", err
 }
 
 func newGroup(h *Herder, kv CASKV, bus Bus) *group {
@@ -232,7 +278,8 @@ func (g *group) tick(parent context.Context) {
 // heartbeat writes this worker's heartbeat with the connectors it runs.
 func (g *group) heartbeat(ctx context.Context) error {
 	g.beatN++
-	b, err := json.Marshal(heartbeat{Worker: g.id, Beat: g.beatN, At: time.Now().UnixMilli(), Running: g.h.running()})
+	b, err := json.Marshal(heartbeat{Worker: g.id, Beat: g.beatN, At: time.Now().UnixMilli(), Running: g.h.running(),
+		Tasks: g.h.runningTasks()})
 	if err != nil {
 		return err
 	}
@@ -302,7 +349,7 @@ func (g *group) elect(ctx context.Context) {
 }
 
 func (g *group) readAssignment(ctx context.Context) (assignment, uint64, error) {
-	a := assignment{Connectors: map[string]string{}}
+	a := assignment{Connectors: map[string]string{}, Tasks: map[string][]string{}}
 	b, rev, err := g.kv.GetRev(ctx, assignmentKey)
 	if err != nil || b == nil {
 		return a, rev, err
@@ -312,6 +359,9 @@ func (g *group) readAssignment(ctx context.Context) (assignment, uint64, error) 
 	}
 	if a.Connectors == nil {
 		a.Connectors = map[string]string{}
+	}
+	if a.Tasks == nil {
+		a.Tasks = map[string][]string{}
 	}
 	return a, rev, nil
 }
@@ -325,14 +375,16 @@ func (g *group) writeAssignment(ctx context.Context, a assignment, rev uint64) e
 	return err
 }
 
-// members reads the heartbeats and returns the live workers and, for
-// each connector, the live workers running it. g.mu is held.
-func (g *group) members(ctx context.Context, now time.Time) (map[string]bool, map[string]int, error) {
+// members reads the heartbeats and returns the live workers and how
+// many live workers run each connector instance and each task. g.mu is
+// held.
+func (g *group) members(ctx context.Context, now time.Time) (map[string]bool, running, error) {
 	beats, err := g.kv.List(ctx, kindWorker)
 	if err != nil {
-		return nil, nil, err
+		return nil, running{}, err
 	}
-	live, running, present := map[string]bool{g.id: true}, map[string]int{}, map[string]bool{}
+	live, present := map[string]bool{g.id: true}, map[string]bool{}
+	run := running{conns: map[string]int{}, tasks: map[taskRef]int{}}
 	for _, b := range beats {
 		var hb heartbeat
 		if json.Unmarshal(b, &hb) != nil || hb.Worker == "" {
@@ -354,7 +406,12 @@ func (g *group) members(ctx context.Context, now time.Time) (map[string]bool, ma
 		if hb.Worker == g.id || now.Sub(s.at) <= g.session {
 			live[hb.Worker] = true
 			for _, name := range hb.Running {
-				running[name]++
+				run.conns[name]++
+			}
+			for name, ids := range hb.Tasks {
+				for _, i := range ids {
+					run.tasks[taskRef{name, i}]++
+				}
 			}
 			continue
 		}
@@ -377,7 +434,14 @@ func (g *group) members(ctx context.Context, now time.Time) (map[string]bool, ma
 	for w := range live {
 		delete(g.lostAt, w)
 	}
-	return live, running, nil
+	return live, run, nil
+}
+
+// running counts the live workers that run each connector instance and
+// each task.
+type running struct {
+	conns map[string]int
+	tasks map[taskRef]int
 }
 
 // rebalance is the leader's pass over the assignment.
@@ -385,7 +449,7 @@ func (g *group) rebalance(ctx context.Context) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := time.Now()
-	live, running, err := g.members(ctx, now)
+	live, run, err := g.members(ctx, now)
 	if err != nil {
 		return err
 	}
@@ -394,9 +458,11 @@ func (g *group) rebalance(ctx context.Context) error {
 		return err
 	}
 	var names []string
-	for key := range stored {
+	counts := map[string]int{}
+	for key, b := range stored {
 		if name, ok := nameOfKey(kindConfig, key); ok {
 			names = append(names, name)
+			counts[name] = g.h.taskCount(b)
 		}
 	}
 	sort.Strings(names)
@@ -413,7 +479,7 @@ func (g *group) rebalance(ctx context.Context) error {
 			next[name] = w
 		case w != "" && !g.expired(w, now):
 			next[name] = w // held for its worker, which may come back
-		case running[name] == 0:
+		case run.conns[name] == 0:
 			free = append(free, name)
 		}
 	}
@@ -432,14 +498,80 @@ func (g *group) rebalance(ctx context.Context) error {
 		load[w]++
 	}
 	g.revoke(next, load)
-	if maps.Equal(next, a.Connectors) {
+	tasks := g.assignTasks(names, counts, a.Tasks, live, run, now)
+	if maps.Equal(next, a.Connectors) && maps.EqualFunc(tasks, a.Tasks, slices.Equal) {
 		return nil
 	}
-	if err := g.writeAssignment(ctx, assignment{Connectors: next}, rev); err != nil {
+	if err := g.writeAssignment(ctx, assignment{Connectors: next, Tasks: tasks}, rev); err != nil {
 		return err
 	}
 	g.h.log.Info("connect group: new assignment", "workers", len(live), "connectors", len(next))
 	return nil
+}
+
+// assignTasks assigns the tasks of the connectors (counts: how many
+// each has now) as rebalance assigns the instances: sticky, held for a
+// gone worker for the delay, a free task given to the live worker with
+// the fewest tasks once no live worker runs it, and tasks revoked from
+// the most loaded workers to balance. g.mu is held.
+func (g *group) assignTasks(names []string, counts map[string]int, cur map[string][]string, live map[string]bool, run running, now time.Time) map[string][]string {
+	next := map[string][]string{}
+	var free []taskRef
+	for _, name := range names {
+		n := counts[name]
+		if n == 0 {
+			continue
+		}
+		ws := make([]string, n)
+		for i := range n {
+			var w string
+			if i < len(cur[name]) {
+				w = cur[name][i]
+			}
+			switch {
+			case w != "" && live[w]:
+				ws[i] = w
+			case w != "" && !g.expired(w, now):
+				ws[i] = w
+			case run.tasks[taskRef{name, i}] == 0:
+				free = append(free, taskRef{name, i})
+			}
+		}
+		next[name] = ws
+	}
+	load := map[string]int{}
+	for w := range live {
+		load[w] = 0
+	}
+	for _, ws := range next {
+		for _, w := range ws {
+			if live[w] {
+				load[w]++
+			}
+		}
+	}
+	for _, r := range free {
+		w := leastLoaded(load)
+		next[r.name][r.task] = w
+		load[w]++
+	}
+	for {
+		hi, lo := mostLoaded(load), leastLoaded(load)
+		if load[hi]-load[lo] <= 1 {
+			return next
+		}
+		victim := taskRef{task: -1}
+		for name, ws := range next {
+			for i, w := range ws {
+				if w == hi && (name > victim.name || (name == victim.name && i > victim.task)) {
+					victim = taskRef{name, i}
+				}
+			}
+		}
+		next[victim.name][victim.task] = ""
+		load[hi]--
+		load[lo]++
+	}
 }
 
 // expired reports whether worker w, gone, has been gone for
@@ -546,13 +678,16 @@ func (g *group) place(ctx context.Context, name string) (string, error) {
 	return "", rebalancing()
 }
 
-// reconcile stops the connectors assigned elsewhere and starts those
-// assigned here.
+// reconcile stops the connectors and tasks assigned elsewhere and
+// starts those assigned here.
 func (g *group) reconcile(ctx context.Context) error {
 	a, _, err := g.readAssignment(ctx)
 	if err != nil {
 		return err
 	}
+	g.amu.Lock()
+	g.current = a
+	g.amu.Unlock()
 	for _, name := range g.h.running() {
 		if a.Connectors[name] != g.id {
 			g.h.release(ctx, name)
@@ -570,6 +705,7 @@ func (g *group) reconcile(ctx context.Context) error {
 			g.h.log.Error("connect group: starting an assigned connector", "connector", name, "err", err)
 		}
 	}
+	g.h.syncTasks(ctx, a.here(g.id))
 	return nil
 }
 

@@ -21,16 +21,17 @@ import (
 // Acceptance 5 of issue 12: a file pipeline and a Debezium connector
 // survive the stop of the worker running their tasks.
 
-// workerOf returns the worker of ws that runs a connector.
+// workerOf returns the worker of ws that runs a connector's task 0.
 func workerOf(t *testing.T, ws []*groupWorker, name string, tasks int) *groupWorker {
 	t.Helper()
-	where := placement(t, ws[0].url, []string{name}, tasks)[name]
+	_, byTask := fullPlacement(t, ws[0].url, []string{name}, tasks)
+	where := byTask[name][0]
 	for _, w := range ws {
 		if w.id == where {
 			return w
 		}
 	}
-	t.Fatalf("%s runs on %s, no worker of the group", name, where)
+	t.Fatalf("%s's task runs on %s, no worker of the group", name, where)
 	return nil
 }
 

@@ -107,16 +107,24 @@ func TestGroupOverClusteredStores(t *testing.T) {
 	if code := call(t, "PUT", ws[2].url+"/connectors/"+onA+"/pause", nil, nil); code != http.StatusAccepted {
 		t.Fatalf("pause through another node = %d", code)
 	}
-	waitFor(t, "the pause on node 0", func() bool {
+	waitFor(t, "the pause on node 0 and wherever its tasks run", func() bool {
 		st := status(t, ws[0].url, onA)
-		return st.Connector.State == connect.StatePaused && st.Connector.WorkerID == ws[0].id
+		return st.Connector.State == connect.StatePaused && st.Connector.WorkerID == ws[0].id && len(st.Tasks) == 2 &&
+			st.Tasks[0].State == connect.StatePaused && st.Tasks[1].State == connect.StatePaused
 	})
 	stopped := time.Now()
 	ws[0].stop()
 	waitFor(t, fmt.Sprintf("%s on another node", onA), func() bool {
 		st := status(t, ws[1].url, onA)
-		return st.Connector.State == connect.StatePaused && st.Connector.WorkerID != ws[0].id && len(st.Tasks) == 2 &&
-			st.Tasks[0].WorkerID == st.Connector.WorkerID
+		if st.Connector.State != connect.StatePaused || st.Connector.WorkerID == ws[0].id || len(st.Tasks) != 2 {
+			return false
+		}
+		for _, ts := range st.Tasks {
+			if ts.State != connect.StatePaused || ts.WorkerID == ws[0].id || ts.WorkerID == "" {
+				return false
+			}
+		}
+		return true
 	})
 	if took := time.Since(stopped); took < delay {
 		t.Fatalf("moved %s after its worker stopped, before the %s delay", took, delay)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -125,14 +126,14 @@ func status(t *testing.T, base, name string) connect.ConnectorStatus {
 	return st
 }
 
-// runningOn returns the worker running a connector and all its tasks,
-// or "" while it is not so.
+// runningOn returns the worker running a connector's instance once it
+// and all its tasks run (wherever they do), or "" while they do not.
 func runningOn(st connect.ConnectorStatus, tasks int) string {
 	if st.Connector.State != connect.StateRunning || len(st.Tasks) != tasks {
 		return ""
 	}
 	for _, ts := range st.Tasks {
-		if ts.State != connect.StateRunning || ts.WorkerID != st.Connector.WorkerID {
+		if ts.State != connect.StateRunning || ts.WorkerID == "" {
 			return ""
 		}
 	}
@@ -140,19 +141,47 @@ func runningOn(st connect.ConnectorStatus, tasks int) string {
 }
 
 // placement waits until every connector runs with its tasks, and
-// returns the worker of each, as the REST API of base reports it.
+// returns the worker of each instance, as the REST API of base reports
+// it.
 func placement(t *testing.T, base string, names []string, tasks int) map[string]string {
 	t.Helper()
-	out := map[string]string{}
+	out, _ := fullPlacement(t, base, names, tasks)
+	return out
+}
+
+// fullPlacement is placement with the worker of each task too, by
+// connector.
+func fullPlacement(t *testing.T, base string, names []string, tasks int) (map[string]string, map[string][]string) {
+	t.Helper()
+	out, byTask := map[string]string{}, map[string][]string{}
 	waitFor(t, "every connector running", func() bool {
 		for _, n := range names {
-			if out[n] = runningOn(status(t, base, n), tasks); out[n] == "" {
+			st := status(t, base, n)
+			if out[n] = runningOn(st, tasks); out[n] == "" {
 				return false
+			}
+			byTask[n] = nil
+			for _, ts := range st.Tasks {
+				byTask[n] = append(byTask[n], ts.WorkerID)
 			}
 		}
 		return true
 	})
-	return out
+	return out, byTask
+}
+
+// perWorker counts the instances and tasks on each worker.
+func perWorker(conns map[string]string, tasks map[string][]string) (map[string]int, map[string]int) {
+	nc, nt := map[string]int{}, map[string]int{}
+	for _, w := range conns {
+		nc[w]++
+	}
+	for _, ws := range tasks {
+		for _, w := range ws {
+			nt[w]++
+		}
+	}
+	return nc, nt
 }
 
 func sourceConfig(records int) map[string]string {
@@ -182,13 +211,16 @@ func TestGroupSpreadsConnectors(t *testing.T) {
 	// Created as the group forms, they may start on fewer workers; the
 	// leader then revokes some and gives them to the others.
 	var where map[string]string
-	waitFor(t, "two connectors on each worker", func() bool {
-		where = placement(t, ws[2].url, names, 2)
-		per := map[string]int{}
-		for _, w := range where {
-			per[w]++
+	waitFor(t, "two connectors and four tasks on each worker", func() bool {
+		var tasks map[string][]string
+		where, tasks = fullPlacement(t, ws[2].url, names, 2)
+		nc, nt := perWorker(where, tasks)
+		for _, w := range ws {
+			if nc[w.id] != 2 || nt[w.id] != 4 {
+				return false
+			}
 		}
-		return per[ws[0].id] == 2 && per[ws[1].id] == 2 && per[ws[2].id] == 2
+		return true
 	})
 	var expanded map[string]struct {
 		Status connect.ConnectorStatus `json:"status"`
@@ -315,14 +347,15 @@ func TestGroupWorkerLeaves(t *testing.T) {
 	}
 	stopped := time.Now()
 	a.stop()
-	moved := placement(t, b.url, names, 2)
+	var moved map[string]string
+	var tasks map[string][]string
+	waitFor(t, "every connector and task on the remaining worker", func() bool {
+		moved, tasks = fullPlacement(t, b.url, names, 2)
+		nc, nt := perWorker(moved, tasks)
+		return nc[b.id] == len(names) && nt[b.id] == 2*len(names)
+	})
 	if took := time.Since(stopped); took < delay {
 		t.Fatalf("connectors moved %s after their worker stopped, before %s=%s", took, "scheduled.rebalance.max.delay.ms", delay)
-	}
-	for n, w := range moved {
-		if w != b.id {
-			t.Fatalf("%s on %s after the move, want %s", n, w, b.id)
-		}
 	}
 	// Every source task produced its records exactly once in order
 	// across the move: it resumed from its committed offset.
@@ -339,14 +372,8 @@ func TestGroupWorkerLeaves(t *testing.T) {
 	}
 	c := startGroupWorker(t, e, reg, groupProps(delay))
 	waitFor(t, "the new worker to take a share", func() bool {
-		got := placement(t, c.url, names, 2)
-		n := 0
-		for _, w := range got {
-			if w == c.id {
-				n++
-			}
-		}
-		return n == 2
+		nc, nt := perWorker(fullPlacement(t, c.url, names, 2))
+		return nc[c.id] == 2 && nt[c.id] == 4
 	})
 }
 
@@ -404,27 +431,30 @@ func TestGroupWorkerBackInTime(t *testing.T) {
 		}
 	}
 	var before map[string]string
-	waitFor(t, "two connectors on each worker", func() bool {
-		before = placement(t, b.url, names, 2)
-		n := 0
-		for _, w := range before {
-			if w == a.id {
-				n++
-			}
-		}
-		return n == 2
+	var beforeTasks map[string][]string
+	waitFor(t, "two connectors and four tasks on each worker", func() bool {
+		before, beforeTasks = fullPlacement(t, b.url, names, 2)
+		nc, nt := perWorker(before, beforeTasks)
+		return nc[a.id] == 2 && nt[a.id] == 4
 	})
 	a.stop()
-	waitFor(t, "the stopped worker's connectors UNASSIGNED", func() bool {
-		for n, w := range before {
-			if st := status(t, b.url, n); w == a.id && (st.Connector.State != connect.StateUnassigned || st.Connector.WorkerID != a.id) {
+	waitFor(t, "the stopped worker's connectors and tasks UNASSIGNED", func() bool {
+		for _, n := range names {
+			st := status(t, b.url, n)
+			if before[n] == a.id && (st.Connector.State != connect.StateUnassigned || st.Connector.WorkerID != a.id) {
 				return false
+			}
+			for i, ts := range st.Tasks {
+				if beforeTasks[n][i] == a.id && (ts.State != connect.StateUnassigned || ts.WorkerID != a.id) {
+					return false
+				}
 			}
 		}
 		return true
 	})
 	startGroupWorkerAt(t, e, reg, groupProps(time.Minute), a.id)
-	if after := placement(t, b.url, names, 2); !maps.Equal(after, before) {
-		t.Fatalf("placement after the worker came back %v, want %v as before", after, before)
+	after, afterTasks := fullPlacement(t, b.url, names, 2)
+	if !maps.Equal(after, before) || !maps.EqualFunc(afterTasks, beforeTasks, slices.Equal) {
+		t.Fatalf("placement after the worker came back %v %v, want %v %v as before", after, afterTasks, before, beforeTasks)
 	}
 }

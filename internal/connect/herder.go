@@ -99,6 +99,10 @@ type Herder struct {
 
 	// group is the membership of a distributed Connect group; nil alone.
 	group *group
+	// remote holds, in distributed mode, the connectors whose instance
+	// runs on another worker and some of whose tasks run here
+	// (grouptasks.go).
+	remote map[string]*connRun
 }
 
 // connRecord is what the KV keeps for a connector.
@@ -171,7 +175,7 @@ func NewHerder(cfg WorkerConfig) *Herder {
 	ms := intSetting(cfg.Props, "offset.flush.interval.ms", 60000)
 	h := &Herder{cfg: cfg, log: log, metrics: newMetrics(cfg.Registerer),
 		flushEvery: time.Duration(ms) * time.Millisecond,
-		conns:      map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
+		conns:      map[string]*connRun{}, remote: map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
 		statusDone: make(chan struct{})}
 	h.stopTimeout = time.Duration(intSetting(cfg.Props, taskStopTimeoutKey, defaultTaskStopTimeoutMs)) * time.Millisecond
 	// Start reports a bad tasks.max.limit; until then, the default.
@@ -289,6 +293,13 @@ func (h *Herder) writeStatuses() {
 		h.statusDirty = map[string]bool{}
 		h.statusMu.Unlock()
 		for name := range dirty {
+			if h.group != nil {
+				// Only what runs here; a connector moved to another
+				// worker was recorded UNASSIGNED when it left, a deleted
+				// one removed.
+				h.writeGroupStatus(name)
+				continue
+			}
 			h.mu.Lock()
 			var st *ConnectorStatus
 			if c, ok := h.conns[name]; ok {
@@ -297,11 +308,6 @@ func (h *Herder) writeStatuses() {
 			h.mu.Unlock()
 			key := stateKey(kindStatus, name)
 			var err error
-			if st == nil && h.group != nil {
-				// Moved to another worker (release wrote it UNASSIGNED),
-				// or deleted (DeleteConnector removed it).
-				continue
-			}
 			if st == nil {
 				err = h.cfg.KV.Delete(h.ctx, key)
 			} else {
@@ -331,12 +337,27 @@ func (h *Herder) Stop(ctx context.Context) {
 	for _, c := range h.conns {
 		tasks = append(tasks, c.tasks...)
 	}
+	for _, c := range h.remote {
+		tasks = append(tasks, c.tasks...)
+	}
 	h.stopTasks(tasks...)
+	for _, c := range h.remote {
+		for _, t := range c.tasks {
+			if t != nil {
+				h.taskUnassigned(ctx, c.name, t.id)
+			}
+		}
+		c.tasks = nil
+	}
 	for _, c := range h.conns {
+		ran := runningIDs(c)
 		c.tasks = nil // stopped above; listed until then, for status
 		h.stopConnector(ctx, c)
 		if h.group != nil {
 			h.unassigned(ctx, c)
+			for _, i := range ran {
+				h.taskUnassigned(ctx, c.name, i)
+			}
 		}
 	}
 	if h.cancel != nil {
@@ -645,6 +666,10 @@ func (h *Herder) saveOrLog(ctx context.Context, c *connRun) {
 
 // startTask starts task i of a started connector. h.mu is held.
 func (h *Herder) startTask(c *connRun, i int) {
+	if h.group != nil && !h.group.taskHere(c.name, i) {
+		c.tasks[i] = nil // assigned to another worker
+		return
+	}
 	ctx, cancel := context.WithCancel(h.ctx)
 	t := &taskRun{id: i, connector: c.name, gate: newGate(c.rec.Target == TargetPaused), cancel: cancel, done: make(chan struct{}),
 		state: TaskState{ID: i, State: StateRunning, WorkerID: h.cfg.WorkerID}}
@@ -717,11 +742,8 @@ func (h *Herder) stopConnector(_ context.Context, c *connRun) {
 
 // ConnectorStatus returns the states of a connector and its tasks.
 func (h *Herder) ConnectorStatus(ctx context.Context, name string) (*ConnectorStatus, error) {
-	if c, err := h.elsewhere(ctx, name); c != nil || err != nil {
-		if err != nil {
-			return nil, err
-		}
-		return h.storedStatus(ctx, name)
+	if h.group != nil {
+		return h.groupStatus(ctx, name)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -778,11 +800,8 @@ func (h *Herder) task(name string, id int) (*connRun, error) {
 
 // TaskStatus returns one task's state.
 func (h *Herder) TaskStatus(ctx context.Context, name string, id int) (*TaskState, error) {
-	if c, err := h.elsewhere(ctx, name); c != nil || err != nil {
-		if err != nil {
-			return nil, err
-		}
-		st, err := h.storedStatus(ctx, name)
+	if h.group != nil {
+		st, err := h.groupStatus(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -808,6 +827,9 @@ func (h *Herder) RestartTask(ctx context.Context, name string, id int) error {
 	}
 	defer h.lockChange()()
 	c, err := h.task(name, id)
+	if rc := h.remote[name]; err != nil && rc != nil && id >= 0 && id < len(rc.tasks) {
+		c, err = rc, nil // its instance runs elsewhere, this task here
+	}
 	if err != nil {
 		return err
 	}
@@ -834,12 +856,33 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 		}
 		return &st, nil
 	}
+	st, elsewhere, err := h.restartHere(ctx, name, includeTasks, onlyFailed)
+	if len(elsewhere) > 0 {
+		// In distributed mode, the tasks that run on other workers
+		// restart there.
+		fctx, cancel := context.WithTimeout(h.ctx, callTimeout)
+		defer cancel()
+		for _, i := range elsewhere {
+			if err := h.RestartTask(fctx, name, i); err != nil {
+				h.log.Warn("restarting a task on another worker", "connector", name, "task", i, "err", err)
+			}
+		}
+	}
+	return st, err
+}
+
+// restartHere is RestartConnector on the worker that runs the
+// connector. It returns the tasks to restart that run on other workers.
+func (h *Herder) restartHere(ctx context.Context, name string, includeTasks, onlyFailed bool) (*ConnectorStatus, []int, error) {
 	defer h.lockChange()()
 	c, err := h.get(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	st := h.status(c)
+	st, err := h.restartStatus(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
 	restartConn := !onlyFailed || c.state.State == StateFailed
 	var tasks []int
 	if includeTasks {
@@ -856,7 +899,15 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 		st.Tasks[i].State, st.Tasks[i].Trace = StateRestarting, ""
 	}
 	if c.rec.Target == TargetStopped {
-		return st, nil
+		return st, nil, nil
+	}
+	var elsewhere []int
+	if h.group != nil {
+		for _, i := range tasks {
+			if !h.group.taskHere(name, i) {
+				elsewhere = append(elsewhere, i)
+			}
+		}
 	}
 	defer h.statusChanged(name)
 	if restartConn {
@@ -869,6 +920,28 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 		h.restartInstance(ctx, c, c.rec.Tasks, tasks)
 	} else {
 		h.restartTasks(c, tasks)
+	}
+	return st, elsewhere, nil
+}
+
+// restartStatus is the status a restart starts from: this worker's
+// view of c alone, or in distributed mode, the group's, with c's
+// instance and the tasks that run here as this worker sees them. h.mu
+// is held.
+func (h *Herder) restartStatus(ctx context.Context, c *connRun) (*ConnectorStatus, error) {
+	if h.group == nil {
+		return h.status(c), nil
+	}
+	st, err := h.groupStatus(ctx, c.name)
+	if err != nil {
+		return nil, err
+	}
+	local := h.status(c)
+	st.Connector = local.Connector
+	for i := range st.Tasks {
+		if i < len(c.tasks) && c.tasks[i] != nil {
+			st.Tasks[i] = local.Tasks[i]
+		}
 	}
 	return st, nil
 }
@@ -994,6 +1067,9 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	}
 	if h.group != nil {
 		if err := h.cfg.KV.Delete(ctx, stateKey(kindStatus, name)); err != nil {
+			return fmt.Errorf("deleting connector %s: %w", name, err)
+		}
+		if err := h.deleteTaskStatuses(ctx, name); err != nil {
 			return fmt.Errorf("deleting connector %s: %w", name, err)
 		}
 	}

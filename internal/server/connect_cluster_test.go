@@ -17,7 +17,8 @@ import (
 // TestConnectDistributedOnCluster: three servers whose stores form one
 // JetStream cluster are the workers of one Connect group: connectors
 // created through one node run spread over the nodes, and every node's
-// status reply names the node that runs each, by its Connect address.
+// status reply names the node that runs each connector and task, by its
+// Connect address.
 func TestConnectDistributedOnCluster(t *testing.T) {
 	const n = 3
 	var ports []int
@@ -82,11 +83,11 @@ func TestConnectDistributedOnCluster(t *testing.T) {
 				} `json:"tasks"`
 			}
 			if json.Unmarshal(body, &st) != nil || st.Connector.State != "RUNNING" || len(st.Tasks) != 1 ||
-				st.Tasks[0].State != "RUNNING" || st.Tasks[0].WorkerID != st.Connector.WorkerID {
+				st.Tasks[0].State != "RUNNING" {
 				return false
 			}
-			if !nodes[st.Connector.WorkerID] {
-				t.Fatalf("%s: worker_id %q is no node's Connect address (%v)", name, st.Connector.WorkerID, nodes)
+			if !nodes[st.Connector.WorkerID] || !nodes[st.Tasks[0].WorkerID] {
+				t.Fatalf("%s: worker_id %q, task's %q: no node's Connect address (%v)", name, st.Connector.WorkerID, st.Tasks[0].WorkerID, nodes)
 			}
 			used[st.Connector.WorkerID] = true
 		}
