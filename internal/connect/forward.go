@@ -279,43 +279,81 @@ func (h *Herder) adopt(ctx context.Context, name string) error {
 	if err != nil || b == nil {
 		return err // nil: deleted, or placed and not created yet
 	}
-	// Its tasks that run here as another worker's start again with it.
-	h.dropRemote(ctx, h.remote[name])
 	c, err := h.load(ctx, name, b)
 	if err != nil {
 		return err
 	}
+	// Its tasks that run here, for the instance's old worker, go on
+	// running under it if their configuration has not changed.
+	if rc := h.remote[name]; rc != nil {
+		delete(h.remote, name)
+		if rc.rec.Target == c.rec.Target && maps.Equal(rc.rec.Config, c.rec.Config) {
+			c.keep = rc.tasks
+		} else {
+			h.applyTasks(ctx, rc, nil)
+		}
+	}
 	h.conns[name] = c
 	h.startConnector(ctx, c)
+	if left := (&connRun{name: name, tasks: c.keep}); len(runningIDs(left)) > 0 {
+		h.applyTasks(ctx, left, nil)
+	}
+	c.keep = nil
 	h.statusChanged(name)
 	h.log.Info("connect group: connector assigned to this worker", "connector", name)
 	return nil
 }
 
-// release stops a connector assigned elsewhere now, committing its
-// offsets, and records it UNASSIGNED, as Kafka's workers do on
-// revocation; its record stays.
-func (h *Herder) release(ctx context.Context, name string) {
+// release stops a connector's instance assigned elsewhere now and
+// records it UNASSIGNED, as Kafka's workers do on revocation; its
+// record stays. Its tasks still assigned here go on running (unless
+// all is set), following the record as those of any connector whose
+// instance runs elsewhere; the others stop, committing their offsets.
+func (h *Herder) release(ctx context.Context, name string, all bool) {
 	defer h.lockChange()()
 	c, ok := h.conns[name]
 	if !ok {
 		return
 	}
-	ran := runningIDs(c)
-	h.stopConnector(ctx, c)
-	delete(h.conns, name)
-	h.metrics.forget(name)
-	h.unassigned(ctx, c)
-	for _, i := range ran {
-		h.taskUnassigned(ctx, name, i)
+	var keep []int
+	for _, i := range runningIDs(c) {
+		if !all && h.group.taskHere(name, i) {
+			keep = append(keep, i)
+		}
 	}
-	h.log.Info("connect group: connector revoked from this worker", "connector", name)
+	h.applyTasks(ctx, c, keep)
+	if c.conn != nil {
+		if err := safely(c.conn.Stop); err != nil {
+			h.log.Warn("stopping connector", "connector", c.name, "err", err)
+		}
+		c.conn = nil
+	}
+	delete(h.conns, name)
+	h.unassigned(ctx, c)
+	if len(keep) > 0 {
+		if _, conn, err := h.cfg.Registry.newConnector(c.rec.Config[cfgClass]); err == nil {
+			c.conn = conn
+			h.remote[name] = c
+		} else {
+			h.applyTasks(ctx, c, nil)
+		}
+	}
+	if len(keep) == 0 {
+		h.metrics.forget(name)
+	}
+	h.log.Info("connect group: connector revoked from this worker", "connector", name, "tasks_kept", len(keep))
 }
 
-// releaseAll stops every connector this worker runs.
+// releaseAll stops every connector and task this worker runs.
 func (h *Herder) releaseAll(ctx context.Context) {
 	for _, name := range h.running() {
-		h.release(ctx, name)
+		h.release(ctx, name, true)
+	}
+	h.mu.Lock()
+	names := slices.Collect(maps.Keys(h.remote))
+	h.mu.Unlock()
+	for _, name := range names {
+		_ = h.syncRemote(ctx, name, nil)
 	}
 }
 

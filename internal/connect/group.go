@@ -690,7 +690,7 @@ func (g *group) reconcile(ctx context.Context) error {
 	g.amu.Unlock()
 	for _, name := range g.h.running() {
 		if a.Connectors[name] != g.id {
-			g.h.release(ctx, name)
+			g.h.release(ctx, name, false)
 		}
 	}
 	var mine []string

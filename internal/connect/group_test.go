@@ -88,8 +88,44 @@ func startGroupWorkerAt(t *testing.T, e *engine, reg *connect.Registry, props ma
 }
 
 func testRegistry(log *sinkLog) *connect.Registry {
+	return countingRegistry(log, &taskStarts{n: map[string]int{}})
+}
+
+// taskStarts counts the starts of each source task (by "<name>/<task>")
+// across the workers.
+type taskStarts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (s *taskStarts) snapshot() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.n)
+}
+
+type countingSource struct {
+	testSource
+	starts *taskStarts
+}
+
+func (c *countingSource) Task() connect.SourceTask { return &countingTask{starts: c.starts} }
+
+type countingTask struct {
+	sourceTask
+	starts *taskStarts
+}
+
+func (t *countingTask) Start(ctx context.Context, p map[string]string, tc connect.SourceTaskContext) error {
+	t.starts.mu.Lock()
+	t.starts.n[p["name"]+"/"+p["test.task"]]++
+	t.starts.mu.Unlock()
+	return t.sourceTask.Start(ctx, p, tc)
+}
+
+func countingRegistry(log *sinkLog, starts *taskStarts) *connect.Registry {
 	return connect.NewRegistry("test", map[string]func() connect.Connector{
-		sourceClass: func() connect.Connector { return &testSource{} },
+		sourceClass: func() connect.Connector { return &countingSource{starts: starts} },
 		sinkClass:   func() connect.Connector { return &testSink{testConnector{sink: true, log: log}} },
 	})
 }
@@ -321,11 +357,13 @@ func TestGroupRESTOnAnyWorker(t *testing.T) {
 // TestGroupWorkerLeaves: the connectors of a worker that stops move to
 // the others after scheduled.rebalance.max.delay.ms and not before,
 // their source tasks resume from their committed offsets, and a worker
-// that joins takes a share.
+// that joins takes a share, while the tasks it does not take go on
+// running where they are, never restarted.
 func TestGroupWorkerLeaves(t *testing.T) {
 	const delay = 2 * time.Second
 	e := newEngine(t, "")
-	reg := testRegistry(newLog())
+	starts := &taskStarts{n: map[string]int{}}
+	reg := countingRegistry(newLog(), starts)
 	a := startGroupWorker(t, e, reg, groupProps(delay))
 	b := startGroupWorker(t, e, reg, groupProps(delay))
 	names := []string{"s0", "s1", "s2", "s3"}
@@ -335,16 +373,23 @@ func TestGroupWorkerLeaves(t *testing.T) {
 			t.Fatalf("create %s = %d", n, code)
 		}
 	}
-	where := placement(t, b.url, names, 2)
-	var onA []string
-	for n, w := range where {
-		if w == a.id {
-			onA = append(onA, n)
+	var where map[string]string
+	var split []string // tasks on b of connectors whose instance runs on a
+	waitFor(t, "two connectors and four tasks on each worker, some split", func() bool {
+		var byTask map[string][]string
+		where, byTask = fullPlacement(t, b.url, names, 2)
+		nc, nt := perWorker(where, byTask)
+		split = nil
+		for n, ws := range byTask {
+			for task, w := range ws {
+				if w == b.id && where[n] == a.id {
+					split = append(split, fmt.Sprintf("%s/%d", n, task))
+				}
+			}
 		}
-	}
-	if len(onA) != 2 {
-		t.Fatalf("placement %v, want two on each worker", where)
-	}
+		return nc[a.id] == 2 && nt[a.id] == 4 && len(split) > 0
+	})
+	beforeMove := starts.snapshot()
 	stopped := time.Now()
 	a.stop()
 	var moved map[string]string
@@ -357,6 +402,15 @@ func TestGroupWorkerLeaves(t *testing.T) {
 	if took := time.Since(stopped); took < delay {
 		t.Fatalf("connectors moved %s after their worker stopped, before %s=%s", took, "scheduled.rebalance.max.delay.ms", delay)
 	}
+	// A task that ran on b for a's connector goes on running when the
+	// connector's instance comes to b.
+	afterMove := starts.snapshot()
+	for _, k := range split {
+		if afterMove[k] != beforeMove[k] {
+			t.Fatalf("task %s, on the remaining worker, was restarted when its connector moved there", k)
+		}
+	}
+	t.Logf("%d tasks ran on the remaining worker for the stopped worker's connectors", len(split))
 	// Every source task produced its records exactly once in order
 	// across the move: it resumed from its committed offset.
 	waitFor(t, "every record of the moved tasks", func() bool { return countEvents(t, e) >= len(names)*2*records })
@@ -370,11 +424,23 @@ func TestGroupWorkerLeaves(t *testing.T) {
 			}
 		}
 	}
+	before := starts.snapshot()
 	c := startGroupWorker(t, e, reg, groupProps(delay))
+	var after map[string][]string
 	waitFor(t, "the new worker to take a share", func() bool {
-		nc, nt := perWorker(fullPlacement(t, c.url, names, 2))
+		var conns map[string]string
+		conns, after = fullPlacement(t, c.url, names, 2)
+		nc, nt := perWorker(conns, after)
 		return nc[c.id] == 2 && nt[c.id] == 4
 	})
+	now := starts.snapshot()
+	for _, n := range names {
+		for task, w := range after[n] {
+			if k := fmt.Sprintf("%s/%d", n, task); w == b.id && now[k] != before[k] {
+				t.Fatalf("task %s, which stayed on %s, was restarted when a worker joined (%d starts, %d before)", k, w, now[k], before[k])
+			}
+		}
+	}
 }
 
 // eventValues counts the values in the events stream.

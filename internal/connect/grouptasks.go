@@ -136,8 +136,14 @@ func (h *Herder) syncRemote(ctx context.Context, name string, ids []int) error {
 	if err != nil {
 		return err
 	}
+	if b == nil && rc != nil {
+		// Deleted, statuses and all: stop its tasks, recording
+		// nothing.
+		h.stopTasks(rc.tasks...)
+		delete(h.remote, name)
+		return nil
+	}
 	if b == nil {
-		h.dropRemote(ctx, rc) // deleted
 		return nil
 	}
 	fresh, _, _, err := h.loadRecord(ctx, name, b)

@@ -125,6 +125,12 @@ type connRun struct {
 	// storedTasks are the task configurations under the connector's task
 	// keys, by index (nil: unknown); save writes only those that changed.
 	storedTasks []map[string]string
+	// keep, set before startConnector, holds tasks already running here
+	// (distributed mode: the connector's instance moved to this worker,
+	// which ran some of its tasks): startConnector keeps each whose
+	// configuration is unchanged instead of starting it again, taking it
+	// out of keep.
+	keep []*taskRun
 }
 
 // taskRun is a running task. Its loop updates its state under its own
@@ -136,8 +142,10 @@ type taskRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	// connector names the task's connector in reports.
+	// connector names the task's connector in reports; config is its
+	// task configuration.
 	connector string
+	config    map[string]string
 	// abandoned is set when the task did not stop in time: when it
 	// does end, it commits nothing, as Kafka's cancelled tasks do, since
 	// a task started in its place may have committed since.
@@ -598,6 +606,10 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 	}
 	c.tasks = make([]*taskRun, len(c.rec.Tasks))
 	for i := range c.rec.Tasks {
+		if i < len(c.keep) && c.keep[i] != nil && maps.Equal(c.keep[i].config, c.rec.Tasks[i]) {
+			c.tasks[i], c.keep[i] = c.keep[i], nil
+			continue
+		}
 		h.startTask(c, i)
 	}
 	h.log.Info("connector started", "connector", c.name, "tasks", len(c.tasks), "target", c.rec.Target)
@@ -671,7 +683,7 @@ func (h *Herder) startTask(c *connRun, i int) {
 		return
 	}
 	ctx, cancel := context.WithCancel(h.ctx)
-	t := &taskRun{id: i, connector: c.name, gate: newGate(c.rec.Target == TargetPaused), cancel: cancel, done: make(chan struct{}),
+	t := &taskRun{id: i, connector: c.name, config: c.rec.Tasks[i], gate: newGate(c.rec.Target == TargetPaused), cancel: cancel, done: make(chan struct{}),
 		state: TaskState{ID: i, State: StateRunning, WorkerID: h.cfg.WorkerID}}
 	if c.rec.Target == TargetPaused {
 		t.state.State = StatePaused
