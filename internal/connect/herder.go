@@ -47,6 +47,10 @@ type WorkerConfig struct {
 	// passwords) with keys derived from it. A server sets it to its
 	// master key; standalone stores no configurations.
 	MasterKey []byte
+	// Bus, when set, makes this worker a member of a distributed Connect
+	// group (group.go) with the other workers sharing KV, which must then
+	// be a CASKV; nil runs the worker alone.
+	Bus Bus
 }
 
 // Herder runs connectors on this worker and answers the REST API, as
@@ -92,6 +96,13 @@ type Herder struct {
 	statusDirty map[string]bool
 	statusWake  chan struct{}
 	statusDone  chan struct{}
+
+	// group is the membership of a distributed Connect group; nil alone.
+	group *group
+	// remote holds, in distributed mode, the connectors whose instance
+	// runs on another worker and some of whose tasks run here
+	// (grouptasks.go).
+	remote map[string]*connRun
 }
 
 // connRecord is what the KV keeps for a connector.
@@ -114,6 +125,12 @@ type connRun struct {
 	// storedTasks are the task configurations under the connector's task
 	// keys, by index (nil: unknown); save writes only those that changed.
 	storedTasks []map[string]string
+	// keep, set before startConnector, holds tasks already running here
+	// (distributed mode: the connector's instance moved to this worker,
+	// which ran some of its tasks): startConnector keeps each whose
+	// configuration is unchanged instead of starting it again, taking it
+	// out of keep.
+	keep []*taskRun
 }
 
 // taskRun is a running task. Its loop updates its state under its own
@@ -125,8 +142,10 @@ type taskRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	// connector names the task's connector in reports.
+	// connector names the task's connector in reports; config is its
+	// task configuration.
 	connector string
+	config    map[string]string
 	// abandoned is set when the task did not stop in time: when it
 	// does end, it commits nothing, as Kafka's cancelled tasks do, since
 	// a task started in its place may have committed since.
@@ -164,7 +183,7 @@ func NewHerder(cfg WorkerConfig) *Herder {
 	ms := intSetting(cfg.Props, "offset.flush.interval.ms", 60000)
 	h := &Herder{cfg: cfg, log: log, metrics: newMetrics(cfg.Registerer),
 		flushEvery: time.Duration(ms) * time.Millisecond,
-		conns:      map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
+		conns:      map[string]*connRun{}, remote: map[string]*connRun{}, statusDirty: map[string]bool{}, statusWake: make(chan struct{}, 1),
 		statusDone: make(chan struct{})}
 	h.stopTimeout = time.Duration(intSetting(cfg.Props, taskStopTimeoutKey, defaultTaskStopTimeoutMs)) * time.Millisecond
 	// Start reports a bad tasks.max.limit; until then, the default.
@@ -173,6 +192,9 @@ func NewHerder(cfg WorkerConfig) *Herder {
 	}
 	if len(cfg.MasterKey) > 0 {
 		h.seal = seal.NewKeyring(cfg.MasterKey, recordKeyLabel)
+	}
+	if kv, ok := cfg.KV.(CASKV); ok && cfg.Bus != nil {
+		h.group = newGroup(h, kv, cfg.Bus)
 	}
 	if cfg.Registerer != nil {
 		cfg.Registerer.MustRegister(statusCollector{h: h, desc: prometheus.NewDesc("tributary_connect_instances",
@@ -197,8 +219,20 @@ func (h *Herder) Start(ctx context.Context) error {
 	if h.tasksLimit, err = parseTasksLimit(h.cfg.Props); err != nil {
 		return fmt.Errorf("worker properties: %w", err)
 	}
+	if h.cfg.Bus != nil && h.group == nil {
+		return errors.New("distributed mode needs a KV with compare-and-set")
+	}
 	h.ctx, h.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	go h.writeStatuses()
+	if h.group != nil {
+		// The leader assigns the connectors; the group's loop starts
+		// those assigned here.
+		h.mu.Lock()
+		h.started = true
+		h.mu.Unlock()
+		h.group.start(h.ctx)
+		return nil
+	}
 	stored, err := h.cfg.KV.List(ctx, kindConfig)
 	if err != nil {
 		return fmt.Errorf("loading connectors: %w", err)
@@ -209,21 +243,10 @@ func (h *Herder) Start(ctx context.Context) error {
 		if !ok {
 			continue
 		}
-		c, sealed, inline, err := h.loadRecord(ctx, name, b)
+		c, err := h.load(ctx, name, b)
 		if err != nil {
 			h.log.Error("skipping unreadable connector record", "key", key, "err", err)
 			continue
-		}
-		if (!sealed && h.seal != nil) || inline {
-			// Stored by an earlier version in plain text, or with its task
-			// configurations inline: write it as this one does.
-			h.saveOrLog(ctx, c)
-			if !sealed && h.seal != nil {
-				h.log.Info("connector configuration encrypted at rest", "connector", name)
-			}
-		}
-		if b, err := h.cfg.KV.Get(ctx, stateKey(kindTopics, name)); err == nil && b != nil {
-			_ = json.Unmarshal(b, &c.topics)
 		}
 		h.conns[name] = c
 		h.startConnector(ctx, c)
@@ -231,6 +254,26 @@ func (h *Herder) Start(ctx context.Context) error {
 	}
 	h.started = true
 	return nil
+}
+
+// load reads a stored connector record and its active topics, writing
+// the record again if an earlier version stored it in plain text or
+// with its task configurations inline.
+func (h *Herder) load(ctx context.Context, name string, b []byte) (*connRun, error) {
+	c, sealed, inline, err := h.loadRecord(ctx, name, b)
+	if err != nil {
+		return nil, err
+	}
+	if (!sealed && h.seal != nil) || inline {
+		h.saveOrLog(ctx, c)
+		if !sealed && h.seal != nil {
+			h.log.Info("connector configuration encrypted at rest", "connector", name)
+		}
+	}
+	if b, err := h.cfg.KV.Get(ctx, stateKey(kindTopics, name)); err == nil && b != nil {
+		_ = json.Unmarshal(b, &c.topics)
+	}
+	return c, nil
 }
 
 // statusChanged queues a connector's status to be written to the KV
@@ -258,6 +301,13 @@ func (h *Herder) writeStatuses() {
 		h.statusDirty = map[string]bool{}
 		h.statusMu.Unlock()
 		for name := range dirty {
+			if h.group != nil {
+				// Only what runs here; a connector moved to another
+				// worker was recorded UNASSIGNED when it left, a deleted
+				// one removed.
+				h.writeGroupStatus(name)
+				continue
+			}
 			h.mu.Lock()
 			var st *ConnectorStatus
 			if c, ok := h.conns[name]; ok {
@@ -283,15 +333,40 @@ func (h *Herder) writeStatuses() {
 // connector. The tasks stop together, within one
 // task.shutdown.graceful.timeout.ms: a task that does not is abandoned.
 func (h *Herder) Stop(ctx context.Context) {
+	if h.group != nil {
+		// No more heartbeats, assignments or forwarded changes; the
+		// connectors stop below, then the worker leaves the group, and
+		// they move after the rebalance delay.
+		h.group.halt()
+		defer h.group.leave(ctx)
+	}
 	defer h.lockChange()()
 	var tasks []*taskRun
 	for _, c := range h.conns {
 		tasks = append(tasks, c.tasks...)
 	}
+	for _, c := range h.remote {
+		tasks = append(tasks, c.tasks...)
+	}
 	h.stopTasks(tasks...)
+	for _, c := range h.remote {
+		for _, t := range c.tasks {
+			if t != nil {
+				h.taskUnassigned(ctx, c.name, t.id)
+			}
+		}
+		c.tasks = nil
+	}
 	for _, c := range h.conns {
+		ran := runningIDs(c)
 		c.tasks = nil // stopped above; listed until then, for status
 		h.stopConnector(ctx, c)
+		if h.group != nil {
+			h.unassigned(ctx, c)
+			for _, i := range ran {
+				h.taskUnassigned(ctx, c.name, i)
+			}
+		}
 	}
 	if h.cancel != nil {
 		h.cancel()
@@ -323,7 +398,10 @@ func (h *Herder) get(name string) (*connRun, error) {
 }
 
 // Connectors lists the connectors' names, sorted.
-func (h *Herder) Connectors(context.Context) ([]string, error) {
+func (h *Herder) Connectors(ctx context.Context) ([]string, error) {
+	if h.group != nil {
+		return h.storedNames(ctx)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	names := slices.Collect(maps.Keys(h.conns))
@@ -340,7 +418,10 @@ func (c *connRun) info() *ConnectorInfo {
 }
 
 // ConnectorInfo returns a connector's configuration and tasks.
-func (h *Herder) ConnectorInfo(_ context.Context, name string) (*ConnectorInfo, error) {
+func (h *Herder) ConnectorInfo(ctx context.Context, name string) (*ConnectorInfo, error) {
+	if c, err := h.elsewhere(ctx, name); c != nil || err != nil {
+		return infoOf(c, err)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c, err := h.get(name)
@@ -351,7 +432,13 @@ func (h *Herder) ConnectorInfo(_ context.Context, name string) (*ConnectorInfo, 
 }
 
 // ConnectorConfig returns a connector's configuration.
-func (h *Herder) ConnectorConfig(_ context.Context, name string) (map[string]string, error) {
+func (h *Herder) ConnectorConfig(ctx context.Context, name string) (map[string]string, error) {
+	if c, err := h.elsewhere(ctx, name); c != nil || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return c.rec.Config, nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c, err := h.get(name)
@@ -400,6 +487,11 @@ func (h *Herder) checkConfig(ctx context.Context, config map[string]string) erro
 // CreateConnector creates and starts a connector. initial may be empty
 // (STARTED).
 func (h *Herder) CreateConnector(ctx context.Context, name string, config map[string]string, initial TargetState) (*ConnectorInfo, error) {
+	if h.group != nil && !isLocal(ctx) {
+		var info ConnectorInfo
+		err := h.group.create(ctx, call{Op: opCreate, Name: name, Config: config, Initial: initial}).decode(&info)
+		return infoOf(&info, err)
+	}
 	info, created, err := h.putConfig(ctx, name, config, initial, false)
 	if err == nil && !created {
 		err = errorf(http.StatusConflict, "Connector %s already exists", name)
@@ -410,12 +502,24 @@ func (h *Herder) CreateConnector(ctx context.Context, name string, config map[st
 // PutConnectorConfig creates a connector or replaces its configuration,
 // restarting it.
 func (h *Herder) PutConnectorConfig(ctx context.Context, name string, config map[string]string) (*ConnectorInfo, bool, error) {
+	if h.group != nil && !isLocal(ctx) {
+		var info ConnectorInfo
+		r := h.group.create(ctx, call{Op: opPut, Name: name, Config: config})
+		if err := r.decode(&info); err != nil {
+			return nil, false, err
+		}
+		return &info, r.Created, nil
+	}
 	return h.putConfig(ctx, name, config, "", true)
 }
 
 // PatchConnectorConfig changes some settings of a connector; a nil
 // value removes a setting.
 func (h *Herder) PatchConnectorConfig(ctx context.Context, name string, patch map[string]*string) (*ConnectorInfo, error) {
+	if r, ok := h.route(ctx, call{Op: opPatch, Name: name, Patch: patch}); ok {
+		var info ConnectorInfo
+		return infoOf(&info, r.decode(&info))
+	}
 	h.mu.Lock()
 	c, err := h.get(name)
 	var config map[string]string
@@ -502,6 +606,10 @@ func (h *Herder) startConnector(ctx context.Context, c *connRun) {
 	}
 	c.tasks = make([]*taskRun, len(c.rec.Tasks))
 	for i := range c.rec.Tasks {
+		if i < len(c.keep) && c.keep[i] != nil && maps.Equal(c.keep[i].config, c.rec.Tasks[i]) {
+			c.tasks[i], c.keep[i] = c.keep[i], nil
+			continue
+		}
 		h.startTask(c, i)
 	}
 	h.log.Info("connector started", "connector", c.name, "tasks", len(c.tasks), "target", c.rec.Target)
@@ -570,8 +678,12 @@ func (h *Herder) saveOrLog(ctx context.Context, c *connRun) {
 
 // startTask starts task i of a started connector. h.mu is held.
 func (h *Herder) startTask(c *connRun, i int) {
+	if h.group != nil && !h.group.taskHere(c.name, i) {
+		c.tasks[i] = nil // assigned to another worker
+		return
+	}
 	ctx, cancel := context.WithCancel(h.ctx)
-	t := &taskRun{id: i, connector: c.name, gate: newGate(c.rec.Target == TargetPaused), cancel: cancel, done: make(chan struct{}),
+	t := &taskRun{id: i, connector: c.name, config: c.rec.Tasks[i], gate: newGate(c.rec.Target == TargetPaused), cancel: cancel, done: make(chan struct{}),
 		state: TaskState{ID: i, State: StateRunning, WorkerID: h.cfg.WorkerID}}
 	if c.rec.Target == TargetPaused {
 		t.state.State = StatePaused
@@ -641,7 +753,10 @@ func (h *Herder) stopConnector(_ context.Context, c *connRun) {
 }
 
 // ConnectorStatus returns the states of a connector and its tasks.
-func (h *Herder) ConnectorStatus(_ context.Context, name string) (*ConnectorStatus, error) {
+func (h *Herder) ConnectorStatus(ctx context.Context, name string) (*ConnectorStatus, error) {
+	if h.group != nil {
+		return h.groupStatus(ctx, name)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c, err := h.get(name)
@@ -667,10 +782,13 @@ func (h *Herder) status(c *connRun) *ConnectorStatus {
 }
 
 // Tasks lists a connector's task configurations.
-func (h *Herder) Tasks(_ context.Context, name string) ([]TaskInfo, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	c, err := h.get(name)
+func (h *Herder) Tasks(ctx context.Context, name string) ([]TaskInfo, error) {
+	c, err := h.elsewhere(ctx, name)
+	if c == nil && err == nil {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		c, err = h.get(name)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -693,7 +811,17 @@ func (h *Herder) task(name string, id int) (*connRun, error) {
 }
 
 // TaskStatus returns one task's state.
-func (h *Herder) TaskStatus(_ context.Context, name string, id int) (*TaskState, error) {
+func (h *Herder) TaskStatus(ctx context.Context, name string, id int) (*TaskState, error) {
+	if h.group != nil {
+		st, err := h.groupStatus(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if id < 0 || id >= len(st.Tasks) {
+			return nil, errorf(http.StatusNotFound, "Task %s-%d not found", name, id)
+		}
+		return &st.Tasks[id], nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	c, err := h.task(name, id)
@@ -705,9 +833,15 @@ func (h *Herder) TaskStatus(_ context.Context, name string, id int) (*TaskState,
 }
 
 // RestartTask restarts one task.
-func (h *Herder) RestartTask(_ context.Context, name string, id int) error {
+func (h *Herder) RestartTask(ctx context.Context, name string, id int) error {
+	if r, ok := h.route(ctx, call{Op: opRestartTask, Name: name, Task: id}); ok {
+		return r.err()
+	}
 	defer h.lockChange()()
 	c, err := h.task(name, id)
+	if rc := h.remote[name]; err != nil && rc != nil && id >= 0 && id < len(rc.tasks) {
+		c, err = rc, nil // its instance runs elsewhere, this task here
+	}
 	if err != nil {
 		return err
 	}
@@ -727,12 +861,40 @@ func (h *Herder) RestartTask(_ context.Context, name string, id int) error {
 // returned shows the instances being restarted as RESTARTING, as
 // Kafka's does.
 func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks, onlyFailed bool) (*ConnectorStatus, error) {
+	if r, ok := h.route(ctx, call{Op: opRestart, Name: name, IncludeTasks: includeTasks, OnlyFailed: onlyFailed}); ok {
+		var st ConnectorStatus
+		if err := r.decode(&st); err != nil {
+			return nil, err
+		}
+		return &st, nil
+	}
+	st, elsewhere, err := h.restartHere(ctx, name, includeTasks, onlyFailed)
+	if len(elsewhere) > 0 {
+		// In distributed mode, the tasks that run on other workers
+		// restart there.
+		fctx, cancel := context.WithTimeout(h.ctx, callTimeout)
+		defer cancel()
+		for _, i := range elsewhere {
+			if err := h.RestartTask(fctx, name, i); err != nil {
+				h.log.Warn("restarting a task on another worker", "connector", name, "task", i, "err", err)
+			}
+		}
+	}
+	return st, err
+}
+
+// restartHere is RestartConnector on the worker that runs the
+// connector. It returns the tasks to restart that run on other workers.
+func (h *Herder) restartHere(ctx context.Context, name string, includeTasks, onlyFailed bool) (*ConnectorStatus, []int, error) {
 	defer h.lockChange()()
 	c, err := h.get(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	st := h.status(c)
+	st, err := h.restartStatus(ctx, c)
+	if err != nil {
+		return nil, nil, err
+	}
 	restartConn := !onlyFailed || c.state.State == StateFailed
 	var tasks []int
 	if includeTasks {
@@ -749,7 +911,15 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 		st.Tasks[i].State, st.Tasks[i].Trace = StateRestarting, ""
 	}
 	if c.rec.Target == TargetStopped {
-		return st, nil
+		return st, nil, nil
+	}
+	var elsewhere []int
+	if h.group != nil {
+		for _, i := range tasks {
+			if !h.group.taskHere(name, i) {
+				elsewhere = append(elsewhere, i)
+			}
+		}
 	}
 	defer h.statusChanged(name)
 	if restartConn {
@@ -762,6 +932,28 @@ func (h *Herder) RestartConnector(ctx context.Context, name string, includeTasks
 		h.restartInstance(ctx, c, c.rec.Tasks, tasks)
 	} else {
 		h.restartTasks(c, tasks)
+	}
+	return st, elsewhere, nil
+}
+
+// restartStatus is the status a restart starts from: this worker's
+// view of c alone, or in distributed mode, the group's, with c's
+// instance and the tasks that run here as this worker sees them. h.mu
+// is held.
+func (h *Herder) restartStatus(ctx context.Context, c *connRun) (*ConnectorStatus, error) {
+	if h.group == nil {
+		return h.status(c), nil
+	}
+	st, err := h.groupStatus(ctx, c.name)
+	if err != nil {
+		return nil, err
+	}
+	local := h.status(c)
+	st.Connector = local.Connector
+	for i := range st.Tasks {
+		if i < len(c.tasks) && c.tasks[i] != nil {
+			st.Tasks[i] = local.Tasks[i]
+		}
 	}
 	return st, nil
 }
@@ -818,6 +1010,10 @@ func (h *Herder) StopConnector(ctx context.Context, name string) error {
 }
 
 func (h *Herder) setTarget(ctx context.Context, name string, target TargetState) error {
+	op := map[TargetState]string{TargetPaused: opPause, TargetStarted: opResume, TargetStopped: opStop}[target]
+	if r, ok := h.route(ctx, call{Op: op, Name: name}); ok {
+		return r.err()
+	}
 	defer h.lockChange()()
 	c, err := h.get(name)
 	if err != nil {
@@ -866,6 +1062,9 @@ func (h *Herder) setTarget(ctx context.Context, name string, target TargetState)
 // metric series and active topics. Its offsets stay, as in Kafka, so a
 // connector created again under the same name resumes.
 func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
+	if r, ok := h.route(ctx, call{Op: opDelete, Name: name}); ok {
+		return r.err()
+	}
 	defer h.lockChange()()
 	c, err := h.get(name)
 	if err != nil {
@@ -877,6 +1076,14 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 	defer h.statusChanged(name)
 	if err := h.deleteRecord(ctx, c); err != nil {
 		return fmt.Errorf("deleting connector %s: %w", name, err)
+	}
+	if h.group != nil {
+		if err := h.cfg.KV.Delete(ctx, stateKey(kindStatus, name)); err != nil {
+			return fmt.Errorf("deleting connector %s: %w", name, err)
+		}
+		if err := h.deleteTaskStatuses(ctx, name); err != nil {
+			return fmt.Errorf("deleting connector %s: %w", name, err)
+		}
 	}
 	// Its active topics go too, as Kafka's do (KIP-558).
 	h.topicsMu.Lock()
@@ -890,7 +1097,13 @@ func (h *Herder) DeleteConnector(ctx context.Context, name string) error {
 
 // Topics returns the streams a connector has used since its topics were
 // last reset.
-func (h *Herder) Topics(_ context.Context, name string) ([]string, error) {
+func (h *Herder) Topics(ctx context.Context, name string) ([]string, error) {
+	if c, err := h.elsewhere(ctx, name); c != nil || err != nil {
+		if err != nil {
+			return nil, err
+		}
+		return h.storedTopics(ctx, name)
+	}
 	h.mu.Lock()
 	c, err := h.get(name)
 	h.mu.Unlock()
@@ -906,6 +1119,9 @@ func (h *Herder) Topics(_ context.Context, name string) ([]string, error) {
 
 // ResetTopics forgets the streams a connector has used.
 func (h *Herder) ResetTopics(ctx context.Context, name string) error {
+	if r, ok := h.route(ctx, call{Op: opResetTopics, Name: name}); ok {
+		return r.err()
+	}
 	h.mu.Lock()
 	c, err := h.get(name)
 	h.mu.Unlock()
@@ -934,9 +1150,12 @@ func (h *Herder) noteTopic(ctx context.Context, c *connRun, stream string) {
 
 // Offsets returns a connector's committed offsets.
 func (h *Herder) Offsets(ctx context.Context, name string) ([]PartitionOffset, error) {
-	h.mu.Lock()
-	_, err := h.get(name)
-	h.mu.Unlock()
+	c, err := h.elsewhere(ctx, name)
+	if c == nil && err == nil {
+		h.mu.Lock()
+		_, err = h.get(name)
+		h.mu.Unlock()
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -957,6 +1176,9 @@ func (h *Herder) stoppedForOffsets(name string) (*connRun, error) {
 // AlterOffsets changes offsets of a stopped connector; a nil offset
 // resets its partition.
 func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []PartitionOffset) error {
+	if r, ok := h.route(ctx, call{Op: opAlterOffsets, Name: name, Offsets: offs}); ok {
+		return r.err()
+	}
 	defer h.lockChange()()
 	c, err := h.stoppedForOffsets(name)
 	if err != nil {
@@ -977,6 +1199,9 @@ func (h *Herder) AlterOffsets(ctx context.Context, name string, offs []Partition
 
 // ResetOffsets removes all offsets of a stopped connector.
 func (h *Herder) ResetOffsets(ctx context.Context, name string) error {
+	if r, ok := h.route(ctx, call{Op: opResetOffsets, Name: name}); ok {
+		return r.err()
+	}
 	defer h.lockChange()()
 	if _, err := h.stoppedForOffsets(name); err != nil {
 		return err

@@ -199,3 +199,51 @@ func (f *FileKV) save(changed string) error {
 	}
 	return nil
 }
+
+// CASKV is a KV with compare-and-set on each key's revision, which the
+// workers of a distributed Connect cluster need where two of them may
+// write one key (the leader's lease, the assignment, heartbeats).
+type CASKV interface {
+	KV
+	// GetRev returns a key's value and revision; nil and 0 when the key
+	// does not exist.
+	GetRev(ctx context.Context, key string) ([]byte, uint64, error)
+	// PutRev writes value if the key is still at revision rev (0: if it
+	// does not exist) and returns the new revision; store.ErrConflict
+	// when another write came first.
+	PutRev(ctx context.Context, key string, value []byte, rev uint64) (uint64, error)
+	// DeleteRev removes a key if it is still at revision rev;
+	// store.ErrConflict when it is not.
+	DeleteRev(ctx context.Context, key string, rev uint64) error
+}
+
+// GetRev implements CASKV.
+func (m *MetaKV) GetRev(ctx context.Context, key string) ([]byte, uint64, error) {
+	e, err := m.st.Get(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, 0, nil
+	}
+	return e.Value, e.Revision, err
+}
+
+// PutRev implements CASKV.
+func (m *MetaKV) PutRev(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	var (
+		n   uint64
+		err error
+	)
+	if rev == 0 {
+		n, err = m.st.Create(ctx, key, value)
+	} else {
+		n, err = m.st.Update(ctx, key, value, rev)
+	}
+	if errors.Is(err, store.ErrExists) {
+		err = fmt.Errorf("%w: %w", store.ErrConflict, err)
+	}
+	return n, err
+}
+
+// DeleteRev implements CASKV.
+func (m *MetaKV) DeleteRev(ctx context.Context, key string, rev uint64) error {
+	return m.st.Delete(ctx, key, rev)
+}

@@ -289,6 +289,10 @@ func (s *Server) startConnect(ctx context.Context) error {
 		MasterKey:  master,
 	}
 	wc.AllowedPaths = allowed
+	if s.cfg.Store.Cluster != nil || s.cfg.Store.External != nil {
+		// Every node is a worker of one distributed Connect group.
+		wc.Bus = s.store
+	}
 	h := connect.NewHerder(wc)
 	if err := h.Start(ctx); err != nil {
 		_ = ln.Close()
