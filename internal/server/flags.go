@@ -22,11 +22,13 @@ type Flags struct {
 	cfg        Config
 	durability string
 	log        *logging.Flags
+	cluster    clusterFlags
+	fs         *flag.FlagSet
 }
 
 // RegisterFlags registers the server's flags on fs.
 func RegisterFlags(fs *flag.FlagSet) *Flags {
-	f := &Flags{}
+	f := &Flags{fs: fs}
 	fs.StringVar(&f.cfg.Addr, "listen", "127.0.0.1:4567", "address for the Kinesis API (HTTP/1.1 and cleartext HTTP/2), /health and /metrics; ':4567' serves every interface")
 	fs.StringVar(&f.cfg.Store.Dir, "data-dir", "./data", "directory for stored data")
 	fs.BoolVar(&f.cfg.Store.InMemory, "in-memory", false, "keep everything in memory; nothing survives a restart")
@@ -70,7 +72,7 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 		f.cfg.Connect.WorkerProps = props
 		return err
 	})
-	fs.Func("connect-allowed-paths", "comma-separated `directories` that file connectors created through the REST API may read and write under (default: <data-dir>/files, none with -in-memory)", func(v string) error {
+	fs.Func("connect-allowed-paths", "comma-separated `directories` that file connectors created through the REST API may read and write under (default: <data-dir>/files, none with -in-memory or -nats-url)", func(v string) error {
 		f.cfg.Connect.AllowedPaths = []string{}
 		for _, d := range strings.Split(v, ",") {
 			if d = strings.TrimSpace(d); d != "" {
@@ -80,6 +82,7 @@ func RegisterFlags(fs *flag.FlagSet) *Flags {
 		return nil
 	})
 	f.cfg.HTTP.RegisterFlags(fs)
+	f.cluster.register(fs)
 	f.log = logging.Register(fs)
 	return f
 }
@@ -100,5 +103,10 @@ func (f *Flags) Config(w io.Writer) (Config, error) {
 		return Config{}, err
 	}
 	cfg.Logger, cfg.Connect.LogLevel = lg, lv
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if err := f.cluster.apply(&cfg, set, lg); err != nil {
+		return Config{}, err
+	}
 	return cfg, nil
 }

@@ -15,10 +15,10 @@ const FilesDir = "files"
 
 // connectAllowedPaths is the file policy of the server's connectors: the
 // directories of -connect-allowed-paths, else <data-dir>/files (created
-// here), else, in memory, none.
+// here), else, in memory or with no data directory (-nats-url), none.
 func connectAllowedPaths(cfg Config) (*connect.AllowedPaths, error) {
 	dirs := cfg.Connect.AllowedPaths
-	if dirs == nil && !cfg.Store.InMemory {
+	if dirs == nil && !cfg.Store.InMemory && cfg.Store.Dir != "" {
 		d := filepath.Join(cfg.Store.Dir, FilesDir)
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("connect: creating %s for file connectors: %w", d, err)

@@ -108,6 +108,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if verifier != nil {
 		cfg.Kinesis.Verifier = verifier
 	}
+	warnClusterExposed(lg, cfg.Store.Cluster)
 	openCtx, cancel := context.WithTimeout(ctx, startupStepTimeout)
 	st, err := store.Open(openCtx, cfg.Store)
 	cancel()

@@ -41,6 +41,14 @@ type Config struct {
 	// Observer, when set, hears of storage damage and removed streams.
 	Observer Observer
 	Logger   *slog.Logger
+	// Node names this process among the nodes that share the store (a
+	// cluster's node name), "" alone. Each node records its own clean
+	// stop (epoch.go): one node's stop says nothing of another's crash.
+	Node string
+	// RemoteLogs is set when the logs are kept by NATS servers this
+	// process does not run (an external NATS): its own crash cannot cut
+	// their end off, so it starts no sequence-number epoch for one.
+	RemoteLogs bool
 }
 
 // Observer hears of what the engine finds and does by itself, for a
@@ -133,7 +141,7 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 	bg, cancel := context.WithCancel(context.Background())
 	e := &Engine{cfg: cfg, st: st, cat: cat, log: cfg.Logger, obs: cfg.Observer, ctx: bg, cancel: cancel,
 		unavailable: logging.NewLimiter(10 * time.Second), keys: newKeyring(master), began: time.Now()}
-	if e.cleanStart, err = consumeClean(ctx, st); err != nil {
+	if e.cleanStart, err = e.consumeClean(ctx); err != nil {
 		cancel()
 		return nil, err
 	}

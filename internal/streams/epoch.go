@@ -201,21 +201,37 @@ func (sh *ShardMeta) nextEpochs(st storage.LogState, mayHaveLostEnd bool, now in
 
 // cleanKey marks, in the metadata bucket, that the last run stopped
 // cleanly: JetStream wrote every log's index, and no log lost its end.
+// Alone the key is this; in a cluster each node has its own, cleanKey.<node>,
+// because a node's crash can cut off the end of the logs it holds whatever
+// the others did.
 const cleanKey = "server.clean-shutdown"
+
+// cleanMark is this process's clean-shutdown key.
+func (e *Engine) cleanMark() string {
+	if e.cfg.Node == "" {
+		return cleanKey
+	}
+	return cleanKey + "." + e.cfg.Node
+}
 
 // consumeClean reports whether the previous run stopped cleanly, and
 // removes the mark first, so that this run counts as a crash until it
-// too stops cleanly.
-func consumeClean(ctx context.Context, st storage.KV) (bool, error) {
-	e, err := st.Get(ctx, cleanKey)
+// too stops cleanly. With remote logs there is nothing a crash of this
+// process can lose.
+func (e *Engine) consumeClean(ctx context.Context) (bool, error) {
+	if e.cfg.RemoteLogs {
+		return true, nil
+	}
+	key := e.cleanMark()
+	m, err := e.st.Get(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("read the clean-shutdown mark: %w", err)
+		return false, fmt.Errorf("read the clean-shutdown mark %s: %w", key, err)
 	}
-	if err := st.Delete(ctx, cleanKey, e.Revision); err != nil {
-		return false, fmt.Errorf("remove the clean-shutdown mark: %w", err)
+	if err := e.st.Delete(ctx, key, m.Revision); err != nil {
+		return false, fmt.Errorf("remove the clean-shutdown mark %s: %w", key, err)
 	}
 	return true, nil
 }
@@ -223,12 +239,12 @@ func consumeClean(ctx context.Context, st storage.KV) (bool, error) {
 // markClean records a clean stop, once background work has stopped; a
 // service that did not finish starting marks nothing.
 func (e *Engine) markClean() {
-	if !e.started.Load() {
+	if !e.started.Load() || e.cfg.RemoteLogs {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := e.st.Create(ctx, cleanKey, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil && !errors.Is(err, storage.ErrExists) {
+	if _, err := e.st.Create(ctx, e.cleanMark(), []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil && !errors.Is(err, storage.ErrExists) {
 		e.log.Warn("could not record the clean stop: the next start numbers new records in a new epoch", "err", err)
 	}
 }
