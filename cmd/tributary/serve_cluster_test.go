@@ -37,6 +37,7 @@ func TestServeClusterFlagErrors(t *testing.T) {
 		{"missing secret file", with("-cluster-secret-file", filepath.Join(dir, "none")), "no such file"},
 		{"half of TLS", with("-cluster-tls-cert", "c.pem"), "needs all of -cluster-tls-cert, -cluster-tls-key and -cluster-tls-ca"},
 		{"replicas alone", []string{"-replicas", "3"}, "-replicas 3 needs a cluster"},
+		{"wait without a cluster", []string{"-cluster-wait", "1m"}, "-cluster-wait is for a node of a cluster"},
 		{"too many replicas", with("-replicas", "7"), "want 1 to 5"},
 		{"zero replicas", with("-replicas", "0"), "want 1 to 5"},
 		{"cluster and external", with("-nats-url", "nats://127.0.0.1:4222"), "give one or the other"},

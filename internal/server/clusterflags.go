@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tributary-data/tributary/internal/store"
 )
@@ -23,6 +24,7 @@ import (
 type clusterFlags struct {
 	nodeName, name, listen, advertise, peers string
 	replicas                                 int
+	wait                                     time.Duration
 	secretFile, tlsCert, tlsKey, tlsCA       string
 
 	natsURL, natsCreds, natsUser, natsPasswordFile, natsTokenFile string
@@ -57,6 +59,7 @@ func (c *clusterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.listen, "cluster-listen", "", "`host:port` this node accepts the other nodes' cluster connections on, e.g. 10.0.0.1:7422")
 	fs.StringVar(&c.advertise, "cluster-advertise", "", "`host:port` the other nodes are told to reach this node at, when not -cluster-listen (behind NAT, or listening on 0.0.0.0)")
 	fs.StringVar(&c.peers, "peers", "", "comma-separated `host:port` cluster addresses of the other nodes (this node's own may be listed too, so every node can be given one list)")
+	fs.DurationVar(&c.wait, "cluster-wait", 0, "how long a starting node waits for its cluster to be usable (a majority of the nodes up and reachable; /health says what is missing meanwhile) before it gives up and exits; 0 waits until stopped")
 	fs.IntVar(&c.replicas, "replicas", 0, "`copies` of every shard's log and of the metadata, 1 to 5; a write is acknowledged once a majority has it (default 3 in a cluster, 1 alone)")
 	fs.StringVar(&c.secretFile, "cluster-secret-file", "", "`file` holding the cluster's shared secret (16 characters or more, the same on every node): other nodes' connections are accepted only with it"+secretHelp)
 	fs.StringVar(&c.tlsCert, "cluster-tls-cert", "", "PEM certificate `file` for cluster connections (with -cluster-tls-key and -cluster-tls-ca: TLS between nodes, each verifying the other)")
@@ -91,8 +94,21 @@ func (c *clusterFlags) apply(cfg *Config, set map[string]bool, lg *slog.Logger) 
 		return c.applyCluster(cfg, set, lg)
 	case cfg.Store.Replicas > 1:
 		return fmt.Errorf("-replicas %d needs a cluster: -node-name, -cluster-listen and -peers (or -nats-url)", cfg.Store.Replicas)
+	case set["cluster-wait"]:
+		return errors.New("-cluster-wait is for a node of a cluster (-node-name, -cluster-listen and -peers) or on -nats-url")
 	}
 	return nil
+}
+
+// forever stands for no bound on the wait for a cluster.
+const forever = 100 * 365 * 24 * time.Hour
+
+// readyTimeout is the store's bound on its wait for the cluster.
+func (c *clusterFlags) readyTimeout() time.Duration {
+	if c.wait <= 0 {
+		return forever
+	}
+	return c.wait
 }
 
 // anySet returns the first of names that set holds, "" for none.
@@ -129,7 +145,8 @@ func (c *clusterFlags) applyCluster(cfg *Config, set map[string]bool, lg *slog.L
 	case set["in-memory"]:
 		return errors.New("-in-memory cannot be clustered: a restarted node would rejoin with no copy of its data under the same name; give each node its own -data-dir")
 	}
-	cl := &store.Cluster{NodeName: c.nodeName, Name: c.name, Listen: c.listen, Advertise: c.advertise}
+	cl := &store.Cluster{NodeName: c.nodeName, Name: c.name, Listen: c.listen, Advertise: c.advertise,
+		ReadyTimeout: c.readyTimeout()}
 	if err := checkHostPort("-cluster-listen", c.listen); err != nil {
 		return err
 	}
@@ -179,7 +196,7 @@ func (c *clusterFlags) applyExternal(cfg *Config, set map[string]bool, lg *slog.
 		}
 	}
 	ext := &store.External{URL: c.natsURL, CredsFile: c.natsCreds, User: c.natsUser,
-		CAFile: c.natsCA, CertFile: c.natsCert, KeyFile: c.natsKey}
+		CAFile: c.natsCA, CertFile: c.natsCert, KeyFile: c.natsKey, ReadyTimeout: c.readyTimeout()}
 	auths := 0
 	for _, v := range []string{c.natsCreds, c.natsUser, c.natsTokenFile} {
 		if v != "" {

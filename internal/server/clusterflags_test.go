@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tributary-data/tributary/internal/store"
 )
@@ -49,19 +50,19 @@ func TestClusterFlagsConfigure(t *testing.T) {
 		{"cluster node", []string{"-node-name", "a", "-cluster-listen", "10.0.0.1:7422", "-peers", "10.0.0.2:7422, 10.0.0.3:7422",
 			"-cluster-secret-file", secret, "-data-dir", "/d", "-durability", "sync"},
 			store.Config{Dir: "/d", Durability: store.Sync, Cluster: &store.Cluster{NodeName: "a", Name: "tributary",
-				Listen: "10.0.0.1:7422", Peers: []string{"10.0.0.2:7422", "10.0.0.3:7422"}, User: "tributary", Password: "0123456789abcdef0123"}}},
+				Listen: "10.0.0.1:7422", Peers: []string{"10.0.0.2:7422", "10.0.0.3:7422"}, User: "tributary", Password: "0123456789abcdef0123", ReadyTimeout: forever}}},
 		{"cluster node with TLS, advertised, R5", []string{"-node-name", "n_1", "-cluster-name", "prod", "-cluster-listen", ":7422",
 			"-cluster-advertise", "host1:7422", "-peers", "host2:7422", "-replicas", "5",
 			"-cluster-tls-cert", "c.pem", "-cluster-tls-key", "k.pem", "-cluster-tls-ca", "ca.pem"},
 			store.Config{Dir: "./data", Durability: store.Interval, Replicas: 5, Cluster: &store.Cluster{NodeName: "n_1", Name: "prod",
 				Listen: ":7422", Advertise: "host1:7422", Peers: []string{"host2:7422"},
-				TLS: &store.TLSFiles{CertFile: "c.pem", KeyFile: "k.pem", CAFile: "ca.pem"}}}},
+				TLS: &store.TLSFiles{CertFile: "c.pem", KeyFile: "k.pem", CAFile: "ca.pem"}, ReadyTimeout: forever}}},
 		{"external NATS", []string{"-nats-url", "nats://a:4222,nats://b:4222", "-nats-user", "app", "-nats-password-file", password,
 			"-nats-tls-ca", "ca.pem", "-replicas", "3"},
 			store.Config{Durability: store.Interval, Replicas: 3, External: &store.External{URL: "nats://a:4222,nats://b:4222",
-				User: "app", Password: "pw", CAFile: "ca.pem"}}},
-		{"external NATS, credentials file", []string{"-nats-url", "nats://a:4222", "-nats-creds", "app.creds"},
-			store.Config{Durability: store.Interval, External: &store.External{URL: "nats://a:4222", CredsFile: "app.creds"}}},
+				User: "app", Password: "pw", CAFile: "ca.pem", ReadyTimeout: forever}}},
+		{"external NATS, credentials file", []string{"-nats-url", "nats://a:4222", "-nats-creds", "app.creds", "-cluster-wait", "90s"},
+			store.Config{Durability: store.Interval, External: &store.External{URL: "nats://a:4222", CredsFile: "app.creds", ReadyTimeout: 90 * time.Second}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := parseServe(t, tc.args...)

@@ -17,6 +17,9 @@ type Health struct {
 	Storage StorageHealth `json:"storage"`
 	Connect ConnectHealth `json:"connect"`
 	Streams StreamsHealth `json:"streams"`
+	// Cluster is there only on a node of a cluster or on an external
+	// NATS (clusterhealth.go).
+	Cluster *ClusterHealth `json:"cluster,omitempty"`
 }
 
 // StorageHealth is the embedded JetStream's state.
@@ -58,6 +61,9 @@ func (s *Server) Health(ctx context.Context) Health {
 	}
 	if s.herder != nil {
 		h.Connect.Status = "running"
+	}
+	if h.Cluster = s.clusterHealth(ctx); h.Cluster != nil && h.Cluster.Status != "ok" {
+		h.Status = "unavailable"
 	}
 	return h
 }

@@ -109,11 +109,15 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Kinesis.Verifier = verifier
 	}
 	warnClusterExposed(lg, cfg.Store.Cluster)
-	openCtx, cancel := context.WithTimeout(ctx, startupStepTimeout)
-	st, err := store.Open(openCtx, cfg.Store)
-	cancel()
+	// A node of a cluster answers on its port while it waits (forming.go).
+	early, err := serveWhileForming(cfg, tlsConf, lg)
 	if err != nil {
-		return nil, startupErr("opening the store", err)
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg.Store, early)
+	if err != nil {
+		early.stop(ctx)
+		return nil, err
 	}
 	// A self-signed certificate is kept in the data directory, so it is
 	// read (or made) only once the store holds the directory's lock.
@@ -123,7 +127,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
-	s, err := startKinesis(ctx, cfg, st, verifier, tlsConf, lg)
+	s, err := startKinesis(ctx, cfg, st, verifier, tlsConf, lg, early)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -176,19 +180,24 @@ func loadSecurity(cfg Config, lg *slog.Logger) (*sigv4.Verifier, *tls.Config, er
 // startKinesis loads the streams and binds the Kinesis API's listener,
 // returning the server around them, not yet serving. On an error it
 // closes what it opened, but not the store.
-func startKinesis(ctx context.Context, cfg Config, st *store.Store, verifier *sigv4.Verifier, tlsConf *tls.Config, lg *slog.Logger) (*Server, error) {
+func startKinesis(ctx context.Context, cfg Config, st *store.Store, verifier *sigv4.Verifier, tlsConf *tls.Config, lg *slog.Logger,
+	early *forming) (*Server, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	registerStoreFull(reg, st)
+	registerCluster(reg, st)
 	cfg.Kinesis.Registerer = reg
 	newCtx, cancel := context.WithTimeout(ctx, startupStepTimeout)
 	ks, err := kinesis.New(newCtx, st, cfg.Kinesis)
 	cancel()
 	if err != nil {
+		early.stop(ctx)
 		return nil, startupErr("loading the streams", fmt.Errorf("kinesis service: %w", err))
 	}
-	ln, err := listen("Kinesis API", cfg.Addr, "-listen", "")
-	if err != nil {
+	var ln net.Listener
+	if early != nil {
+		ln = early.handOver(ctx)
+	} else if ln, err = listen("Kinesis API", cfg.Addr, "-listen", ""); err != nil {
 		ks.Close()
 		return nil, err
 	}

@@ -56,6 +56,9 @@ type Cluster struct {
 	// JetStream leader and make the metadata bucket available; zero means
 	// DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// Waiting, when set, hears while Open waits what it is waiting for
+	// (to report it, as /health does, before the store is open).
+	Waiting func(why string)
 }
 
 // TLSFiles names PEM files for a TLS identity and the CA that signs peers.
@@ -78,6 +81,8 @@ type External struct {
 	// ReadyTimeout bounds Open's wait for JetStream and the metadata
 	// bucket; zero means DefaultReadyTimeout.
 	ReadyTimeout time.Duration
+	// Waiting is Cluster.Waiting's counterpart.
+	Waiting func(why string)
 }
 
 // DefaultClusterName is the cluster name when Cluster.Name is empty.
@@ -235,6 +240,9 @@ func (s *Store) waitReady(parent context.Context, timeout time.Duration) (*conn,
 			return c, nil
 		}
 		lastErr = err
+		if s.waiting != nil {
+			s.waiting(fmt.Sprintf("%v (%s)", err, s.peerStatus()))
+		}
 		if time.Now().After(nextLog) {
 			s.log.Info("store: waiting for the jetstream cluster", "waited", time.Since(start).Round(time.Second),
 				"peers", s.peerStatus(), "last", err)

@@ -60,8 +60,8 @@ func (s *Store) ClusterHealth(ctx context.Context) ClusterHealth {
 	h := ClusterHealth{Node: s.NodeName(), Current: true}
 	var problems []error
 	if s.ns != nil {
-		h.Peers = s.routedPeers()
-		h.Current = s.ns.JetStreamIsCurrent()
+		h.Peers = s.ClusterPeers()
+		h.Current = s.JetStreamCurrent()
 		if jsi, err := s.ns.Jsz(&server.JSzOptions{}); err == nil && jsi.Meta != nil {
 			h.MetaLeader = jsi.Meta.Leader
 		}
@@ -89,8 +89,19 @@ func (s *Store) ClusterHealth(ctx context.Context) ClusterHealth {
 	return h
 }
 
-// routedPeers are the names of the nodes this node has a route to.
-func (s *Store) routedPeers() []string {
+// JetStreamCurrent is JetStream's verdict that this node's copy of the
+// cluster's metadata is caught up with its leader's (true alone). It asks
+// the embedded server only, so it is cheap enough for every scrape.
+func (s *Store) JetStreamCurrent() bool {
+	return s.ns == nil || s.ns.JetStreamIsCurrent()
+}
+
+// ClusterPeers are the names of the nodes this node's embedded server
+// has a route to (several routes to one node count once).
+func (s *Store) ClusterPeers() []string {
+	if s.ns == nil {
+		return nil
+	}
 	rz, err := s.ns.Routez(nil)
 	if err != nil {
 		return nil

@@ -47,7 +47,7 @@ func openExternal(ctx context.Context, cfg Config, lg *slog.Logger) (*Store, err
 		storage = jetstream.MemoryStorage
 	}
 	s := &Store{storage: storage, log: lg, reads: semaphore.NewWeighted(maxPending / 2), space: &space{},
-		writeTimeout: wt, remote: ext.URL, natsOpts: opts}
+		writeTimeout: wt, remote: ext.URL, natsOpts: opts, waiting: ext.Waiting}
 	timeout := ext.ReadyTimeout
 	if timeout <= 0 {
 		timeout = DefaultReadyTimeout
@@ -78,6 +78,9 @@ func (s *Store) probeCluster(ctx context.Context, timeout time.Duration, replica
 		var err error
 		if nc, err = s.connect(); err == nil {
 			break
+		}
+		if s.waiting != nil {
+			s.waiting(fmt.Sprintf("the NATS servers at %s: %v", s.remote, err))
 		}
 		select {
 		case <-ctx.Done():

@@ -137,6 +137,8 @@ type Store struct {
 	// natsOpts also hold the credentials of a clustered embedded server.
 	remote   string
 	natsOpts []nats.Option
+	// waiting hears what Open waits for (Cluster.Waiting).
+	waiting func(why string)
 }
 
 // LockFile is the name of the lock file in a data directory.
@@ -359,6 +361,7 @@ func start(ctx context.Context, opts *server.Options, storage jetstream.StorageT
 		replicas: replicas, clustered: cl != nil, natsOpts: clientOpts, opts: opts}
 	var c *conn
 	if cl != nil {
+		s.waiting = cl.Waiting
 		c, err = s.waitReady(ctx, cl.readyTimeout())
 	} else {
 		c, err = s.dial(ctx, true)

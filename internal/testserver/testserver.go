@@ -195,12 +195,13 @@ func (p *Proc) shutdown(report func(format string, args ...any)) {
 
 // ServeArgs are the serve flags a test server runs with: listen on addr
 // (and the Connect API on 127.0.0.1:0), log warnings and errors only,
-// change stream states without delay, keep data in memory, unless the
-// test's flags, which come last, say otherwise.
+// change stream states without delay, keep data in memory (unless it is
+// on external NATS servers), unless the test's flags, which come last, say
+// otherwise.
 func ServeArgs(addr string, flags []string) []string {
 	args := []string{"-listen", addr, "-log-level", "warn",
 		"-create-stream-delay", "0", "-delete-stream-delay", "0", "-update-stream-delay", "0"}
-	if !hasFlag(flags, "data-dir") {
+	if !hasFlag(flags, "data-dir") && !hasFlag(flags, "nats-url") {
 		args = append(args, "-in-memory")
 	}
 	if !hasFlag(flags, "connect-listen") {

@@ -15,6 +15,7 @@ package inproc
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -36,26 +37,40 @@ func Start(t testing.TB, flags ...string) *testserver.Proc {
 // same data directory keeps its port.
 func StartAt(t testing.TB, addr string, flags ...string) *testserver.Proc {
 	t.Helper()
+	p, err := start(t, addr, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// start is StartAt reporting a failure rather than failing the test, so
+// that several servers can start at once from goroutines of their own.
+func start(t testing.TB, addr string, flags []string) (*testserver.Proc, error) {
 	args := testserver.ServeArgs(addr, flags)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	sf := server.RegisterFlags(fs)
 	if err := fs.Parse(args); err != nil {
-		t.Fatalf("serve flags %q: %v", args, err)
+		return nil, fmt.Errorf("serve flags %q: %w", args, err)
 	}
 	log := &syncbuf.Buffer{}
 	cfg, err := sf.Config(log)
 	if err != nil {
-		t.Fatalf("serve flags %q: %v", args, err)
+		return nil, fmt.Errorf("serve flags %q: %w", args, err)
 	}
 	// What an unreleased build of the binary reports (cmd/tributary's
 	// version.go); a test binary carries no VCS stamp.
 	cfg.Connect.Version, cfg.Connect.Commit = "(devel)", "unknown"
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
 	defer cancel()
 	srv, err := server.Start(ctx, cfg)
 	if err != nil {
-		t.Fatalf("in-process server: %v\n%s", err, log.String())
+		return nil, fmt.Errorf("in-process server: %w\n%s", err, log.String())
 	}
-	return testserver.InProcess(t, srv.Addr(), srv.ConnectAddr(), testserver.UsesTLS(flags), log, srv.Shutdown)
+	return testserver.InProcess(t, srv.Addr(), srv.ConnectAddr(), testserver.UsesTLS(flags), log, srv.Shutdown), nil
 }
+
+// startTimeout bounds a server's start-up, a cluster node's wait for a
+// quorum of the others included.
+const startTimeout = 30 * time.Second
