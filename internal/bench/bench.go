@@ -74,10 +74,8 @@ func Run(ctx context.Context, target string, endpoints []string, w Workload, pro
 		return Result{}, fmt.Errorf("%s: create stream: %w", target, err)
 	}
 	// Every node must know the stream before the timed writes go to it.
-	for _, c := range clients {
-		if err := waitActive(ctx, c, name); err != nil {
-			return Result{}, fmt.Errorf("%s: %w", target, err)
-		}
+	if err := waitActiveAll(ctx, clients, name); err != nil {
+		return Result{}, fmt.Errorf("%s: %w", target, err)
 	}
 	res := Result{Target: target, Records: w.Producers * w.CallsPerWriter * w.RecordsPerCall}
 	total := w.Producers * (w.WarmupCalls + w.CallsPerWriter) * w.RecordsPerCall
@@ -203,6 +201,23 @@ func Run(ctx context.Context, target string, endpoints []string, w Workload, pro
 	return res, nil
 }
 
+// activeTimeout bounds the wait for a new stream to be ACTIVE on every
+// node.
+const activeTimeout = time.Minute
+
+// waitActiveAll waits until every client's endpoint sees the stream
+// ACTIVE, for at most activeTimeout.
+func waitActiveAll(ctx context.Context, clients []*kinesis.Client, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, activeTimeout)
+	defer cancel()
+	for i, c := range clients {
+		if err := waitActive(ctx, c, name); err != nil {
+			return fmt.Errorf("stream %s on endpoint %d: %w", name, i, err)
+		}
+	}
+	return nil
+}
+
 // waitActive waits until the stream is ACTIVE as c's endpoint sees it.
 // A node of a cluster may not know of a stream created through another
 // for a moment, so ResourceNotFoundException is waited out too.
@@ -219,6 +234,9 @@ func waitActive(ctx context.Context, c *kinesis.Client, name string) error {
 		}
 		select {
 		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
+			}
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}

@@ -45,10 +45,8 @@ func SubscribeLatency(ctx context.Context, target, subEndpoint, putEndpoint stri
 	defer func() {
 		_, _ = sub.DeleteStream(context.WithoutCancel(ctx), &kinesis.DeleteStreamInput{StreamName: &name})
 	}()
-	for _, c := range []*kinesis.Client{sub, put} {
-		if err := waitActive(ctx, c, name); err != nil {
-			return fail("wait for the stream", err)
-		}
+	if err := waitActiveAll(ctx, []*kinesis.Client{sub, put}, name); err != nil {
+		return fail("wait for the stream", err)
 	}
 	sum, err := sub.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: &name})
 	if err != nil {
@@ -59,7 +57,9 @@ func SubscribeLatency(ctx context.Context, target, subEndpoint, putEndpoint stri
 	if err != nil {
 		return fail("register consumer", err)
 	}
-	if err := waitConsumerActive(ctx, sub, reg.Consumer.ConsumerARN); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, activeTimeout)
+	defer cancel()
+	if err := waitConsumerActive(wctx, sub, reg.Consumer.ConsumerARN); err != nil {
 		return fail("wait for the consumer", err)
 	}
 	out, err := sub.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: reg.Consumer.ConsumerARN,
