@@ -58,11 +58,17 @@ const (
 // a later test process removes any whose process died without doing so.
 func Binary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() { binPath, buildErr = build() })
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bin, err := binary()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binPath
+	return bin
+}
+
+// binary is Binary reporting a failure to build rather than failing the test.
+func binary() (string, error) {
+	buildOnce.Do(func() { binPath, buildErr = build() })
+	return binPath, buildErr
 }
 
 // build builds cmd/tributary into a new locked temporary directory,
@@ -255,50 +261,81 @@ func FreeAddr(t testing.TB) string {
 // inproc.Start unless the process itself is under test.
 func Start(t testing.TB, flags ...string) *Proc {
 	t.Helper()
-	return launch(t, "127.0.0.1:0", flags)
+	p, err := launch(t, "127.0.0.1:0", flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // StartAt is Start on a given address, so a restarted server keeps its port.
 func StartAt(t testing.TB, addr string, flags ...string) *Proc {
 	t.Helper()
-	return launch(t, addr, flags)
-}
-
-// launch runs the server and waits until it has written its addresses.
-func launch(t testing.TB, addr string, flags []string) *Proc {
-	t.Helper()
-	p := Spawn(t, nil, addr, flags...)
-	if err := p.WaitServing(30 * time.Second); err != nil {
+	p, err := launch(t, addr, flags)
+	if err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TryStart is Start reporting a failure rather than failing the test,
+// so that several servers can start at once from goroutines of their
+// own, as the nodes of a cluster must (each waits for the others).
+func TryStart(t testing.TB, flags ...string) (*Proc, error) {
+	return launch(t, "127.0.0.1:0", flags)
+}
+
+// launch runs the server and waits until it has written its addresses.
+func launch(t testing.TB, addr string, flags []string) (*Proc, error) {
+	p, err := spawn(t, nil, addr, flags)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.WaitServing(30 * time.Second); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // Spawn starts `tributary serve` as StartAt does but returns at once,
 // before it serves; WaitServing waits for it. The nodes of a cluster
 // are started so, all at once, since each serves only once a quorum of
 // them is up. A non-empty prefix is a command that runs the server, such
-// as ip netns exec NAME. The process's temporary files (an in-memory
-// store's directory) go to a directory of the test's, removed when the
-// test ends even if the process was killed and could not remove them
-// itself.
+// as ip netns exec NAME.
 func Spawn(t testing.TB, prefix []string, addr string, flags ...string) *Proc {
 	t.Helper()
-	tmp, err := os.MkdirTemp("", "tributary-serve-")
+	p, err := spawn(t, prefix, addr, flags)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return p
+}
+
+// spawn starts the server through prefix, if any. The process's
+// temporary files (an in-memory store's directory) go to a directory of
+// the test's, removed when the test ends even if the process was killed
+// and could not remove them itself.
+func spawn(t testing.TB, prefix []string, addr string, flags []string) (*Proc, error) {
+	tmp, err := os.MkdirTemp("", "tributary-serve-")
+	if err != nil {
+		return nil, err
 	}
 	p := &Proc{t: t, log: &syncbuf.Buffer{}, done: make(chan struct{}), addrFile: filepath.Join(tmp, "addr.json"),
 		tls: UsesTLS(flags)}
 	args := append([]string{"serve", "-addr-file", p.addrFile}, ServeArgs(addr, flags)...)
-	cmd := append(append(append([]string{}, prefix...), Binary(t)), args...)
+	bin, err := binary()
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return nil, err
+	}
+	cmd := append(append(append([]string{}, prefix...), bin), args...)
 	p.cmd = exec.Command(cmd[0], cmd[1:]...)
 	p.cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
 	if err := p.cmd.Start(); err != nil {
 		_ = os.RemoveAll(tmp)
-		t.Fatal(err)
+		return nil, err
 	}
 	go func() { _ = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
@@ -308,7 +345,7 @@ func Spawn(t testing.TB, prefix []string, addr string, flags ...string) *Proc {
 			t.Logf("server log:\n%s", p.log.String())
 		}
 	})
-	return p
+	return p, nil
 }
 
 // WaitServing waits up to timeout for a server from Spawn to write its
@@ -355,7 +392,14 @@ func (p *Proc) waitAddrs(path string, timeout time.Duration) (servingAddrs, erro
 		default:
 		}
 		if time.Now().After(deadline) {
-			return a, fmt.Errorf("tributary serve did not start within %v:\n%s", timeout, p.log.String())
+			// Go prints every goroutine's stack on SIGQUIT: where the
+			// start-up hangs.
+			_ = p.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+			}
+			return a, fmt.Errorf("tributary serve did not start within %v (its goroutines at that moment follow):\n%s", timeout, p.log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -431,6 +475,14 @@ func Run(t testing.TB, env []string, bin string, args ...string) Result {
 		t.Fatalf("%s %s: %v\nstderr:\n%s", bin, strings.Join(args, " "), err, res.Stderr)
 	}
 	return res
+}
+
+// ExitCode waits for the server process to end and returns its exit
+// status (-1 if a signal ended it).
+func (p *Proc) ExitCode() int {
+	p.needProcess("ExitCode")
+	<-p.done
+	return p.cmd.ProcessState.ExitCode()
 }
 
 // PID is the server process's id. Only a subprocess has one.
