@@ -108,7 +108,20 @@ func (in *consumerSelector) check(v *validation) {
 }
 
 // find resolves a consumer named by ARN, or by stream and name.
+// A consumer this node's catalog lacks is looked for in the bucket
+// before it is called missing: another node may have just registered it.
 func (in *consumerSelector) find(s *Service, c caller, v *validation) (streamRef, *streams.Stream, *streams.Consumer, *Error) {
+	ctx, cancel := context.WithTimeout(context.Background(), freshTimeout)
+	defer cancel()
+	return in.findCtx(ctx, s, c, v)
+}
+
+// freshTimeout bounds find's read of the bucket, for callers without a
+// context.
+const freshTimeout = 5 * time.Second
+
+// findCtx is find within ctx.
+func (in *consumerSelector) findCtx(ctx context.Context, s *Service, c caller, v *validation) (streamRef, *streams.Stream, *streams.Consumer, *Error) {
 	if err := v.err(); err != nil {
 		return streamRef{}, nil, nil, err
 	}
@@ -121,6 +134,9 @@ func (in *consumerSelector) find(s *Service, c caller, v *validation) (streamRef
 			return ref, nil, nil, aerr
 		}
 		cm := e.Meta.FindConsumer(m[4], now)
+		if cm == nil || strconv.FormatInt(cm.Created.Unix(), 10) != m[5] {
+			e, cm = s.freshConsumer(ctx, ref, e, m[4], now)
+		}
 		if cm == nil || strconv.FormatInt(cm.Created.Unix(), 10) != m[5] {
 			return ref, nil, nil, errResourceNotFound("Consumer %s, account %s not found.", *in.ConsumerARN, ref.account)
 		}
@@ -135,15 +151,28 @@ func (in *consumerSelector) find(s *Service, c caller, v *validation) (streamRef
 	}
 	cm := e.Meta.FindConsumer(string(*in.ConsumerName), now)
 	if cm == nil {
+		e, cm = s.freshConsumer(ctx, ref, e, string(*in.ConsumerName), now)
+	}
+	if cm == nil {
 		return ref, nil, nil, errResourceNotFound("Consumer %s under stream %s not found for account %s.", *in.ConsumerName, ref.name, ref.account)
 	}
 	return ref, e, cm, nil
 }
 
-func (s *Service) describeStreamConsumer(_ context.Context, c caller, in *consumerSelector) (any, *Error) {
+// freshConsumer looks for a consumer in the stream's metadata as the
+// bucket has it; e is kept if the bucket cannot be read.
+func (s *Service) freshConsumer(ctx context.Context, ref streamRef, e *streams.Stream, name string, now time.Time) (*streams.Stream, *streams.Consumer) {
+	f, err := s.eng.Fresh(ctx, ref.id())
+	if err != nil {
+		return e, nil
+	}
+	return f, f.Meta.FindConsumer(name, now)
+}
+
+func (s *Service) describeStreamConsumer(ctx context.Context, c caller, in *consumerSelector) (any, *Error) {
 	var v validation
 	in.check(&v)
-	_, e, cm, aerr := in.find(s, c, &v)
+	_, e, cm, aerr := in.findCtx(ctx, s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -155,7 +184,7 @@ func (s *Service) describeStreamConsumer(_ context.Context, c caller, in *consum
 func (s *Service) deregisterStreamConsumer(ctx context.Context, c caller, in *consumerSelector) (any, *Error) {
 	var v validation
 	in.check(&v)
-	ref, _, cm, aerr := in.find(s, c, &v)
+	ref, _, cm, aerr := in.findCtx(ctx, s, c, &v)
 	if aerr != nil {
 		return nil, aerr
 	}
@@ -176,7 +205,7 @@ type listConsumersInput struct {
 	StreamCreationTimestamp *Timestamp `json:"StreamCreationTimestamp"`
 }
 
-func (s *Service) listStreamConsumers(_ context.Context, c caller, in *listConsumersInput) (any, *Error) {
+func (s *Service) listStreamConsumers(ctx context.Context, c caller, in *listConsumersInput) (any, *Error) {
 	var v validation
 	if in.StreamId == nil && in.NextToken == nil {
 		v.notNull("streamARN", in.StreamARN != nil)
@@ -208,6 +237,10 @@ func (s *Service) listStreamConsumers(_ context.Context, c caller, in *listConsu
 		}
 	} else if ref, e, aerr = s.findStreamAny(c, nil, in.StreamARN, in.StreamId); aerr != nil {
 		return nil, aerr
+	}
+	// Consumers registered through other nodes included.
+	if f, err := s.eng.Fresh(ctx, ref.id()); err == nil {
+		e = f
 	}
 	if in.StreamCreationTimestamp != nil && in.StreamCreationTimestamp.Unix() != e.Meta.Created.Unix() {
 		return nil, streamNotFound(ref.name, ref.account)

@@ -295,7 +295,7 @@ func decodePageToken(s string) (pageToken, *Error) {
 	return t, nil
 }
 
-func (s *Service) listStreams(_ context.Context, c caller, in *listStreamsInput) (any, *Error) {
+func (s *Service) listStreams(ctx context.Context, c caller, in *listStreamsInput) (any, *Error) {
 	var v validation
 	if in.Limit != nil {
 		v.intRange("limit", int64(*in.Limit), 1, 10000)
@@ -323,6 +323,10 @@ func (s *Service) listStreams(_ context.Context, c caller, in *listStreamsInput)
 		after = t.After
 	}
 	out := listStreamsOutput{StreamNames: []string{}, StreamSummaries: []listedStream{}}
+	// Streams made or removed through other nodes included.
+	if err := s.eng.Sync(ctx); err != nil {
+		return nil, errInternal(err)
+	}
 	now := time.Now()
 	for _, m := range s.eng.List(c.account, c.region) {
 		if (after != "" && m.Name <= after) || (m.Status == streams.StatusDeleting && !now.Before(m.TransitionAt)) {
@@ -545,8 +549,11 @@ type describeLimitsOutput struct {
 	OnDemandStreamCountLimit int `json:"OnDemandStreamCountLimit"`
 }
 
-func (s *Service) describeLimits(_ context.Context, c caller, _ *struct{}) (any, *Error) {
+func (s *Service) describeLimits(ctx context.Context, c caller, _ *struct{}) (any, *Error) {
 	out := describeLimitsOutput{ShardLimit: s.cfg.ShardLimit, OnDemandStreamCountLimit: 50}
+	if err := s.eng.Sync(ctx); err != nil {
+		return nil, errInternal(err)
+	}
 	for _, m := range s.eng.List(c.account, c.region) {
 		out.OpenShardCount += m.OpenShards()
 		if m.Mode == streams.ModeOnDemand {

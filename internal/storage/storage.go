@@ -57,6 +57,27 @@ type KV interface {
 	// List returns the entries whose keys match filter (a prefix ending
 	// in ">", as "stream.>").
 	List(ctx context.Context, filter string) ([]Entry, error)
+	// Revision is the revision of the latest change, deletions included,
+	// to a key matching filter (0 if there was none): once a Watch of the
+	// filter has sent a change at or past it, its watcher has seen every
+	// change acknowledged before Revision was asked.
+	Revision(ctx context.Context, filter string) (uint64, error)
+	// Watch sends every change to the keys matching filter made after
+	// revision after, in revision order, whichever node or process made
+	// it, until ctx ends; then it closes the channel. A change that a
+	// later one to the same key replaced before it could be sent may be
+	// skipped. The watch outlives the store's reconnections and
+	// elections, resuming after the last change it sent.
+	Watch(ctx context.Context, filter string, after uint64) (<-chan Change, error)
+}
+
+// Change is a change to a key, as Watch reports it: its new value, or
+// its deletion (Deleted, with no value). Key is empty for the deletion
+// of a key the store holds under a hashed name (a key too long or
+// unusual to be a subject): the deletion says no more than its revision.
+type Change struct {
+	Entry
+	Deleted bool
 }
 
 // Pending is an append in flight; Wait returns its sequence once the

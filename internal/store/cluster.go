@@ -352,3 +352,8 @@ func (s *Store) openBucket(ctx context.Context, js jetstream.JetStream, create b
 	}
 	return js.KeyValue(ctx, metaBucket)
 }
+
+// Shared reports whether other processes may use the same JetStream (a
+// cluster, or NATS servers run by someone else): then nothing in the
+// store is this process's alone to tidy.
+func (s *Store) Shared() bool { return s.clustered || s.ns == nil }

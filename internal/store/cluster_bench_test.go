@@ -1,7 +1,10 @@
-package store
+package store_test
 
 import (
 	"testing"
+
+	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/store/storetest"
 )
 
 // BenchmarkTipRead measures what reading at the tip of a log costs on a
@@ -12,13 +15,13 @@ import (
 //	go test -run '^$' -bench TipRead ./internal/store
 func BenchmarkTipRead(b *testing.B) {
 	ctx := b.Context()
-	alone, err := Open(ctx, Config{Dir: b.TempDir()})
+	alone, err := store.Open(ctx, store.Config{Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer alone.Close()
-	nodes := startCluster(b, clusterConfigs(b, 3, nil))
-	for _, st := range []*Store{alone, nodes[0].st} {
+	nodes := storetest.Cluster(b, 3)
+	for _, st := range []*store.Store{alone, nodes[0].Store()} {
 		if err := st.CreateLog(ctx, "L", 0); err != nil {
 			b.Fatal(err)
 		}
@@ -32,11 +35,11 @@ func BenchmarkTipRead(b *testing.B) {
 		}
 	}
 	// The reading node is not the log's leader's.
-	leader := streamInfo(b, nodes[0].st, "L").Cluster.Leader
-	follower := nodes[0].st
+	leader := streamInfo(b, nodes[0].Store(), "L").Cluster.Leader
+	follower := nodes[0].Store()
 	for _, n := range nodes {
-		if n.cfg.Cluster.NodeName != leader {
-			follower = n.st
+		if n.Name() != leader {
+			follower = n.Store()
 		}
 	}
 	for _, bc := range []struct {
@@ -47,7 +50,7 @@ func BenchmarkTipRead(b *testing.B) {
 		{"alone/Read mid-log", func() error { _, err := alone.Read(ctx, "L", 50, 10, 1<<20); return err }},
 		{"alone/Get", func() error { _, err := alone.Get(ctx, "k"); return err }},
 		{"cluster/unchecked direct get at tip", func() error {
-			_, err := follower.replicaGet(ctx, "L", readRequest{Seq: 100, Batch: 10, MaxBytes: 1 << 20})
+			_, err := follower.ReplicaGet(ctx, "L", 100, 10, 1<<20)
 			return err
 		}},
 		{"cluster/Read at tip", func() error { _, err := follower.Read(ctx, "L", 100, 10, 1<<20); return err }},

@@ -1,123 +1,29 @@
-package store
+package store_test
 
 import (
 	"errors"
 	"fmt"
-	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/store/storetest"
 )
 
-// node is one member of a test cluster: its configuration, kept to
-// reopen it, and the open store (nil while stopped).
-type node struct {
-	cfg Config
-	st  *Store
-}
-
-// freePorts finds n free loopback ports. The listeners are closed just
-// before the servers bind the ports: the cluster's nodes must know each
-// other's addresses before any of them starts.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
-
-// clusterConfigs are the configurations of n nodes on loopback that
-// name each other as peers, with data in temporary directories.
-func clusterConfigs(t testing.TB, n int, mod func(*Cluster)) []Config {
-	ports := freePorts(t, n)
-	var cfgs []Config
-	for i := range n {
-		cl := &Cluster{NodeName: "n" + strconv.Itoa(i), Listen: addrOf(ports[i]),
-			User: "route", Password: "s3cret", ReadyTimeout: 30 * time.Second}
-		for j := range n {
-			if j != i {
-				cl.Peers = append(cl.Peers, addrOf(ports[j]))
-			}
-		}
-		if mod != nil {
-			mod(cl)
-		}
-		lg := slog.New(slog.NewTextHandler(t.Output(), nil)).With("node", cl.NodeName)
-		cfgs = append(cfgs, Config{Dir: t.TempDir(), Cluster: cl, Logger: lg})
-	}
-	return cfgs
-}
-
-func addrOf(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
-
-// startCluster opens the nodes at once (each Open waits for a quorum of
-// the others) and closes them at the end of the test.
-func startCluster(t testing.TB, cfgs []Config) []*node {
-	t.Helper()
-	nodes := make([]*node, len(cfgs))
-	errs := make([]error, len(cfgs))
-	var wg sync.WaitGroup
-	for i, cfg := range cfgs {
-		nodes[i] = &node{cfg: cfg}
-		wg.Go(func() { nodes[i].st, errs[i] = Open(t.Context(), cfg) })
-	}
-	wg.Wait()
-	t.Cleanup(func() {
-		for _, n := range nodes {
-			if n.st != nil {
-				n.st.Close()
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	return nodes
-}
-
 // streamInfo is JetStream's view of a log or of the metadata bucket.
-func streamInfo(t testing.TB, st *Store, name string) *jetstream.StreamInfo {
+func streamInfo(t testing.TB, st *store.Store, name string) *jetstream.StreamInfo {
 	t.Helper()
-	c, err := st.conn(t.Context())
+	info, err := st.StreamInfo(t.Context(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.js.Stream(t.Context(), name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.CachedInfo()
-}
-
-// eventually retries f until it succeeds or 30 s pass, for what waits
-// on an election.
-func eventually(t testing.TB, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after 30s: %v", what, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return info
 }
 
 // TestClusterReadsEveryAckedWrite: three nodes form a cluster; a log and
@@ -126,31 +32,31 @@ func eventually(t testing.TB, what string, f func() error) {
 // acknowledgement, by every read the store offers.
 func TestClusterReadsEveryAckedWrite(t *testing.T) {
 	ctx := t.Context()
-	nodes := startCluster(t, clusterConfigs(t, 3, nil))
+	nodes := storetest.Cluster(t, 3)
 	for i, n := range nodes {
-		if n.st.Replicas() != ClusteredReplicas {
-			t.Fatalf("node %d: Replicas() = %d, want %d", i, n.st.Replicas(), ClusteredReplicas)
+		if n.Store().Replicas() != store.ClusteredReplicas {
+			t.Fatalf("node %d: Replicas() = %d, want %d", i, n.Store().Replicas(), store.ClusteredReplicas)
 		}
 	}
-	if err := nodes[0].st.CreateLog(ctx, "L", 0); err != nil {
+	if err := nodes[0].Store().CreateLog(ctx, "L", 0); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"L", metaStream} {
-		info := streamInfo(t, nodes[1].st, name)
+	for _, name := range []string{"L", store.MetaStream} {
+		info := streamInfo(t, nodes[1].Store(), name)
 		if info.Config.Replicas != 3 || info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
 			t.Fatalf("%s: replicas %d, cluster %+v; want 3 replicas", name, info.Config.Replicas, info.Cluster)
 		}
 	}
 	// The data directory is laid out as a node alone lays it out.
 	for _, n := range nodes {
-		if n.st.Dir() != n.cfg.Dir {
-			t.Fatalf("Dir() = %q, want %q", n.st.Dir(), n.cfg.Dir)
+		if n.Store().Dir() != n.Config.Dir {
+			t.Fatalf("Dir() = %q, want %q", n.Store().Dir(), n.Config.Dir)
 		}
-		if _, err := os.Stat(filepath.Join(n.st.metaDir(), "meta.inf")); err != nil {
-			t.Fatalf("node %s: %v", n.cfg.Cluster.NodeName, err)
+		if _, err := os.Stat(filepath.Join(n.Store().MetaDir(), "meta.inf")); err != nil {
+			t.Fatalf("node %s: %v", n.Name(), err)
 		}
 	}
-	if streamInfo(t, nodes[2].st, metaStream).Config.AllowDirect {
+	if streamInfo(t, nodes[2].Store(), store.MetaStream).Config.AllowDirect {
 		t.Fatal("the metadata bucket allows direct gets: followers could answer metadata reads with stale values")
 	}
 
@@ -158,14 +64,14 @@ func TestClusterReadsEveryAckedWrite(t *testing.T) {
 	// after a log is made; until then the leader answers them all, and
 	// what follows could not fail. Wait for a follower to answer one
 	// without the write just acknowledged.
-	eventually(t, "a follower answers a direct get without the last acknowledged write", func() error {
+	storetest.Eventually(t, "a follower answers a direct get without the last acknowledged write", func() error {
 		for i := range 20 {
-			seq, err := nodes[i%3].st.AppendAsync("L", []byte("warm-up")).Wait(ctx)
+			seq, err := nodes[i%3].Store().AppendAsync("L", []byte("warm-up")).Wait(ctx)
 			if err != nil {
 				return err
 			}
 			for _, n := range nodes {
-				res, err := n.st.replicaGet(ctx, "L", readRequest{Seq: seq, Batch: 1, MaxBytes: 1 << 20})
+				res, err := n.Store().ReplicaGet(ctx, "L", seq, 1, 1<<20)
 				if err == nil && len(res.Messages) == 0 {
 					return nil
 				}
@@ -176,30 +82,30 @@ func TestClusterReadsEveryAckedWrite(t *testing.T) {
 
 	reads := []struct {
 		name string
-		read func(st *Store, seq uint64, at time.Time) (bool, error)
+		read func(st *store.Store, seq uint64, at time.Time) (bool, error)
 	}{
-		{"Read", func(st *Store, seq uint64, _ time.Time) (bool, error) {
+		{"Read", func(st *store.Store, seq uint64, _ time.Time) (bool, error) {
 			r, err := st.Read(ctx, "L", seq, 10, 1<<20)
 			return len(r.Messages) == 1 && r.Messages[0].Seq == seq && r.Pending == 0, err
 		}},
-		{"Read from an earlier position", func(st *Store, seq uint64, _ time.Time) (bool, error) {
+		{"Read from an earlier position", func(st *store.Store, seq uint64, _ time.Time) (bool, error) {
 			r, err := st.Read(ctx, "L", 1, 1000, 1<<20)
 			n := len(r.Messages)
 			return n > 0 && r.Messages[n-1].Seq == seq && r.Pending == 0, err
 		}},
-		{"ReadFromTime", func(st *Store, seq uint64, at time.Time) (bool, error) {
+		{"ReadFromTime", func(st *store.Store, seq uint64, at time.Time) (bool, error) {
 			r, err := st.ReadFromTime(ctx, "L", at, 10, 1<<20)
 			n := len(r.Messages)
 			return n > 0 && r.Messages[n-1].Seq == seq, err
 		}},
-		{"HasMessage", func(st *Store, seq uint64, _ time.Time) (bool, error) {
+		{"HasMessage", func(st *store.Store, seq uint64, _ time.Time) (bool, error) {
 			return st.HasMessage(ctx, "L", seq)
 		}},
-		{"LastMessage", func(st *Store, seq uint64, _ time.Time) (bool, error) {
+		{"LastMessage", func(st *store.Store, seq uint64, _ time.Time) (bool, error) {
 			last, err := st.LastMessage(ctx, "L")
 			return last == seq, err
 		}},
-		{"State", func(st *Store, seq uint64, _ time.Time) (bool, error) {
+		{"State", func(st *store.Store, seq uint64, _ time.Time) (bool, error) {
 			s, err := st.State(ctx, "L")
 			return s.LastSeq == seq, err
 		}},
@@ -211,7 +117,7 @@ func TestClusterReadsEveryAckedWrite(t *testing.T) {
 			for round := range rounds {
 				w := round % 3
 				at := time.Now().Add(-time.Millisecond)
-				seq, err := nodes[w].st.AppendAsync("L", []byte(fmt.Sprint(rd.name, round))).Wait(ctx)
+				seq, err := nodes[w].Store().AppendAsync("L", []byte(fmt.Sprint(rd.name, round))).Wait(ctx)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -222,13 +128,13 @@ func TestClusterReadsEveryAckedWrite(t *testing.T) {
 					if rd.name == "Read" {
 						// The replica's own answer, to report how often
 						// followers lag.
-						res, err := nodes[r].st.replicaGet(ctx, "L", readRequest{Seq: seq, Batch: 1, MaxBytes: 1 << 20})
+						res, err := nodes[r].Store().ReplicaGet(ctx, "L", seq, 1, 1<<20)
 						total++
 						if err == nil && len(res.Messages) == 0 {
 							stale++
 						}
 					}
-					ok, err := rd.read(nodes[r].st, seq, at)
+					ok, err := rd.read(nodes[r].Store(), seq, at)
 					if err != nil || !ok {
 						t.Fatalf("round %d: written through node %d as %d, node %d's %s misses it (err %v)",
 							round, w, seq, r, rd.name, err)
@@ -243,7 +149,7 @@ func TestClusterReadsEveryAckedWrite(t *testing.T) {
 		for round := range rounds {
 			w := round % 3
 			key := "k." + strconv.Itoa(round)
-			rev, err := nodes[w].st.Create(ctx, key, []byte("v"))
+			rev, err := nodes[w].Store().Create(ctx, key, []byte("v"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -251,11 +157,11 @@ func TestClusterReadsEveryAckedWrite(t *testing.T) {
 				if r == w {
 					continue
 				}
-				e, err := nodes[r].st.Get(ctx, key)
+				e, err := nodes[r].Store().Get(ctx, key)
 				if err != nil || e.Revision != rev {
 					t.Fatalf("round %d: key written through node %d at revision %d, node %d reads %+v, %v", round, w, rev, r, e, err)
 				}
-				l, err := nodes[r].st.List(ctx, "k.>")
+				l, err := nodes[r].Store().List(ctx, "k.>")
 				if err != nil || len(l) != round+1 {
 					t.Fatalf("round %d: node %d lists %d keys (%v), want %d", round, r, len(l), err, round+1)
 				}
@@ -270,13 +176,13 @@ func TestClusterReadsEveryAckedWrite(t *testing.T) {
 // directory, catches up and serves everything written while it was away.
 func TestClusterSurvivesANode(t *testing.T) {
 	ctx := t.Context()
-	nodes := startCluster(t, clusterConfigs(t, 3, nil))
-	if err := nodes[0].st.CreateLog(ctx, "L", 0); err != nil {
+	nodes := storetest.Cluster(t, 3)
+	if err := nodes[0].Store().CreateLog(ctx, "L", 0); err != nil {
 		t.Fatal(err)
 	}
 	var acked []uint64
-	appendVia := func(n *node) error {
-		seq, err := n.st.AppendAsync("L", []byte("x")).Wait(ctx)
+	appendVia := func(n *storetest.Node) error {
+		seq, err := n.Store().AppendAsync("L", []byte("x")).Wait(ctx)
 		if err == nil {
 			acked = append(acked, seq)
 		}
@@ -288,43 +194,39 @@ func TestClusterSurvivesANode(t *testing.T) {
 		}
 	}
 	// Stop the log's leader's node: the worst case for it.
-	leader := streamInfo(t, nodes[0].st, "L").Cluster.Leader
+	leader := streamInfo(t, nodes[0].Store(), "L").Cluster.Leader
 	down := 0
 	for i, n := range nodes {
-		if n.cfg.Cluster.NodeName == leader {
+		if n.Name() == leader {
 			down = i
 		}
 	}
-	nodes[down].st.Close()
-	nodes[down].st = nil
-	up := []*node{nodes[(down+1)%3], nodes[(down+2)%3]}
+	nodes[down].Stop()
+	up := []*storetest.Node{nodes[(down+1)%3], nodes[(down+2)%3]}
 
 	for i, n := range up {
-		eventually(t, fmt.Sprintf("append through node %s", n.cfg.Cluster.NodeName), func() error { return appendVia(n) })
+		storetest.Eventually(t, fmt.Sprintf("append through node %s", n.Name()), func() error { return appendVia(n) })
 		other := up[1-i]
-		eventually(t, "metadata write", func() error {
-			_, err := n.st.Create(ctx, "key."+n.cfg.Cluster.NodeName, []byte("v"))
+		storetest.Eventually(t, "metadata write", func() error {
+			_, err := n.Store().Create(ctx, "key."+n.Name(), []byte("v"))
 			return err
 		})
-		eventually(t, "metadata read", func() error {
-			_, err := other.st.Get(ctx, "key."+n.cfg.Cluster.NodeName)
+		storetest.Eventually(t, "metadata read", func() error {
+			_, err := other.Store().Get(ctx, "key."+n.Name())
 			return err
 		})
-		checkLog(t, other.st, acked)
+		checkLog(t, other.Store(), acked)
 	}
 
 	t.Run("rejoin", func(t *testing.T) {
-		st, err := Open(ctx, nodes[down].cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		nodes[down].st = st
+		nodes[down].Restart(t)
+		st := nodes[down].Store()
 		checkLog(t, st, acked)
 		// Its own replica catches up: a direct get it answers itself
 		// finds the last write.
 		last := acked[len(acked)-1]
-		eventually(t, "rejoined replica catches up", func() error {
-			res, err := st.replicaGet(ctx, "L", readRequest{Seq: last, Batch: 1, MaxBytes: 1 << 20})
+		storetest.Eventually(t, "rejoined replica catches up", func() error {
+			res, err := st.ReplicaGet(ctx, "L", last, 1, 1<<20)
 			if err != nil || len(res.Messages) != 1 {
 				return fmt.Errorf("replica has not got %d: %v", last, err)
 			}
@@ -334,7 +236,7 @@ func TestClusterSurvivesANode(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, n := range nodes {
-			checkLog(t, n.st, acked)
+			checkLog(t, n.Store(), acked)
 		}
 	})
 }
@@ -342,10 +244,10 @@ func TestClusterSurvivesANode(t *testing.T) {
 // checkLog reads the whole log through st: every acknowledged sequence
 // must be there, in order. A write that timed out during an election
 // was not acknowledged and may or may not be there.
-func checkLog(t *testing.T, st *Store, acked []uint64) {
+func checkLog(t *testing.T, st *store.Store, acked []uint64) {
 	t.Helper()
 	var got []uint64
-	eventually(t, "read the log", func() error {
+	storetest.Eventually(t, "read the log", func() error {
 		res, err := st.Read(t.Context(), "L", 1, 1000, 1<<20)
 		got = got[:0]
 		for _, m := range res.Messages {
@@ -371,11 +273,11 @@ func checkLog(t *testing.T, st *Store, acked []uint64) {
 // the wrong one, gets no route into the cluster and cannot open; one
 // with the secret joins.
 func TestClusterRefusesPeerWithoutSecret(t *testing.T) {
-	nodes := startCluster(t, clusterConfigs(t, 3, nil))
+	nodes := storetest.Cluster(t, 3)
 	// The newcomer knows one member; the members do not know it (had
 	// they named it as a peer, they would connect to it with the secret
 	// and it, asking none, would let them in).
-	port := freePorts(t, 1)[0]
+	port := storetest.FreePorts(t, 1)[0]
 	for _, tc := range []struct {
 		name           string
 		user, password string
@@ -386,18 +288,18 @@ func TestClusterRefusesPeerWithoutSecret(t *testing.T) {
 		{"the secret", "route", "s3cret", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cl := &Cluster{NodeName: "newcomer", Listen: addrOf(port), Peers: []string{nodes[0].cfg.Cluster.Listen},
+			cl := &store.Cluster{NodeName: "newcomer", Listen: storetest.Addr(port), Peers: []string{nodes[0].Config.Cluster.Listen},
 				User: tc.user, Password: tc.password, ReadyTimeout: 3 * time.Second}
 			if tc.joins {
 				cl.ReadyTimeout = 30 * time.Second
 			}
-			st, err := Open(t.Context(), Config{Dir: t.TempDir(), Cluster: cl})
+			st, err := store.Open(t.Context(), store.Config{Dir: t.TempDir(), Cluster: cl})
 			if tc.joins {
 				if err != nil {
 					t.Fatalf("a node with the secret cannot join: %v", err)
 				}
 				defer st.Close()
-				if !routedTo(t, nodes[0].st, cl.NodeName) {
+				if !routedTo(t, nodes[0].Store(), cl.NodeName) {
 					t.Fatal("the node with the secret opened without a route to the cluster")
 				}
 				return
@@ -410,8 +312,8 @@ func TestClusterRefusesPeerWithoutSecret(t *testing.T) {
 				t.Fatalf("error %q does not say the cluster did not form", err)
 			}
 			for _, n := range nodes {
-				if routedTo(t, n.st, cl.NodeName) {
-					t.Fatalf("node %s has a route to the node without the secret", n.cfg.Cluster.NodeName)
+				if routedTo(t, n.Store(), cl.NodeName) {
+					t.Fatalf("node %s has a route to the node without the secret", n.Name())
 				}
 			}
 		})
@@ -419,49 +321,44 @@ func TestClusterRefusesPeerWithoutSecret(t *testing.T) {
 }
 
 // routedTo says whether st has a route to the node named name.
-func routedTo(t *testing.T, st *Store, name string) bool {
-	rz, err := st.ns.Routez(nil)
+func routedTo(t *testing.T, st *store.Store, name string) bool {
+	ok, err := st.RoutedTo(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range rz.Routes {
-		if r.RemoteName == name {
-			return true
-		}
-	}
-	return false
+	return ok
 }
 
 // TestClusterConfigErrors: what cannot work is refused before anything
 // starts, with what to fix.
 func TestClusterConfigErrors(t *testing.T) {
-	ok := Cluster{NodeName: "a", Listen: "127.0.0.1:0", Peers: []string{"127.0.0.1:1"}}
+	ok := store.Cluster{NodeName: "a", Listen: "127.0.0.1:0", Peers: []string{"127.0.0.1:1"}}
 	for _, tc := range []struct {
 		name string
-		mod  func(*Config)
+		mod  func(*store.Config)
 		want string
 	}{
-		{"no node name", func(c *Config) { c.Cluster.NodeName = "" }, "node name is required"},
-		{"no peers", func(c *Config) { c.Cluster.Peers = nil }, "at least one peer"},
-		{"bad listen", func(c *Config) { c.Cluster.Listen = "localhost" }, "listen address"},
-		{"bad peer", func(c *Config) { c.Cluster.Peers = []string{"b:x"} }, "peer"},
-		{"half a secret", func(c *Config) { c.Cluster.Password = ""; c.Cluster.User = "u" }, "both a user and a password"},
-		{"replicas alone", func(c *Config) { c.Cluster = nil; c.Replicas = 3 }, "need a cluster"},
-		{"external and cluster", func(c *Config) { c.External = &External{URL: "nats://127.0.0.1:1"} }, "exclude each other"},
-		{"external with a data dir", func(c *Config) {
+		{"no node name", func(c *store.Config) { c.Cluster.NodeName = "" }, "node name is required"},
+		{"no peers", func(c *store.Config) { c.Cluster.Peers = nil }, "at least one peer"},
+		{"bad listen", func(c *store.Config) { c.Cluster.Listen = "localhost" }, "listen address"},
+		{"bad peer", func(c *store.Config) { c.Cluster.Peers = []string{"b:x"} }, "peer"},
+		{"half a secret", func(c *store.Config) { c.Cluster.Password = ""; c.Cluster.User = "u" }, "both a user and a password"},
+		{"replicas alone", func(c *store.Config) { c.Cluster = nil; c.Replicas = 3 }, "need a cluster"},
+		{"external and cluster", func(c *store.Config) { c.External = &store.External{URL: "nats://127.0.0.1:1"} }, "exclude each other"},
+		{"external with a data dir", func(c *store.Config) {
 			c.Cluster = nil
-			c.External = &External{URL: "nats://127.0.0.1:1"}
+			c.External = &store.External{URL: "nats://127.0.0.1:1"}
 		}, "no data directory"},
-		{"external with sync", func(c *Config) {
-			c.Cluster, c.Dir, c.Durability = nil, "", Sync
-			c.External = &External{URL: "nats://127.0.0.1:1"}
+		{"external with sync", func(c *store.Config) {
+			c.Cluster, c.Dir, c.Durability = nil, "", store.Sync
+			c.External = &store.External{URL: "nats://127.0.0.1:1"}
 		}, "sync_interval"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cl := ok
-			cfg := Config{Dir: t.TempDir(), Cluster: &cl}
+			cfg := store.Config{Dir: t.TempDir(), Cluster: &cl}
 			tc.mod(&cfg)
-			st, err := Open(t.Context(), cfg)
+			st, err := store.Open(t.Context(), cfg)
 			if err == nil {
 				st.Close()
 				t.Fatal("opened")
@@ -476,8 +373,8 @@ func TestClusterConfigErrors(t *testing.T) {
 // TestClusterUnreachablePeers: a node whose peers are all down gives up
 // after its ready timeout and says which peers it could not reach.
 func TestClusterUnreachablePeers(t *testing.T) {
-	cfg := clusterConfigs(t, 3, func(c *Cluster) { c.ReadyTimeout = 2 * time.Second })[0]
-	st, err := Open(t.Context(), cfg)
+	cfg := storetest.Configs(t, 3, func(c *store.Cluster) { c.ReadyTimeout = 2 * time.Second })[0]
+	st, err := store.Open(t.Context(), cfg)
 	if err == nil {
 		st.Close()
 		t.Fatal("opened with no peer up")
@@ -493,16 +390,16 @@ func TestClusterUnreachablePeers(t *testing.T) {
 // list of all the nodes, its own address among them, as a deployment
 // template would; a node ignores the route to itself.
 func TestClusterSamePeerListEverywhere(t *testing.T) {
-	cfgs := clusterConfigs(t, 3, nil)
+	cfgs := storetest.Configs(t, 3, nil)
 	all := []string{cfgs[0].Cluster.Listen, cfgs[1].Cluster.Listen, cfgs[2].Cluster.Listen}
 	for _, cfg := range cfgs {
 		cfg.Cluster.Peers = all
 	}
-	nodes := startCluster(t, cfgs)
-	if err := nodes[2].st.CreateLog(t.Context(), "L", 0); err != nil {
+	nodes := storetest.Start(t, cfgs)
+	if err := nodes[2].Store().CreateLog(t.Context(), "L", 0); err != nil {
 		t.Fatal(err)
 	}
-	if info := streamInfo(t, nodes[0].st, "L"); info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
+	if info := streamInfo(t, nodes[0].Store(), "L"); info.Cluster == nil || len(info.Cluster.Replicas) != 2 {
 		t.Fatalf("the log's cluster: %+v, want a leader and two followers", info.Cluster)
 	}
 }

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"strings"
@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/store/storetest"
 )
 
 // natsServer runs a nats-server with JetStream and a client listener on
@@ -32,29 +35,30 @@ func natsServer(t *testing.T, jetStream bool) *server.Server {
 func TestExternalNATS(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
-		ext          func(t *testing.T) External
+		ext          func(t *testing.T) store.External
 		wantReplicas int
 	}{
-		{"single server", func(t *testing.T) External {
-			return External{URL: natsServer(t, true).ClientURL(), User: "app", Password: "pw"}
+		{"single server", func(t *testing.T) store.External {
+			return store.External{URL: natsServer(t, true).ClientURL(), User: "app", Password: "pw"}
 		}, 1},
-		{"cluster", func(t *testing.T) External {
+		{"cluster", func(t *testing.T) store.External {
 			// The embedded servers of a test cluster listen for
 			// clients on loopback; any of them serves as the
 			// user's cluster.
-			nodes := startCluster(t, clusterConfigs(t, 3, nil))
-			o := nodes[1].st.opts
-			urls := []string{}
+			nodes := storetest.Cluster(t, 3)
+			var urls []string
 			for _, n := range nodes {
-				urls = append(urls, n.st.ns.ClientURL())
+				url, _, _ := n.Store().ClientAccess()
+				urls = append(urls, url)
 			}
-			return External{URL: strings.Join(urls, ","), User: o.Username, Password: o.Password}
+			_, user, password := nodes[1].Store().ClientAccess()
+			return store.External{URL: strings.Join(urls, ","), User: user, Password: password}
 		}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := t.Context()
 			ext := tc.ext(t)
-			st, err := Open(ctx, Config{External: &ext})
+			st, err := store.Open(ctx, store.Config{External: &ext})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,7 +83,7 @@ func TestExternalNATS(t *testing.T) {
 			}
 			st.Close()
 
-			st, err = Open(ctx, Config{External: &ext})
+			st, err = store.Open(ctx, store.Config{External: &ext})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,7 +101,7 @@ func TestExternalNATS(t *testing.T) {
 
 			bad := ext
 			bad.Password, bad.ReadyTimeout = "wrong", time.Second
-			if st, err := Open(ctx, Config{External: &bad}); err == nil {
+			if st, err := store.Open(ctx, store.Config{External: &bad}); err == nil {
 				st.Close()
 				t.Fatal("opened with a wrong password")
 			} else if !strings.Contains(err.Error(), "Authorization Violation") {
@@ -111,8 +115,8 @@ func TestExternalNATS(t *testing.T) {
 // JetStream fail Open after its ready timeout, saying so.
 func TestExternalNATSWithoutJetStream(t *testing.T) {
 	ns := natsServer(t, false)
-	ext := External{URL: ns.ClientURL(), User: "app", Password: "pw", ReadyTimeout: 3 * time.Second}
-	st, err := Open(t.Context(), Config{External: &ext})
+	ext := store.External{URL: ns.ClientURL(), User: "app", Password: "pw", ReadyTimeout: 3 * time.Second}
+	st, err := store.Open(t.Context(), store.Config{External: &ext})
 	if err == nil {
 		st.Close()
 		t.Fatal("opened on a server without JetStream")

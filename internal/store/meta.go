@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/tributary-data/tributary/internal/storage"
@@ -72,6 +73,7 @@ func (s *Store) Create(ctx context.Context, key string, value []byte) (uint64, e
 	}
 	rev, err := kv.Create(ctx, stored, wrap(key, stored, value))
 	if errors.Is(err, jetstream.ErrKeyExists) {
+		s.settle(ctx, key, 0)
 		return 0, fmt.Errorf("create %s: %w", key, ErrExists)
 	}
 	if err != nil {
@@ -91,6 +93,7 @@ func (s *Store) Update(ctx context.Context, key string, value []byte, rev uint64
 	}
 	nrev, err := kv.Update(ctx, stored, wrap(key, stored, value), rev)
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		s.settle(ctx, key, rev)
 		return 0, fmt.Errorf("update %s: %w", key, ErrConflict)
 	}
 	if err != nil {
@@ -107,12 +110,49 @@ func (s *Store) Delete(ctx context.Context, key string, rev uint64) error {
 	}
 	err = kv.Purge(ctx, stored, jetstream.LastRevision(rev))
 	if errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrKeyExists) {
+		s.settle(ctx, key, rev)
 		return fmt.Errorf("delete %s: %w", key, ErrConflict)
 	}
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", key, s.unavailable(err))
 	}
 	return nil
+}
+
+// settleTimeout bounds settle's wait.
+const settleTimeout = 2 * time.Second
+
+// settle waits, briefly, until key no longer reads as it did when a
+// write to it was refused as conflicting (at revision rev; 0: no key).
+// In a cluster the bucket's leader also refuses a write that conflicts
+// with one it has proposed but not yet applied, so a caller that reads
+// the key right after the refusal may find it unchanged: a Create
+// refused because the key exists, then a Get that finds no key; an
+// Update refused, then a Get of the same revision, and the retry
+// refused again. Returning after the winning write is readable keeps
+// the contract callers rely on: a refused write means a change they
+// can read.
+func (s *Store) settle(ctx context.Context, key string, rev uint64) {
+	if !s.clustered && s.ns != nil {
+		return // one server applies a write before refusing the next
+	}
+	deadline := time.Now().Add(settleTimeout)
+	for wait := time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, 50*time.Millisecond) {
+		e, err := s.Get(ctx, key)
+		switch {
+		case err == nil && e.Revision != rev, errors.Is(err, ErrNotFound) && rev != 0:
+			return
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return
+		}
+	}
 }
 
 // List returns every live entry whose key matches the NATS subject filter

@@ -1,4 +1,4 @@
-package store
+package store_test
 
 import (
 	"crypto/ecdsa"
@@ -14,11 +14,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/store/storetest"
 )
 
 // testCA makes a CA and a certificate it signs for 127.0.0.1, good for
 // both ends of a route, and writes them as PEM files in a new directory.
-func testCA(t *testing.T) *TLSFiles {
+func testCA(t *testing.T) *store.TLSFiles {
 	t.Helper()
 	dir := t.TempDir()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -52,7 +55,7 @@ func testCA(t *testing.T) *TLSFiles {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &TLSFiles{CertFile: filepath.Join(dir, "node.pem"), KeyFile: filepath.Join(dir, "node-key.pem"),
+	f := &store.TLSFiles{CertFile: filepath.Join(dir, "node.pem"), KeyFile: filepath.Join(dir, "node-key.pem"),
 		CAFile: filepath.Join(dir, "ca.pem")}
 	for file, block := range map[string]*pem.Block{
 		f.CAFile:   {Type: "CERTIFICATE", Bytes: caDER},
@@ -72,29 +75,29 @@ func testCA(t *testing.T) *TLSFiles {
 func TestClusterTLS(t *testing.T) {
 	ctx := t.Context()
 	ca := testCA(t)
-	nodes := startCluster(t, clusterConfigs(t, 3, func(c *Cluster) { c.TLS = ca }))
-	if err := nodes[0].st.CreateLog(ctx, "L", 0); err != nil {
+	nodes := storetest.Start(t, storetest.Configs(t, 3, func(c *store.Cluster) { c.TLS = ca }))
+	if err := nodes[0].Store().CreateLog(ctx, "L", 0); err != nil {
 		t.Fatal(err)
 	}
-	seq, err := nodes[0].st.AppendAsync("L", []byte("x")).Wait(ctx)
+	seq, err := nodes[0].Store().AppendAsync("L", []byte("x")).Wait(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := nodes[2].st.HasMessage(ctx, "L", seq); err != nil || !ok {
+	if ok, err := nodes[2].Store().HasMessage(ctx, "L", seq); err != nil || !ok {
 		t.Fatalf("node 2 does not read the write through node 0: %v", err)
 	}
-	port := freePorts(t, 1)[0]
+	port := storetest.FreePorts(t, 1)[0]
 	for _, tc := range []struct {
 		name string
-		tls  *TLSFiles
+		tls  *store.TLSFiles
 	}{
 		{"no TLS", nil},
 		{"another CA", testCA(t)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cl := &Cluster{NodeName: "newcomer", Listen: addrOf(port), Peers: []string{nodes[0].cfg.Cluster.Listen},
+			cl := &store.Cluster{NodeName: "newcomer", Listen: storetest.Addr(port), Peers: []string{nodes[0].Config.Cluster.Listen},
 				User: "route", Password: "s3cret", TLS: tc.tls, ReadyTimeout: 3 * time.Second}
-			st, err := Open(ctx, Config{Dir: t.TempDir(), Cluster: cl})
+			st, err := store.Open(ctx, store.Config{Dir: t.TempDir(), Cluster: cl})
 			if err == nil {
 				st.Close()
 				t.Fatal("opened")
@@ -103,8 +106,8 @@ func TestClusterTLS(t *testing.T) {
 				t.Fatalf("error %q does not say the cluster did not form", err)
 			}
 			for _, n := range nodes {
-				if routedTo(t, n.st, cl.NodeName) {
-					t.Fatalf("node %s has a route to the newcomer", n.cfg.Cluster.NodeName)
+				if routedTo(t, n.Store(), cl.NodeName) {
+					t.Fatalf("node %s has a route to the newcomer", n.Name())
 				}
 			}
 		})

@@ -99,9 +99,6 @@ type Engine struct {
 	// (a full disk fails every write, thousands a second).
 	unavailable *logging.Limiter
 
-	// createMu serialises Create so that the shard quota check and the
-	// creation are one step.
-	createMu sync.Mutex
 	// locks holds a lock per stream key: puts hold it for reading,
 	// reshards and finishDelete for writing (see reshard.go).
 	locks keyLocks
@@ -151,7 +148,21 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 		e.Close()
 		return nil, err
 	}
-	if err := e.removeOrphanLogs(ctx); err != nil {
+	// From now on, what changes in the catalog, here or on another
+	// node, sets off what follows from it.
+	cat.changed = e.catalogChanged
+	e.wg.Add(1)
+	if err := cat.follow(e.ctx, func(msg string, err error) { e.log.Error(msg, "err", err) }, e.wg.Done); err != nil {
+		e.wg.Done()
+		e.Close()
+		return nil, err
+	}
+	if shared(st) {
+		// Another node may be creating a stream's logs right now,
+		// before writing the metadata that names them: no log can be
+		// told to be an orphan.
+		e.log.Debug("the store is shared with other nodes: orphan logs are not looked for")
+	} else if err := e.removeOrphanLogs(ctx); err != nil {
 		// Housekeeping: the streams are fine without it.
 		e.log.Error("removing orphan logs", "err", err)
 	}
@@ -164,7 +175,7 @@ func (e *Engine) resume(ctx context.Context) error {
 	for _, m := range e.cat.all("stream.") {
 		switch m.Status {
 		case StatusDeleting:
-			e.scheduleDelete(m)
+			e.scheduleDelete(m, 0)
 		default:
 			// Logs are created before the metadata naming them: one
 			// missing now was lost, and is re-created past its numbers.
@@ -175,7 +186,7 @@ func (e *Engine) resume(ctx context.Context) error {
 		if m.Reshard != nil && m.Status != StatusDeleting {
 			// A reshard accepted before a stop or crash: finish it
 			// when its update is due, or now if it is overdue.
-			e.scheduleReshard(m)
+			e.scheduleReshard(m, 0)
 		}
 	}
 	return nil
@@ -201,18 +212,55 @@ func (e *Engine) Retention(hours int) time.Duration {
 	return time.Duration(hours) * e.cfg.RetentionHour
 }
 
+// lookupTimeout bounds the read of the bucket by which Lookup makes sure
+// of a stream its copy of the catalog lacks.
+const lookupTimeout = 5 * time.Second
+
 // Lookup returns a visible stream: one that exists and whose deletion
-// is not yet due.
+// is not yet due. A stream this engine's catalog lacks is looked for in
+// the bucket before it is called missing: another node may have just
+// made it. (Lookup takes no context, as its callers are many and the
+// wait is rare and bounded by lookupTimeout.)
 func (e *Engine) Lookup(ref Ref) (*Stream, error) {
 	s, ok := e.cat.get(ref.Key())
+	if !ok {
+		ctx, cancel := context.WithTimeout(e.ctx, lookupTimeout)
+		var err error
+		s, ok, err = e.cat.fetch(ctx, ref.Key())
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ref.Name, err)
+		}
+	}
 	if !ok || (s.Meta.Status == StatusDeleting && !time.Now().Before(s.Meta.TransitionAt)) {
 		return nil, fmt.Errorf("%s: %w", ref.Name, ErrStreamNotFound)
 	}
 	return s, nil
 }
 
+// Fresh is Lookup with the stream's metadata read from the bucket, for
+// a request that must see every change acknowledged before it, on any
+// node (a consumer just registered elsewhere).
+func (e *Engine) Fresh(ctx context.Context, ref Ref) (*Stream, error) {
+	s, ok, err := e.cat.fetch(ctx, ref.Key())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ref.Name, err)
+	}
+	if !ok || (s.Meta.Status == StatusDeleting && !time.Now().Before(s.Meta.TransitionAt)) {
+		return nil, fmt.Errorf("%s: %w", ref.Name, ErrStreamNotFound)
+	}
+	return s, nil
+}
+
+// Sync brings the engine's catalog up to every change acknowledged
+// before the call, whichever node made it: List, Lookup and the rest
+// then answer as the bucket would. It costs a read of the bucket's
+// leader; the hot path (puts and reads) does without.
+func (e *Engine) Sync(ctx context.Context) error { return e.cat.sync(ctx) }
+
 // List returns the streams of a scope, deleted ones whose deletion is
-// due included, sorted by name.
+// due included, sorted by name, as this engine's catalog has them (Sync
+// first to include the latest changes made on other nodes).
 func (e *Engine) List(account, region string) []*Meta {
 	return e.cat.all(scopePrefix(account, region))
 }
@@ -274,6 +322,18 @@ func (e *Engine) Change(ctx context.Context, ref Ref, fn func(m *Meta) error) er
 // otherwise), and when it was.
 func (e *Engine) active(ref Ref) (*Stream, time.Time, error) {
 	s, err := e.Lookup(ref)
+	return activeNow(s, err)
+}
+
+// activeFresh is active with the stream read from the bucket, for a
+// change planned from the metadata (a reshard): another node may have
+// changed it.
+func (e *Engine) activeFresh(ctx context.Context, ref Ref) (*Stream, time.Time, error) {
+	s, err := e.Fresh(ctx, ref)
+	return activeNow(s, err)
+}
+
+func activeNow(s *Stream, err error) (*Stream, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -318,9 +378,13 @@ func (e *Engine) Create(ctx context.Context, spec CreateSpec) error {
 	if !ValidName(ref.Name) || spec.Shards < 1 {
 		return fmt.Errorf("create %q with %d shards: %w", ref.Name, spec.Shards, ErrInvalidArgument)
 	}
-	e.createMu.Lock()
-	defer e.createMu.Unlock()
-	if s, ok := e.cat.get(ref.Key()); ok {
+	// The bucket, not this engine's copy, says whether the name is
+	// taken: another node may have just made or removed the stream.
+	s, ok, err := e.cat.fetch(ctx, ref.Key())
+	if err != nil {
+		return fmt.Errorf("create %s: %w", ref.Name, err)
+	}
+	if ok {
 		if s.Meta.Status != StatusDeleting || time.Now().Before(s.Meta.TransitionAt) {
 			return fmt.Errorf("create %s: %w", ref.Name, ErrStreamExists)
 		}
@@ -328,18 +392,24 @@ func (e *Engine) Create(ctx context.Context, spec CreateSpec) error {
 			return fmt.Errorf("create %s: %w", ref.Name, err)
 		}
 	}
-	if err := e.checkShardLimit(ref, spec.Shards); err != nil {
+	m := e.newMeta(spec)
+	quota, err := e.reserveShards(ctx, ref, m.UID, 0, spec.Shards)
+	if err != nil {
 		return err
 	}
-	m := e.newMeta(spec)
+	defer quota.Release()
 	// The shards' logs exist before the stream is visible: a reader that
 	// finds the stream (ACTIVE at once when there is no create delay)
 	// must find its logs too. Logs are named by the stream's UID, so a
 	// failed create leaves nothing another stream could pick up.
-	if err := e.ensureLogs(ctx, m); err != nil {
-		return fmt.Errorf("create %s: %w", ref.Name, err)
+	err = e.ensureLogs(ctx, m)
+	if err == nil {
+		err = quota.Check()
 	}
-	if err := e.cat.create(ctx, m); err != nil {
+	if err == nil {
+		err = e.cat.create(ctx, m)
+	}
+	if err != nil {
 		for _, sh := range m.Shards {
 			_ = e.st.DeleteLog(ctx, m.LogName(sh.Index))
 		}
@@ -393,16 +463,13 @@ func (e *Engine) Delete(ctx context.Context, ref Ref) error {
 	if err != nil || !started {
 		return err
 	}
+	// The catalog's change started the deletion task, on every node,
+	// and woke the stream's readers (catalogChanged); without a delay
+	// the deletion is finished now.
 	if e.cfg.DeleteDelay == 0 {
 		if err := e.finishDelete(ctx, ref.Key(), m.UID); err != nil {
 			return fmt.Errorf("delete %s: %w", ref.Name, err)
 		}
-	} else {
-		e.scheduleDelete(m)
-	}
-	// Readers learn of the deletion now, not at their next heartbeat.
-	for _, sh := range m.Shards {
-		e.appended.fire(m.LogName(sh.Index))
 	}
 	return nil
 }
@@ -445,23 +512,34 @@ func (e *Engine) ensureLogs(ctx context.Context, m *Meta) error {
 }
 
 // scheduleDelete removes a DELETING stream's data and metadata once its
-// delay has passed. It is idempotent, so it also resumes after a crash.
-// One task runs per deletion: Delete starts it only when it is the call
-// that made the stream DELETING.
-func (e *Engine) scheduleDelete(m *Meta) {
+// delay (and grace) has passed. It is idempotent, so it also resumes
+// after a crash. Every node runs one per deletion (catalogChanged): the
+// node that made the stream DELETING without grace, the others with
+// takeoverGrace, doing the work only if that node did not.
+func (e *Engine) scheduleDelete(m *Meta, grace time.Duration) {
 	key := streamKey(m.Account, m.Region, m.Name)
 	uid := m.UID
-	e.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt)
+	e.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt, "grace", grace)
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		select {
-		case <-time.After(time.Until(m.TransitionAt)):
-		case <-e.ctx.Done():
-			return
-		}
-		if err := e.finishDelete(e.ctx, key, uid); err != nil && e.ctx.Err() == nil {
-			e.log.Error("finishing stream deletion", "stream", m.Name, "err", err)
+		// Retried while the store fails (an election in a cluster), as
+		// a reshard's completion is.
+		wait, retry := time.Until(m.TransitionAt.Add(grace)), time.Second
+		for {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-e.ctx.Done():
+				t.Stop()
+				return
+			}
+			err := e.finishDelete(e.ctx, key, uid)
+			if err == nil || e.ctx.Err() != nil {
+				return
+			}
+			e.log.Error("finishing stream deletion; retrying", "stream", m.Name, "in", retry, "err", err)
+			wait, retry = retry, min(2*retry, maxReshardRetry)
 		}
 	}()
 }
@@ -483,31 +561,28 @@ func (e *Engine) finishDelete(ctx context.Context, key, uid string) error {
 	mu.Lock()
 	defer mu.Unlock()
 	for attempt := 0; ; attempt++ {
-		s, ok := e.cat.get(key)
+		// Another node may have finished it already.
+		s, ok, err := e.cat.fetch(ctx, key)
+		if err != nil {
+			return err
+		}
 		if !ok || s.Meta.UID != uid {
 			return nil
 		}
 		if err := e.deleteLogs(ctx, s.Meta); err != nil {
 			return err
 		}
-		err := e.cat.remove(ctx, key, s.rev)
+		err = e.cat.remove(ctx, key, s.rev)
 		if errors.Is(err, storage.ErrConflict) && attempt < 10 {
 			// Another change (a tag, a consumer's deregistration) was
 			// written since our copy was read: read it again.
-			if err := e.cat.reload(ctx, key); err != nil {
-				return err
-			}
 			continue
 		}
 		if err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		e.obs.StreamRemoved(s.Meta)
-		// Firing the signals drops them and wakes readers still waiting,
-		// which then find the stream gone.
-		for _, log := range s.Meta.LogNames() {
-			e.appended.fire(log)
-		}
+		// The catalog's change tells the observer and wakes the
+		// stream's readers (catalogChanged).
 		return nil
 	}
 }
@@ -520,22 +595,6 @@ func (e *Engine) deleteLogs(ctx context.Context, m *Meta) error {
 		if err := e.st.DeleteLog(ctx, log); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// checkShardLimit refuses a change that would take the scope's open
-// shards past the quota.
-func (e *Engine) checkShardLimit(ref Ref, added int) error {
-	if added <= 0 {
-		return nil
-	}
-	open := 0
-	for _, m := range e.List(ref.Account, ref.Region) {
-		open += m.OpenShardsAfterUpdate()
-	}
-	if open+added > e.cfg.ShardLimit {
-		return &ShardLimitError{Open: open, Limit: e.cfg.ShardLimit, Added: added}
 	}
 	return nil
 }

@@ -77,6 +77,10 @@ func (l *Local) EnsureStream(ctx context.Context, name string, shards int) error
 // deleted.
 func (l *Local) ListStreams(ctx context.Context) ([]string, error) {
 	var out []string
+	// Streams made or removed through other nodes included.
+	if err := l.e.Sync(ctx); err != nil {
+		return nil, localError("list streams", "", err)
+	}
 	now := time.Now()
 	for _, m := range l.e.List(l.account, l.region) {
 		if m.EffectiveStatus(now) != StatusDeleting {

@@ -1,21 +1,16 @@
 package streams
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/shard"
-	"github.com/tributary-data/tributary/internal/storage"
 )
 
 // Meta is everything known about a stream except its records. It is
@@ -264,162 +259,4 @@ type Stream struct {
 	Meta    *Meta
 	rev     uint64
 	routing *routing
-}
-
-// catalog is the metadata of all streams: the KV bucket is the truth, and
-// an in-memory copy serves the hot path (every PutRecords needs routing).
-// The copy is refreshed from every successful write and from the bucket.
-type catalog struct {
-	st storage.Store
-	mu sync.RWMutex
-	m  map[string]*Stream
-}
-
-func newCatalog(ctx context.Context, st storage.Store) (*catalog, error) {
-	c := &catalog{st: st, m: map[string]*Stream{}}
-	entries, err := st.List(ctx, "stream.>")
-	if err != nil {
-		return nil, fmt.Errorf("load stream catalog: %w", err)
-	}
-	for _, e := range entries {
-		if err := c.remember(e.Key, e.Value, e.Revision); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
-}
-
-func (c *catalog) remember(key string, value []byte, rev uint64) error {
-	var m Meta
-	if err := json.Unmarshal(value, &m); err != nil {
-		return fmt.Errorf("decode stream %s: %w", key, err)
-	}
-	r, err := newRouting(&m)
-	if err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[key]; ok && old.rev > rev {
-		return nil
-	}
-	c.m[key] = &Stream{Meta: &m, rev: rev, routing: r}
-	return nil
-}
-
-// get returns a stream's metadata; callers must not modify it.
-func (c *catalog) get(key string) (*Stream, bool) {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	e, ok := c.m[key]
-	return e, ok
-}
-
-// all returns every stream whose key starts with prefix, sorted by name.
-func (c *catalog) all(prefix string) []*Meta {
-	c.mu.RLock()
-	var out []*Meta
-	for k, e := range c.m {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, e.Meta)
-		}
-	}
-	c.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-func (c *catalog) create(ctx context.Context, m *Meta) error {
-	key := streamKey(m.Account, m.Region, m.Name)
-	b, err := json.Marshal(m)
-	if err != nil {
-		return err
-	}
-	rev, err := c.st.Create(ctx, key, b)
-	if err != nil {
-		return err
-	}
-	return c.remember(key, b, rev)
-}
-
-// update applies fn to a fresh copy of a stream's metadata and writes it
-// back with compare-and-set, retrying when another writer got there first.
-// fn returns an error to fail the update, or ErrNoChange to write nothing.
-func (c *catalog) update(ctx context.Context, key string, fn func(m *Meta) error) (*Meta, error) {
-	for attempt := 0; ; attempt++ {
-		cur, ok := c.get(key)
-		if !ok {
-			return nil, storage.ErrNotFound
-		}
-		if attempt > 0 { // our copy was stale: reload from the bucket
-			e, err := c.st.Get(ctx, key)
-			if errors.Is(err, storage.ErrNotFound) {
-				c.forget(key, cur.rev)
-				return nil, storage.ErrNotFound
-			}
-			if err != nil {
-				return nil, err
-			}
-			if err := c.remember(key, e.Value, e.Revision); err != nil {
-				return nil, err
-			}
-			cur, _ = c.get(key)
-		}
-		b, _ := json.Marshal(cur.Meta)
-		var m Meta
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, err
-		}
-		if err := fn(&m); err != nil {
-			if errors.Is(err, ErrNoChange) {
-				return cur.Meta, nil
-			}
-			return nil, err
-		}
-		nb, err := json.Marshal(&m)
-		if err != nil {
-			return nil, err
-		}
-		rev, err := c.st.Update(ctx, key, nb, cur.rev)
-		if errors.Is(err, storage.ErrConflict) && attempt < 100 {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &m, c.remember(key, nb, rev)
-	}
-}
-
-// reload replaces the Stream copy of a stream's metadata with the bucket's.
-func (c *catalog) reload(ctx context.Context, key string) error {
-	cur, ok := c.get(key)
-	e, err := c.st.Get(ctx, key)
-	if errors.Is(err, storage.ErrNotFound) {
-		if ok {
-			c.forget(key, cur.rev)
-		}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return c.remember(key, e.Value, e.Revision)
-}
-
-// remove deletes a stream's metadata if it is still at revision rev.
-func (c *catalog) remove(ctx context.Context, key string, rev uint64) error {
-	if err := c.st.Delete(ctx, key, rev); err != nil {
-		return err
-	}
-	c.forget(key, rev)
-	return nil
-}
-
-func (c *catalog) forget(key string, rev uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.m[key]; ok && e.rev <= rev {
-		delete(c.m, key)
-	}
 }

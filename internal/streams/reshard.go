@@ -106,7 +106,7 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 	mu.Lock()
 	defer mu.Unlock()
 
-	s, now, err := e.active(ref)
+	s, now, err := e.activeFresh(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -118,9 +118,11 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 		return err
 	}
 	p := diffReshard(s.Meta, planned)
-	if err := e.checkShardLimit(ref, len(p.Open)-len(p.Close)); err != nil {
+	quota, err := e.reserveShards(ctx, ref, s.Meta.UID, len(planned.Shards), len(p.Open)-len(p.Close))
+	if err != nil {
 		return err
 	}
+	defer quota.Release()
 	immediate := e.cfg.UpdateDelay <= 0
 	var ends map[int]string
 	if immediate {
@@ -128,27 +130,41 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 			return err
 		}
 	}
+	if err := quota.Check(); err != nil {
+		return err
+	}
 	refused := false
-	m, err := e.Update(ctx, ref, func(m *Meta) error {
+	_, err = e.Update(ctx, ref, func(m *Meta) error {
 		err := e.startReshard(m, len(s.Meta.Shards), p, ends, also, now)
 		refused = err != nil
 		return err
 	})
-	if err != nil {
-		if refused && immediate {
-			// Nothing was written, so nothing names the children's logs.
-			for _, sh := range p.Open {
-				_ = e.st.DeleteLog(ctx, s.Meta.LogName(sh.Index))
-			}
+	if err != nil && refused && immediate {
+		e.dropChildLogs(ctx, ref, s.Meta, p)
+	}
+	// The catalog's change wakes the readers of the shards closed, or
+	// schedules the completion (catalogChanged).
+	return err
+}
+
+// dropChildLogs removes the logs that a refused immediate reshard made
+// for its children, but those the stream's metadata names: a reshard
+// on another node, planned from the same shard map, gave its children
+// the same indexes, and may be the one that won.
+func (e *Engine) dropChildLogs(ctx context.Context, ref Ref, m *Meta, p *PendingReshard) {
+	named := map[string]bool{}
+	if cur, ok, err := e.cat.fetch(ctx, ref.Key()); err != nil {
+		return // unknown: leave them, as orphans
+	} else if ok && cur.Meta.UID == m.UID {
+		for _, log := range cur.Meta.LogNames() {
+			named[log] = true
 		}
-		return err
 	}
-	if immediate {
-		e.firePending(m, p)
-	} else {
-		e.scheduleReshard(m)
+	for _, sh := range p.Open {
+		if log := m.LogName(sh.Index); !named[log] {
+			_ = e.st.DeleteLog(ctx, log)
+		}
 	}
-	return nil
 }
 
 // startReshard writes reshard p into a fresh copy of the metadata: at
@@ -156,7 +172,7 @@ func (e *Engine) reshard(ctx context.Context, ref Ref, plan func(m *Meta) error,
 // against.
 func (e *Engine) startReshard(m *Meta, first int, p *PendingReshard, ends map[int]string, also func(m *Meta), now time.Time) error {
 	if len(m.Shards) != first || m.Reshard != nil {
-		return fmt.Errorf("%s: shards changed during a reshard", m.Name)
+		return fmt.Errorf("%s: resharded concurrently: %w", m.Name, ErrInUse)
 	}
 	// Delete and the other updates do not take the lock: one may have
 	// come since the check before planning. Making a DELETING stream
@@ -224,22 +240,15 @@ func applyReshard(m *Meta, p *PendingReshard, ends map[int]string, now time.Time
 	m.Reshard = nil
 }
 
-// firePending wakes the subscribers of the shards p closed, so that they
-// see the end of the shard and its ChildShards at once.
-func (e *Engine) firePending(m *Meta, p *PendingReshard) {
-	for _, i := range p.Close {
-		e.appended.fire(m.LogName(i))
-	}
-}
-
 // scheduleReshard completes a stream's pending reshard once its update
 // delay has passed, retrying while the store fails: after a second, then
 // twice as long each time up to maxReshardRetry, so a failure that does
 // not clear logs an error a minute, not one a second. It is also how a
-// restart finishes a reshard that a crash interrupted.
-func (e *Engine) scheduleReshard(m *Meta) {
+// restart finishes a reshard that a crash interrupted, and how the other
+// nodes finish one whose node died, after grace (catalogChanged).
+func (e *Engine) scheduleReshard(m *Meta, grace time.Duration) {
 	key, uid := streamKey(m.Account, m.Region, m.Name), m.UID
-	wait, retry := time.Until(m.TransitionAt), time.Second
+	wait, retry := time.Until(m.TransitionAt.Add(grace)), time.Second
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
@@ -271,7 +280,11 @@ func (e *Engine) completeReshard(ctx context.Context, key, uid string) error {
 	mu := e.streamLock(key)
 	mu.Lock()
 	defer mu.Unlock()
-	s, ok := e.cat.get(key)
+	// Another node may have completed it already.
+	s, ok, err := e.cat.fetch(ctx, key)
+	if err != nil {
+		return err
+	}
 	if !ok || s.Meta.UID != uid || s.Meta.Reshard == nil || s.Meta.Status == StatusDeleting {
 		return nil
 	}
@@ -281,22 +294,18 @@ func (e *Engine) completeReshard(ctx context.Context, key, uid string) error {
 	if err != nil {
 		return err
 	}
-	applied := false
-	m, err := e.cat.update(ctx, key, func(m *Meta) error {
+	_, err = e.cat.update(ctx, key, func(m *Meta) error {
 		if m.UID != uid || m.Reshard == nil || m.Status == StatusDeleting || len(m.Shards) != len(s.Meta.Shards) {
 			return ErrNoChange
 		}
 		applyReshard(m, m.Reshard, ends, now)
 		m.Status, m.TransitionAt = StatusActive, now
-		applied = true
 		return nil
 	})
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}
-	if applied {
-		e.firePending(m, p)
-	}
+	// The catalog's change wakes the readers of the shards closed.
 	return nil
 }
 
@@ -380,7 +389,7 @@ func (e *UpdateLimitError) Unwrap() error { return ErrLimitExceeded }
 // nothing. A stream that is not ACTIVE is refused before the count is
 // compared, since an UPDATING stream's count is the old map's.
 func (e *Engine) UpdateShardCount(ctx context.Context, ref Ref, target int) (int, error) {
-	s, now, err := e.active(ref)
+	s, now, err := e.activeFresh(ctx, ref)
 	if err != nil {
 		return 0, err
 	}
