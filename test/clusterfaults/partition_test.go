@@ -14,29 +14,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 )
 
-// partitionFor is how long the partition lasts: longer than JetStream's
-// election timeout (4-9 s) and its leaders' lost-quorum interval (10 s),
-// so the majority elects new leaders and the isolated node's old leaders
-// step down while the partition holds.
-const partitionFor = 25 * time.Second
+// partitionFor is how long each partition lasts: longer than
+// JetStream's election timeout (4-9 s) and its leaders' lost-quorum
+// interval (10 s), so the majority elects new leaders and the isolated
+// node's old leaders step down while the partition holds.
+const partitionFor = 20 * time.Second
 
 // TestClusterPartition is issue 12's acceptance 2. Three nodes, each in
 // a network namespace of its own, form a cluster; a stream of 4 shards
 // is replicated on all three (R3), so every shard's quorum is two nodes.
-// Under continuous writes through every node, the test cuts node n2 off
-// from the other two (it still reaches all three itself) for
-// partitionFor, then heals the partition. While it holds:
+// Under continuous writes through every node, the test cuts each node in
+// turn off from the other two (it still reaches all three itself) for
+// partitionFor, then heals the partition and lets the node catch up for
+// 10 s. Isolating every node in turn makes sure that at least one
+// partition takes away the leader of shards. While a partition holds:
 //
-//   - n2 must acknowledge no record sent to it after the cut: it has a
-//     quorum for no shard;
+//   - the isolated node must acknowledge no record sent to it after the
+//     cut: it has a quorum for no shard;
 //   - what it answers instead must be an AWS error that aws-sdk-go-v2
 //     retries (or a PutRecords entry with a retriable ErrorCode), not
 //     success and not silence: a PutRecord probe sends one record at a
-//     time to n2 and classifies every answer;
-//   - the other two nodes keep (or resume) taking writes.
+//     time to it and classifies every answer;
+//   - the other two nodes keep (or resume) taking writes (reported).
 //
-// After healing, every node reads the same records, no acknowledged
-// record is lost and none, acknowledged or not, is there twice.
+// At the end every node reads the same records, no acknowledged record
+// is lost and none, acknowledged or not, is there twice.
 func TestClusterPartition(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
@@ -49,82 +51,106 @@ func TestClusterPartition(t *testing.T) {
 	for i := range c.nodes {
 		clients = append(clients, c.client(i))
 	}
-	// Longer than the server's own write timeout (10 s), so that what n2
-	// answers is seen rather than cut short by the client.
+	// Longer than the server's own write timeout (10 s), so that what the
+	// isolated node answers is seen rather than cut short by the client.
 	const callTimeout = 15 * time.Second
 	l := newLoad(ctx, t, stream, clients, 5, callTimeout)
 	l.start(ctx)
 	sleep(ctx, 3*time.Second)
 
-	const cut = 2
-	probe := &probe{client: clients[cut], stream: stream, timeout: callTimeout}
-	cutAt := time.Now()
-	lab.isolate(cut)
-	t.Logf("isolated %s at %s", c.nodes[cut].name, cutAt.Format("15:04:05.000"))
-	pctx, stopProbe := context.WithCancel(ctx)
-	var pwg sync.WaitGroup
-	pwg.Go(func() { probe.run(pctx) })
-	sleep(ctx, partitionFor)
-	healAt := time.Now()
-	lab.heal(cut)
-	t.Logf("healed at %s", healAt.Format("15:04:05.000"))
-	stopProbe()
-	pwg.Wait()
-	majority, resumed := l.resumed(cutAt, healAt, cut)
-	sleep(ctx, 10*time.Second) // n2 catches up under load
+	type partition struct {
+		node         int
+		cutAt        time.Time // once every route of the cut is in place
+		healAt       time.Time // before the first route is removed
+		probe        probeFigures
+		wrongAcks    []string
+		isolatedErrs map[string]int
+		majority     time.Duration
+		resumed      bool
+	}
+	var parts []partition
+	for cut := range c.nodes {
+		pr := &probe{client: clients[cut], stream: stream, timeout: callTimeout, node: cut}
+		lab.isolate(cut)
+		p := partition{node: cut, cutAt: time.Now()}
+		pctx, stopProbe := context.WithCancel(ctx)
+		var pwg sync.WaitGroup
+		pwg.Go(func() { pr.run(pctx) })
+		sleep(ctx, partitionFor)
+		p.healAt = time.Now()
+		lab.heal(cut)
+		stopProbe()
+		pwg.Wait()
+		p.probe = pr.figures(p.healAt)
+		p.majority, p.resumed = l.resumed(p.cutAt, p.healAt, cut)
+		p.wrongAcks, p.isolatedErrs = l.isolatedAnswers(cut, p.cutAt, p.healAt)
+		parts = append(parts, p)
+		t.Logf("isolated %s from %s to %s; the others took a write to every shard after %v (all shards: %v)", c.nodes[cut].name,
+			p.cutAt.Format("15:04:05.000"), p.healAt.Format("15:04:05.000"), p.majority.Round(time.Millisecond), p.resumed)
+		sleep(ctx, 10*time.Second) // the node catches up under load
+	}
 	l.halt()
 	if err := c.waitHealthy(ctx, 2*time.Minute); err != nil {
 		t.Fatalf("after healing: %v", err)
 	}
 	chk := l.verify(ctx, t)
-
-	// What n2 answered, before the partition healed, to the writers'
-	// calls sent after the cut. (A call still waiting when the partition
-	// heals may be acknowledged then, rightly.)
-	var wrongAcks []string
-	isolatedErrs := map[string]int{}
-	for _, a := range l.attempts {
-		if a.node != cut || a.sent.Before(cutAt) || !a.done.Before(healAt) {
-			continue
+	t.Logf("FIGURES cluster-partition partitions=%d each=%v calls=%d acked=%d lost=%d duplicated=%d reordered=%d diverged=%d unacked_stored=%d call_errors=%s",
+		len(parts), partitionFor, len(l.attempts), chk.Acked, chk.Lost, chk.Duplicated, chk.Reordered, chk.Diverged, chk.UnackedStored,
+		l.errorSummary())
+	for _, p := range parts {
+		n := c.nodes[p.node].name
+		t.Logf("FIGURES cluster-partition isolated=%s isolated_acks=%d isolated_answers=%v probe_answers=%v probe_not_retriable=%d majority_resumed_after=%v all_shards_resumed=%v",
+			n, len(p.wrongAcks), p.isolatedErrs, p.probe.answers, p.probe.notRetriable, p.majority.Round(time.Millisecond), p.resumed)
+		if len(p.wrongAcks) > 0 {
+			t.Errorf("%s acknowledged records sent to it while it was cut off: %s", n, strings.Join(p.wrongAcks, "; "))
 		}
-		for i, seq := range a.acked {
-			if seq != "" && len(wrongAcks) < 10 {
-				wrongAcks = append(wrongAcks, fmt.Sprintf("%s as %s %s, sent %s", payload(a.writer, a.first+i),
-					l.shardIDs[a.shard], seq, a.sent.Format("15:04:05.000")))
-			}
+		if p.probe.answered == 0 {
+			t.Errorf("%s answered none of the probe's calls while it was cut off", n)
 		}
-		if a.err != nil {
-			isolatedErrs[errorKind(a.err)]++
+		if p.probe.acked > 0 {
+			t.Errorf("%s acknowledged %d of the probe's PutRecord calls while it was cut off", n, p.probe.acked)
 		}
-		for code, n := range a.codes {
-			isolatedErrs["record "+code] += n
+		if p.probe.notRetriable > 0 {
+			t.Errorf("%s answered %d PutRecord calls with what aws-sdk-go-v2 does not retry: %s", n, p.probe.notRetriable,
+				strings.Join(p.probe.examples, "; "))
 		}
 	}
-	pf := probe.figures(healAt)
-	t.Logf("FIGURES cluster-partition partition=%v calls=%d acked=%d lost=%d duplicated=%d reordered=%d diverged=%d unacked_stored=%d "+
-		"isolated_acks=%d isolated_answers=%v probe_answers=%v probe_not_retriable=%d majority_resumed_after=%v (all shards: %v) call_errors=%s",
-		partitionFor, len(l.attempts), chk.Acked, chk.Lost, chk.Duplicated, chk.Reordered, chk.Diverged, chk.UnackedStored,
-		len(wrongAcks), isolatedErrs, pf.answers, pf.notRetriable, majority.Round(time.Millisecond), resumed, l.errorSummary())
 	if chk.Acked == 0 {
 		t.Fatal("no record was acknowledged: the test exercised nothing")
-	}
-	if len(wrongAcks) > 0 {
-		t.Errorf("the isolated node acknowledged records sent to it during the partition: %s", strings.Join(wrongAcks, "; "))
-	}
-	if pf.answered == 0 {
-		t.Error("the isolated node answered none of the probe's calls during the partition")
-	}
-	if pf.acked > 0 {
-		t.Errorf("the isolated node acknowledged %d of the probe's PutRecord calls during the partition", pf.acked)
-	}
-	if pf.notRetriable > 0 {
-		t.Errorf("the isolated node answered %d PutRecord calls with what aws-sdk-go-v2 does not retry: %s", pf.notRetriable,
-			strings.Join(pf.examples, "; "))
 	}
 	if !chk.ok() {
 		t.Errorf("after healing: %d lost, %d duplicated, %d reordered, %d diverged:\n%s", chk.Lost, chk.Duplicated,
 			chk.Reordered, chk.Diverged, strings.Join(chk.Problems, "\n"))
 	}
+}
+
+// isolatedAnswers is what node answered, before heal, to the writers'
+// calls sent to it after cut: the records it acknowledged (which it must
+// not) and its errors by kind. A call still waiting when the partition
+// heals may rightly be acknowledged then, and one sent before the cut
+// was in place may have been committed before it.
+func (l *load) isolatedAnswers(node int, cut, heal time.Time) (acks []string, errs map[string]int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	errs = map[string]int{}
+	for _, a := range l.attempts {
+		if a.node != node || a.sent.Before(cut) || !a.done.Before(heal) {
+			continue
+		}
+		for i, seq := range a.acked {
+			if seq != "" && len(acks) < 10 {
+				acks = append(acks, fmt.Sprintf("%s as %s %s, sent %s", payload(a.writer, a.first+i),
+					l.shardIDs[a.shard], seq, a.sent.Format("15:04:05.000")))
+			}
+		}
+		if a.err != nil {
+			errs[errorKind(a.err)]++
+		}
+		for code, n := range a.codes {
+			errs["record "+code] += n
+		}
+	}
+	return acks, errs
 }
 
 // probe puts one record at a time to the isolated node with PutRecord.
@@ -134,6 +160,7 @@ type probe struct {
 	client  *kinesis.Client
 	stream  string
 	timeout time.Duration
+	node    int // in the probe's records, so that each is unique
 	calls   []probeCall
 }
 
@@ -149,7 +176,7 @@ func (p *probe) run(ctx context.Context) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.timeout)
 		pc := probeCall{sent: time.Now()}
 		_, pc.err = p.client.PutRecord(cctx, &kinesis.PutRecordInput{StreamName: aws.String(p.stream),
-			PartitionKey: aws.String(fmt.Sprintf("probe-%d", n)), Data: []byte(fmt.Sprintf("probe:%d", n))})
+			PartitionKey: aws.String(fmt.Sprintf("probe-%d", n)), Data: []byte(fmt.Sprintf("probe%d:%d", p.node, n))})
 		pc.done = time.Now()
 		cancel()
 		p.calls = append(p.calls, pc)
