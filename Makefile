@@ -1,6 +1,6 @@
 # Entry points; the logic lives in scripts/ so it can run without make.
 
-.PHONY: run test bench build faults
+.PHONY: run test bench bench-cluster build faults faults-cluster
 
 # The version and commit `tributary version` reports. Outside a git
 # checkout they are empty, and the binary falls back to what a source
@@ -20,9 +20,18 @@ test:
 bench:
 	./scripts/bench.sh
 
+# One node against a 3-node R3 cluster on loopback, and cross-node
+# SubscribeToShard latency.
+bench-cluster:
+	./scripts/bench-cluster.sh
+
 # The fault-injection suite at full size (root for the full-disk tests).
 faults:
 	./scripts/faults.sh
+
+# Kills and a network partition on a 3-node cluster (root, minutes).
+faults-cluster:
+	./scripts/faults-cluster.sh
 
 build:
 	go build -ldflags "$(LDFLAGS)" -o bin/tributary ./cmd/tributary

@@ -28,9 +28,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&w.RecordSize, "record-size", 100, "bytes of data per record")
 	modes := fs.String("durability", "interval,sync", "comma-separated Tributary durability modes to measure")
 	kinesalite := fs.String("kinesalite", "node_modules/.bin/kinesalite", "kinesalite executable to compare against; empty to skip")
-	endpoint := fs.String("endpoint", "", "benchmark this running endpoint instead of starting servers")
+	endpoint := fs.String("endpoint", "", "benchmark this running endpoint instead of starting servers; several comma-separated URLs are the nodes of one cluster, written and read through all")
+	cluster := fs.Int("cluster", 0, "compare one node alone with a cluster of this many nodes on loopback (replicas = nodes), writing and reading through all nodes, and measure SubscribeToShard push latency across nodes")
+	subRecords := fs.Int("subscribe-records", 1000, "with -cluster: records put one at a time to measure SubscribeToShard push latency")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cluster != 0 && (*cluster < 2 || *endpoint != "" || *subRecords < 1) {
+		return usageError{errors.New("bench: -cluster needs at least 2 nodes and a positive -subscribe-records, and cannot be combined with -endpoint")}
 	}
 	if w.Producers < 1 || w.Shards < 1 || w.CallsPerWriter < 1 || w.WarmupCalls < 0 || w.RecordsPerCall < 1 || w.RecordsPerCall > 500 || w.RecordSize < 1 {
 		return usageError{errors.New("bench: counts must be positive and -records-per-call at most 500")}
@@ -39,13 +44,16 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		w.Producers, w.WarmupCalls, w.CallsPerWriter, w.RecordsPerCall, w.RecordSize, w.Shards)
 
 	var results []bench.Result
-	if *endpoint != "" {
-		r, err := bench.Run(ctx, *endpoint, *endpoint, w, stderr)
+	switch {
+	case *cluster > 0:
+		return benchCluster(ctx, w, *cluster, *subRecords, stdout, stderr)
+	case *endpoint != "":
+		r, err := bench.Run(ctx, *endpoint, strings.Split(*endpoint, ","), w, stderr)
 		if err != nil {
 			return err
 		}
 		results = append(results, r)
-	} else {
+	default:
 		var err error
 		if results, err = benchServers(ctx, w, strings.Split(*modes, ","), *kinesalite, stderr); err != nil {
 			return err
@@ -72,7 +80,7 @@ func benchServers(ctx context.Context, w bench.Workload, modes []string, kinesal
 		defer p.Stop()
 		rctx, cancel := context.WithTimeout(ctx, 20*time.Minute)
 		defer cancel()
-		r, err := bench.Run(rctx, target, p.Endpoint, w, stderr)
+		r, err := bench.Run(rctx, target, []string{p.Endpoint}, w, stderr)
 		if err != nil {
 			return err
 		}

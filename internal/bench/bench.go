@@ -52,16 +52,29 @@ type Result struct {
 	GetP50, GetP99 time.Duration
 }
 
-// Run creates a stream at endpoint, fills it from w.Producers goroutines,
-// then reads every shard back from TRIM_HORIZON and checks that every
-// record arrived. progress receives a line per phase.
-func Run(ctx context.Context, target, endpoint string, w Workload, progress io.Writer) (Result, error) {
-	c := sdkclient.New(endpoint, "us-east-1", "bench")
+// Run creates a stream through the first of endpoints, fills it from
+// w.Producers goroutines, then reads every shard back from TRIM_HORIZON
+// and checks that every record arrived. Several endpoints are the nodes
+// of one cluster: producer p writes through endpoint p modulo their
+// number, and the reader of shard i reads through endpoint i modulo it,
+// so every node serves its share of both. progress receives a line per
+// phase.
+func Run(ctx context.Context, target string, endpoints []string, w Workload, progress io.Writer) (Result, error) {
+	if len(endpoints) == 0 {
+		return Result{}, errors.New("bench: no endpoint")
+	}
+	clients := make([]*kinesis.Client, len(endpoints))
+	for i, e := range endpoints {
+		clients[i] = sdkclient.New(e, "us-east-1", "bench")
+	}
+	client := func(i int) *kinesis.Client { return clients[i%len(clients)] }
+	c := clients[0]
 	name := "bench-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: &name, ShardCount: aws.Int32(int32(w.Shards))}); err != nil {
 		return Result{}, fmt.Errorf("%s: create stream: %w", target, err)
 	}
-	if err := waitActive(ctx, c, name); err != nil {
+	// Every node must know the stream before the timed writes go to it.
+	if err := waitActiveAll(ctx, clients, name); err != nil {
 		return Result{}, fmt.Errorf("%s: %w", target, err)
 	}
 	res := Result{Target: target, Records: w.Producers * w.CallsPerWriter * w.RecordsPerCall}
@@ -81,6 +94,7 @@ func Run(ctx context.Context, target, endpoint string, w Workload, progress io.W
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := client(p)
 			entries := make([]types.PutRecordsRequestEntry, w.RecordsPerCall)
 			for call := range w.WarmupCalls + w.CallsPerWriter {
 				if call == w.WarmupCalls {
@@ -139,6 +153,7 @@ func Run(ctx context.Context, target, endpoint string, w Workload, progress io.W
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			c := client(i)
 			it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
 				StreamName: &name, ShardId: sh.ShardId, ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
 			if err != nil {
@@ -186,17 +201,42 @@ func Run(ctx context.Context, target, endpoint string, w Workload, progress io.W
 	return res, nil
 }
 
+// activeTimeout bounds the wait for a new stream to be ACTIVE on every
+// node.
+const activeTimeout = time.Minute
+
+// waitActiveAll waits until every client's endpoint sees the stream
+// ACTIVE, for at most activeTimeout.
+func waitActiveAll(ctx context.Context, clients []*kinesis.Client, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, activeTimeout)
+	defer cancel()
+	for i, c := range clients {
+		if err := waitActive(ctx, c, name); err != nil {
+			return fmt.Errorf("stream %s on endpoint %d: %w", name, i, err)
+		}
+	}
+	return nil
+}
+
+// waitActive waits until the stream is ACTIVE as c's endpoint sees it.
+// A node of a cluster may not know of a stream created through another
+// for a moment, so ResourceNotFoundException is waited out too.
 func waitActive(ctx context.Context, c *kinesis.Client, name string) error {
 	for {
 		out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: &name})
-		if err != nil {
+		var nf *types.ResourceNotFoundException
+		switch {
+		case errors.As(err, &nf):
+		case err != nil:
 			return fmt.Errorf("describe stream: %w", err)
-		}
-		if out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
+		case out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive:
 			return nil
 		}
 		select {
 		case <-ctx.Done():
+			if err != nil {
+				return fmt.Errorf("%w (last: %w)", ctx.Err(), err)
+			}
 			return ctx.Err()
 		case <-time.After(20 * time.Millisecond):
 		}
@@ -224,6 +264,19 @@ type Process struct {
 // StartProcess runs a server command that listens on addr and waits until
 // it accepts connections.
 func StartProcess(ctx context.Context, addr string, name string, args ...string) (*Process, error) {
+	p, err := spawn(ctx, addr, name, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.waitListening(addr, 30*time.Second); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// spawn starts a server command that will listen on addr, without
+// waiting for it.
+func spawn(ctx context.Context, addr string, name string, args ...string) (*Process, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -231,21 +284,28 @@ func StartProcess(ctx context.Context, addr string, name string, args ...string)
 	}
 	p := &Process{Endpoint: "http://" + addr, cmd: cmd, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); close(p.done) }()
-	deadline := time.Now().Add(30 * time.Second)
+	return p, nil
+}
+
+// waitListening waits until the process accepts connections on addr,
+// stopping it if it does not within timeout.
+func (p *Process) waitListening(addr string, timeout time.Duration) error {
+	name := p.cmd.Path
+	deadline := time.Now().Add(timeout)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			conn.Close()
-			return p, nil
+			return nil
 		}
 		select {
 		case <-p.done:
-			return nil, fmt.Errorf("%s exited during start-up", name)
+			return fmt.Errorf("%s exited during start-up", name)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			p.Stop()
-			return nil, fmt.Errorf("%s did not listen on %s within 30s", name, addr)
+			return fmt.Errorf("%s did not listen on %s within %v", name, addr, timeout)
 		}
 	}
 }

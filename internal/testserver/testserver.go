@@ -151,9 +151,12 @@ type Proc struct {
 	t          testing.TB
 	log        *syncbuf.Buffer
 
-	// A subprocess's command, and done, closed once it has exited.
-	cmd  *exec.Cmd
-	done chan struct{}
+	// A subprocess's command, and done, closed once it has exited;
+	// addrFile is its -addr-file, tls whether it serves HTTPS.
+	cmd      *exec.Cmd
+	done     chan struct{}
+	addrFile string
+	tls      bool
 
 	// An in-process server's shutdown, and stopOnce, which calls it.
 	shutdownFn func(context.Context) error
@@ -283,23 +286,50 @@ func TryStart(t testing.TB, flags ...string) (*Proc, error) {
 }
 
 // launch runs the server and waits until it has written its addresses.
-// The process's temporary files (an in-memory store's directory) go to a
-// directory of the test's, removed when the test ends even if the
-// process was killed and could not remove them itself.
 func launch(t testing.TB, addr string, flags []string) (*Proc, error) {
+	p, err := spawn(t, nil, addr, flags)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.WaitServing(30 * time.Second); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Spawn starts `tributary serve` as StartAt does but returns at once,
+// before it serves; WaitServing waits for it. The nodes of a cluster
+// are started so, all at once, since each serves only once a quorum of
+// them is up. A non-empty prefix is a command that runs the server, such
+// as ip netns exec NAME.
+func Spawn(t testing.TB, prefix []string, addr string, flags ...string) *Proc {
+	t.Helper()
+	p, err := spawn(t, prefix, addr, flags)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// spawn starts the server through prefix, if any. The process's
+// temporary files (an in-memory store's directory) go to a directory of
+// the test's, removed when the test ends even if the process was killed
+// and could not remove them itself.
+func spawn(t testing.TB, prefix []string, addr string, flags []string) (*Proc, error) {
 	tmp, err := os.MkdirTemp("", "tributary-serve-")
 	if err != nil {
 		return nil, err
 	}
-	addrFile := filepath.Join(tmp, "addr.json")
-	args := append([]string{"serve", "-addr-file", addrFile}, ServeArgs(addr, flags)...)
-	p := &Proc{t: t, log: &syncbuf.Buffer{}, done: make(chan struct{})}
+	p := &Proc{t: t, log: &syncbuf.Buffer{}, done: make(chan struct{}), addrFile: filepath.Join(tmp, "addr.json"),
+		tls: UsesTLS(flags)}
+	args := append([]string{"serve", "-addr-file", p.addrFile}, ServeArgs(addr, flags)...)
 	bin, err := binary()
 	if err != nil {
 		_ = os.RemoveAll(tmp)
 		return nil, err
 	}
-	p.cmd = exec.Command(bin, args...)
+	cmd := append(append(append([]string{}, prefix...), bin), args...)
+	p.cmd = exec.Command(cmd[0], cmd[1:]...)
 	p.cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	p.cmd.Stdout = p.log
 	p.cmd.Stderr = p.log
@@ -315,19 +345,26 @@ func launch(t testing.TB, addr string, flags []string) (*Proc, error) {
 			t.Logf("server log:\n%s", p.log.String())
 		}
 	})
-	addrs, err := p.waitAddrs(addrFile)
+	return p, nil
+}
+
+// WaitServing waits up to timeout for a server from Spawn to write its
+// addresses, which it does once both APIs listen, and fills in Addr,
+// Endpoint and ConnectURL.
+func (p *Proc) WaitServing(timeout time.Duration) error {
+	addrs, err := p.waitAddrs(p.addrFile, timeout)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	scheme := "http"
-	if UsesTLS(flags) {
+	if p.tls {
 		scheme = "https"
 	}
 	p.Addr, p.Endpoint = addrs.Kinesis, scheme+"://"+addrs.Kinesis
 	if addrs.Connect != "" {
 		p.ConnectURL = scheme + "://" + addrs.Connect
 	}
-	return p, nil
+	return nil
 }
 
 // servingAddrs is what serve writes to its -addr-file.
@@ -338,8 +375,8 @@ type servingAddrs struct {
 
 // waitAddrs waits for the server to write its addresses, which it does
 // once both APIs listen, and returns them.
-func (p *Proc) waitAddrs(path string) (servingAddrs, error) {
-	deadline := time.Now().Add(30 * time.Second)
+func (p *Proc) waitAddrs(path string, timeout time.Duration) (servingAddrs, error) {
+	deadline := time.Now().Add(timeout)
 	for {
 		var a servingAddrs
 		b, err := os.ReadFile(path)
@@ -362,7 +399,7 @@ func (p *Proc) waitAddrs(path string) (servingAddrs, error) {
 			case <-p.done:
 			case <-time.After(5 * time.Second):
 			}
-			return a, fmt.Errorf("tributary serve did not start within 30s (its goroutines at that moment follow):\n%s", p.log.String())
+			return a, fmt.Errorf("tributary serve did not start within %v (its goroutines at that moment follow):\n%s", timeout, p.log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
