@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"strconv"
 	"sync"
@@ -19,55 +18,9 @@ import (
 
 	"github.com/tributary-data/tributary/internal/sdkclient"
 	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/store/storetest"
 	"github.com/tributary-data/tributary/internal/streams"
 )
-
-// clusterStores opens n in-memory stores whose embedded servers form one
-// JetStream cluster on loopback, with logs replicated on two of them,
-// closed when the test ends.
-func clusterStores(t testing.TB, n int) []*store.Store {
-	t.Helper()
-	var addrs []string
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls, addrs = append(ls, l), append(addrs, l.Addr().String())
-	}
-	// Free the ports for the servers, which must all know each other's
-	// addresses before any of them starts.
-	for _, l := range ls {
-		l.Close()
-	}
-	sts := make([]*store.Store, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		cl := &store.Cluster{NodeName: "n" + strconv.Itoa(i), Listen: addrs[i], ReadyTimeout: 30 * time.Second}
-		for j, a := range addrs {
-			if j != i {
-				cl.Peers = append(cl.Peers, a)
-			}
-		}
-		wg.Go(func() {
-			sts[i], errs[i] = store.Open(t.Context(), store.Config{InMemory: true, Cluster: cl, Replicas: min(n, 2)})
-		})
-	}
-	wg.Wait()
-	t.Cleanup(func() {
-		for _, st := range sts {
-			if st != nil {
-				st.Close()
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	return sts
-}
 
 // clusterNode is one node's Kinesis service, served over a loopback
 // socket, with an aws-sdk-go-v2 client that does not retry.
@@ -96,10 +49,9 @@ func startNode(t *testing.T, st *store.Store, cfg Config) *clusterNode {
 }
 
 // TestClusterNodes runs two nodes of a cluster. Node A makes the streams;
-// node B opens after, and finds them in the metadata bucket (the
-// catalog does not yet follow another node's changes).
+// node B opens after, and finds them in the metadata bucket.
 func TestClusterNodes(t *testing.T) {
-	sts := clusterStores(t, 2)
+	sts := storetest.Stores(t, 2)
 	a := startNode(t, sts[0], Config{Throttle: true})
 	ctx := t.Context()
 	for _, name := range []string{"fanout", "limited"} {

@@ -404,11 +404,11 @@ func (s *Service) getShardIterator(ctx context.Context, c caller, in *getShardIt
 // As on AWS, an unknown stream is reported before anything about the
 // shard, and a shard that is not found is named as the caller wrote it.
 func (s *Service) startPosition(ctx context.Context, ref streamRef, shardIDIn, typ string, startSeq *Str, ts *Timestamp) (e *streams.Stream, it iterator, aerr *Error) {
-	e, aerr = s.lookup(ref)
+	idx, ok := shard.ParseID(shardIDIn)
+	e, aerr = s.lookupShard(ctx, ref, idx, "")
 	if aerr != nil {
 		return nil, it, aerr
 	}
-	idx, ok := shard.ParseID(shardIDIn)
 	if !ok {
 		return nil, it, errResourceNotFound("Could not find shard %s in stream %s under account %s.", shardIDIn, ref.name, ref.account)
 	}
@@ -498,7 +498,7 @@ func (s *Service) getRecords(ctx context.Context, c caller, in *getRecordsInput)
 	}
 	ref := streamRef{it.Account, it.Region, it.Stream}
 	noShard := errResourceNotFound("Shard %s in stream %s under account %s does not exist", shard.ID(it.ShardIndex), it.Stream, it.Account)
-	e, aerr := s.lookup(ref)
+	e, aerr := s.lookupShard(ctx, ref, it.ShardIndex, it.UID)
 	if aerr != nil || e.Meta.UID != it.UID || it.ShardIndex >= len(e.Meta.Shards) {
 		return nil, noShard
 	}

@@ -308,6 +308,23 @@ func (s *Service) lookup(ref streamRef) (*streams.Stream, *Error) {
 	return e, awsError(ref, err)
 }
 
+// lookupShard is lookup for a request naming one of the stream's shards
+// (and, unless uid is "", its incarnation). A node whose copy of the
+// catalog lacks the shard or the incarnation reads the stream afresh
+// before it answers that they do not exist: another node's reshard or
+// re-creation may not have reached it yet, and an iterator made there
+// must work here.
+func (s *Service) lookupShard(ctx context.Context, ref streamRef, idx int, uid string) (*streams.Stream, *Error) {
+	e, aerr := s.lookup(ref)
+	if aerr == nil && idx < len(e.Meta.Shards) && (uid == "" || e.Meta.UID == uid) {
+		return e, nil
+	}
+	if f, err := s.eng.Fresh(ctx, ref.id()); err == nil {
+		return f, nil
+	}
+	return e, aerr
+}
+
 // arn renders a stream's ARN from its reference.
 func (r streamRef) arn() string {
 	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", r.region, r.account, r.name)

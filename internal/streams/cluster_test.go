@@ -132,6 +132,14 @@ func TestClusterCatalogAcrossNodes(t *testing.T) {
 		if _, _, err := a.RegisterConsumer(ctx, ref, "reader", nil, 20); err != nil {
 			t.Fatal(err)
 		}
+		// On a cluster a reshard is recorded as pending and then
+		// completed, even with no update delay (reshard.go).
+		eventually(t, "the split completes", func() error {
+			if m := lookupOK(t, a, ref).Meta; m.Reshard != nil || len(m.Shards) != 3 {
+				return fmt.Errorf("%d shards, pending %v", len(m.Shards), m.Reshard)
+			}
+			return nil
+		})
 		want := describe(lookupOK(t, a, ref).Meta)
 		for _, n := range []*Engine{b, c} {
 			// The node's own copy, never read from the bucket here.

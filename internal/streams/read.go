@@ -158,6 +158,10 @@ func (b *Batch) Bytes() int {
 // Read reads up to limit records (and at most MaxReadBytes) of one shard
 // from p. It returns them and the position after them.
 func (e *Engine) Read(ctx context.Context, s *Stream, p Position, limit int) (Batch, Position, error) {
+	if p.Shard < 0 || p.Shard >= len(s.Meta.Shards) {
+		// A position made from another node's newer metadata.
+		return Batch{}, p, fmt.Errorf("%s shard %d: %w", s.Meta.Name, p.Shard, ErrShardNotFound)
+	}
 	r := reader{e: e, ctx: ctx, m: s.Meta, it: p, next: p, limit: limit}
 	r.next.AtTime = time.Time{}
 	if err := r.run(); err != nil {

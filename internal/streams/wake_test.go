@@ -2,63 +2,14 @@ package streams
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tributary-data/tributary/internal/storage"
 	"github.com/tributary-data/tributary/internal/store"
+	"github.com/tributary-data/tributary/internal/store/storetest"
 )
-
-// clusterStores opens n in-memory stores whose embedded servers form one
-// JetStream cluster on loopback, with logs replicated on two of them,
-// closed when the test ends.
-func clusterStores(t testing.TB, n int) []*store.Store {
-	t.Helper()
-	var addrs []string
-	var ls []net.Listener
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		addrs = append(addrs, l.Addr().String())
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	sts := make([]*store.Store, n)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		cl := &store.Cluster{NodeName: "n" + strconv.Itoa(i), Listen: addrs[i], ReadyTimeout: 30 * time.Second}
-		for j, a := range addrs {
-			if j != i {
-				cl.Peers = append(cl.Peers, a)
-			}
-		}
-		wg.Go(func() {
-			sts[i], errs[i] = store.Open(t.Context(), store.Config{InMemory: true, Cluster: cl, Replicas: min(n, 2)})
-		})
-	}
-	wg.Wait()
-	t.Cleanup(func() {
-		for _, st := range sts {
-			if st != nil {
-				st.Close()
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
-	return sts
-}
 
 // deaf is a store whose notifications never reach this node: its
 // listeners are never called, as when every notification is lost.
@@ -164,7 +115,7 @@ func putAll(t *testing.T, e *Engine, ready <-chan struct{}, recs []string) <-cha
 // made through node B, and gets every record in order; with every
 // notification lost on the way to A, the poll still delivers them all.
 func TestWakeAcrossNodes(t *testing.T) {
-	sts := clusterStores(t, 2)
+	sts := storetest.Stores(t, 2)
 	var recs []string
 	for i := range 50 {
 		recs = append(recs, fmt.Sprintf("r%03d", i))

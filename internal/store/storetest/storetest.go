@@ -69,7 +69,8 @@ func (n *Node) Restart(t testing.TB) {
 // Configs are the configurations of n clustered nodes named n0, n1… on
 // loopback (clustertest.Members), sharing the secret, with their data in
 // temporary directories; mod, if not nil, adjusts each node's cluster
-// settings. Each node logs to the test's output.
+// settings. Logs are replicated on min(n, 3) nodes, so that two nodes
+// make a cluster too. Each node logs to the test's output.
 func Configs(t testing.TB, n int, mod func(*store.Cluster)) []store.Config {
 	t.Helper()
 	var cfgs []store.Config
@@ -80,7 +81,8 @@ func Configs(t testing.TB, n int, mod func(*store.Cluster)) []store.Config {
 			mod(cl)
 		}
 		lg := slog.New(slog.NewTextHandler(t.Output(), nil)).With("node", cl.NodeName)
-		cfgs = append(cfgs, store.Config{Dir: t.TempDir(), Cluster: cl, Logger: lg})
+		cfgs = append(cfgs, store.Config{Dir: t.TempDir(), Cluster: cl, Logger: lg,
+			Replicas: min(n, store.ClusteredReplicas)})
 	}
 	return cfgs
 }
@@ -99,6 +101,17 @@ func Start(t testing.TB, cfgs []store.Config) []*Node {
 func Cluster(t testing.TB, n int) []*Node {
 	t.Helper()
 	return Start(t, Configs(t, n, nil))
+}
+
+// Stores starts n nodes with the default configuration and returns
+// their stores.
+func Stores(t testing.TB, n int) []*store.Store {
+	t.Helper()
+	var sts []*store.Store
+	for _, nd := range Cluster(t, n) {
+		sts = append(sts, nd.Store())
+	}
+	return sts
 }
 
 // Eventually is clustertest.Eventually: f retried, bounded.
