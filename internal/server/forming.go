@@ -26,7 +26,6 @@ type forming struct {
 	ln     net.Listener // the port, handed on to the API once the store is open
 	hs     *http.Server
 	served chan struct{}
-	node   string
 	health Health
 
 	mu  sync.Mutex
