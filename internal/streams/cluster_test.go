@@ -409,8 +409,10 @@ func TestClusterConcurrentCatalogChanges(t *testing.T) {
 	}
 }
 
-// sameCatalog waits (bounded) until every node reports the same catalog,
-// and returns it.
+// sameCatalog waits (bounded) until every node reports the same catalog
+// with no reshard pending, and returns it. (On a cluster a reshard is
+// recorded as pending and completed just after, even with no update
+// delay: reshard.go.)
 func sameCatalog(t *testing.T, nodes []*clusterNode) string {
 	t.Helper()
 	var cat string
@@ -423,6 +425,11 @@ func sameCatalog(t *testing.T, nodes []*clusterNode) string {
 			}
 			if i == 0 {
 				first = got
+				for _, m := range n.engine().List(scope.Account, scope.Region) {
+					if m.Reshard != nil {
+						return fmt.Errorf("%s: a reshard is pending", m.Name)
+					}
+				}
 			} else if got != first {
 				return fmt.Errorf("node %s reports\n%s\nnode %s\n%s", n.Name(), got, nodes[0].Name(), first)
 			}
