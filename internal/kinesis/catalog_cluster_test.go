@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"net/http/httptest"
 	"reflect"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	sdk "github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
@@ -70,13 +72,21 @@ func (n *kinesisNode) kill() {
 	n.svc.Close()
 }
 
-// restart reopens a killed node's store and serves it again.
+// restart reopens a killed node's store and serves it again. The
+// service's start is retried (bounded): right after a node's return, a
+// start-up check of a shard log the cluster is still creating can time
+// out (the engine's Open then fails, as the process would exit); each
+// refusal is logged.
 func (n *kinesisNode) restart(t *testing.T) {
 	t.Helper()
 	n.Restart(t)
-	if err := n.serve(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	storetest.Eventually(t, "the service starts on node "+n.Name(), func() error {
+		err := n.serve(t.Context())
+		if err != nil {
+			t.Logf("restarting node %s: %v", n.Name(), err)
+		}
+		return err
+	})
 }
 
 // catalogNodes starts a Kinesis service with cfg on each node of an
@@ -87,7 +97,12 @@ func catalogNodes(t *testing.T, n int, cfg Config) []*kinesisNode {
 	t.Helper()
 	var nodes []*kinesisNode
 	for _, sn := range storetest.Cluster(t, n) {
-		nodes = append(nodes, &kinesisNode{Node: sn, cfg: cfg, dead: true})
+		ncfg := cfg
+		if ncfg.Logger == nil {
+			// What the service hides behind an InternalFailure.
+			ncfg.Logger = slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})).With("node", sn.Name())
+		}
+		nodes = append(nodes, &kinesisNode{Node: sn, cfg: ncfg, dead: true})
 	}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -288,6 +303,12 @@ func errorCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return ""
+}
+
+// serverError reports an AWS error of status 5xx, which the SDK retries.
+func serverError(err error) bool {
+	var re *awshttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() >= 500
 }
 
 func create(name string, shards int32) func(context.Context, *sdk.Client) error {
@@ -681,6 +702,11 @@ func TestClusterCatalogConsistentAcrossKill(t *testing.T) {
 			case err == nil:
 			case code == "ResourceInUseException", code == "LimitExceededException", code == "ResourceNotFoundException":
 				t.Logf("%s on node %d: %s", s.name, i, code)
+			case serverError(err):
+				// While the killed node's leaderships move, a call may
+				// find no leader in time: a retriable failure, whose
+				// change may or may not be made.
+				t.Logf("%s on node %d, during the kill: %v", s.name, i, err)
 			default:
 				t.Errorf("%s on node %d: %v", s.name, i, err)
 			}
