@@ -247,11 +247,15 @@ type catalogOp struct {
 	node int
 	// race names the ops that compete for one change: with unique, the
 	// change can happen once (a name taken) and exactly one succeeds;
-	// otherwise (a reshard of one stream) at least one does. The others
-	// get ResourceInUseException. An op in no race must succeed.
+	// otherwise (a reshard or deletion of one stream) at least one does.
+	// The others get ResourceInUseException. An op in no race must
+	// succeed.
 	race   string
 	unique bool
-	do     func(ctx context.Context, c *sdk.Client) error
+	// gone: a loser may find the thing gone (ResourceNotFoundException),
+	// when the winner's change has finished before it arrives.
+	gone bool
+	do   func(ctx context.Context, c *sdk.Client) error
 }
 
 // runOps issues the ops at once, each on its node, and returns their
@@ -282,7 +286,7 @@ func checkRaces(t *testing.T, ops []catalogOp, errs map[string]error) {
 		switch {
 		case err == nil:
 			won[op.race]++
-		case op.race == "" || errorCode(err) != "ResourceInUseException":
+		case op.race == "" || errorCode(err) != "ResourceInUseException" && !(op.gone && errorCode(err) == "ResourceNotFoundException"):
 			t.Errorf("%s on node %d: %v", op.name, op.node, err)
 		}
 	}
@@ -617,8 +621,8 @@ func TestClusterCatalogConsistentAcrossKill(t *testing.T) {
 		{name: "a to 3 on 2", node: 2, race: "a", do: updateShardCount("a", 3)},
 		{name: "split b", node: 2, do: split("b", b[0])},
 		{name: "merge c", node: 0, do: merge("c", c[0], c[1])},
-		{name: "delete gone on 1", node: 1, race: "gone", do: deleteStream("gone")},
-		{name: "delete gone on 2", node: 2, race: "gone", do: deleteStream("gone")},
+		{name: "delete gone on 1", node: 1, race: "gone", gone: true, do: deleteStream("gone")},
+		{name: "delete gone on 2", node: 2, race: "gone", gone: true, do: deleteStream("gone")},
 		{name: "r on 0", node: 0, race: "r", unique: true, do: register("dup", "r")},
 		{name: "r on 1", node: 1, race: "r", unique: true, do: register("dup", "r")},
 		{name: "r on 2", node: 2, race: "r", unique: true, do: register("dup", "r")},
