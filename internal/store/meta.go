@@ -72,7 +72,7 @@ func (s *Store) Create(ctx context.Context, key string, value []byte) (uint64, e
 		return 0, fmt.Errorf("create %s: %w", key, err)
 	}
 	rev, err := kv.Create(ctx, stored, wrap(key, stored, value))
-	if errors.Is(err, jetstream.ErrKeyExists) {
+	if errors.Is(err, jetstream.ErrKeyExists) || wrongLastSequence(err) {
 		s.settle(ctx, key, 0)
 		return 0, fmt.Errorf("create %s: %w", key, ErrExists)
 	}
@@ -80,6 +80,18 @@ func (s *Store) Create(ctx context.Context, key string, value []byte) (uint64, e
 		return 0, fmt.Errorf("create %s: %w", key, s.unavailable(err))
 	}
 	return rev, nil
+}
+
+// wrongLastSequence reports a write refused because its key was not at
+// the revision expected. jetstream's KeyValue.Create returns that
+// refusal unwrapped when the key had been deleted (nats.go v1.55): from
+// a replicated bucket, with code 10164, which is not ErrKeyExists. Two
+// nodes recreating a deleted key (the shard quota's, emptied) then saw
+// an error instead of ErrExists.
+func wrongLastSequence(err error) bool {
+	var ae *jetstream.APIError
+	return errors.As(err, &ae) && (ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		ae.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
 // Update replaces a key's value if it is still at revision rev.

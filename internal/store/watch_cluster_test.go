@@ -44,7 +44,8 @@ func TestClusterWatch(t *testing.T) {
 
 // TestClusterRefusedWriteIsReadable: when nodes race to create or
 // update a key, every loser's refusal is followed by a read that finds
-// the winner's write. (The bucket's leader refuses a write that
+// the winner's write; racing to create it again once deleted, one wins
+// and the others are told it exists. (The bucket's leader refuses a write that
 // conflicts with one still in flight, which reads do not find yet.)
 func TestClusterRefusedWriteIsReadable(t *testing.T) {
 	ctx := t.Context()
@@ -85,5 +86,32 @@ func TestClusterRefusedWriteIsReadable(t *testing.T) {
 			})
 		}
 		wg.Wait()
+		// Created again once deleted: one node wins, the others are
+		// refused as for a key that exists.
+		if e, err = nodes[0].st.Get(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if err := nodes[0].st.Delete(ctx, key, e.Revision); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		created := 0
+		for _, n := range nodes {
+			wg.Go(func() {
+				_, err := n.st.Create(ctx, key, []byte(n.cfg.Cluster.NodeName))
+				switch {
+				case err == nil:
+					mu.Lock()
+					created++
+					mu.Unlock()
+				case !errors.Is(err, ErrExists):
+					t.Errorf("round %d, node %s: creating the deleted key: %v, want success or ErrExists", round, n.cfg.Cluster.NodeName, err)
+				}
+			})
+		}
+		wg.Wait()
+		if created != 1 {
+			t.Errorf("round %d: %d nodes created the deleted key", round, created)
+		}
 	}
 }
