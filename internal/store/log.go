@@ -305,7 +305,7 @@ func (s *Store) State(ctx context.Context, name string) (LogState, error) {
 	}
 	st, err := c.js.Stream(ctx, logStream(name))
 	if err != nil {
-		return LogState{}, fmt.Errorf("log %s: %w", name, mapNotFound(err))
+		return LogState{}, fmt.Errorf("log %s: %w", name, noAnswer(mapNotFound(err)))
 	}
 	ss := st.CachedInfo().State
 	ls := LogState{FirstSeq: ss.FirstSeq, LastSeq: ss.LastSeq, LastTime: ss.LastTime,
@@ -314,6 +314,20 @@ func (s *Store) State(ctx context.Context, name string) (LogState, error) {
 		ls.Lost = ss.Lost.Msgs
 	}
 	return ls, nil
+}
+
+// noAnswer marks the errors of a request JetStream did not answer (no
+// leader elected yet, a timeout, no responders, its "temporarily
+// unavailable", code 10008) as ErrUnavailable, which callers may retry.
+func noAnswer(err error) error {
+	var ae *jetstream.APIError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, jetstream.ErrNoStreamResponse), errors.Is(err, nats.ErrNoResponders),
+		errors.As(err, &ae) && ae.ErrorCode == 10008:
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
 }
 
 func mapNotFound(err error) error {

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tributary-data/tributary/internal/backoff"
 	"github.com/tributary-data/tributary/internal/logging"
 	"github.com/tributary-data/tributary/internal/seal"
 	"github.com/tributary-data/tributary/internal/shard"
@@ -193,7 +194,7 @@ func (e *Engine) resume(ctx context.Context) error {
 		default:
 			// Logs are created before the metadata naming them: one
 			// missing now was lost, and is re-created past its numbers.
-			if err := e.checkLogs(ctx, m); err != nil {
+			if err := e.checkLogsPatiently(ctx, m); err != nil {
 				return err
 			}
 		}
@@ -204,6 +205,25 @@ func (e *Engine) resume(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkLogsPatiently is checkLogs, tried again on a cluster while the
+// store cannot answer for the stream's logs (ErrUnavailable): after a
+// restart, the logs made while this node was down, or whose replicas are
+// still electing a leader, answer only after a while, and start-up waits
+// for them (within ctx) rather than fail.
+func (e *Engine) checkLogsPatiently(ctx context.Context, m *Meta) error {
+	b := backoff.New(100*time.Millisecond, 2*time.Second)
+	for {
+		err := e.checkLogs(ctx, m)
+		if err == nil || !e.st.ManyWriters() || !errors.Is(err, storage.ErrUnavailable) {
+			return err
+		}
+		e.log.Warn("waiting for a stream's logs to answer", "stream", m.Name, "err", err)
+		if b.Wait(ctx) != nil {
+			return err
+		}
+	}
 }
 
 // Close stops background work and records a clean stop.

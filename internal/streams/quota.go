@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"github.com/tributary-data/tributary/internal/backoff"
 	"github.com/tributary-data/tributary/internal/storage"
 )
 
@@ -101,6 +101,8 @@ func (h *reservedShards) Release() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// Engines racing for one key spread out, more after each lost race.
+	pause := backoff.New(2*time.Millisecond, 32*time.Millisecond)
 	for attempt := 0; attempt < maxReserveAttempts; attempt++ {
 		e, err := h.e.st.Get(ctx, h.key)
 		if err != nil {
@@ -121,7 +123,7 @@ func (h *reservedShards) Release() {
 		if !errors.Is(err, storage.ErrConflict) {
 			break
 		}
-		backoff(ctx, attempt)
+		_ = pause.Wait(ctx)
 	}
 	h.e.log.Warn("could not release a shard quota reservation; it expires by itself", "key", h.key, "shards", h.r.Shards,
 		"expires", h.r.Expires)
@@ -146,6 +148,8 @@ func (e *Engine) reserveShards(ctx context.Context, ref Ref, uid string, indexes
 		return nil, nil
 	}
 	key := quotaKey(ref.Account, ref.Region)
+	// Engines racing for one key spread out, more after each lost race.
+	pause := backoff.New(2*time.Millisecond, 32*time.Millisecond)
 	for attempt := 0; ; attempt++ {
 		var held []reservation
 		var rev uint64
@@ -180,7 +184,7 @@ func (e *Engine) reserveShards(ctx context.Context, ref Ref, uid string, indexes
 		if attempt == maxReserveAttempts {
 			return nil, fmt.Errorf("shard quota: %d concurrent changes: %w", attempt, ErrInUse)
 		}
-		backoff(ctx, attempt)
+		_ = pause.Wait(ctx)
 	}
 }
 
@@ -226,16 +230,4 @@ func (e *Engine) writeReservations(ctx context.Context, key string, held []reser
 		_, err = e.st.Update(ctx, key, b, rev)
 	}
 	return err
-}
-
-// backoff waits a little, more after each lost race, so that engines
-// racing for one key spread out.
-func backoff(ctx context.Context, attempt int) {
-	d := time.Duration(1+rand.IntN(1<<min(attempt, 5))) * time.Millisecond
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
