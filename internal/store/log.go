@@ -42,17 +42,7 @@ func (s *Store) createLog(ctx context.Context, name string, maxAge time.Duration
 	if err != nil {
 		return fmt.Errorf("create log %s: %w", name, err)
 	}
-	_, err = c.js.CreateStream(ctx, jetstream.StreamConfig{
-		Name:        name,
-		Subjects:    []string{logSubject(name)},
-		Storage:     s.storage,
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      maxAge,
-		Discard:     jetstream.DiscardOld,
-		AllowDirect: true,
-		Replicas:    s.replicas,
-		FirstSeq:    firstSeq,
-	})
+	_, err = c.js.CreateStream(ctx, s.logConfig(name, []string{logSubject(name)}, maxAge, firstSeq))
 	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return fmt.Errorf("create log %s: %w", name, ErrExists)
 	}
@@ -314,6 +304,23 @@ func (s *Store) State(ctx context.Context, name string) (LogState, error) {
 		ls.Lost = ss.Lost.Msgs
 	}
 	return ls, nil
+}
+
+// logConfig is the configuration of a JetStream stream holding logs:
+// oldest messages expire after maxAge, every replica answers direct gets
+// (follower.go handles their lag), numbering starts at firstSeq.
+func (s *Store) logConfig(name string, subjects []string, maxAge time.Duration, firstSeq uint64) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        name,
+		Subjects:    subjects,
+		Storage:     s.storage,
+		Retention:   jetstream.LimitsPolicy,
+		MaxAge:      maxAge,
+		Discard:     jetstream.DiscardOld,
+		AllowDirect: true,
+		Replicas:    s.replicas,
+		FirstSeq:    firstSeq,
+	}
 }
 
 // noAnswer marks the errors of a request JetStream did not answer (no

@@ -527,13 +527,7 @@ func (s *Store) leaderOf(ctx context.Context, log string) (string, error) {
 // turning an API error into a Go error (ErrNotFound for a missing
 // stream).
 func jsRequest(ctx context.Context, nc *nats.Conn, subject string, req, resp any) error {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	rctx, cancel := context.WithTimeout(ctx, opsTimeout)
-	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, subject, b)
+	msg, err := request(ctx, nc, subject, req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w (no answer within %s)", nats.ErrTimeout, opsTimeout)
@@ -560,17 +554,22 @@ func jsRequest(ctx context.Context, nc *nats.Conn, subject string, req, resp any
 
 // sysRequest makes a $SYS request answered by one server.
 func sysRequest(ctx context.Context, nc *nats.Conn, subject string, req, resp any) error {
-	b, err := json.Marshal(req)
-	if err != nil {
-		return err
-	}
-	rctx, cancel := context.WithTimeout(ctx, opsTimeout)
-	defer cancel()
-	msg, err := nc.RequestWithContext(rctx, subject, b)
+	msg, err := request(ctx, nc, subject, req)
 	if err != nil {
 		return err
 	}
 	return json.Unmarshal(msg.Data, resp)
+}
+
+// request sends req as JSON and waits up to opsTimeout for the answer.
+func request(ctx context.Context, nc *nats.Conn, subject string, req any) (*nats.Msg, error) {
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithTimeout(ctx, opsTimeout)
+	defer cancel()
+	return nc.RequestWithContext(rctx, subject, b)
 }
 
 // sysGather makes a $SYS request every server answers and collects the

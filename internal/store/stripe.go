@@ -95,17 +95,7 @@ func groupShared(names []string) ([]string, map[string][]string) {
 // sharedConfig is the configuration of a new shared stream, capturing
 // subjects besides its control subject.
 func (s *Store) sharedConfig(stream string, subjects []string, maxAge time.Duration, firstSeq uint64) jetstream.StreamConfig {
-	return jetstream.StreamConfig{
-		Name:        stream,
-		Subjects:    append([]string{ctlSubject(stream)}, subjects...),
-		Storage:     s.storage,
-		Retention:   jetstream.LimitsPolicy,
-		MaxAge:      maxAge,
-		Discard:     jetstream.DiscardOld,
-		AllowDirect: true,
-		Replicas:    s.replicas,
-		FirstSeq:    firstSeq,
-	}
+	return s.logConfig(stream, append([]string{ctlSubject(stream)}, subjects...), maxAge, firstSeq)
 }
 
 // ensureShared makes the shared stream exist and capture subjects (it

@@ -567,25 +567,26 @@ func (e *Engine) scheduleDeleteAfter(m *Meta, grace time.Duration) {
 	key := streamKey(m.Account, m.Region, m.Name)
 	uid := m.UID
 	e.log.Debug("stream deletion scheduled", "stream", m.Name, "at", m.TransitionAt, "grace", grace)
+	e.runDue(m, grace, "finishing stream deletion", func(ctx context.Context) error { return e.finishDelete(ctx, key, uid) })
+}
+
+// runDue runs do once m's transition is due, plus grace, and again with
+// growing pauses while it fails (an election in a cluster), until it
+// succeeds or the engine closes.
+func (e *Engine) runDue(m *Meta, grace time.Duration, what string, do func(ctx context.Context) error) {
+	wait, retry := time.Until(m.TransitionAt.Add(grace)), time.Second
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		// Retried while the store fails (an election in a cluster), as
-		// a reshard's completion is.
-		wait, retry := time.Until(m.TransitionAt.Add(grace)), time.Second
 		for {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-e.ctx.Done():
-				t.Stop()
+			if backoff.Sleep(e.ctx, wait) != nil {
 				return
 			}
-			err := e.finishDelete(e.ctx, key, uid)
+			err := do(e.ctx)
 			if err == nil || e.ctx.Err() != nil {
 				return
 			}
-			e.log.Error("finishing stream deletion; retrying", "stream", m.Name, "in", retry, "err", err)
+			e.log.Error(what+"; retrying", "stream", m.Name, "in", retry, "err", err)
 			wait, retry = retry, min(2*retry, maxReshardRetry)
 		}
 	}()

@@ -309,26 +309,7 @@ func (e *Engine) scheduleReshard(m *Meta) { e.scheduleReshardAfter(m, 0) }
 // scheduleReshardAfter is scheduleReshard, grace after the reshard is due.
 func (e *Engine) scheduleReshardAfter(m *Meta, grace time.Duration) {
 	key, uid := streamKey(m.Account, m.Region, m.Name), m.UID
-	wait, retry := time.Until(m.TransitionAt.Add(grace)), time.Second
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		for {
-			t := time.NewTimer(wait)
-			select {
-			case <-t.C:
-			case <-e.ctx.Done():
-				t.Stop()
-				return
-			}
-			err := e.completeReshard(e.ctx, key, uid)
-			if err == nil || e.ctx.Err() != nil {
-				return
-			}
-			e.log.Error("completing a reshard; retrying", "stream", m.Name, "in", retry, "err", err)
-			wait, retry = retry, min(2*retry, maxReshardRetry)
-		}
-	}()
+	e.runDue(m, grace, "completing a reshard", func(ctx context.Context) error { return e.completeReshard(ctx, key, uid) })
 }
 
 // completeReshard puts a stream's pending reshard into effect and makes
