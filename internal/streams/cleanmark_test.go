@@ -46,7 +46,7 @@ func TestCleanMarkPerNode(t *testing.T) {
 		{"node a, first start", Config{Node: "a"}, false, cleanKey + ".a"},
 		{"node b, a stopped cleanly", Config{Node: "b"}, false, cleanKey + ".b"},
 		{"node a, after its clean stop", Config{Node: "a"}, true, cleanKey + ".a"},
-		{"remote logs", Config{Node: "c", RemoteLogs: true}, true, ""},
+		{"remote logs", Config{Node: "c", LogsOutliveCrash: true}, true, ""},
 	} {
 		e := open(step.cfg)
 		if e.cleanStart != step.wantClean {

@@ -50,10 +50,13 @@ type Config struct {
 	// cluster's node name), "" alone. Each node records its own clean
 	// stop (epoch.go): one node's stop says nothing of another's crash.
 	Node string
-	// RemoteLogs is set when the logs are kept by NATS servers this
-	// process does not run (an external NATS): its own crash cannot cut
-	// their end off, so it starts no sequence-number epoch for one.
-	RemoteLogs bool
+	// LogsOutliveCrash is set when a crash of this process cannot cut off
+	// the end of the logs: NATS servers it does not run keep them, or
+	// JetStream replicates them (a cluster with replicas > 1, where what
+	// a quorum acknowledged survives one node's crash). It then starts no
+	// sequence-number epoch after a crash: on a cluster that epoch would
+	// also renumber the records other nodes acknowledge meanwhile.
+	LogsOutliveCrash bool
 	// StripeShards is how many shards of a new stream share one
 	// JetStream stream (layout B, layout.go); 0 means DefaultStripeShards
 	// and LayoutA gives new streams one JetStream stream per shard, the

@@ -183,7 +183,9 @@ func (e *Engine) startEpochs(ctx context.Context, m *Meta, states map[string]sto
 				"stream", m.Name, "account", m.Account, "region", m.Region, "shard", shard.ID(sh.Index),
 				"log", name, "first_message", st.LastSeq+1)
 		}
-		if es := sh.nextEpochs(st, !e.cleanStart || rebuilt, now); !slices.Equal(es, sh.Epochs) {
+		// A replica rebuilt here is caught up by the cluster's others.
+		lost := !e.cleanStart || (rebuilt && !e.cfg.LogsOutliveCrash)
+		if es := sh.nextEpochs(st, lost, now); !slices.Equal(es, sh.Epochs) {
 			changed[sh.Index] = es
 		}
 	}
@@ -235,7 +237,7 @@ func (e *Engine) cleanMark() string {
 // too stops cleanly. With remote logs there is nothing a crash of this
 // process can lose.
 func (e *Engine) consumeClean(ctx context.Context) (bool, error) {
-	if e.cfg.RemoteLogs {
+	if e.cfg.LogsOutliveCrash {
 		return true, nil
 	}
 	key := e.cleanMark()
@@ -255,7 +257,7 @@ func (e *Engine) consumeClean(ctx context.Context) (bool, error) {
 // markClean records a clean stop, once background work has stopped; a
 // service that did not finish starting marks nothing.
 func (e *Engine) markClean() {
-	if !e.started.Load() || e.cfg.RemoteLogs {
+	if !e.started.Load() || e.cfg.LogsOutliveCrash {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
