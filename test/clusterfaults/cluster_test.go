@@ -187,12 +187,3 @@ func health(ctx context.Context, endpoint string) (int, string, error) {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return resp.StatusCode, strings.TrimSpace(string(b)), nil
 }
-
-// logs returns what every node has printed, for a failing test's report.
-func (c *cluster) logs() string {
-	var b strings.Builder
-	for _, n := range c.nodes {
-		fmt.Fprintf(&b, "==== %s (%s)\n%s\n", n.name, n.api, n.proc.Log())
-	}
-	return b.String()
-}

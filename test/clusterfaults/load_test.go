@@ -146,19 +146,6 @@ func (l *load) run(ctx context.Context, w writer) {
 
 func payload(writer, n int) string { return strconv.Itoa(writer) + ":" + strconv.Itoa(n) }
 
-// ackCount is how many records were acknowledged.
-func (l *load) ackCount() int {
-	n := 0
-	for _, a := range l.attempts {
-		for _, s := range a.acked {
-			if s != "" {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // record is one record read back.
 type record struct {
 	seq, data string
