@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,7 +120,13 @@ func (c *cluster) restart(i int) error {
 	// A node listens before it has rejoined the cluster; it serves once
 	// /health says so.
 	if err := waitHealthy(context.Background(), c.endpoint(i), startTimeout); err != nil {
-		return fmt.Errorf("restart %s: %w", n.name, err)
+		// It listens but never became healthy: end it, with its
+		// goroutines in its log for the report, so that it can be
+		// started again on the same addresses and data.
+		_ = syscall.Kill(n.proc.PID(), syscall.SIGQUIT)
+		sleep(context.Background(), 2*time.Second)
+		n.proc.Kill()
+		return fmt.Errorf("restart %s: %w (its goroutines when it was ended follow):\n%s", n.name, err, n.proc.Log())
 	}
 	return nil
 }
@@ -179,13 +186,4 @@ func health(ctx context.Context, endpoint string) (int, string, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
 	return resp.StatusCode, strings.TrimSpace(string(b)), nil
-}
-
-// logs returns what every node has printed, for a failing test's report.
-func (c *cluster) logs() string {
-	var b strings.Builder
-	for _, n := range c.nodes {
-		fmt.Fprintf(&b, "==== %s (%s)\n%s\n", n.name, n.api, n.proc.Log())
-	}
-	return b.String()
 }

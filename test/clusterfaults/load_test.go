@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"slices"
 	"strconv"
@@ -145,19 +146,6 @@ func (l *load) run(ctx context.Context, w writer) {
 
 func payload(writer, n int) string { return strconv.Itoa(writer) + ":" + strconv.Itoa(n) }
 
-// ackCount is how many records were acknowledged.
-func (l *load) ackCount() int {
-	n := 0
-	for _, a := range l.attempts {
-		for _, s := range a.acked {
-			if s != "" {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // record is one record read back.
 type record struct {
 	seq, data string
@@ -212,9 +200,11 @@ func readAll(ctx context.Context, c *kinesis.Client, stream string, shardIDs []s
 // check is what verify found.
 type check struct {
 	Read, Acked int
-	// Lost: acknowledged records missing, or read under another shard
-	// or sequence number than acknowledged.
+	// Lost: acknowledged records missing.
 	Lost int
+	// Renumbered: acknowledged records read under another shard or
+	// sequence number than they were acknowledged with.
+	Renumbered int
 	// Duplicated: records read more than once (acknowledged or not).
 	Duplicated int
 	// Reordered: acknowledged records read after a later acknowledged
@@ -230,7 +220,13 @@ type check struct {
 	Problems []string
 }
 
-func (c check) ok() bool { return c.Lost+c.Duplicated+c.Reordered+c.Diverged == 0 }
+// counts is the check's figures, as key=value pairs.
+func (c check) counts() string {
+	return fmt.Sprintf("acked=%d lost=%d renumbered=%d duplicated=%d reordered=%d diverged=%d unacked_stored=%d",
+		c.Acked, c.Lost, c.Renumbered, c.Duplicated, c.Reordered, c.Diverged, c.UnackedStored)
+}
+
+func (c check) ok() bool { return c.Lost+c.Renumbered+c.Duplicated+c.Reordered+c.Diverged == 0 }
 
 func (c *check) problem(format string, args ...any) {
 	if len(c.Problems) < 20 {
@@ -306,8 +302,9 @@ func (l *load) verify(ctx context.Context, t *testing.T) check {
 					a.node, a.done.Format("15:04:05.000"))
 				continue
 			case got.shard != a.shard || got.seq != seq:
-				chk.Lost++
-				chk.problem("record %s acknowledged as %s %s, read as %s %s", key, l.shardIDs[a.shard], seq, l.shardIDs[got.shard], got.seq)
+				chk.Renumbered++
+				chk.problem("record %s acknowledged as %s %s (through node %d at %s), read as %s %s", key, l.shardIDs[a.shard], seq,
+					a.node, a.done.Format("15:04:05.000"), l.shardIDs[got.shard], got.seq)
 			}
 			delete(seen, key)
 			n, _ := new(big.Int).SetString(seq, 10)
@@ -345,6 +342,10 @@ func errorKind(err error) string {
 		return "no answer (client timeout)"
 	case strings.Contains(err.Error(), "connection refused"):
 		return "connection refused"
+	case strings.Contains(err.Error(), "connection reset by peer"):
+		return "connection reset"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed (EOF)"
 	}
 	return "other: " + err.Error()
 }

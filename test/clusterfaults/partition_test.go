@@ -94,13 +94,12 @@ func TestClusterPartition(t *testing.T) {
 		t.Fatalf("after healing: %v", err)
 	}
 	chk := l.verify(ctx, t)
-	t.Logf("FIGURES cluster-partition partitions=%d each=%v calls=%d acked=%d lost=%d duplicated=%d reordered=%d diverged=%d unacked_stored=%d call_errors=%s",
-		len(parts), partitionFor, len(l.attempts), chk.Acked, chk.Lost, chk.Duplicated, chk.Reordered, chk.Diverged, chk.UnackedStored,
-		l.errorSummary())
+	t.Logf("FIGURES cluster-partition partitions=%d each=%v calls=%d %s call_errors=%s",
+		len(parts), partitionFor, len(l.attempts), chk.counts(), l.errorSummary())
 	for _, p := range parts {
 		n := c.nodes[p.node].name
-		t.Logf("FIGURES cluster-partition isolated=%s isolated_acks=%d isolated_answers=%v probe_answers=%v probe_not_retriable=%d majority_resumed_after=%v all_shards_resumed=%v",
-			n, len(p.wrongAcks), p.isolatedErrs, p.probe.answers, p.probe.notRetriable, p.majority.Round(time.Millisecond), p.resumed)
+		t.Logf("FIGURES cluster-partition isolated=%s isolated_acks=%d isolated_answers=%v probe_answers=%v probe_slowest_answer=%v probe_not_retriable=%d majority_resumed_after=%v all_shards_resumed=%v",
+			n, len(p.wrongAcks), p.isolatedErrs, p.probe.answers, p.probe.slowest.Round(time.Millisecond), p.probe.notRetriable, p.majority.Round(time.Millisecond), p.resumed)
 		if len(p.wrongAcks) > 0 {
 			t.Errorf("%s acknowledged records sent to it while it was cut off: %s", n, strings.Join(p.wrongAcks, "; "))
 		}
@@ -119,8 +118,7 @@ func TestClusterPartition(t *testing.T) {
 		t.Fatal("no record was acknowledged: the test exercised nothing")
 	}
 	if !chk.ok() {
-		t.Errorf("after healing: %d lost, %d duplicated, %d reordered, %d diverged:\n%s", chk.Lost, chk.Duplicated,
-			chk.Reordered, chk.Diverged, strings.Join(chk.Problems, "\n"))
+		t.Errorf("after healing: %s:\n%s", chk.counts(), strings.Join(chk.Problems, "\n"))
 	}
 }
 
@@ -186,11 +184,13 @@ func (p *probe) run(ctx context.Context) {
 // probeFigures is what the probe's calls got while the partition held
 // (answered before heal): answers counts them by kind (errorKind);
 // acked counts successes, notRetriable errors aws-sdk-go-v2 would not
-// retry (silence included), with a few examples.
+// retry (silence included), with a few examples; slowest is the longest
+// a call answered before heal took.
 type probeFigures struct {
 	answered, acked, notRetriable int
 	answers                       map[string]int
 	examples                      []string
+	slowest                       time.Duration
 }
 
 func (p *probe) figures(heal time.Time) probeFigures {
@@ -201,6 +201,7 @@ func (p *probe) figures(heal time.Time) probeFigures {
 			continue
 		}
 		f.answered++
+		f.slowest = max(f.slowest, c.done.Sub(c.sent))
 		if c.err == nil {
 			f.acked++
 			f.answers["acknowledged"]++
