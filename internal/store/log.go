@@ -293,7 +293,11 @@ func (s *Store) State(ctx context.Context, name string) (LogState, error) {
 	if err != nil {
 		return LogState{}, fmt.Errorf("log %s: %w", name, err)
 	}
-	st, err := c.js.Stream(ctx, logStream(name))
+	// A server still catching up with its cluster may never answer;
+	// ErrUnavailable after opsTimeout lets the caller ask again.
+	rctx, cancel := context.WithTimeout(ctx, opsTimeout)
+	defer cancel()
+	st, err := c.js.Stream(rctx, logStream(name))
 	if err != nil {
 		return LogState{}, fmt.Errorf("log %s: %w", name, noAnswer(mapNotFound(err)))
 	}
