@@ -203,15 +203,23 @@ func TestGroupClusterNodeDies(t *testing.T) {
 			}()
 			victim := workerOf(t, ws, dies, 1)
 			waitFor(t, "output to grow", func() bool { return fileSizeOf(out) > 0 })
+			_, tasks := fullPlacement(t, ws[0].url, []string{"file-in", "file-out"}, 1)
 			victim.die(t)
-			t.Logf("node of %s, running %s's task, died with %d bytes out", victim.id, dies, fileSizeOf(out))
+			t.Logf("node of %s, running %s's task, died with %d bytes out; tasks were on %v", victim.id, dies, fileSizeOf(out), tasks)
 			taskMoved(t, ws, victim, dies)
 			wg.Wait()
 			want, err := os.ReadFile(in)
 			if err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "the whole file at the sink", func() bool { return fileSizeOf(out) >= int64(len(want)) })
+			deadline := time.Now().Add(time.Minute)
+			for fileSizeOf(out) < int64(len(want)) {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d bytes of %d at the sink after a minute; file-in %+v, file-out %+v", fileSizeOf(out), len(want),
+						status(t, ws[1].url, "file-in").Tasks, status(t, ws[1].url, "file-out").Tasks)
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
 			got, err := os.ReadFile(out)
 			if err != nil {
 				t.Fatal(err)
