@@ -269,7 +269,12 @@ func (g *group) tick(parent context.Context) {
 			g.h.log.Warn("connect group: listening for forwarded requests", "err", err)
 		}
 	}
-	if err := op(g.heartbeat); err != nil {
+	// A store that cannot take the beat within a session is as good as
+	// gone: give up on it in time to notice.
+	bctx, bcancel := context.WithTimeout(parent, g.session)
+	err := g.heartbeat(bctx)
+	bcancel()
+	if err != nil {
 		if parent.Err() != nil {
 			return
 		}
@@ -288,7 +293,7 @@ func (g *group) tick(parent context.Context) {
 		}
 	}
 	var a assignment
-	err := op(func(octx context.Context) (err error) { a, _, err = g.readAssignment(octx); return err })
+	err = op(func(octx context.Context) (err error) { a, _, err = g.readAssignment(octx); return err })
 	if err == nil {
 		g.reconcile(ctx, a)
 	} else if parent.Err() == nil {
@@ -296,8 +301,10 @@ func (g *group) tick(parent context.Context) {
 	}
 }
 
-// opTimeout bounds each of the group's own store operations.
-func (g *group) opTimeout() time.Duration { return max(g.session, time.Second) }
+// opTimeout bounds each of the group's own store operations but the
+// heartbeat (bounded by a session): long enough for the leader's pass,
+// which reads every heartbeat and configuration, on a loaded machine.
+func (g *group) opTimeout() time.Duration { return max(g.session, 5*time.Second) }
 
 // heartbeat writes this worker's heartbeat with the connectors it runs.
 func (g *group) heartbeat(ctx context.Context) error {
