@@ -241,19 +241,41 @@ func (g *group) run(ctx context.Context) {
 	}
 }
 
+// tick is one heartbeat: the beat, the election, the leader's pass and
+// applying the assignment. The group's own reads and writes are bounded
+// by opTimeout: a store that cannot answer for now (the bucket's leader
+// was on a node that died and is being elected again) fails the tick,
+// and the next one tries again.
 func (g *group) tick(parent context.Context) {
+	if parent.Err() != nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(parent, callTimeout)
 	defer cancel()
+	op := func(f func(context.Context) error) error {
+		octx, cancel := context.WithTimeout(parent, g.opTimeout())
+		defer cancel()
+		return f(octx)
+	}
 	if g.resp == nil || !g.resp.Valid() {
-		r, err := g.bus.Respond(ctx, subjectOf(g.id), g.h.serveCall)
+		err := op(func(octx context.Context) error {
+			r, err := g.bus.Respond(octx, subjectOf(g.id), g.h.serveCall)
+			if err == nil {
+				g.resp = r
+			}
+			return err
+		})
 		if err != nil {
 			g.h.log.Warn("connect group: listening for forwarded requests", "err", err)
-		} else {
-			g.resp = r
 		}
 	}
-	if err := g.heartbeat(ctx); err != nil {
-		if ctx.Err() != nil {
+	// A store that cannot take the beat within a session is as good as
+	// gone: give up on it in time to notice.
+	bctx, bcancel := context.WithTimeout(parent, g.session)
+	err := g.heartbeat(bctx)
+	bcancel()
+	if err != nil {
+		if parent.Err() != nil {
 			return
 		}
 		g.h.log.Warn("connect group: heartbeat failed", "err", err)
@@ -264,16 +286,25 @@ func (g *group) tick(parent context.Context) {
 		}
 		return
 	}
-	g.elect(ctx)
+	_ = op(func(octx context.Context) error { g.elect(octx); return nil })
 	if g.isLeader() {
-		if err := g.rebalance(ctx); err != nil && ctx.Err() == nil {
+		if err := op(g.rebalance); err != nil && parent.Err() == nil {
 			g.h.log.Warn("connect group: rebalance", "err", err)
 		}
 	}
-	if err := g.reconcile(ctx); err != nil && ctx.Err() == nil {
-		g.h.log.Warn("connect group: applying the assignment", "err", err)
+	var a assignment
+	err = op(func(octx context.Context) (err error) { a, _, err = g.readAssignment(octx); return err })
+	if err == nil {
+		g.reconcile(ctx, a)
+	} else if parent.Err() == nil {
+		g.h.log.Warn("connect group: reading the assignment", "err", err)
 	}
 }
+
+// opTimeout bounds each of the group's own store operations but the
+// heartbeat (bounded by a session): long enough for the leader's pass,
+// which reads every heartbeat and configuration, on a loaded machine.
+func (g *group) opTimeout() time.Duration { return max(g.session, 5*time.Second) }
 
 // heartbeat writes this worker's heartbeat with the connectors it runs.
 func (g *group) heartbeat(ctx context.Context) error {
@@ -283,10 +314,6 @@ func (g *group) heartbeat(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// A store that cannot take the beat within a session is as good as
-	// gone: give up on it in time to notice (tick).
-	ctx, cancel := context.WithTimeout(ctx, g.session)
-	defer cancel()
 	key := stateKey(kindWorker, g.id)
 	rev, err := g.kv.PutRev(ctx, key, b, g.beatRev)
 	if errors.Is(err, store.ErrConflict) {
@@ -680,11 +707,7 @@ func (g *group) place(ctx context.Context, name string) (string, error) {
 
 // reconcile stops the connectors and tasks assigned elsewhere and
 // starts those assigned here.
-func (g *group) reconcile(ctx context.Context) error {
-	a, _, err := g.readAssignment(ctx)
-	if err != nil {
-		return err
-	}
+func (g *group) reconcile(ctx context.Context, a assignment) {
 	g.amu.Lock()
 	g.current = a
 	g.amu.Unlock()
@@ -706,7 +729,6 @@ func (g *group) reconcile(ctx context.Context) error {
 		}
 	}
 	g.h.syncTasks(ctx, a.here(g.id))
-	return nil
 }
 
 // owner returns the worker a connector is assigned to, or "".

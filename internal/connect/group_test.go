@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -39,6 +40,7 @@ func groupProps(delay time.Duration) map[string]string {
 
 // groupWorker is one worker of a test group, with its REST API.
 type groupWorker struct {
+	e    *engine
 	id   string
 	h    *connect.Herder
 	url  string
@@ -70,9 +72,9 @@ func startGroupWorkerAt(t *testing.T, e *engine, reg *connect.Registry, props ma
 	}
 	srv.Listener.Close()
 	srv.Listener = ln
-	w := &groupWorker{id: srv.Listener.Addr().String(), srv: srv}
+	w := &groupWorker{e: e, id: srv.Listener.Addr().String(), srv: srv}
 	w.h = connect.NewHerder(connect.WorkerConfig{WorkerID: w.id, Registry: reg, Streams: e.local, KV: e.kv,
-		Bus: e.st, Logger: slog.New(slog.DiscardHandler), Props: props})
+		Bus: e.st, Logger: testLogger(), Props: props})
 	if err := w.h.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +132,14 @@ func countingRegistry(log *sinkLog, starts *taskStarts) *connect.Registry {
 	})
 }
 
+// groupClient bounds each request: while a dead node's share of the
+// store fails over, a read in flight to it waits for the request's
+// deadline; the waits of the tests then try again.
+var groupClient = &http.Client{Timeout: 5 * time.Second}
+
 // call makes a REST request and decodes the JSON reply into out (if
-// not nil), returning the status code.
+// not nil), returning the status code. A GET that gets no reply returns
+// 0, for the caller's wait to try again.
 func call(t *testing.T, method, url string, body, out any) int {
 	t.Helper()
 	var rd io.Reader
@@ -141,7 +149,11 @@ func call(t *testing.T, method, url string, body, out any) int {
 	}
 	req, _ := http.NewRequest(method, url, rd)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := groupClient.Do(req)
+	if err != nil && method == http.MethodGet {
+		t.Logf("%s %s: %v", method, url, err)
+		return 0
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -449,18 +461,27 @@ func eventValues(t *testing.T, e *engine) map[string]int { return streamValues(t
 // streamValues counts the values in a stream.
 func streamValues(t *testing.T, e *engine, stream string) map[string]int {
 	t.Helper()
-	ctx := context.Background()
+	out, err := readValues(context.Background(), e, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// readValues counts the values of a stream's records, reading every
+// shard through e.
+func readValues(ctx context.Context, e *engine, stream string) (map[string]int, error) {
 	out := map[string]int{}
 	shards, err := e.local.Shards(ctx, stream)
 	if err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("shards of %s: %w", stream, err)
 	}
 	for _, sh := range shards {
 		after := ""
 		for {
 			res, err := e.local.Read(ctx, stream, sh.ID, after, 10000)
 			if err != nil {
-				t.Fatal(err)
+				return nil, fmt.Errorf("reading %s/%s: %w", stream, sh.ID, err)
 			}
 			if len(res.Records) == 0 {
 				break
@@ -471,7 +492,7 @@ func streamValues(t *testing.T, e *engine, stream string) map[string]int {
 			after = res.Records[len(res.Records)-1].SequenceNumber
 		}
 	}
-	return out
+	return out, nil
 }
 
 func countEvents(t *testing.T, e *engine) int {
@@ -523,4 +544,11 @@ func TestGroupWorkerBackInTime(t *testing.T) {
 	if !maps.Equal(after, before) || !maps.EqualFunc(afterTasks, beforeTasks, slices.Equal) {
 		t.Fatalf("placement after the worker came back %v %v, want %v %v as before", after, afterTasks, before, beforeTasks)
 	}
+}
+
+func testLogger() *slog.Logger {
+	if os.Getenv("GROUP_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
 }
