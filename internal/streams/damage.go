@@ -43,6 +43,9 @@ func (e *Engine) checkLogs(ctx context.Context, m *Meta) error {
 	for _, sh := range m.Shards {
 		name := m.LogName(sh.Index)
 		st, err := e.st.State(ctx, name)
+		if errors.Is(err, storage.ErrNotFound) && e.goneElsewhere(ctx, m) {
+			return nil
+		}
 		if errors.Is(err, storage.ErrNotFound) {
 			first := seqFloor(time.Now())
 			if err := e.st.RecreateLog(ctx, name, e.Retention(m.RetentionHours), first); err != nil {
@@ -66,6 +69,18 @@ func (e *Engine) checkLogs(ctx context.Context, m *Meta) error {
 	return e.startEpochs(ctx, m, states)
 }
 
+// goneElsewhere reports, where other processes write, whether the
+// stream of m has been deleted, replaced or made DELETING since this
+// start-up's copy of the metadata: its logs missing is then another
+// node's deletion, not damage to repair.
+func (e *Engine) goneElsewhere(ctx context.Context, m *Meta) bool {
+	if !e.st.ManyWriters() {
+		return false
+	}
+	f, ok, err := e.cat.fetch(ctx, streamKey(m.Account, m.Region, m.Name))
+	return err == nil && (!ok || f.Meta.UID != m.UID || f.Meta.Status == StatusDeleting)
+}
+
 // checkStripes is checkLogs for a stream of layout B, a stripe at a time:
 // a missing stripe is re-created (numbered from seqFloor, as a lost log),
 // messages the store dropped are reported for the stripe (which shard
@@ -80,6 +95,9 @@ func (e *Engine) checkStripes(ctx context.Context, m *Meta) error {
 	states := map[string]storage.LogState{}
 	for _, name := range firsts {
 		st, err := e.st.State(ctx, name)
+		if errors.Is(err, storage.ErrNotFound) && e.goneElsewhere(ctx, m) {
+			return nil
+		}
 		if errors.Is(err, storage.ErrNotFound) {
 			first := seqFloor(time.Now())
 			if err := e.st.RecreateLog(ctx, name, e.Retention(m.RetentionHours), first); err != nil {
@@ -103,8 +121,14 @@ func (e *Engine) checkStripes(ctx context.Context, m *Meta) error {
 		}
 		states[name] = st
 	}
-	if err := e.st.OpenLogs(ctx, open); err != nil {
-		return fmt.Errorf("stream %s: %w", m.Name, err)
+	// Where other processes write, a fence whose reshard has not taken
+	// effect belongs to a reshard still pending, which a node completes
+	// (reshard.go); opening the logs by this start-up's copy of the
+	// metadata could undo a fence another node has just set.
+	if !e.st.ManyWriters() {
+		if err := e.st.OpenLogs(ctx, open); err != nil {
+			return fmt.Errorf("stream %s: %w", m.Name, err)
+		}
 	}
 	return e.startEpochs(ctx, m, states)
 }

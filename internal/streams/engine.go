@@ -50,12 +50,14 @@ type Config struct {
 	// cluster's node name), "" alone. Each node records its own clean
 	// stop (epoch.go): one node's stop says nothing of another's crash.
 	Node string
-	// LogsOutliveCrash is set when a crash of this process cannot cut off
-	// the end of the logs: NATS servers it does not run keep them, or
-	// JetStream replicates them (a cluster with replicas > 1, where what
-	// a quorum acknowledged survives one node's crash). It then starts no
-	// sequence-number epoch after a crash: on a cluster that epoch would
-	// also renumber the records other nodes acknowledge meanwhile.
+	// LogsOutliveCrash is set where other processes write the logs: NATS
+	// servers this process does not run keep them, or JetStream replicates
+	// them over a cluster (with replicas > 1 what a quorum acknowledged
+	// survives one node's crash). It then starts no sequence-number epoch
+	// after a crash: such an epoch, begun at the log's end as this node
+	// reads it, renumbered the records other nodes acknowledged meanwhile.
+	// (With -replicas 1 a node's crash can still lose the end of the logs
+	// it holds: docs/cluster.md.)
 	LogsOutliveCrash bool
 	// StripeShards is how many shards of a new stream share one
 	// JetStream stream (layout B, layout.go); 0 means DefaultStripeShards

@@ -192,12 +192,19 @@ func (e *Engine) startEpochs(ctx context.Context, m *Meta, states map[string]sto
 	if len(changed) == 0 {
 		return nil
 	}
+	uid := m.UID
 	_, err := e.cat.update(ctx, streamKey(m.Account, m.Region, m.Name), func(m *Meta) error {
+		if m.UID != uid {
+			return ErrNoChange // deleted and made again meanwhile
+		}
 		for i, es := range changed {
 			m.Shards[i].Epochs = es
 		}
 		return nil
 	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil // deleted meanwhile, by another node
+	}
 	if err != nil {
 		return fmt.Errorf("stream %s: start sequence-number epochs: %w", m.Name, err)
 	}

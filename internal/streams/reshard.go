@@ -245,7 +245,12 @@ func (e *Engine) prepareReshard(ctx context.Context, m *Meta, p *PendingReshard,
 		}
 	}
 	if err := e.st.CloseLogs(ctx, closing, keep); err != nil {
-		e.reopenParents(ctx, m, p)
+		// Where other processes write, the reshard stays pending and
+		// its completion is tried again; reopening could undo a fence
+		// another node completing it has set.
+		if !e.st.ManyWriters() {
+			e.reopenParents(ctx, m, p)
+		}
 		return nil, fmt.Errorf("reshard %s: fence the closing shards: %w", m.Name, err)
 	}
 	ends := map[int]string{}
