@@ -300,6 +300,9 @@ func logHolds(l server.LogStatus) string {
 	case "metadata":
 		return "(metadata)"
 	case "shards":
+		if n := len(l.Shards); n > 1 {
+			return fmt.Sprintf("%s %s..%s (%d shards)", l.Stream, l.Shards[0], l.Shards[n-1], n)
+		}
 		return l.Stream + " " + strings.Join(l.Shards, ",")
 	}
 	return "-"

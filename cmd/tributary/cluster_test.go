@@ -141,8 +141,8 @@ func eventuallyOK(t *testing.T, what string, f func() error) {
 }
 
 // TestClusterCLI: cluster status through any node of three shows every
-// node current and every shard log of a stream, named by stream and
-// shard, with three current replicas; once a node is stopped it shows
+// node current and the log of a stream's shards, named by stream and
+// shards, with three current replicas; once a node is stopped it shows
 // offline and the logs under-replicated. remove-node refuses unknown and
 // online nodes, with the server's reason and exit code 1, and removes
 // the stopped one.
@@ -151,16 +151,15 @@ func TestClusterCLI(t *testing.T) {
 	streamsEnv(t, nodes[0].endpoint())
 	streams(t, "", "create", "orders", "-shards", "2")
 
-	// Each node names the logs of the streams its catalog knows; on main
-	// only the node that made the stream does until the catalog is
-	// watched cluster-wide, so the names are checked through n0.
-	for i, nd := range nodes {
+	// Each node names the logs of the streams its catalog knows, which
+	// follows the others' changes.
+	for _, nd := range nodes {
 		eventuallyOK(t, "status through "+nd.name+" shows everything current", func() error {
 			st, err := clusterStatus(nd.endpoint())
 			if err != nil {
 				return err
 			}
-			return checkAllCurrent(st, nd.name, i == 0)
+			return checkAllCurrent(st, nd.name)
 		})
 	}
 	code, table, errOut := clusterCLI("status", "-endpoint", nodes[0].endpoint())
@@ -168,8 +167,8 @@ func TestClusterCLI(t *testing.T) {
 		t.Fatalf("status: exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"cluster tributary, seen from n0; meta leader: n", "NODE  ADDRESS", "current",
-		"orders shardId-000000000000", "orders shardId-000000000001", "(metadata)", "3/3",
-		"3 log(s), 0 under-replicated, 0 without a leader"} {
+		"orders shardId-000000000000..shardId-000000000001 (2 shards)", "(metadata)", "3/3",
+		"2 log(s), 0 under-replicated, 0 without a leader"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("status table lacks %q:\n%s", want, table)
 		}
@@ -195,7 +194,7 @@ func TestClusterCLI(t *testing.T) {
 	})
 	_, table, _ = clusterCLI("status", "-endpoint", nodes[0].endpoint())
 	t.Logf("cluster status with n2 stopped:\n%s", table)
-	for _, want := range []string{"offline", "n2:offline", "2/3", "3 log(s), 3 under-replicated"} {
+	for _, want := range []string{"offline", "n2:offline", "2/3", "2 log(s), 2 under-replicated"} {
 		if !strings.Contains(table, want) {
 			t.Errorf("status table lacks %q:\n%s", want, table)
 		}
@@ -234,9 +233,9 @@ func TestClusterCLI(t *testing.T) {
 	}
 }
 
-// checkAllCurrent checks a healthy status of n0..n2 seen from node, and
-// with named that the logs are named by the stream and shards they hold.
-func checkAllCurrent(st *server.ClusterStatus, node string, named bool) error {
+// checkAllCurrent checks a healthy status of n0..n2 seen from node, with
+// the stream's log named by the stream and shards it holds.
+func checkAllCurrent(st *server.ClusterStatus, node string) error {
 	if !st.Clustered || st.Node != node || st.MetaLeader == "" || len(st.Nodes) != 3 {
 		return fmt.Errorf("status %+v", st.ClusterStatus)
 	}
@@ -253,15 +252,17 @@ func checkAllCurrent(st *server.ClusterStatus, node string, named bool) error {
 		}
 		switch l.Holds {
 		case "shards":
-			if l.Stream != "orders" || l.Account == "" || len(l.Shards) != 1 {
+			if l.Stream != "orders" || l.Account == "" {
 				return fmt.Errorf("log %s holds %+v", l.Name, l)
 			}
-			shards[l.Shards[0]] = true
+			for _, sh := range l.Shards {
+				shards[sh] = true
+			}
 		case "metadata":
 			meta = true
 		}
 	}
-	if len(st.Logs) != 3 || !meta || (named && (!shards["shardId-000000000000"] || !shards["shardId-000000000001"])) {
+	if len(st.Logs) != 2 || !meta || !shards["shardId-000000000000"] || !shards["shardId-000000000001"] {
 		return fmt.Errorf("logs %+v: want both shards of orders and the metadata", st.Logs)
 	}
 	return nil

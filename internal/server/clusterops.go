@@ -65,14 +65,14 @@ type logOwner struct {
 	shards []string
 }
 
-// logOwners maps each log to the Kinesis stream and shards it holds,
-// through the engine's own naming (Meta.LogName), so that a layout
-// where one log holds several shards is mapped by the same loop.
+// logOwners maps each JetStream stream to the Kinesis stream and shards
+// it holds, through the engine's naming of logs (Meta.LogName) and the
+// store's of the JetStream streams they live in (a stripe holds many).
 func logOwners(metas []*streams.Meta) map[string]*logOwner {
 	out := map[string]*logOwner{}
 	for _, m := range metas {
 		for _, sh := range m.Shards {
-			name := m.LogName(sh.Index)
+			name := store.LogStream(m.LogName(sh.Index))
 			o := out[name]
 			if o == nil {
 				o = &logOwner{meta: m}

@@ -152,7 +152,7 @@ func (s *Store) leaderGet(ctx context.Context, name string, req msgGetRequest) (
 	if err != nil {
 		return Message{}, err
 	}
-	m, err := c.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+logStream(name), body)
+	m, err := c.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+LogStream(name), body)
 	if err != nil {
 		return Message{}, s.leaderless(err)
 	}

@@ -59,7 +59,7 @@ func (s *Store) SetLogMaxAge(ctx context.Context, name string, maxAge time.Durat
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, err)
 	}
-	st, err := c.js.Stream(ctx, logStream(name))
+	st, err := c.js.Stream(ctx, LogStream(name))
 	if err != nil {
 		return fmt.Errorf("log %s: %w", name, mapNotFound(err))
 	}
@@ -159,7 +159,7 @@ func (s *Store) AppendAsync(name string, payload []byte) Pending {
 		return FailedAppend(fmt.Errorf("append to %s: %w", name, err))
 	}
 	msg := &nats.Msg{Subject: logSubject(name), Data: payload, Header: nats.Header{}}
-	msg.Header.Set(jetstream.ExpectedStreamHeader, logStream(name))
+	msg.Header.Set(jetstream.ExpectedStreamHeader, LogStream(name))
 	// Appends carry no context; replacing a closed connection is bounded
 	// by the client's default timeout for JetStream requests.
 	c, err := s.conn(context.Background())
@@ -247,7 +247,7 @@ func (s *Store) replicaGet(ctx context.Context, name string, req readRequest) (R
 		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	defer sub.Unsubscribe()
-	if err := c.nc.PublishRequest("$JS.API.DIRECT.GET."+logStream(name), inbox, body); err != nil {
+	if err := c.nc.PublishRequest("$JS.API.DIRECT.GET."+LogStream(name), inbox, body); err != nil {
 		return ReadResult{}, fmt.Errorf("read %s: %w", name, err)
 	}
 	var res ReadResult
@@ -297,7 +297,7 @@ func (s *Store) State(ctx context.Context, name string) (LogState, error) {
 	// ErrUnavailable after opsTimeout lets the caller ask again.
 	rctx, cancel := context.WithTimeout(ctx, opsTimeout)
 	defer cancel()
-	st, err := c.js.Stream(rctx, logStream(name))
+	st, err := c.js.Stream(rctx, LogStream(name))
 	if err != nil {
 		return LogState{}, fmt.Errorf("log %s: %w", name, noAnswer(mapNotFound(err)))
 	}

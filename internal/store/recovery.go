@@ -80,7 +80,7 @@ func indexUnusable(dir string) (bool, error) {
 // failed its checksum) when the store opened, so that JetStream rebuilt its state from its blocks and
 // may have forgotten messages at its end (and will number new ones as
 // if they had never been).
-func (s *Store) IndexRebuilt(name string) bool { return s.rebuilt[logStream(name)] }
+func (s *Store) IndexRebuilt(name string) bool { return s.rebuilt[LogStream(name)] }
 
 // LastMessage returns the sequence of the last message a log still
 // holds, 0 when it holds none. It can be below LogState.LastSeq: expiry
@@ -91,7 +91,7 @@ func (s *Store) LastMessage(ctx context.Context, name string) (uint64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("log %s: %w", name, err)
 	}
-	st, err := c.js.Stream(ctx, logStream(name))
+	st, err := c.js.Stream(ctx, LogStream(name))
 	if err != nil {
 		return 0, fmt.Errorf("log %s: %w", name, mapNotFound(err))
 	}

@@ -35,8 +35,10 @@ import (
 // ErrLogClosed is returned for an append to a log that CloseLogs fenced.
 var ErrLogClosed = storage.ErrLogClosed
 
-// logStream is the JetStream stream a log lives in.
-func logStream(name string) string {
+// LogStream is the JetStream stream a log lives in: its own, or the
+// shared stream of a log named STREAM~PART. Cluster status reports
+// JetStream streams, which front ends name by their logs through it.
+func LogStream(name string) string {
 	if i := strings.IndexByte(name, partSep); i >= 0 {
 		return name[:i]
 	}
@@ -83,7 +85,7 @@ func groupShared(names []string) ([]string, map[string][]string) {
 		if !isShared(n) {
 			continue
 		}
-		st := logStream(n)
+		st := LogStream(n)
 		if _, ok := by[st]; !ok {
 			order = append(order, st)
 		}
@@ -148,7 +150,7 @@ func (s *Store) createShared(ctx context.Context, name string, maxAge time.Durat
 	if firstSeq > 0 {
 		subjects = nil
 	}
-	other, err := s.ensureShared(ctx, logStream(name), subjects, maxAge, firstSeq)
+	other, err := s.ensureShared(ctx, LogStream(name), subjects, maxAge, firstSeq)
 	if err != nil {
 		return fmt.Errorf("create log %s: %w", name, err)
 	}
@@ -351,8 +353,8 @@ func (s *Store) closedOr(ctx context.Context, name string, err error) error {
 	if cerr != nil {
 		return err
 	}
-	st, serr := c.js.Stream(ctx, logStream(name))
-	if serr != nil || captures(logStream(name), st.CachedInfo().Config.Subjects, logSubject(name)) {
+	st, serr := c.js.Stream(ctx, LogStream(name))
+	if serr != nil || captures(LogStream(name), st.CachedInfo().Config.Subjects, logSubject(name)) {
 		return err
 	}
 	return fmt.Errorf("append to %s: %w", name, ErrLogClosed)
@@ -361,7 +363,7 @@ func (s *Store) closedOr(ctx context.Context, name string, err error) error {
 // deleteShared removes one log of a shared stream: its subject (unless
 // the stream captures all its logs' subjects), then its messages.
 func (s *Store) deleteShared(ctx context.Context, c *conn, name string) error {
-	st, err := c.js.Stream(ctx, logStream(name))
+	st, err := c.js.Stream(ctx, LogStream(name))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		return nil
 	}
