@@ -212,6 +212,9 @@ func (g *group) halt() {
 	}
 }
 
+// leaveTimeout bounds a worker's leaving of its group at shutdown.
+const leaveTimeout = 5 * time.Second
+
 // leave removes the worker from the group, once its connectors have
 // stopped: its heartbeat key and, if it held it, the leader's lease, so
 // that the others need not wait for its session to expire.
@@ -219,6 +222,11 @@ func (g *group) leave(ctx context.Context) {
 	if g.cancel == nil {
 		return
 	}
+	// A courtesy: the others would find the worker gone after its
+	// session anyway, so a store without a quorum (the cluster's last
+	// nodes stopping together) must not hold the shutdown up.
+	ctx, cancel := context.WithTimeout(ctx, leaveTimeout)
+	defer cancel()
 	if b, rev, err := g.kv.GetRev(ctx, leaderKey); err == nil && string(b) == g.id {
 		_ = g.kv.DeleteRev(ctx, leaderKey, rev)
 	}
