@@ -167,6 +167,10 @@ func (w *crossWake) publish(log string) {
 	w.sent.Add(1)
 }
 
+// listenTimeout bounds the subscription of a log's wake-ups, made while
+// the store may be reconnecting to NATS.
+const listenTimeout = time.Second
+
 // want makes this node listen for other nodes' appends to log, as a
 // reader is about to wait on it.
 func (w *crossWake) want(log string) {
@@ -182,7 +186,10 @@ func (w *crossWake) want(log string) {
 		l.wanted = time.Now()
 		return
 	}
-	stop, err := w.n.Listen(context.Background(), wakeSubject+log, w.heard)
+	// Bounded: w.mu, held here, is also every put's (appended).
+	ctx, cancel := context.WithTimeout(context.Background(), listenTimeout)
+	stop, err := w.n.Listen(ctx, wakeSubject+log, w.heard)
+	cancel()
 	if err != nil {
 		// The reader still wakes by polling; the next wait tries again.
 		if ok, n := w.errs.Allow("listen"); ok {
