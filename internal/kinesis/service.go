@@ -117,7 +117,7 @@ func New(ctx context.Context, st *store.Store, cfg Config) (*Service, error) {
 	s.eng, err = streams.Open(ctx, st, streams.Config{
 		CreateDelay: cfg.CreateDelay, DeleteDelay: cfg.DeleteDelay, UpdateDelay: cfg.UpdateDelay,
 		ShardLimit: cfg.ShardLimit, RetentionHour: cfg.RetentionHour, MasterKey: cfg.MasterKey,
-		Observer: (*observer)(s), Logger: cfg.Logger, Node: st.NodeName(), LogsOutliveCrash: st.ManyWriters(),
+		Observer: (*observer)(s), Logger: cfg.Logger, LogsOutliveCrash: st.ManyWriters(),
 		StripeShards: cfg.StripeShards,
 	})
 	if err != nil {

@@ -46,10 +46,6 @@ type Config struct {
 	// Observer, when set, hears of storage damage and removed streams.
 	Observer Observer
 	Logger   *slog.Logger
-	// Node names this process among the nodes that share the store (a
-	// cluster's node name), "" alone. Each node records its own clean
-	// stop (epoch.go): one node's stop says nothing of another's crash.
-	Node string
 	// LogsOutliveCrash is set where other processes write the logs: NATS
 	// servers this process does not run keep them, or JetStream replicates
 	// them over a cluster (with replicas > 1 what a quorum acknowledged

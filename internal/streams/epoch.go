@@ -226,18 +226,9 @@ func (sh *ShardMeta) nextEpochs(st storage.LogState, mayHaveLostEnd bool, now in
 
 // cleanKey marks, in the metadata bucket, that the last run stopped
 // cleanly: JetStream wrote every log's index, and no log lost its end.
-// Alone the key is this; in a cluster each node has its own, cleanKey.<node>,
-// because a node's crash can cut off the end of the logs it holds whatever
-// the others did.
+// Only a process whose crash can cut the logs' end off (alone, not
+// LogsOutliveCrash) reads and writes it.
 const cleanKey = "server.clean-shutdown"
-
-// cleanMark is this process's clean-shutdown key.
-func (e *Engine) cleanMark() string {
-	if e.cfg.Node == "" {
-		return cleanKey
-	}
-	return cleanKey + "." + e.cfg.Node
-}
 
 // consumeClean reports whether the previous run stopped cleanly, and
 // removes the mark first, so that this run counts as a crash until it
@@ -247,7 +238,7 @@ func (e *Engine) consumeClean(ctx context.Context) (bool, error) {
 	if e.cfg.LogsOutliveCrash {
 		return true, nil
 	}
-	key := e.cleanMark()
+	key := cleanKey
 	m, err := e.st.Get(ctx, key)
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
@@ -269,7 +260,7 @@ func (e *Engine) markClean() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := e.st.Create(ctx, e.cleanMark(), []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil && !errors.Is(err, storage.ErrExists) {
+	if _, err := e.st.Create(ctx, cleanKey, []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil && !errors.Is(err, storage.ErrExists) {
 		e.log.Warn("could not record the clean stop: the next start numbers new records in a new epoch", "err", err)
 	}
 }
