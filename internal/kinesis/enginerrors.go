@@ -50,6 +50,10 @@ func stateError(ref streamRef, err error) *Error {
 		return errResourceInUse("Stream %s under account %s already exists.", ref.name, ref.account)
 	case errors.As(err, &limit):
 		return errLimitExceeded(shardLimitMessage, ref.account, ref.region, limit.Open, limit.Limit, limit.Added)
+	case errors.Is(err, streams.ErrBusy):
+		// What Kinesis answers to too many concurrent control-plane
+		// operations: a retriable limit, not a conflict.
+		return errLimitExceeded("Rate exceeded for stream %s under account %s.", ref.name, ref.account)
 	case errors.Is(err, streams.ErrInUse):
 		return errResourceInUse("Stream %s under account %s was resharded concurrently; retry.", ref.name, ref.account)
 	}

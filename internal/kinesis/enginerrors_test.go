@@ -33,6 +33,7 @@ func TestAWSError(t *testing.T) {
 		{&streams.ConsumerError{Name: "c", Err: streams.ErrConsumerNotFound}, "ResourceNotFoundException", "Consumer c under stream s not found for account 123456789012.", 400},
 		{&streams.ConsumerLimitError{Max: 20}, "LimitExceededException", "Consumer limit of 20 exceeded for stream s under account 123456789012.", 400},
 		{errInvalidArgument("as the action words it"), "InvalidArgumentException", "as the action words it", 400},
+		{fmt.Errorf("shard quota: 8 concurrent changes: %w", streams.ErrBusy), "LimitExceededException", "Rate exceeded for stream s under account 123456789012.", 400},
 		{errors.New("disk on fire"), "InternalFailure", "", 500},
 	} {
 		got := awsError(ref, tc.err)

@@ -348,7 +348,7 @@ func (c *catalog) update(ctx context.Context, key string, fn func(m *Meta) error
 			continue
 		}
 		if errors.Is(err, storage.ErrConflict) {
-			return nil, fmt.Errorf("%s: %d concurrent changes: %w", m.Name, attempt, ErrInUse)
+			return nil, fmt.Errorf("%s: %d concurrent changes: %w", m.Name, attempt, ErrBusy)
 		}
 		if err != nil {
 			return nil, err

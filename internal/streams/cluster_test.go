@@ -264,7 +264,7 @@ func catalogOf(ctx context.Context, e *Engine) (string, error) {
 // concurrent workload expects; anything else is a failure of the store
 // (an election after a node's death) or a bug.
 func refusal(err error) bool {
-	for _, want := range []error{ErrStreamExists, ErrStreamNotFound, ErrLimitExceeded, ErrInUse, ErrNotActive,
+	for _, want := range []error{ErrStreamExists, ErrStreamNotFound, ErrLimitExceeded, ErrInUse, ErrBusy, ErrNotActive,
 		ErrShardClosed, ErrShardNotFound, ErrConsumerExists, ErrConsumerNotFound,
 		ErrInvalidArgument, // a merge of shards another node's reshard has made non-adjacent
 	} {

@@ -21,6 +21,10 @@ var (
 	// ErrInUse: the stream is busy with a change that conflicts with the
 	// operation (a concurrent reshard); trying again may succeed.
 	ErrInUse = errors.New("stream in use")
+	// ErrBusy: the change lost every try to concurrent changes of the
+	// same metadata (the shard quota's, or the stream's, on other
+	// nodes); trying again later may succeed.
+	ErrBusy = errors.New("too many concurrent changes")
 	// ErrShardNotFound: the stream has no such shard.
 	ErrShardNotFound = errors.New("shard not found")
 	// ErrShardClosed: the shard was closed by a reshard; it takes no

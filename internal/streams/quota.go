@@ -90,7 +90,7 @@ func (h *reservedShards) Check() error {
 	if h == nil || time.Until(h.r.Expires) > reservationMargin {
 		return nil
 	}
-	return fmt.Errorf("the shard quota reservation expired before the change was made: %w", ErrInUse)
+	return fmt.Errorf("the shard quota reservation expired before the change was made: %w", ErrBusy)
 }
 
 // Release removes the reservation, once its change is written or has
@@ -182,7 +182,7 @@ func (e *Engine) reserveShards(ctx context.Context, ref Ref, uid string, indexes
 			return nil, fmt.Errorf("shard quota: %w", err)
 		}
 		if attempt == maxReserveAttempts {
-			return nil, fmt.Errorf("shard quota: %d concurrent changes: %w", attempt, ErrInUse)
+			return nil, fmt.Errorf("shard quota: %d concurrent changes: %w", attempt, ErrBusy)
 		}
 		_ = pause.Wait(ctx)
 	}
