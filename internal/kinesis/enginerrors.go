@@ -4,6 +4,7 @@ import (
 	"errors"
 
 	"github.com/tributary-data/tributary/internal/shard"
+	"github.com/tributary-data/tributary/internal/storage"
 	"github.com/tributary-data/tributary/internal/streams"
 )
 
@@ -31,6 +32,9 @@ func awsError(ref streamRef, err error) *Error {
 	}
 	if e := consumerError(ref, err); e != nil {
 		return e
+	}
+	if errors.Is(err, storage.ErrUnavailable) {
+		return errUnavailable(err)
 	}
 	return errInternal(err)
 }

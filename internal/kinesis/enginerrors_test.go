@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/tributary-data/tributary/internal/storage"
 	"github.com/tributary-data/tributary/internal/streams"
 )
 
@@ -34,6 +35,7 @@ func TestAWSError(t *testing.T) {
 		{&streams.ConsumerLimitError{Max: 20}, "LimitExceededException", "Consumer limit of 20 exceeded for stream s under account 123456789012.", 400},
 		{errInvalidArgument("as the action words it"), "InvalidArgumentException", "as the action words it", 400},
 		{fmt.Errorf("shard quota: 8 concurrent changes: %w", streams.ErrBusy), "LimitExceededException", "Rate exceeded for stream s under account 123456789012.", 400},
+		{fmt.Errorf("stream s: %w", storage.ErrUnavailable), "ServiceUnavailable", "The request has failed due to a temporary failure of the server.", 503},
 		{errors.New("disk on fire"), "InternalFailure", "", 500},
 	} {
 		got := awsError(ref, tc.err)

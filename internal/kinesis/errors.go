@@ -65,6 +65,14 @@ func errInternal(err error) *Error {
 	return &Error{Type: "InternalFailure", Status: http.StatusInternalServerError, cause: err}
 }
 
+// errUnavailable is AWS's common ServiceUnavailable (503), which the SDKs
+// retry: the store cannot answer for now (a cluster electing a leader,
+// or without a majority). The cause goes to the log.
+func errUnavailable(err error) *Error {
+	return &Error{Type: "ServiceUnavailable", Status: http.StatusServiceUnavailable,
+		Message: "The request has failed due to a temporary failure of the server.", cause: err}
+}
+
 // streamNotFound is the ResourceNotFoundException every stream action
 // returns for a stream that does not exist in the caller's account.
 func streamNotFound(name, account string) *Error {
