@@ -156,8 +156,10 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 	bg, cancel := context.WithCancel(context.Background())
 	e := &Engine{cfg: cfg, st: st, cat: cat, log: cfg.Logger, obs: cfg.Observer, ctx: bg, cancel: cancel,
 		unavailable: logging.NewLimiter(10 * time.Second), keys: newKeyring(master), began: time.Now()}
+	// Before resume: the reshard completions it schedules wake readers.
+	e.wake = newCrossWake(st, cfg.WakePoll, e.log, e.appended.fire)
 	if e.cleanStart, err = e.consumeClean(ctx); err != nil {
-		cancel()
+		e.Close()
 		return nil, err
 	}
 	if err := e.resume(ctx); err != nil {
@@ -179,7 +181,7 @@ func Open(ctx context.Context, st storage.Store, cfg Config) (*Engine, error) {
 		// Housekeeping: the streams are fine without it.
 		e.log.Error("removing orphan logs", "err", err)
 	}
-	if e.wake = newCrossWake(st, cfg.WakePoll, e.log, e.appended.fire); e.wake != nil {
+	if e.wake != nil {
 		e.wg.Go(func() { e.runWakePoll(bg) })
 	}
 	e.started.Store(true)
